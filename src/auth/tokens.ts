@@ -1,0 +1,50 @@
+// Bearer-token verification: HS256 with AUTH_JWT_SECRET (development, tests), or a JWKS with
+// issuer and audience (production). The `sub` claim names a staff member's authSubject.
+import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import type { AuthConfig } from "../config.js";
+
+export interface TokenVerifier {
+  verify(token: string): Promise<JWTPayload & { sub: string }>;
+}
+
+export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
+  if (auth.jwksUrl) {
+    const jwks = createRemoteJWKSet(new URL(auth.jwksUrl));
+    return {
+      async verify(token) {
+        const { payload } = await jwtVerify(token, jwks, { issuer: auth.issuer, audience: auth.audience });
+        if (!payload.sub) throw new Error("token has no sub");
+        return payload as JWTPayload & { sub: string };
+      },
+    };
+  }
+  const key = new TextEncoder().encode(auth.jwtSecret);
+  return {
+    async verify(token) {
+      const { payload } = await jwtVerify(token, key, {
+        algorithms: ["HS256"],
+        issuer: auth.issuer,
+        audience: auth.audience,
+      });
+      if (!payload.sub) throw new Error("token has no sub");
+      return payload as JWTPayload & { sub: string };
+    },
+  };
+}
+
+/** Mints an HS256 token for development and tests. */
+export async function mintToken(
+  auth: AuthConfig,
+  subject: string,
+  opts: { expiresIn?: string; email?: string } = {},
+): Promise<string> {
+  if (!auth.jwtSecret) throw new Error("minting needs AUTH_JWT_SECRET");
+  let jwt = new SignJWT(opts.email ? { email: opts.email } : {})
+    .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+    .setSubject(subject)
+    .setIssuedAt()
+    .setExpirationTime(opts.expiresIn ?? "12h");
+  if (auth.issuer) jwt = jwt.setIssuer(auth.issuer);
+  if (auth.audience) jwt = jwt.setAudience(auth.audience);
+  return jwt.sign(new TextEncoder().encode(auth.jwtSecret));
+}

@@ -1,0 +1,51 @@
+// The viewer: the staff member behind a request, with their reach (memberships, facilitated groups).
+import { eq, sql } from "drizzle-orm";
+import type { Db } from "../db/client.js";
+import { groupFacilitators, staff, staffMemberships } from "../db/schema.js";
+
+export const CENTER_ROLES = ["ADMIN", "CLINICIAN", "FACILITATOR", "VIEWER"] as const;
+export type CenterRole = (typeof CENTER_ROLES)[number];
+
+export interface Viewer {
+  kind: "staff";
+  staffId: string;
+  email: string;
+  name: string;
+  isOrgAdmin: boolean;
+  /** centerId -> role at that center. */
+  roles: Map<string, CenterRole>;
+  /** Groups this staff member facilitates (lead or co). */
+  facilitatedGroupIds: Set<string>;
+}
+
+/** One statement: the active staff member with that subject, their memberships and groups. */
+export async function loadViewer(db: Db, authSubject: string): Promise<Viewer | null> {
+  const rows = await db
+    .select({
+      id: staff.id,
+      email: staff.email,
+      name: staff.name,
+      isOrgAdmin: staff.isOrgAdmin,
+      memberships: sql<Array<{ centerId: string; role: CenterRole }> | null>`(
+        select json_agg(json_build_object('centerId', m.center_id, 'role', m.role))
+        from ${staffMemberships} m where m.staff_id = ${staff.id})`,
+      groupIds: sql<string[] | null>`(
+        select json_agg(f.group_id) from ${groupFacilitators} f where f.staff_id = ${staff.id})`,
+    })
+    .from(staff)
+    .where(sql`${eq(staff.authSubject, authSubject)} and ${staff.status} = 'ACTIVE'`)
+    .limit(1);
+  const row = rows[0];
+  if (!row) return null;
+  const memberships = typeof row.memberships === "string" ? JSON.parse(row.memberships) : row.memberships;
+  const groupIds = typeof row.groupIds === "string" ? JSON.parse(row.groupIds) : row.groupIds;
+  return {
+    kind: "staff",
+    staffId: row.id,
+    email: row.email,
+    name: row.name,
+    isOrgAdmin: row.isOrgAdmin,
+    roles: new Map((memberships ?? []).map((m: { centerId: string; role: CenterRole }) => [m.centerId, m.role])),
+    facilitatedGroupIds: new Set(groupIds ?? []),
+  };
+}

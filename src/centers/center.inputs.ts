@@ -1,0 +1,42 @@
+import { Field, ID, InputType } from "type-graphql";
+import { payloadType } from "../common/payload.js";
+import { Center, CenterStatus } from "./center.type.js";
+
+@InputType()
+export class CreateCenterInput {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { description: "IANA time zone, e.g. Europe/London." })
+  timezone!: string;
+
+  @Field(() => String, { nullable: true })
+  address?: string | null;
+
+  @Field(() => String, { nullable: true })
+  phone?: string | null;
+}
+
+@InputType()
+export class UpdateCenterInput {
+  @Field(() => ID)
+  centerId!: string;
+
+  @Field(() => String, { nullable: true })
+  name?: string | null;
+
+  @Field(() => String, { nullable: true })
+  timezone?: string | null;
+
+  @Field(() => String, { nullable: true })
+  address?: string | null;
+
+  @Field(() => String, { nullable: true })
+  phone?: string | null;
+
+  @Field(() => CenterStatus, { nullable: true })
+  status?: CenterStatus | null;
+}
+
+export const CreateCenterPayload = payloadType("CreateCenterPayload", "center", () => Center);
+export const UpdateCenterPayload = payloadType("UpdateCenterPayload", "center", () => Center);

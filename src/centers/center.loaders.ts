@@ -1,0 +1,26 @@
+import { inArray, sql } from "drizzle-orm";
+import { byIdLoader, connectionLoader } from "../common/loaders.js";
+import { loadPages } from "../common/relay.js";
+import type { Db } from "../db/client.js";
+import { centers, type CenterRow } from "../db/schema.js";
+
+export function centerLoaders(db: Db) {
+  return {
+    byId: byIdLoader<CenterRow>((ids) => db.select().from(centers).where(inArray(centers.id, [...ids]))),
+    /** The centers a viewer can see: all (org admin) or those listed. */
+    visible: connectionLoader<{ ids: "ALL" | string[] }, CenterRow>((parents, filter, win) =>
+      loadPages<CenterRow>(
+        db,
+        {
+          select: centers,
+          from: centers,
+          parent: sql`'root'`,
+          parentIds: parents,
+          where: filter.ids === "ALL" ? undefined : filter.ids.length ? inArray(centers.id, filter.ids) : sql`false`,
+          orderBy: sql`${centers.name}, ${centers.id}`,
+        },
+        win,
+      ),
+    ),
+  };
+}

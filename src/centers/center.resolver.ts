@@ -1,0 +1,40 @@
+import { Arg, Args, Authorized, Ctx, ID, Mutation, Query, Resolver } from "type-graphql";
+import type { Context } from "../common/context.js";
+import { decodeId } from "../common/ids.js";
+import { mutate } from "../common/payload.js";
+import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
+import { Center } from "./center.type.js";
+import { CreateCenterInput, CreateCenterPayload, UpdateCenterInput, UpdateCenterPayload } from "./center.inputs.js";
+import { createCenter, updateCenter } from "./center.service.js";
+
+export const CenterConnection = connectionType(Center, "Center");
+
+@Resolver(() => Center)
+export class CenterResolver {
+  @Authorized()
+  @Query(() => Center, { nullable: true, description: "A center the viewer belongs to; null otherwise." })
+  async center(@Arg("id", () => ID) id: string, @Ctx() ctx: Context) {
+    const centerId = decodeId(id, "Center");
+    if (!centerId) return null;
+    const row = await ctx.loaders.centers.byId.load(centerId);
+    return row && ctx.access.canSeeCenter(row.id) ? row : null;
+  }
+
+  @Authorized()
+  @Query(() => CenterConnection, { description: "The centers the viewer belongs to (all, for org admins)." })
+  async centers(@Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
+    return ctx.loaders.centers.visible.load("root", { ids: ctx.access.visibleCenterIds() }, pageWindow(args));
+  }
+
+  @Authorized("ORG_ADMIN")
+  @Mutation(() => CreateCenterPayload, { description: "Org admins only." })
+  createCenter(@Arg("input", () => CreateCenterInput) input: CreateCenterInput, @Ctx() ctx: Context) {
+    return mutate("center", () => createCenter(ctx, input));
+  }
+
+  @Authorized()
+  @Mutation(() => UpdateCenterPayload, { description: "Center admins; only org admins change status." })
+  updateCenter(@Arg("input", () => UpdateCenterInput) input: UpdateCenterInput, @Ctx() ctx: Context) {
+    return mutate("center", () => updateCenter(ctx, input));
+  }
+}

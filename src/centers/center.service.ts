@@ -1,0 +1,63 @@
+import { eq } from "drizzle-orm";
+import type { Context } from "../common/context.js";
+import { Problems, UserErrorCode } from "../common/errors.js";
+import { canonicalTimeZone, idOf, LIMITS, notFound, optionalText, text } from "../common/validate.js";
+import { centers, type CenterRow } from "../db/schema.js";
+import type { CreateCenterInput, UpdateCenterInput } from "./center.inputs.js";
+
+/** A center the viewer can see, or NOT_FOUND (outside their reach reads like missing). */
+export async function findVisibleCenter(ctx: Context, globalId: string, field: string): Promise<CenterRow> {
+  const id = idOf("Center", globalId, field);
+  const center = await ctx.loaders.centers.byId.load(id);
+  if (!center || !ctx.access.canSeeCenter(center.id)) throw notFound("Center", field);
+  return center;
+}
+
+export async function createCenter(ctx: Context, input: CreateCenterInput): Promise<CenterRow> {
+  ctx.access.requireOrgAdmin();
+  const p = new Problems();
+  const name = text(p, "name", input.name, { required: true });
+  const timezone = canonicalTimeZone(input.timezone);
+  if (!timezone) p.add("timezone", UserErrorCode.INVALID_TIMEZONE, `"${String(input.timezone).slice(0, 64)}" is not an IANA time zone`);
+  const address = text(p, "address", input.address, { max: LIMITS.text });
+  const phone = text(p, "phone", input.phone, { max: LIMITS.short });
+  p.throwIfAny();
+  const [row] = await ctx.db
+    .insert(centers)
+    .values({ name: name!, timezone: timezone!, address, phone })
+    .returning();
+  return row;
+}
+
+export async function updateCenter(ctx: Context, input: UpdateCenterInput): Promise<CenterRow> {
+  const center = await findVisibleCenter(ctx, input.centerId, "centerId");
+  ctx.access.require("center.configure", { centerId: center.id });
+  const p = new Problems();
+  const name = optionalText(p, "name", input.name, { required: true });
+  if (input.name !== undefined && input.name !== null && !name) p.add("name", UserErrorCode.REQUIRED, "name cannot be blank");
+  let timezone: string | undefined;
+  if (input.timezone !== undefined && input.timezone !== null) {
+    timezone = canonicalTimeZone(input.timezone) ?? undefined;
+    if (!timezone) p.add("timezone", UserErrorCode.INVALID_TIMEZONE, `"${input.timezone.slice(0, 64)}" is not an IANA time zone`);
+  }
+  const address = optionalText(p, "address", input.address, { max: LIMITS.text });
+  const phone = optionalText(p, "phone", input.phone, { max: LIMITS.short });
+  if (input.status != null && input.status !== center.status && !ctx.access.isOrgAdmin) {
+    p.add("status", UserErrorCode.NOT_ALLOWED, "Only organisation admins may change a center's status");
+  }
+  p.throwIfAny();
+  const [row] = await ctx.db
+    .update(centers)
+    .set({
+      ...(name ? { name } : {}),
+      ...(timezone ? { timezone } : {}),
+      ...(address !== undefined ? { address } : {}),
+      ...(phone !== undefined ? { phone } : {}),
+      ...(input.status ? { status: input.status } : {}),
+      updatedAt: new Date(),
+    })
+    .where(eq(centers.id, center.id))
+    .returning();
+  ctx.loaders.centers.byId.clear(row.id).prime(row.id, row);
+  return row;
+}

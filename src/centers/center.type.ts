@@ -1,0 +1,30 @@
+import { Field, ObjectType, registerEnumType } from "type-graphql";
+import { Node } from "../common/node.js";
+import { DateTime } from "../common/scalars.js";
+
+export enum CenterStatus {
+  ACTIVE = "ACTIVE",
+  INACTIVE = "INACTIVE",
+}
+registerEnumType(CenterStatus, { name: "CenterStatus" });
+
+@ObjectType({ implements: Node, description: "A treatment center: the unit of tenancy and access." })
+export class Center extends Node {
+  @Field(() => String)
+  name!: string;
+
+  @Field(() => String, { description: "IANA time zone, e.g. America/New_York; sessions are scheduled in it." })
+  timezone!: string;
+
+  @Field(() => String, { nullable: true })
+  address!: string | null;
+
+  @Field(() => String, { nullable: true })
+  phone!: string | null;
+
+  @Field(() => CenterStatus)
+  status!: CenterStatus;
+
+  @Field(() => DateTime)
+  createdAt!: Date;
+}

@@ -1,0 +1,14 @@
+// One typed context per request: who is asking (viewer), the access policy deciding for them,
+// the database, and the per-request DataLoaders.
+import type { Access } from "../auth/access.js";
+import type { Viewer } from "../auth/viewer.js";
+import type { Db } from "../db/client.js";
+import type { Loaders } from "../loaders.js";
+
+export interface Context {
+  requestId: string;
+  viewer: Viewer | null;
+  access: Access;
+  db: Db;
+  loaders: Loaders;
+}

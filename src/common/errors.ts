@@ -1,0 +1,118 @@
+// The one catalog of error codes. Mutation payloads carry `UserError`s with a `UserErrorCode`;
+// authentication and permission failures are GraphQL errors with extensions.code.
+import { GraphQLError } from "graphql";
+import { Field, ObjectType, registerEnumType } from "type-graphql";
+
+export enum UserErrorCode {
+  /** A value is malformed or out of range. */
+  INVALID = "INVALID",
+  /** A required value is missing or blank. */
+  REQUIRED = "REQUIRED",
+  /** The referenced object does not exist or is out of the viewer's reach. */
+  NOT_FOUND = "NOT_FOUND",
+  /** The viewer may see the object but not make this change to it. */
+  NOT_ALLOWED = "NOT_ALLOWED",
+  INVALID_TIMEZONE = "INVALID_TIMEZONE",
+  EMAIL_TAKEN = "EMAIL_TAKEN",
+  AUTH_SUBJECT_TAKEN = "AUTH_SUBJECT_TAKEN",
+  EXTERNAL_ID_TAKEN = "EXTERNAL_ID_TAKEN",
+  ALREADY_ENROLLED = "ALREADY_ENROLLED",
+  NOT_ENROLLED = "NOT_ENROLLED",
+  GROUP_NOT_OPEN = "GROUP_NOT_OPEN",
+  PROGRAM_NOT_ACTIVE = "PROGRAM_NOT_ACTIVE",
+  INVALID_TRANSITION = "INVALID_TRANSITION",
+  SESSION_CANCELLED = "SESSION_CANCELLED",
+  DUPLICATE = "DUPLICATE",
+  CENTER_MISMATCH = "CENTER_MISMATCH",
+  RANGE_TOO_LARGE = "RANGE_TOO_LARGE",
+  /** Another request changed the same data at the same time; retrying is safe. */
+  CONFLICT = "CONFLICT",
+}
+registerEnumType(UserErrorCode, { name: "UserErrorCode", description: "Why a mutation refused its input." });
+
+@ObjectType({ description: "A problem with a mutation's input. When any is returned, nothing was written." })
+export class UserError {
+  @Field(() => [String], { nullable: true, description: "Path to the offending input field, e.g. [\"input\", \"records\", \"2\", \"status\"]." })
+  field!: string[] | null;
+
+  @Field(() => String)
+  message!: string;
+
+  @Field(() => UserErrorCode)
+  code!: UserErrorCode;
+}
+
+export function userError(field: string | string[] | null, code: UserErrorCode, message: string): UserError {
+  const path = field === null ? null : Array.isArray(field) ? field : field.split(".");
+  return Object.assign(new UserError(), { field: path ? ["input", ...path] : null, code, message });
+}
+
+/**
+ * Thrown inside a service (and its transaction) to refuse input; the transaction rolls back and
+ * the resolver returns the errors in the payload.
+ */
+export class UserInputError extends Error {
+  constructor(public readonly errors: UserError[]) {
+    super(errors.map((e) => e.message).join("; "));
+    this.name = "UserInputError";
+  }
+  static of(field: string | string[] | null, code: UserErrorCode, message: string): UserInputError {
+    return new UserInputError([userError(field, code, message)]);
+  }
+}
+
+/** Collects validation problems, then throws them all at once. */
+export class Problems {
+  readonly list: UserError[] = [];
+  add(field: string | string[] | null, code: UserErrorCode, message: string): this {
+    this.list.push(userError(field, code, message));
+    return this;
+  }
+  get any(): boolean {
+    return this.list.length > 0;
+  }
+  throwIfAny(): void {
+    if (this.any) throw new UserInputError(this.list);
+  }
+}
+
+export const ErrorCodes = {
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  FORBIDDEN: "FORBIDDEN",
+  BAD_USER_INPUT: "BAD_USER_INPUT",
+  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
+} as const;
+
+export function unauthenticated(message = "Authentication required"): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCodes.UNAUTHENTICATED, http: { status: 401 } } });
+}
+
+export function forbidden(message = "Not allowed"): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCodes.FORBIDDEN } });
+}
+
+export function badInput(message: string, argumentName?: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCodes.BAD_USER_INPUT, argumentName } });
+}
+
+/** PostgreSQL error codes the services map to user errors. */
+export const PG = { UNIQUE_VIOLATION: "23505", SERIALIZATION_FAILURE: "40001", DEADLOCK: "40P01" } as const;
+
+/** Finds the PostgreSQL error under drizzle's wrapper (which carries the SQL text in its message). */
+export function pgErrorOf(err: unknown): { code?: string; constraint?: string } | undefined {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+    const anyE = e as { code?: unknown; constraint?: unknown; constraint_name?: unknown; cause?: unknown };
+    if (typeof anyE.code === "string" && /^[0-9A-Z]{5}$/.test(anyE.code)) {
+      const constraint = (anyE.constraint ?? anyE.constraint_name) as string | undefined;
+      return { code: anyE.code, constraint };
+    }
+    e = anyE.cause;
+  }
+  return undefined;
+}
+
+export function isUniqueViolation(err: unknown, constraint?: string): boolean {
+  const pg = pgErrorOf(err);
+  return pg?.code === PG.UNIQUE_VIOLATION && (!constraint || pg.constraint === constraint);
+}

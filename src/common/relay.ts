@@ -1,0 +1,231 @@
+// Relay cursor connections. Pages are computed in SQL with window functions, batched across
+// parents, so a nested connection costs one statement however many parents ask for it.
+import { and, gt, sql, type SQL } from "drizzle-orm";
+import type { PgColumn } from "drizzle-orm/pg-core";
+import { ArgsType, Field, Int, ObjectType, type ClassType } from "type-graphql";
+import { badInput } from "./errors.js";
+
+export const MAX_PAGE_SIZE = 100;
+export const DEFAULT_PAGE_SIZE = 20;
+
+@ArgsType()
+export class ConnectionArgs {
+  @Field(() => Int, { nullable: true, description: "Returns the first n items (1..100)." })
+  first?: number | null;
+
+  @Field(() => String, { nullable: true })
+  after?: string | null;
+
+  @Field(() => Int, { nullable: true, description: "Returns the last n items (1..100)." })
+  last?: number | null;
+
+  @Field(() => String, { nullable: true })
+  before?: string | null;
+}
+
+@ObjectType()
+export class PageInfo {
+  @Field(() => Boolean)
+  hasNextPage!: boolean;
+
+  @Field(() => Boolean)
+  hasPreviousPage!: boolean;
+
+  @Field(() => String, { nullable: true })
+  startCursor!: string | null;
+
+  @Field(() => String, { nullable: true })
+  endCursor!: string | null;
+}
+
+export interface Edge<T> {
+  cursor: string;
+  node: T;
+}
+export interface Connection<T> {
+  edges: Edge<T>[];
+  nodes: T[];
+  pageInfo: PageInfo;
+  totalCount: number;
+}
+
+export function connectionType<T extends object>(nodeType: ClassType<T>, name: string) {
+  @ObjectType(`${name}Edge`)
+  class EdgeType {
+    @Field(() => String)
+    cursor!: string;
+
+    @Field(() => nodeType)
+    node!: T;
+  }
+
+  @ObjectType(`${name}Connection`)
+  class ConnectionType {
+    @Field(() => [EdgeType])
+    edges!: EdgeType[];
+
+    @Field(() => [nodeType])
+    nodes!: T[];
+
+    @Field(() => PageInfo)
+    pageInfo!: PageInfo;
+
+    @Field(() => Int)
+    totalCount!: number;
+  }
+  return ConnectionType;
+}
+
+/** Validated page window, in 1-based positions. */
+export interface PageWindow {
+  afterPos: number;
+  beforePos: number | null;
+  first: number | null;
+  last: number | null;
+  /** Stable key for batching loads that share the same window. */
+  key: string;
+}
+
+function decodeCursor(cursor: string, arg: string): number {
+  const raw = Buffer.from(cursor, "base64url").toString("utf8");
+  const m = /^pos:(\d{1,9})$/.exec(raw);
+  if (!m) throw badInput(`\`${arg}\` is not a valid cursor`, arg);
+  return Number(m[1]);
+}
+
+export function encodeCursor(pos: number): string {
+  return Buffer.from(`pos:${pos}`, "utf8").toString("base64url");
+}
+
+export function pageWindow(args: ConnectionArgs, defaultSize = DEFAULT_PAGE_SIZE): PageWindow {
+  const { first, last } = args;
+  for (const [name, value] of [
+    ["first", first],
+    ["last", last],
+  ] as const) {
+    if (value !== undefined && value !== null && (value < 1 || value > MAX_PAGE_SIZE)) {
+      throw badInput(`\`${name}\` must be between 1 and ${MAX_PAGE_SIZE}`, name);
+    }
+  }
+  if (first != null && last != null) throw badInput("Pass `first` or `last`, not both", "last");
+  const afterPos = args.after ? decodeCursor(args.after, "after") : 0;
+  const beforePos = args.before ? decodeCursor(args.before, "before") : null;
+  const win = {
+    afterPos,
+    beforePos,
+    first: first ?? (last == null ? defaultSize : null),
+    last: last ?? null,
+  };
+  return { ...win, key: JSON.stringify(win) };
+}
+
+type Positioned<T> = T & { __rn: number; __cnt: number };
+
+/** Whether position `rn` (of `cnt`) falls inside the window. Mirrors the SQL predicate. */
+function inWindow(win: PageWindow, rn: number, cnt: number): boolean {
+  if (rn <= win.afterPos) return false;
+  const upper = win.beforePos === null ? cnt + 1 : win.beforePos;
+  if (rn >= upper) return false;
+  if (win.first !== null && rn > win.afterPos + win.first) return false;
+  if (win.last !== null && rn <= Math.min(upper - 1, cnt) - win.last) return false;
+  return true;
+}
+
+export function buildConnection<T>(rows: Positioned<T>[], win: PageWindow, totalCount: number): Connection<T> {
+  const page = rows.filter((r) => inWindow(win, Number(r.__rn), totalCount)).sort((a, b) => a.__rn - b.__rn);
+  const edges = page.map((r) => {
+    const { __rn, __cnt, ...node } = r;
+    void __cnt;
+    return { cursor: encodeCursor(Number(__rn)), node: node as unknown as T };
+  });
+  const firstPos = page.length ? Number(page[0].__rn) : null;
+  const lastPos = page.length ? Number(page[page.length - 1].__rn) : null;
+  return {
+    edges,
+    nodes: edges.map((e) => e.node),
+    totalCount,
+    pageInfo: {
+      hasNextPage: lastPos !== null ? lastPos < totalCount : false,
+      hasPreviousPage: firstPos !== null ? firstPos > 1 : win.afterPos > 0,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges[edges.length - 1]?.cursor ?? null,
+    },
+  };
+}
+
+export function emptyConnection<T>(): Connection<T> {
+  return {
+    edges: [],
+    nodes: [],
+    totalCount: 0,
+    pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+  };
+}
+
+export interface PagedQuery {
+  /** Columns to select, as in db.select({...}). */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  select: Record<string, any>;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  from: any;
+  /** The column (or expression) that partitions rows by parent; roots use a constant. */
+  parent: PgColumn | SQL;
+  parentIds: readonly string[];
+  where?: SQL;
+  orderBy: SQL;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  joins?: (q: any) => any;
+}
+
+/**
+ * One statement for a page of every parent: rows numbered per parent, filtered to the window,
+ * plus each parent's first row so that totalCount is known even for an empty page.
+ */
+export async function loadPages<T>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  db: any,
+  q: PagedQuery,
+  win: PageWindow,
+): Promise<Map<string, Connection<T>>> {
+  const result = new Map<string, Connection<T>>();
+  if (q.parentIds.length === 0) return result;
+  let inner = db
+    .select({
+      ...q.select,
+      __parent: sql<string>`${q.parent}`.as("__parent"),
+      __rn: sql<number>`row_number() over (partition by ${q.parent} order by ${q.orderBy})`.as("__rn"),
+      __cnt: sql<number>`count(*) over (partition by ${q.parent})`.as("__cnt"),
+    })
+    .from(q.from);
+  if (q.joins) inner = q.joins(inner);
+  const sub = inner
+    .where(and(sql`${q.parent} in (${sql.join(q.parentIds.map((id) => sql`${id}`), sql`, `)})`, q.where))
+    .as("paged");
+  const rn = sql`${sub.__rn}`;
+  const cnt = sql`${sub.__cnt}`;
+  const conds: SQL[] = [gt(rn, win.afterPos)];
+  if (win.beforePos !== null) conds.push(sql`${rn} < ${win.beforePos}`);
+  if (win.first !== null) conds.push(sql`${rn} <= ${win.afterPos + win.first}`);
+  if (win.last !== null) {
+    const upper = win.beforePos === null ? cnt : sql`least(${win.beforePos - 1}, ${cnt})`;
+    conds.push(sql`${rn} > ${upper} - ${win.last}`);
+  }
+  const rows: Positioned<T & { __parent: string }>[] = await db
+    .select()
+    .from(sub)
+    .where(sql`(${and(...conds)}) or ${rn} = 1`);
+  const byParent = new Map<string, Positioned<T>[]>();
+  for (const row of rows) {
+    row.__rn = Number(row.__rn);
+    row.__cnt = Number(row.__cnt);
+    const { __parent, ...rest } = row;
+    const list = byParent.get(__parent) ?? [];
+    list.push(rest as unknown as Positioned<T>);
+    byParent.set(__parent, list);
+  }
+  for (const parentId of q.parentIds) {
+    const list = byParent.get(parentId);
+    result.set(parentId, list ? buildConnection(list, win, list[0].__cnt) : emptyConnection());
+  }
+  return result;
+}

@@ -1,0 +1,291 @@
+// All drizzle tables live here. Every tenant table carries `center_id` so the data can be
+// sharded by center later (Citus) and every query can be scoped to the viewer's centers.
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  boolean,
+  check,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+const id = () => uuid("id").primaryKey().defaultRandom();
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+const centerId = () =>
+  uuid("center_id")
+    .notNull()
+    .references(() => centers.id);
+
+export const centers = pgTable("centers", {
+  id: id(),
+  name: text("name").notNull(),
+  timezone: text("timezone").notNull(),
+  address: text("address"),
+  phone: text("phone"),
+  status: text("status").notNull().default("ACTIVE"),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+});
+
+// Staff are organisation-wide people; their reach into centers is through memberships.
+export const staff = pgTable(
+  "staff",
+  {
+    id: id(),
+    email: text("email").notNull(),
+    name: text("name").notNull(),
+    authSubject: text("auth_subject").notNull(),
+    isOrgAdmin: boolean("is_org_admin").notNull().default(false),
+    status: text("status").notNull().default("ACTIVE"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("staff_email_lower_uq").on(sql`lower(${t.email})`),
+    uniqueIndex("staff_auth_subject_uq").on(t.authSubject),
+  ],
+);
+
+export const staffMemberships = pgTable(
+  "staff_memberships",
+  {
+    centerId: centerId(),
+    staffId: uuid("staff_id")
+      .notNull()
+      .references(() => staff.id),
+    role: text("role").notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.centerId, t.staffId] }), index("staff_memberships_staff_idx").on(t.staffId)],
+);
+
+export const programs = pgTable(
+  "programs",
+  {
+    id: id(),
+    centerId: centerId(),
+    name: text("name").notNull(),
+    description: text("description"),
+    curriculum: jsonb("curriculum").$type<string[]>().notNull().default([]),
+    absencesBeforeFollowUp: integer("absences_before_follow_up").notNull().default(2),
+    minimumAttendedSessions: integer("minimum_attended_sessions"),
+    billingCode: text("billing_code"),
+    status: text("status").notNull().default("ACTIVE"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index("programs_center_idx").on(t.centerId)],
+);
+
+export const groups = pgTable(
+  "groups",
+  {
+    id: id(),
+    centerId: centerId(),
+    programId: uuid("program_id")
+      .notNull()
+      .references(() => programs.id),
+    name: text("name").notNull(),
+    capacity: integer("capacity").notNull(),
+    startsOn: date("starts_on", { mode: "string" }).notNull(),
+    endsOn: date("ends_on", { mode: "string" }),
+    scheduleDays: jsonb("schedule_days").$type<string[]>().notNull(),
+    scheduleStartTime: text("schedule_start_time").notNull(),
+    scheduleDurationMinutes: integer("schedule_duration_minutes").notNull(),
+    location: text("location"),
+    virtualLink: text("virtual_link"),
+    status: text("status").notNull().default("PLANNED"),
+    enrollmentMode: text("enrollment_mode").notNull().default("ROLLING"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("groups_center_idx").on(t.centerId),
+    index("groups_program_idx").on(t.programId),
+    check("groups_capacity_positive", sql`${t.capacity} > 0`),
+  ],
+);
+
+export const groupFacilitators = pgTable(
+  "group_facilitators",
+  {
+    centerId: centerId(),
+    groupId: uuid("group_id")
+      .notNull()
+      .references(() => groups.id),
+    staffId: uuid("staff_id")
+      .notNull()
+      .references(() => staff.id),
+    role: text("role").notNull().default("CO"),
+    position: integer("position").notNull().default(0),
+  },
+  (t) => [primaryKey({ columns: [t.groupId, t.staffId] }), index("group_facilitators_staff_idx").on(t.staffId)],
+);
+
+export const participants = pgTable(
+  "participants",
+  {
+    id: id(),
+    centerId: centerId(),
+    firstName: text("first_name").notNull(),
+    lastName: text("last_name").notNull(),
+    preferredName: text("preferred_name"),
+    externalId: text("external_id"),
+    dateOfBirth: date("date_of_birth", { mode: "string" }),
+    recoveryStartDate: date("recovery_start_date", { mode: "string" }),
+    phone: text("phone"),
+    email: text("email"),
+    status: text("status").notNull().default("ACTIVE"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("participants_center_idx").on(t.centerId, t.lastName, t.firstName),
+    uniqueIndex("participants_external_id_uq").on(t.centerId, t.externalId),
+  ],
+);
+
+export const enrollments = pgTable(
+  "enrollments",
+  {
+    id: id(),
+    // Monotonic sequence: keeps waitlist order stable even for enrolments in the same instant.
+    seq: bigserial("seq", { mode: "number" }).notNull(),
+    centerId: centerId(),
+    groupId: uuid("group_id")
+      .notNull()
+      .references(() => groups.id),
+    participantId: uuid("participant_id")
+      .notNull()
+      .references(() => participants.id),
+    status: text("status").notNull(),
+    role: text("role").notNull().default("MEMBER"),
+    enrolledAt: timestamp("enrolled_at", { withTimezone: true }).notNull().defaultNow(),
+    activatedAt: timestamp("activated_at", { withTimezone: true }),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+    endReason: text("end_reason"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index("enrollments_group_idx").on(t.groupId, t.status, t.seq),
+    index("enrollments_participant_idx").on(t.participantId),
+    // One open (waitlisted or active) enrolment per participant and group.
+    uniqueIndex("enrollments_open_uq")
+      .on(t.groupId, t.participantId)
+      .where(sql`${t.status} in ('WAITLISTED', 'ACTIVE')`),
+  ],
+);
+
+export const enrollmentEvents = pgTable(
+  "enrollment_events",
+  {
+    id: id(),
+    seq: bigserial("seq", { mode: "number" }).notNull(),
+    centerId: centerId(),
+    enrollmentId: uuid("enrollment_id")
+      .notNull()
+      .references(() => enrollments.id),
+    fromStatus: text("from_status"),
+    toStatus: text("to_status").notNull(),
+    reason: text("reason"),
+    actorStaffId: uuid("actor_staff_id").references(() => staff.id),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("enrollment_events_enrollment_idx").on(t.enrollmentId, t.seq)],
+);
+
+export const sessions = pgTable(
+  "sessions",
+  {
+    id: id(),
+    centerId: centerId(),
+    groupId: uuid("group_id")
+      .notNull()
+      .references(() => groups.id),
+    startsAt: timestamp("starts_at", { withTimezone: true }).notNull(),
+    endsAt: timestamp("ends_at", { withTimezone: true }).notNull(),
+    topic: text("topic"),
+    status: text("status").notNull().default("SCHEDULED"),
+    cancelReason: text("cancel_reason"),
+    cancelledAt: timestamp("cancelled_at", { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    // Scheduling is idempotent: one session per group and start instant.
+    uniqueIndex("sessions_group_start_uq").on(t.groupId, t.startsAt),
+    index("sessions_center_start_idx").on(t.centerId, t.startsAt),
+    check("sessions_ends_after_start", sql`${t.endsAt} > ${t.startsAt}`),
+  ],
+);
+
+export const attendance = pgTable(
+  "attendance",
+  {
+    id: id(),
+    centerId: centerId(),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    participantId: uuid("participant_id")
+      .notNull()
+      .references(() => participants.id),
+    status: text("status").notNull(),
+    minutesAttended: integer("minutes_attended"),
+    note: text("note"),
+    recordedByStaffId: uuid("recorded_by_staff_id").references(() => staff.id),
+    recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().defaultNow(),
+    version: integer("version").notNull().default(1),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("attendance_session_participant_uq").on(t.sessionId, t.participantId),
+    index("attendance_participant_idx").on(t.participantId),
+  ],
+);
+
+// Every change to an attendance record, with the value before it. Append-only.
+export const attendanceHistory = pgTable(
+  "attendance_history",
+  {
+    id: id(),
+    seq: bigserial("seq", { mode: "number" }).notNull(),
+    centerId: centerId(),
+    attendanceId: uuid("attendance_id")
+      .notNull()
+      .references(() => attendance.id),
+    version: integer("version").notNull(),
+    status: text("status").notNull(),
+    minutesAttended: integer("minutes_attended"),
+    note: text("note"),
+    previousStatus: text("previous_status"),
+    previousMinutesAttended: integer("previous_minutes_attended"),
+    previousNote: text("previous_note"),
+    changedByStaffId: uuid("changed_by_staff_id").references(() => staff.id),
+    changedAt: timestamp("changed_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index("attendance_history_attendance_idx").on(t.attendanceId, t.seq)],
+);
+
+export type CenterRow = typeof centers.$inferSelect;
+export type StaffRow = typeof staff.$inferSelect;
+export type MembershipRow = typeof staffMemberships.$inferSelect;
+export type ProgramRow = typeof programs.$inferSelect;
+export type GroupRow = typeof groups.$inferSelect;
+export type FacilitatorRow = typeof groupFacilitators.$inferSelect;
+export type ParticipantRow = typeof participants.$inferSelect;
+export type EnrollmentRow = typeof enrollments.$inferSelect;
+export type EnrollmentEventRow = typeof enrollmentEvents.$inferSelect;
+export type SessionRow = typeof sessions.$inferSelect;
+export type AttendanceRow = typeof attendance.$inferSelect;
+export type AttendanceHistoryRow = typeof attendanceHistory.$inferSelect;

@@ -1,0 +1,50 @@
+// Entry point: `npm start`. Opens the database (PGlite under DATA_DIR, or DATABASE_URL), applies
+// migrations, creates the bootstrap admin if asked, and serves the API until SIGTERM/SIGINT.
+import "reflect-metadata";
+import { loadConfig } from "./config.js";
+import { openDatabase } from "./db/client.js";
+import { createLogger } from "./logger.js";
+import { createApp } from "./server.js";
+import { ensureBootstrapAdmin } from "./staff/staff.service.js";
+
+async function main() {
+  const config = loadConfig();
+  const logger = createLogger(config.logLevel);
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    poolSize: config.databasePoolSize,
+  });
+  logger.info("database ready", { kind: database.kind });
+  if (config.bootstrapAdminEmail) {
+    const outcome = await ensureBootstrapAdmin(database.db, config.bootstrapAdminEmail);
+    logger.info("bootstrap admin", { outcome });
+  }
+  const app = await createApp({ config, database, logger });
+  const port = await app.listen(config.port, config.host);
+  logger.info("listening", { url: `http://localhost:${port}/graphql` });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info("shutting down", { signal });
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    try {
+      await app.close();
+      await database.close();
+      process.exit(0);
+    } catch {
+      process.exit(1);
+    }
+  };
+  process.on("SIGTERM", () => void stop("SIGTERM"));
+  process.on("SIGINT", () => void stop("SIGINT"));
+}
+
+main().catch((err) => {
+  // Start-up failures carry no request data; the message is safe to print.
+  console.error("failed to start:", err instanceof Error ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,221 @@
+// The HTTP server: POST /graphql (Apollo Server 5 over node:http), GET /healthz. Stateless: every
+// request builds its own context from its token and the database.
+import { randomUUID } from "node:crypto";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { ApolloServer, HeaderMap, type BaseContext } from "@apollo/server";
+import type { GraphQLFormattedError } from "graphql";
+import { Access } from "./auth/access.js";
+import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
+import { loadViewer, type Viewer } from "./auth/viewer.js";
+import type { Context } from "./common/context.js";
+import { ErrorCodes, pgErrorOf } from "./common/errors.js";
+import type { Config } from "./config.js";
+import type { Database } from "./db/client.js";
+import { createLoaders } from "./loaders.js";
+import { createLogger, type Logger } from "./logger.js";
+import { createSchema } from "./schema.js";
+
+const MAX_BODY_BYTES = 1024 * 1024;
+const PASS_THROUGH = new Set<string>([
+  ErrorCodes.UNAUTHENTICATED,
+  ErrorCodes.FORBIDDEN,
+  ErrorCodes.BAD_USER_INPUT,
+  "GRAPHQL_PARSE_FAILED",
+  "GRAPHQL_VALIDATION_FAILED",
+  "BAD_REQUEST",
+  "OPERATION_RESOLUTION_FAILURE",
+  "PERSISTED_QUERY_NOT_FOUND",
+  "PERSISTED_QUERY_NOT_SUPPORTED",
+]);
+
+interface RequestContext extends Context, BaseContext {}
+
+export interface App {
+  server: Server;
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new HttpError(413, "Request body too large");
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string) {
+  res.statusCode = status;
+  res.setHeader("content-type", "application/json; charset=utf-8");
+  res.setHeader("x-request-id", requestId);
+  res.end(JSON.stringify(body));
+}
+
+export async function createApp(opts: { config: Config; database: Database; logger?: Logger; verifier?: TokenVerifier }): Promise<App> {
+  const { config, database } = opts;
+  const logger = opts.logger ?? createLogger(config.logLevel);
+  const verifier = opts.verifier ?? createTokenVerifier(config.auth);
+  const schema = await createSchema();
+
+  const apollo = new ApolloServer<RequestContext>({
+    schema,
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: false,
+    formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
+      const code = formatted.extensions?.code as string | undefined;
+      if (code && PASS_THROUGH.has(code)) {
+        const { stacktrace, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
+        void stacktrace;
+        return { ...formatted, extensions };
+      }
+      // Unexpected: mask it. The log gets the kind of error, never its message (it may hold SQL
+      // and the values bound to it).
+      const original = (error as { originalError?: unknown })?.originalError ?? error;
+      const requestId = (original as { requestId?: string })?.requestId;
+      logger.error("unexpected error", {
+        path: formatted.path?.join("."),
+        errorName: (original as Error)?.name ?? typeof original,
+        pgCode: pgErrorOf(original)?.code,
+      });
+      return {
+        message: "Internal server error",
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR, ...(requestId ? { requestId } : {}) },
+      };
+    },
+    plugins: [
+      {
+        async requestDidStart({ contextValue }) {
+          return {
+            async willSendResponse({ response }) {
+              // Stamp the request id on masked errors so support can find the log line.
+              if (response.body.kind === "single") {
+                for (const e of response.body.singleResult.errors ?? []) {
+                  if (e.extensions?.code === ErrorCodes.INTERNAL_SERVER_ERROR) {
+                    (e.extensions as Record<string, unknown>).requestId = contextValue.requestId;
+                  }
+                }
+              }
+            },
+          };
+        },
+      },
+    ],
+  });
+  await apollo.start();
+
+  async function authenticate(header: string | undefined): Promise<Viewer | null> {
+    if (!header) return null;
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!m) return null;
+    try {
+      const claims = await verifier.verify(m[1]);
+      return await loadViewer(database.db, claims.sub);
+    } catch {
+      return null;
+    }
+  }
+
+  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string) {
+    let body: unknown = undefined;
+    if (req.method === "POST") {
+      const raw = await readBody(req);
+      const type = req.headers["content-type"] ?? "";
+      if (type.includes("application/json")) {
+        try {
+          body = raw.length ? JSON.parse(raw) : {};
+        } catch {
+          throw new HttpError(400, "Body is not valid JSON");
+        }
+      } else {
+        body = raw;
+      }
+    }
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
+    }
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
+      context: async () => {
+        const viewer = await authenticate(req.headers.authorization);
+        return { requestId, viewer, access: new Access(viewer), db: database.db, loaders: createLoaders(database.db) };
+      },
+    });
+    for (const [key, value] of result.headers) res.setHeader(key, value);
+    res.setHeader("x-request-id", requestId);
+    res.statusCode = result.status ?? 200;
+    if (result.body.kind === "complete") {
+      res.end(result.body.string);
+    } else {
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  const server = createServer(async (req, res) => {
+    const started = performance.now();
+    const incomingId = req.headers["x-request-id"];
+    const requestId = typeof incomingId === "string" && /^[\w.-]{1,64}$/.test(incomingId) ? incomingId : randomUUID();
+    const url = new URL(req.url ?? "/", "http://localhost");
+    try {
+      if (url.pathname === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
+        try {
+          await database.ping();
+          sendJson(res, 200, { status: "ok", database: database.kind }, requestId);
+        } catch {
+          sendJson(res, 503, { status: "unavailable" }, requestId);
+        }
+      } else if (url.pathname === "/graphql") {
+        await handleGraphQL(req, res, url, requestId);
+      } else {
+        sendJson(res, 404, { error: "Not found" }, requestId);
+      }
+    } catch (err) {
+      if (err instanceof HttpError) {
+        sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: "BAD_REQUEST" } }] }, requestId);
+      } else {
+        logger.error("request failed", { requestId, errorName: (err as Error)?.name });
+        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR, requestId } }] }, requestId);
+        else res.end();
+      }
+    } finally {
+      logger.debug("request", { requestId, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) });
+    }
+  });
+  server.keepAliveTimeout = 5_000;
+
+  return {
+    server,
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, host, () => {
+          const address = server.address();
+          resolve(typeof address === "object" && address ? address.port : port);
+        });
+      });
+    },
+    async close() {
+      // Stop accepting, let in-flight requests finish, then stop Apollo.
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await apollo.stop();
+    },
+  };
+}

@@ -1,0 +1,86 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Query, Resolver, Root } from "type-graphql";
+import type { Context } from "../common/context.js";
+import { mutate } from "../common/payload.js";
+import { connectionType, ConnectionArgs, emptyConnection, pageWindow } from "../common/relay.js";
+import { Center } from "../centers/center.type.js";
+import type { CenterRow, MembershipRow, StaffRow } from "../db/schema.js";
+import {
+  CreateStaffInput,
+  CreateStaffPayload,
+  RemoveStaffMembershipInput,
+  RemoveStaffMembershipPayload,
+  SetStaffMembershipInput,
+  SetStaffMembershipPayload,
+  UpdateStaffInput,
+  UpdateStaffPayload,
+} from "./staff.inputs.js";
+import { createStaff, removeStaffMembership, setStaffMembership, updateStaff } from "./staff.service.js";
+import { Staff, StaffMembership } from "./staff.type.js";
+
+export const StaffConnection = connectionType(Staff, "Staff");
+
+@Resolver(() => Staff)
+export class StaffResolver {
+  @Authorized()
+  @Query(() => Staff, { description: "The signed-in staff member." })
+  async viewer(@Ctx() ctx: Context) {
+    const viewer = ctx.access.requireViewer();
+    return ctx.loaders.staff.byId.load(viewer.staffId);
+  }
+
+  @FieldResolver(() => [StaffMembership], { description: "Roles at centers the viewer can see." })
+  async memberships(@Root() row: StaffRow, @Ctx() ctx: Context) {
+    const all = await ctx.loaders.staff.membershipsByStaffId.load(row.id);
+    return all.filter((m) => ctx.access.roleAt(m.centerId) !== null);
+  }
+
+  @Authorized()
+  @Mutation(() => CreateStaffPayload, { description: "Org admins, or center admins for their own centers." })
+  createStaff(@Arg("input", () => CreateStaffInput) input: CreateStaffInput, @Ctx() ctx: Context) {
+    return mutate("staff", () => createStaff(ctx, input));
+  }
+
+  @Authorized("ORG_ADMIN")
+  @Mutation(() => UpdateStaffPayload, { description: "Org admins only." })
+  updateStaff(@Arg("input", () => UpdateStaffInput) input: UpdateStaffInput, @Ctx() ctx: Context) {
+    return mutate("staff", () => updateStaff(ctx, input));
+  }
+
+  @Authorized()
+  @Mutation(() => SetStaffMembershipPayload, { description: "Grants or changes a role at a center (center admins)." })
+  setStaffMembership(@Arg("input", () => SetStaffMembershipInput) input: SetStaffMembershipInput, @Ctx() ctx: Context) {
+    return mutate("staff", () => setStaffMembership(ctx, input));
+  }
+
+  @Authorized()
+  @Mutation(() => RemoveStaffMembershipPayload, { description: "Removes a role at a center (center admins)." })
+  removeStaffMembership(
+    @Arg("input", () => RemoveStaffMembershipInput) input: RemoveStaffMembershipInput,
+    @Ctx() ctx: Context,
+  ) {
+    return mutate("staff", () => removeStaffMembership(ctx, input));
+  }
+}
+
+@Resolver(() => StaffMembership)
+export class StaffMembershipResolver {
+  @FieldResolver(() => Center)
+  center(@Root() m: MembershipRow, @Ctx() ctx: Context) {
+    return ctx.loaders.centers.byId.load(m.centerId);
+  }
+
+  @FieldResolver(() => Staff)
+  staff(@Root() m: MembershipRow, @Ctx() ctx: Context) {
+    return ctx.loaders.staff.byId.load(m.staffId);
+  }
+}
+
+@Resolver(() => Center)
+export class CenterStaffResolver {
+  @FieldResolver(() => StaffConnection, { description: "Staff with a role at this center." })
+  async staff(@Root() center: CenterRow, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
+    const win = pageWindow(args);
+    if (!ctx.access.can("center.read", { centerId: center.id })) return emptyConnection();
+    return ctx.loaders.staff.byCenter.load(center.id, null, win);
+  }
+}

@@ -1,0 +1,71 @@
+// Starts the real HTTP server on an ephemeral port over a test database, and sends GraphQL over
+// HTTP with real signed tokens.
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { mintToken } from "../../src/auth/tokens.js";
+import { loadConfig, type Config } from "../../src/config.js";
+import { createApp, type App } from "../../src/server.js";
+import { silentLogger } from "../../src/logger.js";
+import { openTestDatabase, type TestDatabase } from "./database.js";
+
+export const TEST_SECRET = "test-secret-0123456789-0123456789-abcdef";
+
+export interface GqlResult<T = any> {
+  status: number;
+  data: T;
+  errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string; [k: string]: unknown } }>;
+  headers: Headers;
+}
+
+export interface TestServer {
+  url: string;
+  database: TestDatabase;
+  config: Config;
+  app: App;
+  token(subject: string): Promise<string>;
+  gql<T = any>(query: string, variables?: Record<string, unknown>, opts?: { token?: string | null; headers?: Record<string, string> }): Promise<GqlResult<T>>;
+  close(): Promise<void>;
+}
+
+export async function startTestServer(): Promise<TestServer> {
+  const database = await openTestDatabase();
+  const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error" });
+  const app = await createApp({ config, database, logger: silentLogger });
+  const port = await app.listen(0, "127.0.0.1");
+  const url = `http://127.0.0.1:${port}`;
+  return {
+    url,
+    database,
+    config,
+    app,
+    token: (subject) => mintToken(config.auth, subject, { expiresIn: "1h" }),
+    async gql(query, variables, opts = {}) {
+      const headers: Record<string, string> = { "content-type": "application/json", ...(opts.headers ?? {}) };
+      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+      const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+      const body = (await res.json()) as { data: any; errors?: GqlResult["errors"] };
+      return { status: res.status, data: body.data, errors: body.errors, headers: res.headers };
+    },
+    async close() {
+      await app.close();
+      await database.close();
+    },
+  };
+}
+
+/**
+ * One server and database per test file, emptied before each test.
+ * Use as `const t = useTestServer();` at the top of a file, then `t.server` inside tests.
+ */
+export function useTestServer(): { server: TestServer } {
+  const holder = {} as { server: TestServer };
+  beforeAll(async () => {
+    holder.server = await startTestServer();
+  });
+  beforeEach(async () => {
+    await holder.server.database.reset();
+  });
+  afterAll(async () => {
+    await holder.server?.close();
+  });
+  return holder;
+}
