@@ -1,7 +1,15 @@
+import { createRequire } from "node:module";
 import { defineConfig } from "vitest/config";
+
+const require = createRequire(import.meta.url);
 
 export default defineConfig({
   oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } } as never,
+  resolve: {
+    // One graphql module for everybody: Node loads graphql's CJS entry for type-graphql, Apollo and
+    // graphql-scalars, so the tests' own imports must get the same one (else `instanceof` fails).
+    alias: [{ find: /^graphql$/, replacement: require.resolve("graphql") }],
+  },
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],

@@ -1,12 +1,24 @@
 // Per-request DataLoaders, one set per module. Built fresh for every request.
-import type { Db } from "./db/client.js";
+import { attendanceLoaders } from "./attendance/attendance.loaders.js";
 import { centerLoaders } from "./centers/center.loaders.js";
+import type { Db } from "./db/client.js";
+import { enrollmentLoaders } from "./enrollments/enrollment.loaders.js";
+import { groupLoaders } from "./groups/group.loaders.js";
+import { participantLoaders } from "./participants/participant.loaders.js";
+import { programLoaders } from "./programs/program.loaders.js";
+import { sessionLoaders } from "./sessions/session.loaders.js";
 import { staffLoaders } from "./staff/staff.loaders.js";
 
 export function createLoaders(db: Db) {
   return {
     centers: centerLoaders(db),
     staff: staffLoaders(db),
+    programs: programLoaders(db),
+    groups: groupLoaders(db),
+    participants: participantLoaders(db),
+    enrollments: enrollmentLoaders(db),
+    sessions: sessionLoaders(db),
+    attendance: attendanceLoaders(db),
   };
 }
 

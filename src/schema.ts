@@ -5,16 +5,54 @@ import { buildSchema, type AuthChecker, type NonEmptyArray } from "type-graphql"
 import type { Context } from "./common/context.js";
 import { forbidden, unauthenticated } from "./common/errors.js";
 import { NodeIdResolver } from "./common/node.js";
-import { DateScalar, DateTime, LocalTime } from "./common/scalars.js";
+import { DateTime } from "./common/scalars.js";
+import {
+  AttendanceChangeResolver,
+  AttendanceResolver,
+  ParticipantAttendanceResolver,
+  RosterEntryResolver,
+  SessionAttendanceResolver,
+} from "./attendance/attendance.resolver.js";
 import { CenterResolver } from "./centers/center.resolver.js";
+import {
+  EnrollmentEventResolver,
+  EnrollmentResolver,
+  GroupEnrollmentsResolver,
+  ParticipantEnrollmentsResolver,
+} from "./enrollments/enrollment.resolver.js";
+import { CenterGroupsResolver, GroupResolver, ProgramGroupsResolver } from "./groups/group.resolver.js";
+import { NodeResolver } from "./node/node.resolver.js";
+import { CenterParticipantsResolver, ParticipantResolver } from "./participants/participant.resolver.js";
+import { CenterProgramsResolver, ProgramResolver } from "./programs/program.resolver.js";
+import { CenterSessionsResolver, GroupSessionsResolver, SessionResolver } from "./sessions/session.resolver.js";
 import { CenterStaffResolver, StaffMembershipResolver, StaffResolver } from "./staff/staff.resolver.js";
 
 export const resolvers = [
   NodeIdResolver,
+  NodeResolver,
   CenterResolver,
   StaffResolver,
   StaffMembershipResolver,
   CenterStaffResolver,
+  ProgramResolver,
+  CenterProgramsResolver,
+  GroupResolver,
+  CenterGroupsResolver,
+  ProgramGroupsResolver,
+  ParticipantResolver,
+  CenterParticipantsResolver,
+  EnrollmentResolver,
+  EnrollmentEventResolver,
+  GroupEnrollmentsResolver,
+  ParticipantEnrollmentsResolver,
+  SessionResolver,
+  GroupSessionsResolver,
+  CenterSessionsResolver,
+  AttendanceResolver,
+  AttendanceChangeResolver,
+  RosterEntryResolver,
+  SessionAttendanceResolver,
+  ParticipantAttendanceResolver,
 ] as unknown as NonEmptyArray<Function>;
 
 /** Roles on @Authorized: none = any signed-in staff member; "ORG_ADMIN" = organisation admins. */
@@ -32,12 +70,7 @@ export function createSchema(): Promise<GraphQLSchema> {
     authChecker,
     authMode: "error",
     validate: false,
-    scalarsMap: [
-      { type: Date, scalar: DateTime },
-    ],
-    orphanedTypes: [],
+    scalarsMap: [{ type: Date, scalar: DateTime }],
   });
-  void DateScalar;
-  void LocalTime;
   return cached;
 }

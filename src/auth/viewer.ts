@@ -1,5 +1,6 @@
 // The viewer: the staff member behind a request, with their reach (memberships, facilitated groups).
 import { eq, sql } from "drizzle-orm";
+import { qualified } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import { groupFacilitators, staff, staffMemberships } from "../db/schema.js";
 
@@ -28,9 +29,9 @@ export async function loadViewer(db: Db, authSubject: string): Promise<Viewer | 
       isOrgAdmin: staff.isOrgAdmin,
       memberships: sql<Array<{ centerId: string; role: CenterRole }> | null>`(
         select json_agg(json_build_object('centerId', m.center_id, 'role', m.role))
-        from ${staffMemberships} m where m.staff_id = ${staff.id})`,
+        from ${staffMemberships} m where m.staff_id = ${qualified(staff.id)})`,
       groupIds: sql<string[] | null>`(
-        select json_agg(f.group_id) from ${groupFacilitators} f where f.staff_id = ${staff.id})`,
+        select json_agg(f.group_id) from ${groupFacilitators} f where f.staff_id = ${qualified(staff.id)})`,
     })
     .from(staff)
     .where(sql`${eq(staff.authSubject, authSubject)} and ${staff.status} = 'ACTIVE'`)

@@ -1,6 +1,6 @@
 // Relay cursor connections. Pages are computed in SQL with window functions, batched across
 // parents, so a nested connection costs one statement however many parents ask for it.
-import { and, gt, sql, type SQL } from "drizzle-orm";
+import { and, getTableColumns, gt, is, sql, Table, type SQL } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
 import { ArgsType, Field, Int, ObjectType, type ClassType } from "type-graphql";
 import { badInput } from "./errors.js";
@@ -191,7 +191,7 @@ export async function loadPages<T>(
   if (q.parentIds.length === 0) return result;
   let inner = db
     .select({
-      ...q.select,
+      ...(is(q.select, Table) ? getTableColumns(q.select) : q.select),
       __parent: sql<string>`${q.parent}`.as("__parent"),
       __rn: sql<number>`row_number() over (partition by ${q.parent} order by ${q.orderBy})`.as("__rn"),
       __cnt: sql<number>`count(*) over (partition by ${q.parent})`.as("__cnt"),

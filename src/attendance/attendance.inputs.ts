@@ -1,0 +1,37 @@
+import { Field, ID, InputType, Int } from "type-graphql";
+import { payloadType } from "../common/payload.js";
+import { Attendance, AttendanceStatus } from "./attendance.type.js";
+
+@InputType()
+export class AttendanceRecordInput {
+  @Field(() => ID)
+  participantId!: string;
+
+  @Field(() => AttendanceStatus)
+  status!: AttendanceStatus;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: "0..1440. Defaults: PRESENT the session's length, ABSENT and EXCUSED 0, otherwise unknown.",
+  })
+  minutesAttended?: number | null;
+
+  @Field(() => String, { nullable: true, description: "Clinical note; an empty string clears it." })
+  note?: string | null;
+}
+
+@InputType()
+export class RecordAttendanceInput {
+  @Field(() => ID)
+  sessionId!: string;
+
+  @Field(() => [AttendanceRecordInput], { description: "1..200 records, one per participant." })
+  records!: AttendanceRecordInput[];
+}
+
+export const RecordAttendancePayload = payloadType(
+  "RecordAttendancePayload",
+  "attendance",
+  () => [Attendance],
+  "All records are written, or none is.",
+);

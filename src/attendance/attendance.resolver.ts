@@ -1,0 +1,150 @@
+import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
+import type { Context } from "../common/context.js";
+import { forbidden } from "../common/errors.js";
+import { mutate } from "../common/payload.js";
+import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
+import type { AttendanceHistoryRow, AttendanceRow, ParticipantRow, SessionRow } from "../db/schema.js";
+import { Enrollment } from "../enrollments/enrollment.type.js";
+import { readableParticipant } from "../participants/participant.service.js";
+import { Participant } from "../participants/participant.type.js";
+import { Session } from "../sessions/session.type.js";
+import { Staff } from "../staff/staff.type.js";
+import { RecordAttendanceInput, RecordAttendancePayload } from "./attendance.inputs.js";
+import { recordAttendance } from "./attendance.service.js";
+import { Attendance, AttendanceChange, AttendanceSummary, RosterEntry } from "./attendance.type.js";
+
+export const AttendanceConnection = connectionType(Attendance, "Attendance");
+
+/** Attendance records name participants: clinical staff and the group's facilitators only. */
+async function requireRecordsOf(ctx: Context, session: SessionRow): Promise<void> {
+  const group = await ctx.loaders.groups.byId.load(session.groupId);
+  if (!group || !ctx.access.can("participant.read", { centerId: group.centerId, groupIds: [group.id] })) {
+    throw forbidden("Your role does not allow reading attendance records");
+  }
+}
+
+@Resolver(() => Attendance)
+export class AttendanceResolver {
+  @FieldResolver(() => String, { nullable: true, description: "Clinical note; never shown to VIEWERs." })
+  async note(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
+    const session = await ctx.loaders.sessions.byId.load(a.sessionId);
+    await requireRecordsOf(ctx, session!);
+    return a.note;
+  }
+
+  @FieldResolver(() => Session)
+  session(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
+    return ctx.loaders.sessions.byId.load(a.sessionId);
+  }
+
+  @FieldResolver(() => Participant)
+  participant(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
+    return readableParticipant(ctx, a.participantId);
+  }
+
+  @FieldResolver(() => Staff, { nullable: true })
+  recordedBy(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
+    return a.recordedByStaffId ? ctx.loaders.staff.byId.load(a.recordedByStaffId) : null;
+  }
+
+  @FieldResolver(() => [AttendanceChange], { description: "Every recorded value, oldest first." })
+  history(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
+    return ctx.loaders.attendance.historyByAttendanceId.load(a.id);
+  }
+
+  @Authorized()
+  @Mutation(() => RecordAttendancePayload, {
+    description: "Upserts one record per (session, participant). All records are written or none is.",
+  })
+  recordAttendance(@Arg("input", () => RecordAttendanceInput) input: RecordAttendanceInput, @Ctx() ctx: Context) {
+    return mutate("attendance", () => recordAttendance(ctx, input));
+  }
+}
+
+@Resolver(() => AttendanceChange)
+export class AttendanceChangeResolver {
+  @FieldResolver(() => Staff, { nullable: true })
+  changedBy(@Root() c: AttendanceHistoryRow, @Ctx() ctx: Context) {
+    return c.changedByStaffId ? ctx.loaders.staff.byId.load(c.changedByStaffId) : null;
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  note(@Root() c: AttendanceHistoryRow) {
+    return c.note;
+  }
+
+  @FieldResolver(() => String, { nullable: true })
+  previousNote(@Root() c: AttendanceHistoryRow) {
+    return c.previousNote;
+  }
+}
+
+@Resolver(() => RosterEntry)
+export class RosterEntryResolver {
+  @FieldResolver(() => Participant)
+  participant(@Root() r: RosterEntry, @Ctx() ctx: Context) {
+    return readableParticipant(ctx, r.participantId);
+  }
+
+  @FieldResolver(() => Enrollment, { nullable: true })
+  enrollment(@Root() r: RosterEntry, @Ctx() ctx: Context) {
+    return r.enrollmentId ? ctx.loaders.enrollments.byId.load(r.enrollmentId) : null;
+  }
+
+  @FieldResolver(() => Attendance, { nullable: true, description: "Null until something is recorded." })
+  attendance(@Root() r: RosterEntry, @Ctx() ctx: Context) {
+    return r.attendanceId ? ctx.loaders.attendance.byId.load(r.attendanceId) : null;
+  }
+}
+
+@Resolver(() => Session)
+export class SessionAttendanceResolver {
+  @FieldResolver(() => [Attendance], { description: "What has been recorded, by participant name (clinical staff and facilitators)." })
+  async attendance(@Root() session: SessionRow, @Ctx() ctx: Context) {
+    await requireRecordsOf(ctx, session);
+    const rows = await ctx.loaders.attendance.bySessionId.load(session.id);
+    for (const row of rows) ctx.loaders.attendance.byId.prime(row.id, row);
+    return rows;
+  }
+
+  @FieldResolver(() => AttendanceSummary)
+  attendanceSummary(@Root() session: SessionRow, @Ctx() ctx: Context) {
+    return ctx.loaders.attendance.summaryBySessionId.load(session.id);
+  }
+
+  @FieldResolver(() => [RosterEntry], {
+    description: "The expected roster (ACTIVE enrolments at the start) plus anyone else recorded, with their attendance.",
+  })
+  async roster(@Root() session: SessionRow, @Ctx() ctx: Context): Promise<RosterEntry[]> {
+    await requireRecordsOf(ctx, session);
+    const [expected, recorded] = await Promise.all([
+      ctx.loaders.attendance.expectedBySessionId.load(session.id),
+      ctx.loaders.attendance.bySessionId.load(session.id),
+    ]);
+    const byParticipant = new Map(recorded.map((a) => [a.participantId, a]));
+    for (const a of recorded) ctx.loaders.attendance.byId.prime(a.id, a);
+    const entries: RosterEntry[] = expected.map((e) => ({
+      participantId: e.participantId,
+      enrollmentId: e.enrollmentId,
+      attendanceId: byParticipant.get(e.participantId)?.id ?? null,
+      expected: true,
+    }));
+    const listed = new Set(expected.map((e) => e.participantId));
+    for (const a of recorded) {
+      if (!listed.has(a.participantId)) entries.push({ participantId: a.participantId, enrollmentId: null, attendanceId: a.id, expected: false });
+    }
+    return entries;
+  }
+}
+
+@Resolver(() => Participant)
+export class ParticipantAttendanceResolver {
+  @FieldResolver(() => AttendanceConnection, { description: "Latest session first. Facilitators see their groups' sessions only." })
+  attendance(@Root() participant: ParticipantRow, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
+    return ctx.loaders.attendance.byParticipant.load(
+      participant.id,
+      { groupScope: ctx.access.groupScope(participant.centerId) },
+      pageWindow(args),
+    );
+  }
+}

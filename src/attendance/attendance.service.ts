@@ -1,0 +1,190 @@
+import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import type { Context } from "../common/context.js";
+import { Problems, UserErrorCode, UserInputError } from "../common/errors.js";
+import { decodeId } from "../common/ids.js";
+import { LIMITS } from "../common/validate.js";
+import type { Tx } from "../db/client.js";
+import { attendance, attendanceHistory, enrollments, sessions, type AttendanceRow, type GroupRow, type SessionRow } from "../db/schema.js";
+import { findVisibleSession } from "../sessions/session.service.js";
+import type { RecordAttendanceInput } from "./attendance.inputs.js";
+
+export const MAX_RECORDS = 200;
+
+/** One attendance record written by a batch: its value before (null when new) and after. */
+export interface AttendanceWrite {
+  before: AttendanceRow | null;
+  after: AttendanceRow;
+}
+
+export interface AttendanceWriteContext {
+  session: SessionRow;
+  group: GroupRow;
+  actorStaffId: string | null;
+}
+
+/**
+ * Steps that run inside the attendance transaction after the records are written. The history
+ * is the first; later features (the change feed, follow-ups) add theirs here so that a batch and
+ * everything derived from it commit together or not at all.
+ */
+export type AttendanceWriteStep = (tx: Tx, context: AttendanceWriteContext, writes: AttendanceWrite[]) => Promise<void>;
+
+const writeHistory: AttendanceWriteStep = async (tx, { actorStaffId }, writes) => {
+  if (!writes.length) return;
+  await tx.insert(attendanceHistory).values(
+    writes.map(({ before, after }) => ({
+      centerId: after.centerId,
+      attendanceId: after.id,
+      version: after.version,
+      status: after.status,
+      minutesAttended: after.minutesAttended,
+      note: after.note,
+      previousStatus: before?.status ?? null,
+      previousMinutesAttended: before?.minutesAttended ?? null,
+      previousNote: before?.note ?? null,
+      changedByStaffId: actorStaffId,
+      changedAt: after.recordedAt,
+    })),
+  );
+};
+
+export const attendanceWriteSteps: readonly AttendanceWriteStep[] = [writeHistory];
+
+function defaultMinutes(status: string, session: SessionRow): number | null {
+  if (status === "PRESENT") return Math.round((session.endsAt.getTime() - session.startsAt.getTime()) / 60_000);
+  if (status === "ABSENT" || status === "EXCUSED") return 0;
+  return null;
+}
+
+const NOT_ENROLLED = "No enrolment in this session's group for that participant";
+
+/**
+ * Upserts a batch of attendance records for one session, atomically: every record is written or
+ * none is. Each change keeps its previous value in the history; nothing is deleted.
+ */
+export async function recordAttendance(ctx: Context, input: RecordAttendanceInput): Promise<AttendanceRow[]> {
+  const { session, group } = await findVisibleSession(ctx, input.sessionId, "sessionId");
+  ctx.access.require("attendance.write", { centerId: group.centerId, groupIds: [group.id] }, "Your role does not allow recording attendance for this group");
+  const p = new Problems();
+  if (input.records.length === 0) p.add("records", UserErrorCode.REQUIRED, "Send at least one record");
+  if (input.records.length > MAX_RECORDS) p.add("records", UserErrorCode.INVALID, `Send at most ${MAX_RECORDS} records at a time`);
+  const ids: Array<string | null> = [];
+  const seen = new Set<string>();
+  input.records.forEach((r, i) => {
+    const id = decodeId(r.participantId, "Participant");
+    if (!id) p.add(`records.${i}.participantId`, UserErrorCode.NOT_ENROLLED, NOT_ENROLLED);
+    else if (seen.has(id)) p.add(`records.${i}.participantId`, UserErrorCode.DUPLICATE, "The participant appears twice in this batch");
+    if (id) seen.add(id);
+    ids.push(id);
+    if (r.minutesAttended != null) {
+      if (!Number.isInteger(r.minutesAttended) || r.minutesAttended < 0 || r.minutesAttended > 1440) {
+        p.add(`records.${i}.minutesAttended`, UserErrorCode.INVALID, "minutesAttended must be between 0 and 1440");
+      } else if ((r.status === "ABSENT" || r.status === "EXCUSED") && r.minutesAttended > 0) {
+        p.add(`records.${i}.minutesAttended`, UserErrorCode.INVALID, `An ${r.status} record cannot have minutes attended`);
+      }
+    }
+    if (r.note != null && r.note.trim().length > LIMITS.note) {
+      p.add(`records.${i}.note`, UserErrorCode.INVALID, `note must be at most ${LIMITS.note} characters`);
+    }
+  });
+  if (session.status === "CANCELLED") p.add("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
+  p.throwIfAny();
+  const participantIds = ids as string[];
+
+  return ctx.db.transaction(async (tx) => {
+    // Serializes batches on one session (two staff recording at once).
+    const [current] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
+    if (!current || current.status === "CANCELLED") {
+      throw UserInputError.of("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
+    }
+    const enrolled = await tx
+      .selectDistinct({ participantId: enrollments.participantId })
+      .from(enrollments)
+      .where(and(eq(enrollments.groupId, group.id), inArray(enrollments.participantId, participantIds), isNotNull(enrollments.activatedAt)));
+    const enrolledIds = new Set(enrolled.map((e) => e.participantId));
+    const missing = new Problems();
+    participantIds.forEach((id, i) => {
+      if (!enrolledIds.has(id)) missing.add(`records.${i}.participantId`, UserErrorCode.NOT_ENROLLED, NOT_ENROLLED);
+    });
+    missing.throwIfAny();
+
+    const existingRows = await tx
+      .select()
+      .from(attendance)
+      .where(and(eq(attendance.sessionId, session.id), inArray(attendance.participantId, participantIds)))
+      .for("update");
+    const existing = new Map(existingRows.map((r) => [r.participantId, r]));
+    const now = new Date();
+    const writes: AttendanceWrite[] = [];
+    const result: AttendanceRow[] = [];
+    const inserts: Array<typeof attendance.$inferInsert> = [];
+    for (const [i, r] of input.records.entries()) {
+      const participantId = participantIds[i];
+      const before = existing.get(participantId) ?? null;
+      const note = r.note === undefined || r.note === null ? (before?.note ?? null) : r.note.trim() || null;
+      const minutes =
+        r.minutesAttended != null
+          ? r.minutesAttended
+          : before && before.status === r.status
+            ? before.minutesAttended
+            : defaultMinutes(r.status, current);
+      if (!before) {
+        inserts.push({
+          centerId: group.centerId,
+          sessionId: session.id,
+          participantId,
+          status: r.status,
+          minutesAttended: minutes,
+          note,
+          recordedByStaffId: ctx.access.staffId,
+          recordedAt: now,
+          version: 1,
+        });
+        continue;
+      }
+      if (before.status === r.status && before.minutesAttended === minutes && before.note === note) {
+        result[i] = before; // unchanged: a retry writes nothing
+        continue;
+      }
+      const [after] = await tx
+        .update(attendance)
+        .set({
+          status: r.status,
+          minutesAttended: minutes,
+          note,
+          recordedByStaffId: ctx.access.staffId,
+          recordedAt: now,
+          version: sql`${attendance.version} + 1`,
+        })
+        .where(eq(attendance.id, before.id))
+        .returning();
+      writes.push({ before, after });
+      result[i] = after;
+    }
+    if (inserts.length) {
+      const created = await tx.insert(attendance).values(inserts).returning();
+      const byParticipant = new Map(created.map((c) => [c.participantId, c]));
+      participantIds.forEach((id, i) => {
+        const c = byParticipant.get(id);
+        if (c && !existing.has(id)) {
+          result[i] = c;
+          writes.push({ before: null, after: c });
+        }
+      });
+    }
+    const context: AttendanceWriteContext = { session: current, group, actorStaffId: ctx.access.staffId };
+    for (const step of attendanceWriteSteps) await step(tx, context, writes);
+    return result;
+  });
+}
+
+/** An attendance record the viewer may read (clinical staff, or the group's facilitators), or NOT_FOUND. */
+export async function findReadableAttendance(ctx: Context, attendanceId: string): Promise<AttendanceRow | null> {
+  const row = await ctx.loaders.attendance.byId.load(attendanceId);
+  if (!row) return null;
+  const session = await ctx.loaders.sessions.byId.load(row.sessionId);
+  const group = session ? await ctx.loaders.groups.byId.load(session.groupId) : null;
+  if (!group || !ctx.access.canSeeCenter(group.centerId) || !ctx.access.canSeeGroup(group)) return null;
+  return row;
+}
+

@@ -1,0 +1,86 @@
+import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
+import { Node } from "../common/node.js";
+import { DateTime } from "../common/scalars.js";
+
+export enum AttendanceStatus {
+  PRESENT = "PRESENT",
+  LATE = "LATE",
+  LEFT_EARLY = "LEFT_EARLY",
+  ABSENT = "ABSENT",
+  EXCUSED = "EXCUSED",
+}
+registerEnumType(AttendanceStatus, { name: "AttendanceStatus" });
+
+@ObjectType({ implements: Node, description: "One participant's attendance at one session." })
+export class Attendance extends Node {
+  @Field(() => AttendanceStatus)
+  status!: AttendanceStatus;
+
+  @Field(() => Int, { nullable: true })
+  minutesAttended!: number | null;
+
+  @Field(() => DateTime, { description: "When the current value was recorded." })
+  recordedAt!: Date;
+
+  @Field(() => Int, { description: "1 for the first recording, +1 for every change." })
+  version!: number;
+}
+
+@ObjectType({ description: "One recorded value of an attendance record, with the value it replaced." })
+export class AttendanceChange {
+  @Field(() => Int)
+  version!: number;
+
+  @Field(() => AttendanceStatus)
+  status!: AttendanceStatus;
+
+  @Field(() => Int, { nullable: true })
+  minutesAttended!: number | null;
+
+  @Field(() => AttendanceStatus, { nullable: true, description: "Null for the first recording." })
+  previousStatus!: AttendanceStatus | null;
+
+  @Field(() => Int, { nullable: true })
+  previousMinutesAttended!: number | null;
+
+  @Field(() => DateTime)
+  changedAt!: Date;
+
+  changedByStaffId!: string | null;
+  note!: string | null;
+  previousNote!: string | null;
+}
+
+@ObjectType({ description: "Counts of a session's attendance by status." })
+export class AttendanceSummary {
+  @Field(() => Int, { description: "The expected roster: ACTIVE enrolments at the session's start." })
+  expected!: number;
+
+  @Field(() => Int)
+  present!: number;
+
+  @Field(() => Int)
+  late!: number;
+
+  @Field(() => Int)
+  leftEarly!: number;
+
+  @Field(() => Int)
+  absent!: number;
+
+  @Field(() => Int)
+  excused!: number;
+
+  @Field(() => Int, { description: "Members of the expected roster with nothing recorded yet." })
+  unrecorded!: number;
+}
+
+@ObjectType({ description: "A member expected at a session (or recorded at it), with what was recorded." })
+export class RosterEntry {
+  participantId!: string;
+  enrollmentId!: string | null;
+  attendanceId!: string | null;
+
+  @Field(() => Boolean, { description: "Whether the member was an ACTIVE enrolment at the session's start." })
+  expected!: boolean;
+}

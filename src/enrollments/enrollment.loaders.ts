@@ -1,0 +1,80 @@
+import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { byIdLoader, connectionLoader, listLoader, mapLoader } from "../common/loaders.js";
+import { loadPages } from "../common/relay.js";
+import type { Db } from "../db/client.js";
+import { enrollmentEvents, enrollments, type EnrollmentEventRow, type EnrollmentRow } from "../db/schema.js";
+
+export interface EnrollmentFilter {
+  status: string | null;
+  /** "ALL", or only enrolments in these groups (facilitators). */
+  groupScope: "ALL" | string[];
+}
+
+export interface GroupCounts {
+  active: number;
+  waitlisted: number;
+}
+
+function filterSql(f: EnrollmentFilter): SQL | undefined {
+  const parts: SQL[] = [];
+  if (f.status) parts.push(eq(enrollments.status, f.status));
+  if (f.groupScope !== "ALL") parts.push(f.groupScope.length ? inArray(enrollments.groupId, f.groupScope) : sql`false`);
+  return parts.length ? and(...parts) : undefined;
+}
+
+export function enrollmentLoaders(db: Db) {
+  const pagesBy = (parent: typeof enrollments.groupId | typeof enrollments.participantId) =>
+    connectionLoader<EnrollmentFilter, EnrollmentRow>((parentIds, filter, win) =>
+      loadPages<EnrollmentRow>(
+        db,
+        {
+          select: enrollments,
+          from: enrollments,
+          parent,
+          parentIds,
+          where: filterSql(filter),
+          orderBy: sql`${enrollments.seq}`,
+        },
+        win,
+      ),
+    );
+  return {
+    byId: byIdLoader<EnrollmentRow>((ids) => db.select().from(enrollments).where(inArray(enrollments.id, [...ids]))),
+    byGroup: pagesBy(enrollments.groupId),
+    byParticipant: pagesBy(enrollments.participantId),
+    eventsByEnrollmentId: listLoader<EnrollmentEventRow>(
+      (ids) =>
+        db
+          .select()
+          .from(enrollmentEvents)
+          .where(inArray(enrollmentEvents.enrollmentId, [...ids]))
+          .orderBy(asc(enrollmentEvents.seq)),
+      (e) => e.enrollmentId,
+    ),
+    /** Waitlisted enrolment ids of each group, in order. */
+    waitlistByGroupId: listLoader<{ id: string; groupId: string }>(
+      (ids) =>
+        db
+          .select({ id: enrollments.id, groupId: enrollments.groupId })
+          .from(enrollments)
+          .where(and(inArray(enrollments.groupId, [...ids]), eq(enrollments.status, "WAITLISTED")))
+          .orderBy(asc(enrollments.seq)),
+      (e) => e.groupId,
+    ),
+    countsByGroupId: mapLoader<GroupCounts>(
+      async (ids) => {
+        const rows = await db
+          .select({
+            groupId: enrollments.groupId,
+            active: sql<number>`count(*) filter (where ${enrollments.status} = 'ACTIVE')::int`,
+            waitlisted: sql<number>`count(*) filter (where ${enrollments.status} = 'WAITLISTED')::int`,
+          })
+          .from(enrollments)
+          .where(inArray(enrollments.groupId, [...ids]))
+          .groupBy(enrollments.groupId);
+        return new Map(rows.map((r) => [r.groupId, { active: Number(r.active), waitlisted: Number(r.waitlisted) }]));
+      },
+      () => ({ active: 0, waitlisted: 0 }),
+    ),
+  };
+}

@@ -1,0 +1,84 @@
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
+import type { Context } from "../common/context.js";
+import { mutate } from "../common/payload.js";
+import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
+import { Center } from "../centers/center.type.js";
+import type { CenterRow, GroupRow, ProgramRow } from "../db/schema.js";
+import { Program } from "../programs/program.type.js";
+import { Staff } from "../staff/staff.type.js";
+import { CreateGroupInput, CreateGroupPayload, UpdateGroupInput, UpdateGroupPayload } from "./group.inputs.js";
+import { createGroup, updateGroup } from "./group.service.js";
+import { DayOfWeek, Group, GroupSchedule, GroupStatus } from "./group.type.js";
+
+export const GroupConnection = connectionType(Group, "Group");
+
+@ArgsType()
+class GroupsArgs extends ConnectionArgs {
+  @Field(() => GroupStatus, { nullable: true })
+  status?: GroupStatus | null;
+}
+
+@Resolver(() => Group)
+export class GroupResolver {
+  @FieldResolver(() => Program)
+  program(@Root() group: GroupRow, @Ctx() ctx: Context) {
+    return ctx.loaders.programs.byId.load(group.programId);
+  }
+
+  @FieldResolver(() => Center)
+  center(@Root() group: GroupRow, @Ctx() ctx: Context) {
+    return ctx.loaders.centers.byId.load(group.centerId);
+  }
+
+  @FieldResolver(() => GroupSchedule)
+  schedule(@Root() group: GroupRow): GroupSchedule {
+    return {
+      daysOfWeek: group.scheduleDays as DayOfWeek[],
+      startTime: group.scheduleStartTime,
+      durationMinutes: group.scheduleDurationMinutes,
+    };
+  }
+
+  @FieldResolver(() => [Staff], { description: "Lead first, then co-facilitators." })
+  async facilitators(@Root() group: GroupRow, @Ctx() ctx: Context) {
+    const rows = await ctx.loaders.groups.facilitatorsByGroupId.load(group.id);
+    return Promise.all(rows.map((f) => ctx.loaders.staff.byId.load(f.staffId)));
+  }
+
+  @FieldResolver(() => Staff, { nullable: true })
+  async leadFacilitator(@Root() group: GroupRow, @Ctx() ctx: Context) {
+    const rows = await ctx.loaders.groups.facilitatorsByGroupId.load(group.id);
+    const lead = rows.find((f) => f.role === "LEAD");
+    return lead ? ctx.loaders.staff.byId.load(lead.staffId) : null;
+  }
+
+  @Authorized()
+  @Mutation(() => CreateGroupPayload, { description: "Center admins." })
+  createGroup(@Arg("input", () => CreateGroupInput) input: CreateGroupInput, @Ctx() ctx: Context) {
+    return mutate("group", () => createGroup(ctx, input));
+  }
+
+  @Authorized()
+  @Mutation(() => UpdateGroupPayload, { description: "Center admins." })
+  updateGroup(@Arg("input", () => UpdateGroupInput) input: UpdateGroupInput, @Ctx() ctx: Context) {
+    return mutate("group", () => updateGroup(ctx, input));
+  }
+}
+
+@Resolver(() => Center)
+export class CenterGroupsResolver {
+  @FieldResolver(() => GroupConnection, { description: "Facilitators see only the groups they facilitate." })
+  groups(@Root() center: CenterRow, @Args(() => GroupsArgs) args: GroupsArgs, @Ctx() ctx: Context) {
+    const win = pageWindow(args);
+    return ctx.loaders.groups.byCenter.load(center.id, { status: args.status ?? null, scope: ctx.access.groupScope(center.id) }, win);
+  }
+}
+
+@Resolver(() => Program)
+export class ProgramGroupsResolver {
+  @FieldResolver(() => GroupConnection)
+  groups(@Root() program: ProgramRow, @Args(() => GroupsArgs) args: GroupsArgs, @Ctx() ctx: Context) {
+    const win = pageWindow(args);
+    return ctx.loaders.groups.byProgram.load(program.id, { status: args.status ?? null, scope: ctx.access.groupScope(program.centerId) }, win);
+  }
+}

@@ -1,0 +1,82 @@
+// Query.node / Query.nodes: fetch any object by global id. Whatever is outside the viewer's reach
+// answers null, exactly as an id that does not exist.
+import { Arg, Authorized, Ctx, ID, Query, Resolver } from "type-graphql";
+import { forbidden } from "../common/errors.js";
+import type { Context } from "../common/context.js";
+import { fromGlobalId } from "../common/ids.js";
+import { asNode, Node } from "../common/node.js";
+import { canReadParticipant } from "../participants/participant.service.js";
+import { canSeeStaff } from "../staff/staff.service.js";
+
+async function groupVisible(ctx: Context, groupId: string): Promise<boolean> {
+  const group = await ctx.loaders.groups.byId.load(groupId);
+  return Boolean(group && ctx.access.canSeeCenter(group.centerId) && ctx.access.canSeeGroup(group));
+}
+
+export async function loadNode(ctx: Context, globalId: string): Promise<object | null> {
+  const parsed = fromGlobalId(globalId);
+  if (!parsed) return null;
+  const { type, id } = parsed;
+  const l = ctx.loaders;
+  switch (type) {
+    case "Center": {
+      const row = await l.centers.byId.load(id);
+      return row && ctx.access.canSeeCenter(row.id) ? asNode(type, row) : null;
+    }
+    case "Staff": {
+      const row = await l.staff.byId.load(id);
+      return row && (await canSeeStaff(ctx, id)) ? asNode(type, row) : null;
+    }
+    case "Program": {
+      const row = await l.programs.byId.load(id);
+      return row && ctx.access.canSeeCenter(row.centerId) ? asNode(type, row) : null;
+    }
+    case "Group": {
+      const row = await l.groups.byId.load(id);
+      return row && (await groupVisible(ctx, row.id)) ? asNode(type, row) : null;
+    }
+    case "Participant": {
+      const row = await l.participants.byId.load(id);
+      if (!row || !ctx.access.canSeeCenter(row.centerId)) return null;
+      if (await canReadParticipant(ctx, row)) return asNode(type, row);
+      // Facilitators outside the participant's groups: as if missing. Viewers: refused outright.
+      if (ctx.access.roleAt(row.centerId) === "FACILITATOR") return null;
+      throw forbidden("Your role does not allow reading participants");
+    }
+    case "Enrollment": {
+      const row = await l.enrollments.byId.load(id);
+      return row && (await groupVisible(ctx, row.groupId)) ? asNode(type, row) : null;
+    }
+    case "Session": {
+      const row = await l.sessions.byId.load(id);
+      return row && (await groupVisible(ctx, row.groupId)) ? asNode(type, row) : null;
+    }
+    case "Attendance": {
+      const row = await l.attendance.byId.load(id);
+      const session = row ? await l.sessions.byId.load(row.sessionId) : null;
+      if (!row || !session || !(await groupVisible(ctx, session.groupId))) return null;
+      if (!ctx.access.can("participant.read", { centerId: row.centerId, groupIds: [session.groupId] })) {
+        throw forbidden("Your role does not allow reading attendance records");
+      }
+      return asNode(type, row);
+    }
+    default:
+      return null;
+  }
+}
+
+@Resolver()
+export class NodeResolver {
+  @Authorized()
+  @Query(() => Node, { nullable: true, description: "Any object by its global id; null when missing or out of reach." })
+  node(@Arg("id", () => ID) id: string, @Ctx() ctx: Context) {
+    return loadNode(ctx, id);
+  }
+
+  @Authorized()
+  @Query(() => [Node], { nullable: "items", description: "Up to 100 objects by global id, in order." })
+  async nodes(@Arg("ids", () => [ID]) ids: string[], @Ctx() ctx: Context) {
+    if (ids.length > 100) throw forbidden("Ask for at most 100 ids at a time");
+    return Promise.all(ids.map((id) => loadNode(ctx, id)));
+  }
+}

@@ -1,0 +1,66 @@
+import { and, eq, ilike, inArray, or, sql, type SQL } from "drizzle-orm";
+import { byIdLoader, connectionLoader, listLoader } from "../common/loaders.js";
+import { loadPages } from "../common/relay.js";
+import { qualified } from "../common/sql.js";
+import type { Db } from "../db/client.js";
+import { enrollments, participants, type ParticipantRow } from "../db/schema.js";
+
+export interface ParticipantFilter {
+  search: string | null;
+  status: string | null;
+  /** "ALL", or only participants enrolled in these groups (facilitators). */
+  groupScope: "ALL" | string[];
+}
+
+function filterSql(f: ParticipantFilter): SQL | undefined {
+  const parts: SQL[] = [];
+  if (f.status) parts.push(eq(participants.status, f.status));
+  if (f.search) {
+    const like = `%${f.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    parts.push(
+      or(
+        ilike(participants.firstName, like),
+        ilike(participants.lastName, like),
+        ilike(participants.preferredName, like),
+        ilike(participants.externalId, like),
+      )!,
+    );
+  }
+  if (f.groupScope !== "ALL") {
+    parts.push(
+      f.groupScope.length
+        ? sql`exists (select 1 from ${enrollments} e where e.participant_id = ${qualified(participants.id)} and ${inArray(sql`e.group_id`, f.groupScope)})`
+        : sql`false`,
+    );
+  }
+  return parts.length ? and(...parts) : undefined;
+}
+
+export function participantLoaders(db: Db) {
+  return {
+    byId: byIdLoader<ParticipantRow>((ids) => db.select().from(participants).where(inArray(participants.id, [...ids]))),
+    /** Groups each participant has an enrolment in (any status): facilitators' reach. */
+    groupIdsByParticipantId: listLoader<{ participantId: string; groupId: string }>(
+      (ids) =>
+        db
+          .selectDistinct({ participantId: enrollments.participantId, groupId: enrollments.groupId })
+          .from(enrollments)
+          .where(inArray(enrollments.participantId, [...ids])),
+      (r) => r.participantId,
+    ),
+    byCenter: connectionLoader<ParticipantFilter, ParticipantRow>((centerIds, filter, win) =>
+      loadPages<ParticipantRow>(
+        db,
+        {
+          select: participants,
+          from: participants,
+          parent: participants.centerId,
+          parentIds: centerIds,
+          where: filterSql(filter),
+          orderBy: sql`${participants.lastName}, ${participants.firstName}, ${participants.id}`,
+        },
+        win,
+      ),
+    ),
+  };
+}

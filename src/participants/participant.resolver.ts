@@ -1,0 +1,63 @@
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
+import type { Context } from "../common/context.js";
+import { forbidden } from "../common/errors.js";
+import { mutate } from "../common/payload.js";
+import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
+import { Center } from "../centers/center.type.js";
+import type { CenterRow, ParticipantRow } from "../db/schema.js";
+import {
+  CreateParticipantInput,
+  CreateParticipantPayload,
+  UpdateParticipantInput,
+  UpdateParticipantPayload,
+} from "./participant.inputs.js";
+import { createParticipant, updateParticipant } from "./participant.service.js";
+import { Participant, ParticipantStatus } from "./participant.type.js";
+
+export const ParticipantConnection = connectionType(Participant, "Participant");
+
+@ArgsType()
+class ParticipantsArgs extends ConnectionArgs {
+  @Field(() => String, { nullable: true, description: "Matches names, preferred name or external id." })
+  search?: string | null;
+
+  @Field(() => ParticipantStatus, { nullable: true })
+  status?: ParticipantStatus | null;
+}
+
+@Resolver(() => Participant)
+export class ParticipantResolver {
+  @FieldResolver(() => Center)
+  center(@Root() participant: ParticipantRow, @Ctx() ctx: Context) {
+    return ctx.loaders.centers.byId.load(participant.centerId);
+  }
+
+  @Authorized()
+  @Mutation(() => CreateParticipantPayload, { description: "Clinicians and center admins." })
+  createParticipant(@Arg("input", () => CreateParticipantInput) input: CreateParticipantInput, @Ctx() ctx: Context) {
+    return mutate("participant", () => createParticipant(ctx, input));
+  }
+
+  @Authorized()
+  @Mutation(() => UpdateParticipantPayload, { description: "Clinicians and center admins." })
+  updateParticipant(@Arg("input", () => UpdateParticipantInput) input: UpdateParticipantInput, @Ctx() ctx: Context) {
+    return mutate("participant", () => updateParticipant(ctx, input));
+  }
+}
+
+@Resolver(() => Center)
+export class CenterParticipantsResolver {
+  @FieldResolver(() => ParticipantConnection, {
+    description: "Clinical staff see all; facilitators see the members of their groups; viewers are refused.",
+  })
+  participants(@Root() center: CenterRow, @Args(() => ParticipantsArgs) args: ParticipantsArgs, @Ctx() ctx: Context) {
+    const win = pageWindow(args);
+    const role = ctx.access.roleAt(center.id);
+    const groupScope = role === "FACILITATOR" ? ctx.access.groupScope(center.id) : "ALL";
+    if (role !== "FACILITATOR" && !ctx.access.can("participant.read", { centerId: center.id })) {
+      throw forbidden("Your role does not allow reading participants");
+    }
+    const search = args.search?.trim().slice(0, 100) || null;
+    return ctx.loaders.participants.byCenter.load(center.id, { search, status: args.status ?? null, groupScope }, win);
+  }
+}

@@ -1,0 +1,45 @@
+import { and, eq, gte, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { byIdLoader, connectionLoader } from "../common/loaders.js";
+import { loadPages } from "../common/relay.js";
+import type { Db } from "../db/client.js";
+import { sessions, type SessionRow } from "../db/schema.js";
+
+export interface SessionFilter {
+  /** ISO instants (strings, so the filter has a stable batching key). */
+  from: string | null;
+  to: string | null;
+  status: string | null;
+  groupScope: "ALL" | string[];
+}
+
+function filterSql(f: SessionFilter): SQL | undefined {
+  const parts: SQL[] = [];
+  if (f.from) parts.push(gte(sessions.startsAt, new Date(f.from)));
+  if (f.to) parts.push(lt(sessions.startsAt, new Date(f.to)));
+  if (f.status) parts.push(eq(sessions.status, f.status));
+  if (f.groupScope !== "ALL") parts.push(f.groupScope.length ? inArray(sessions.groupId, f.groupScope) : sql`false`);
+  return parts.length ? and(...parts) : undefined;
+}
+
+export function sessionLoaders(db: Db) {
+  const pagesBy = (parent: typeof sessions.groupId | typeof sessions.centerId) =>
+    connectionLoader<SessionFilter, SessionRow>((parentIds, filter, win) =>
+      loadPages<SessionRow>(
+        db,
+        {
+          select: sessions,
+          from: sessions,
+          parent,
+          parentIds,
+          where: filterSql(filter),
+          orderBy: sql`${sessions.startsAt}, ${sessions.id}`,
+        },
+        win,
+      ),
+    );
+  return {
+    byId: byIdLoader<SessionRow>((ids) => db.select().from(sessions).where(inArray(sessions.id, [...ids]))),
+    byGroup: pagesBy(sessions.groupId),
+    byCenter: pagesBy(sessions.centerId),
+  };
+}
