@@ -17,8 +17,9 @@ let jwksServer: Server;
 let app: App;
 let database: TestDatabase;
 let apiUrl: string;
-let signingKey: CryptoKey;
-let otherKey: CryptoKey;
+type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
+let signingKey: PrivateKey;
+let otherKey: PrivateKey;
 
 async function sign(claims: { iss?: string; aud?: string; sub?: string; exp?: string }, key = signingKey, kid = "k1") {
   let jwt = new SignJWT({}).setProtectedHeader({ alg: "RS256", kid }).setIssuedAt().setExpirationTime(claims.exp ?? "10m");

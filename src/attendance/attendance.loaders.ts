@@ -50,14 +50,16 @@ export function attendanceLoaders(db: Db) {
           .orderBy(asc(participants.lastName), asc(participants.firstName), asc(participants.id)),
       (a) => a.sessionId,
     ),
-    /** The expected roster of each session: enrolments that held a seat at its start. */
+    /** The expected roster of each session: enrolments that held a seat at its start, by participant name. */
     expectedBySessionId: listLoader<{ sessionId: string; participantId: string; enrollmentId: string }>(
       (ids) =>
         db
           .select({ sessionId: sessions.id, participantId: sql<string>`e.participant_id`, enrollmentId: sql<string>`e.id` })
           .from(sessions)
           .innerJoin(sql`${enrollments} e`, sql`e.group_id = ${qualified(sessions.groupId)} and ${activeAtStart("e", "sessions")}`)
-          .where(inArray(sessions.id, [...ids])),
+          .innerJoin(participants, sql`${qualified(participants.id)} = e.participant_id`)
+          .where(inArray(sessions.id, [...ids]))
+          .orderBy(asc(participants.lastName), asc(participants.firstName), asc(participants.id)),
       (r) => r.sessionId,
     ),
     summaryBySessionId: mapLoader<Summary>(

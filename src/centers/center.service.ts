@@ -34,7 +34,6 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
   ctx.access.require("center.configure", { centerId: center.id });
   const p = new Problems();
   const name = optionalText(p, "name", input.name, { required: true });
-  if (input.name !== undefined && input.name !== null && !name) p.add("name", UserErrorCode.REQUIRED, "name cannot be blank");
   let timezone: string | undefined;
   if (input.timezone !== undefined && input.timezone !== null) {
     timezone = canonicalTimeZone(input.timezone) ?? undefined;

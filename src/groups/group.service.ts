@@ -158,7 +158,6 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput): Promis
   ctx.access.require("center.configure", { centerId: group.centerId }, "Only center admins may change groups");
   const p = new Problems();
   const name = optionalText(p, "name", input.name, { required: true });
-  if (input.name != null && !name) p.add("name", UserErrorCode.REQUIRED, "name cannot be blank");
   intInRange(p, "capacity", input.capacity, 1, MAX_CAPACITY);
   const schedule = scheduleOf(p, input.schedule);
   const location = input.location === undefined || input.location === null ? undefined : text(p, "location", input.location, { max: LIMITS.text });

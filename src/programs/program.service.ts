@@ -62,7 +62,6 @@ export async function updateProgram(ctx: Context, input: UpdateProgramInput): Pr
   ctx.access.require("center.configure", { centerId: program.centerId }, "Only center admins may change programs");
   const p = new Problems();
   const name = optionalText(p, "name", input.name, { required: true });
-  if (input.name != null && !name) p.add("name", UserErrorCode.REQUIRED, "name cannot be blank");
   const description = input.description === undefined ? undefined : text(p, "description", input.description, { max: LIMITS.text });
   const curriculum = curriculumOf(p, input.curriculum);
   intInRange(p, "attendancePolicy.absencesBeforeFollowUp", input.attendancePolicy?.absencesBeforeFollowUp, 1, 52);

@@ -11,7 +11,7 @@ export class ScheduleSessionsInput {
   @Field(() => DateScalar, { description: "First day, in the center's time zone (inclusive)." })
   from!: string;
 
-  @Field(() => DateScalar, { description: "Last day, inclusive; at most 366 days after `from`." })
+  @Field(() => DateScalar, { description: "Last day, inclusive; the range spans at most 366 days." })
   to!: string;
 }
 

@@ -36,8 +36,10 @@ export function zonedTimeToUtc(day: string, hour: number, minute: number, tz: st
   const [y, m, d] = day.split("-").map(Number);
   const wall = Date.UTC(y, m - 1, d, hour, minute);
   // Offsets on both sides of the wall time; try each and keep one that reads back correctly.
-  const before = offsetMinutes(wall - 86_400_000 / 2, tz);
-  const after = offsetMinutes(wall + 86_400_000 / 2, tz);
+  // A day either side: the instant is within wall-14h..wall+12h, so half a day is not enough
+  // for zones at UTC+12 or more (Auckland, Chatham).
+  const before = offsetMinutes(wall - 86_400_000, tz);
+  const after = offsetMinutes(wall + 86_400_000, tz);
   const candidates = [wall - before * 60_000, wall - after * 60_000].sort((a, b) => a - b);
   for (const t of candidates) {
     if (t + offsetMinutes(t, tz) * 60_000 === wall) return new Date(t);
