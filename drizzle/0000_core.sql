@@ -132,6 +132,7 @@ CREATE TABLE "sessions" (
 	"group_id" uuid NOT NULL,
 	"starts_at" timestamp with time zone NOT NULL,
 	"ends_at" timestamp with time zone NOT NULL,
+	"scheduled_for" timestamp with time zone NOT NULL,
 	"topic" text,
 	"status" text DEFAULT 'SCHEDULED' NOT NULL,
 	"cancel_reason" text,
@@ -197,6 +198,7 @@ CREATE INDEX "groups_program_idx" ON "groups" USING btree ("program_id");--> sta
 CREATE INDEX "participants_center_idx" ON "participants" USING btree ("center_id","last_name","first_name");--> statement-breakpoint
 CREATE UNIQUE INDEX "participants_external_id_uq" ON "participants" USING btree ("center_id","external_id");--> statement-breakpoint
 CREATE INDEX "programs_center_idx" ON "programs" USING btree ("center_id");--> statement-breakpoint
+CREATE UNIQUE INDEX "sessions_group_slot_uq" ON "sessions" USING btree ("group_id","scheduled_for");--> statement-breakpoint
 CREATE UNIQUE INDEX "sessions_group_start_uq" ON "sessions" USING btree ("group_id","starts_at");--> statement-breakpoint
 CREATE INDEX "sessions_center_start_idx" ON "sessions" USING btree ("center_id","starts_at");--> statement-breakpoint
 CREATE UNIQUE INDEX "staff_email_lower_uq" ON "staff" USING btree (lower("email"));--> statement-breakpoint

@@ -386,6 +386,18 @@ describe("updateSession", () => {
     expect(res.session).toMatchObject({ startsAt: "2026-03-03T23:00:00.000Z", endsAt: "2026-03-04T00:00:00.000Z" });
   });
 
+  it("does not recreate a moved session when the same range is scheduled again", async () => {
+    const { admin, groupId } = await world();
+    const before = await schedule(admin, groupId, "2026-03-01", "2026-03-08");
+    // Monday 2026-03-02 18:30 EST moves to 19:15 the same evening.
+    const moved = await mutateRaw(admin, "updateSession", { sessionId: before[0].id, startsAt: "2026-03-03T00:15:00Z" });
+    expect(moved.userErrors).toEqual([]);
+    const again = await schedule(admin, groupId, "2026-03-01", "2026-03-08");
+    expect(again.map((x) => x.id)).toEqual(before.map((x) => x.id));
+    expect(again[0].startsAt).toBe("2026-03-03T00:15:00.000Z");
+    expect(await countSessions()).toBe(before.length);
+  });
+
   it("refuses to move a session onto the start of another session of the group (DUPLICATE), changing nothing", async () => {
     const { admin, groupId } = await world();
     const [a, b] = await schedule(admin, groupId, "2026-03-01", "2026-03-08");

@@ -214,6 +214,9 @@ export const sessions = pgTable(
       .references(() => groups.id),
     startsAt: timestamp("starts_at", { withTimezone: true }).notNull(),
     endsAt: timestamp("ends_at", { withTimezone: true }).notNull(),
+    // The schedule occurrence this session was generated for; stays put when the session is moved,
+    // so scheduling again does not recreate a moved session.
+    scheduledFor: timestamp("scheduled_for", { withTimezone: true }).notNull(),
     topic: text("topic"),
     status: text("status").notNull().default("SCHEDULED"),
     cancelReason: text("cancel_reason"),
@@ -222,7 +225,8 @@ export const sessions = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    // Scheduling is idempotent: one session per group and start instant.
+    // Scheduling is idempotent: one session per group and schedule slot, and per start instant.
+    uniqueIndex("sessions_group_slot_uq").on(t.groupId, t.scheduledFor),
     uniqueIndex("sessions_group_start_uq").on(t.groupId, t.startsAt),
     index("sessions_center_start_idx").on(t.centerId, t.startsAt),
     check("sessions_ends_after_start", sql`${t.endsAt} > ${t.startsAt}`),

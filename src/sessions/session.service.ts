@@ -69,15 +69,17 @@ export async function scheduleSessions(ctx: Context, input: ScheduleSessionsInpu
   const center = (await ctx.loaders.centers.byId.load(group.centerId))!;
   return ctx.db.transaction(async (tx) => {
     const locked = await lockGroup(tx, group.id);
+    if (locked.status === "CLOSED") throw UserInputError.of("groupId", UserErrorCode.GROUP_NOT_OPEN, "The group is closed");
     const wanted = occurrences(locked, center.timezone, input.from, input.to);
     const rangeStart = zonedTimeToUtc(input.from, 0, 0, center.timezone);
     const rangeEnd = zonedTimeToUtc(addDays(input.to, 1), 0, 0, center.timezone);
     if (wanted.length) {
       const existing = await tx
-        .select({ startsAt: sessions.startsAt, status: sessions.status })
+        .select({ startsAt: sessions.startsAt, scheduledFor: sessions.scheduledFor, status: sessions.status })
         .from(sessions)
         .where(eq(sessions.groupId, group.id));
-      const taken = new Set(existing.map((s) => s.startsAt.getTime()));
+      // A slot is taken by the session generated for it (even if since moved) or by one starting then.
+      const taken = new Set(existing.flatMap((s) => [s.scheduledFor.getTime(), s.startsAt.getTime()]));
       const fresh = wanted.filter((o) => !taken.has(o.startsAt.getTime()));
       if (fresh.length) {
         const [program] = await tx.select({ curriculum: programs.curriculum }).from(programs).where(eq(programs.id, locked.programId));
@@ -94,11 +96,12 @@ export async function scheduleSessions(ctx: Context, input: ScheduleSessionsInpu
                 groupId: group.id,
                 startsAt: o.startsAt,
                 endsAt: o.endsAt,
+                scheduledFor: o.startsAt,
                 topic: topics.length ? topics[position % topics.length] : null,
               };
             }),
           )
-          .onConflictDoNothing({ target: [sessions.groupId, sessions.startsAt] });
+          .onConflictDoNothing();
       }
     }
     return sessionsBetween(tx, group.id, rangeStart, rangeEnd);
