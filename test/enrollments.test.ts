@@ -440,6 +440,25 @@ describe("ending an enrolment", () => {
     expect(done).toMatchObject({ status: "COMPLETED", endReason: "Finished the program" });
   });
 
+  it("counts toward completion only sessions after an earlier enrolment in the group ended", async () => {
+    const w = await world({ capacity: 2, people: 1, minimumAttendedSessions: 2 });
+    const sessions = await scheduleSessions(w.admin, w.groupId, isoDay(-4), isoDay(-1));
+    const clinician = new Api(t.server, w.clinician.token);
+    const record = (sessionId: string) =>
+      clinician.mutate("recordAttendance", { sessionId, records: [{ participantId: w.people[0], status: "PRESENT" }] }, "attendance { id }");
+    // Given two sessions attended during a first enrolment that was then withdrawn,
+    const first = await enrolled(w.clinician.token, w.groupId, w.people[0]);
+    await record(sessions[0].id);
+    await record(sessions[1].id);
+    await ended(w.clinician.token, first.id, "WITHDRAWN", "Paused treatment");
+    // when the participant re-enrols, the earlier attendance does not complete the new enrolment.
+    const second = await enrolled(w.clinician.token, w.groupId, w.people[0]);
+    const refused = await end(w.clinician.token, second.id, "COMPLETED");
+    expect(refused.userErrors).toEqual([
+      { field: ["input", "status"], message: "Completion needs 2 attended sessions; the participant has 0", code: "INVALID_TRANSITION" },
+    ]);
+  });
+
   it("lists every transition in Enrollment.history in order, with fromStatus, toStatus, reason and actor", async () => {
     const w = await world({ capacity: 1, people: 2 });
     const first = await enrolled(w.clinician.token, w.groupId, w.people[0]);

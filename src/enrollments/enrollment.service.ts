@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray, lte, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, lte, sql } from "drizzle-orm";
 import type { Context } from "../common/context.js";
 import { isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
@@ -137,7 +137,15 @@ export async function enrollParticipant(ctx: Context, input: EnrollParticipantIn
   }
 }
 
+/**
+ * Sessions of the group attended for this enrolment: since an earlier enrolment in the same group
+ * ended (a re-enrolment starts counting again), backfilled sessions included.
+ */
 async function attendedCount(tx: Tx, e: EnrollmentRow): Promise<number> {
+  const [{ since }] = await tx
+    .select({ since: sql<Date | null>`max(${enrollments.endedAt})`.mapWith(enrollments.endedAt) })
+    .from(enrollments)
+    .where(and(eq(enrollments.groupId, e.groupId), eq(enrollments.participantId, e.participantId), sql`${enrollments.id} <> ${e.id}`));
   const [{ n }] = await tx
     .select({ n: sql<number>`count(*)::int` })
     .from(attendance)
@@ -145,6 +153,7 @@ async function attendedCount(tx: Tx, e: EnrollmentRow): Promise<number> {
     .where(
       and(
         eq(sessions.groupId, e.groupId),
+        since ? gte(sessions.startsAt, since) : undefined,
         eq(attendance.participantId, e.participantId),
         inArray(attendance.status, [...ATTENDED_STATUSES]),
       ),
