@@ -300,7 +300,12 @@ describe("staff", () => {
   it("grants a role at a new center with setStaffMembership, refusing centers the admin does not run", async () => {
     const w = await world();
     const southAdmin = new Api(t.server, w.southAdmin.token);
-    const p = await southAdmin.mutate("setStaffMembership", { staffId: w.clinician.id, centerId: w.south, role: "VIEWER" }, "staff { id }");
+    // A center admin cannot reach staff of other centers: they read as missing.
+    expect(await refusals(w.southAdmin.token, "setStaffMembership", { staffId: w.clinician.id, centerId: w.south, role: "VIEWER" })).toEqual([
+      ["input.staffId", "NOT_FOUND"],
+    ]);
+    // The org admin brings the clinician to South.
+    const p = await w.admin.mutate("setStaffMembership", { staffId: w.clinician.id, centerId: w.south, role: "VIEWER" }, "staff { id }");
     expect(p.staff.id).toBe(w.clinician.id);
     const me = await new Api(t.server, w.clinician.token).query(VIEWER);
     expect(me.viewer.memberships).toHaveLength(2);

@@ -120,10 +120,10 @@ export async function setStaffMembership(ctx: Context, input: SetStaffMembership
   const p = new Problems();
   const centerId = memberCenter(ctx, p, "centerId", input.centerId);
   p.throwIfAny();
-  const staffId = idOf("Staff", input.staffId, "staffId");
-  const target = await ctx.loaders.staff.byId.load(staffId);
-  // A center admin may add anyone in the organisation to their center by id.
-  if (!target) throw notFound("Staff", "staffId");
+  // Center admins manage the staff they can see (members of their centers); bringing someone in
+  // from another center is for org admins, who see everyone.
+  const target = await findVisibleStaff(ctx, input.staffId, "staffId");
+  const staffId = target.id;
   await ctx.db
     .insert(staffMemberships)
     .values({ centerId: centerId!, staffId, role: input.role })
