@@ -76,10 +76,11 @@ async function facilitatorsOf(
   });
   let leadId = ids[0];
   if (leadGlobalId) {
+    // Compared as given, so an unknown id gets one NOT_FOUND (at facilitatorIds), not a second error.
     const id = decodeId(leadGlobalId, "Staff");
-    if (!id || !ids.includes(id)) {
+    if (!globalIds.includes(leadGlobalId)) {
       p.add("leadFacilitatorId", UserErrorCode.INVALID, "The lead facilitator must be one of facilitatorIds");
-    } else leadId = id;
+    } else if (id) leadId = id;
   }
   if (ids.length) {
     const found = await ctx.db
