@@ -1,32 +1,26 @@
 // A real PostgreSQL for tests: in-memory PGlite by default (one per test file), or a fresh
 // database on the server named by TEST_DATABASE_URL. Reset between tests by truncation.
 import { randomBytes } from "node:crypto";
-import { sql } from "drizzle-orm";
+import { getTableName, is, sql } from "drizzle-orm";
+import { PgTable } from "drizzle-orm/pg-core";
 import postgres from "postgres";
 import { openDatabase, type Database } from "../../src/db/client.js";
+import * as schema from "../../src/db/schema.js";
 
 export interface TestDatabase extends Database {
   /** Empties every table. */
   reset(): Promise<void>;
+  /** A digest of every row of every table: equal digests mean nothing was written. */
+  fingerprint(): Promise<string>;
   /** SQL statements sent since the last call to `countQueries` began. */
   countQueries<T>(run: () => Promise<T>): Promise<{ result: T; count: number; statements: string[] }>;
   url?: string;
 }
 
-const TABLES = [
-  "attendance_history",
-  "attendance",
-  "sessions",
-  "enrollment_events",
-  "enrollments",
-  "participants",
-  "group_facilitators",
-  "groups",
-  "programs",
-  "staff_memberships",
-  "staff",
-  "centers",
-];
+/** Every table of the schema, so reset and fingerprint follow it as it grows. */
+const TABLES = (Object.values(schema) as unknown[])
+  .filter((v): v is PgTable => is(v, PgTable))
+  .map((table) => getTableName(table));
 
 export async function openTestDatabase(): Promise<TestDatabase> {
   const statements: string[] = [];
@@ -57,7 +51,14 @@ export async function openTestDatabase(): Promise<TestDatabase> {
     ...database,
     url,
     async reset() {
-      await database.db.execute(sql.raw(`truncate table ${TABLES.join(", ")} restart identity cascade`));
+      await database.db.execute(sql.raw(`truncate table ${TABLES.map((n) => `"${n}"`).join(", ")} restart identity cascade`));
+    },
+    async fingerprint() {
+      const db = database.db;
+      const rowsOf = (r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows) as Array<Record<string, string>>;
+      const parts = TABLES.map((name) => sql`(select coalesce(md5(string_agg(t::text, ',' order by t::text)), '-') from ${sql.identifier(name)} t)`);
+      const [row] = rowsOf(await db.execute(sql`select concat_ws('/', ${sql.join(parts, sql`, `)}) as digest`));
+      return row.digest;
     },
     async countQueries(run) {
       statements.length = 0;
