@@ -20,7 +20,7 @@ import { describe, expect, it } from "vitest";
 import { mintToken } from "../src/auth/tokens.js";
 import { toGlobalId } from "../src/common/ids.js";
 import { createSchema } from "../src/schema.js";
-import { ADMIN_EMAIL, asOrgAdmin, type Api } from "./support/fixtures.js";
+import { ADMIN_EMAIL, asOrgAdmin, mutationDocument, type Api } from "./support/fixtures.js";
 import { TEST_SECRET, useTestServer, type GqlResult } from "./support/server.js";
 
 const t = useTestServer();
@@ -224,8 +224,7 @@ interface Op {
 let emailSeq = 0;
 
 function mutation(field: string, object: string, input: (w: World, fresh: Vars) => Vars, prepare?: Op["prepare"]): Op {
-  const type = `${field[0].toUpperCase()}${field.slice(1)}Input`;
-  const doc = `mutation($input: ${type}!) { ${field}(input: $input) { ${object} { __typename } userErrors { field message code } } }`;
+  const doc = mutationDocument(field, `${object} { __typename }`);
   return {
     prepare,
     send: (w, token, fresh) => t.server.gql(doc, { input: input(w, fresh) }, { token }),

@@ -5,22 +5,15 @@ import type { PgTable } from "drizzle-orm/pg-core";
 import { describe, expect, it } from "vitest";
 import { groupFacilitators, groups, programs, staff, staffMemberships } from "../src/db/schema.js";
 import { ensureBootstrapAdmin } from "../src/staff/staff.service.js";
-import { ADMIN_EMAIL, Api, asOrgAdmin } from "./support/fixtures.js";
+import { ADMIN_EMAIL, Api, asOrgAdmin, sendMutation } from "./support/fixtures.js";
 import { operation } from "./support/operations.js";
 import { useTestServer } from "./support/server.js";
 
 const t = useTestServer();
 
 /** Sends `<field>(input:)` and returns the whole response (GraphQL errors included). */
-async function send(token: string, field: string, input: Record<string, unknown>, selection = "__typename") {
-  const type = `${field[0].toUpperCase()}${field.slice(1)}Input`;
-  const res = await t.server.gql(
-    `mutation($input: ${type}!) { ${field}(input: $input) { ${selection} userErrors { field message code } } }`,
-    { input },
-    { token },
-  );
-  return { ...res, payload: res.data?.[field] ?? null };
-}
+const send = (token: string, field: string, input: Record<string, unknown>, selection?: string) =>
+  sendMutation(t.server, token, field, input, selection);
 
 /** The userErrors of a mutation that must not fail with a GraphQL error, as [field path, code]. */
 async function refusals(token: string, field: string, input: Record<string, unknown>) {

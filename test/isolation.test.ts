@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { fromGlobalId, toGlobalId, type NodeTypeName } from "../src/common/ids.js";
-import { asOrgAdmin, type Api } from "./support/fixtures.js";
+import { asOrgAdmin, mutationDocument, type Api } from "./support/fixtures.js";
 import { useTestServer, type GqlResult } from "./support/server.js";
 
 const t = useTestServer();
@@ -125,11 +125,10 @@ function input(
   build: (w: World, id: string) => Record<string, unknown>,
   optional = false,
 ): Case {
-  const inputType = `${field[0].toUpperCase()}${field.slice(1)}Input`;
   return {
     name: `${field}.${name}`,
     type,
-    query: `mutation($input: ${inputType}!) { ${field}(input: $input) { __typename userErrors { field message code } } }`,
+    query: mutationDocument(field, "__typename"),
     pick,
     vars: (w, id) => ({ input: build(w, id) }),
     optional,

@@ -3,7 +3,7 @@
 import { count } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { participants } from "../src/db/schema.js";
-import { Api, asOrgAdmin } from "./support/fixtures.js";
+import { Api, asOrgAdmin, sendMutation } from "./support/fixtures.js";
 import { operation } from "./support/operations.js";
 import { useTestServer } from "./support/server.js";
 
@@ -11,15 +11,8 @@ const t = useTestServer();
 
 const PARTICIPANT = `participant { id firstName lastName preferredName externalId dateOfBirth recoveryStartDate phone email status }`;
 
-async function send(token: string, field: string, input: Record<string, unknown>, selection = PARTICIPANT) {
-  const type = `${field[0].toUpperCase()}${field.slice(1)}Input`;
-  const res = await t.server.gql(
-    `mutation($input: ${type}!) { ${field}(input: $input) { ${selection} userErrors { field message code } } }`,
-    { input },
-    { token },
-  );
-  return { ...res, payload: res.data?.[field] ?? null };
-}
+const send = (token: string, field: string, input: Record<string, unknown>, selection = PARTICIPANT) =>
+  sendMutation(t.server, token, field, input, selection);
 
 /** The userErrors of a mutation that must not fail with a GraphQL error, as [field path, code]. */
 async function refusals(token: string, field: string, input: Record<string, unknown>) {

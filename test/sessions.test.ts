@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { sessions as sessionsTable } from "../src/db/schema.js";
 import { addDays } from "../src/sessions/timezone.js";
-import { asOrgAdmin, type Api } from "./support/fixtures.js";
+import { asOrgAdmin, mutationDocument, type Api } from "./support/fixtures.js";
 import { useTestServer } from "./support/server.js";
 
 const t = useTestServer();
@@ -91,12 +91,7 @@ async function countSessions(): Promise<number> {
 }
 
 async function mutateRaw(admin: Api, field: string, input: Record<string, unknown>) {
-  const type = `${field[0].toUpperCase()}${field.slice(1)}Input`;
-  const res = await t.server.gql(
-    `mutation($input: ${type}!) { ${field}(input: $input) { session { ${SESSION} } userErrors { field message code } } }`,
-    { input },
-    { token: admin.token },
-  );
+  const res = await t.server.gql(mutationDocument(field, `session { ${SESSION} }`), { input }, { token: admin.token });
   expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
   return res.data[field] as { session: SessionOut | null; userErrors: Array<{ field: string[]; message: string; code: string }> };
 }

@@ -5,6 +5,18 @@ import type { TestServer } from "./server.js";
 
 export const ADMIN_EMAIL = "root@org.test";
 
+/** `mutation($input: <Field>Input!) { <field>(input: $input) { <selection> userErrors { … } } }` */
+export function mutationDocument(field: string, selection: string): string {
+  const type = `${field[0].toUpperCase()}${field.slice(1)}Input`;
+  return `mutation($input: ${type}!) { ${field}(input: $input) { ${selection} userErrors { field message code } } }`;
+}
+
+/** Sends `<field>(input:)` and returns the whole response (GraphQL errors included) and its payload. */
+export async function sendMutation(server: TestServer, token: string | null, field: string, input: Record<string, unknown>, selection = "__typename") {
+  const res = await server.gql(mutationDocument(field, selection), { input }, { token });
+  return { ...res, payload: res.data?.[field] ?? null };
+}
+
 export class Api {
   constructor(
     readonly server: TestServer,
@@ -13,11 +25,7 @@ export class Api {
 
   /** Runs a mutation and returns its payload's object, failing on any error or userError. */
   async mutate<T = any>(field: string, input: Record<string, unknown>, selection: string): Promise<T> {
-    const res = await this.server.gql(
-      `mutation($input: ${field[0].toUpperCase()}${field.slice(1)}Input!) { ${field}(input: $input) { ${selection} userErrors { field message code } } }`,
-      { input },
-      { token: this.token },
-    );
+    const res = await this.server.gql(mutationDocument(field, selection), { input }, { token: this.token });
     if (res.errors?.length) throw new Error(`${field}: ${JSON.stringify(res.errors)}`);
     const payload = res.data[field];
     if (payload.userErrors.length) throw new Error(`${field}: ${JSON.stringify(payload.userErrors)}`);
