@@ -1,5 +1,6 @@
 // The HTTP server: POST /graphql (Apollo Server 5 over node:http), GET /healthz. Stateless: every
 // request builds its own context from its token and the database.
+import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { ApolloServer, HeaderMap, type BaseContext } from "@apollo/server";
@@ -16,6 +17,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { createSchema } from "./schema.js";
 
 const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
 const PASS_THROUGH = new Set<string>([
   ErrorCodes.UNAUTHENTICATED,
   ErrorCodes.FORBIDDEN,
@@ -45,15 +47,34 @@ class HttpError extends Error {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new HttpError(413, "Request body too large");
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
+/**
+ * Reads the body, refusing it past MAX_BODY_BYTES. The rest of a refused body is read and dropped
+ * (up to MAX_DISCARD_BYTES) rather than the connection reset, so that the client, still sending,
+ * gets the 413 instead of ECONNRESET.
+ */
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let refused = false;
+    req.on("data", (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) {
+        chunks.push(chunk);
+      } else if (!refused) {
+        refused = true;
+        chunks.length = 0;
+        reject(new HttpError(413, "Request body too large"));
+      } else if (size > MAX_DISCARD_BYTES) {
+        req.destroy();
+      }
+    });
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+    req.on("close", () => {
+      if (!req.complete) reject(new HttpError(400, "Request body incomplete"));
+    });
+  });
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string) {
@@ -68,11 +89,16 @@ export async function createApp(opts: { config: Config; database: Database; logg
   const logger = opts.logger ?? createLogger(config.logLevel);
   const verifier = opts.verifier ?? createTokenVerifier(config.auth);
   const schema = await createSchema();
+  // The id of the request being served, wherever Apollo calls back (formatError has no context).
+  const currentRequestId = new AsyncLocalStorage<string>();
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
+    // index.ts owns SIGTERM/SIGINT: it closes the HTTP server, then Apollo, then the database.
+    // Apollo's own handler would stop first, and a second stop() waits forever on its barrier.
+    stopOnTerminationSignals: false,
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const code = formatted.extensions?.code as string | undefined;
       if (code && PASS_THROUGH.has(code)) {
@@ -81,10 +107,11 @@ export async function createApp(opts: { config: Config; database: Database; logg
         return { ...formatted, extensions };
       }
       // Unexpected: mask it. The log gets the kind of error, never its message (it may hold SQL
-      // and the values bound to it).
+      // and the values bound to it), and the request id the client is given, to find it by.
       const original = (error as { originalError?: unknown })?.originalError ?? error;
-      const requestId = (original as { requestId?: string })?.requestId;
+      const requestId = currentRequestId.getStore();
       logger.error("unexpected error", {
+        requestId,
         path: formatted.path?.join("."),
         errorName: (original as Error)?.name ?? typeof original,
         pgCode: pgErrorOf(original)?.code,
@@ -96,24 +123,6 @@ export async function createApp(opts: { config: Config; database: Database; logg
         extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR, ...(requestId ? { requestId } : {}) },
       };
     },
-    plugins: [
-      {
-        async requestDidStart({ contextValue }) {
-          return {
-            async willSendResponse({ response }) {
-              // Stamp the request id on masked errors so support can find the log line.
-              if (response.body.kind === "single") {
-                for (const e of response.body.singleResult.errors ?? []) {
-                  if (e.extensions?.code === ErrorCodes.INTERNAL_SERVER_ERROR) {
-                    (e.extensions as Record<string, unknown>).requestId = contextValue.requestId;
-                  }
-                }
-              }
-            },
-          };
-        },
-      },
-    ],
   });
   await apollo.start();
 
@@ -180,7 +189,7 @@ export async function createApp(opts: { config: Config; database: Database; logg
           sendJson(res, 503, { status: "unavailable" }, requestId);
         }
       } else if (url.pathname === "/graphql") {
-        await handleGraphQL(req, res, url, requestId);
+        await currentRequestId.run(requestId, () => handleGraphQL(req, res, url, requestId));
       } else {
         sendJson(res, 404, { error: "Not found" }, requestId);
       }

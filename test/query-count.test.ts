@@ -1,0 +1,136 @@
+// The N+1 guard: the dashboard's nested reads cost a fixed number of SQL statements, however many
+// groups, sessions and participants a center has. Counts include the per-request viewer lookup.
+import { describe, expect, it } from "vitest";
+import { asOrgAdmin, type Api } from "./support/fixtures.js";
+import { operation } from "./support/operations.js";
+import { useTestServer } from "./support/server.js";
+
+const t = useTestServer();
+
+// Upper bounds, as measured when this test was written; a regression that adds statements fails.
+// All include the viewer lookup that every authenticated request makes.
+const MAX_STATEMENTS = { CenterDashboard: 10, SessionRoster: 5, ParticipantHistory: 6 };
+// A facilitator's dashboard adds one batched check of which participants are in their groups.
+const MAX_FACILITATOR_DASHBOARD = 11;
+
+const STATUSES = ["PRESENT", "LATE", "ABSENT", "EXCUSED", "LEFT_EARLY"];
+const DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
+
+interface World {
+  centerId: string;
+  sessionId: string;
+  /** Enrolled in every group, with attendance at every session. */
+  sharedParticipantId: string;
+  facilitatorToken: string;
+}
+
+/**
+ * A center with `groups` groups of `participants` members each (one of them a member of every
+ * group), `sessions` sessions per group with everybody's attendance recorded, and two
+ * facilitators spread over the groups.
+ */
+async function buildWorld(admin: Api, size: { groups: number; sessions: number; participants: number }): Promise<World> {
+  const centerId = await admin.createCenter(`Center ${size.groups}x${size.sessions}x${size.participants}`);
+  const lead = await admin.createStaff(`lead-${size.groups}@org.test`, [{ centerId, role: "FACILITATOR" }]);
+  const co = await admin.createStaff(`co-${size.groups}@org.test`, [{ centerId, role: "FACILITATOR" }]);
+  const program = await admin.mutate("createProgram", { centerId, name: "Relapse prevention", curriculum: ["Triggers", "Cravings"] }, "program { id }");
+  const newParticipant = async (n: string) =>
+    (await admin.mutate("createParticipant", { centerId, firstName: `First${n}`, lastName: `Last${n}` }, "participant { id }")).participant.id as string;
+  const sharedParticipantId = await newParticipant("shared");
+
+  let sessionId = "";
+  for (let g = 0; g < size.groups; g++) {
+    const facilitatorIds = g % 3 === 0 ? [lead.id, co.id] : g % 3 === 1 ? [co.id] : [];
+    const group = await admin.mutate(
+      "createGroup",
+      {
+        programId: program.program.id,
+        name: `Group ${g}`,
+        capacity: 50,
+        status: "ACTIVE",
+        startsOn: "2026-01-05",
+        facilitatorIds,
+        schedule: { daysOfWeek: DAYS, startTime: "18:00", durationMinutes: 90 },
+      },
+      "group { id }",
+    );
+    const groupId = group.group.id as string;
+    const members = [sharedParticipantId];
+    for (let p = 1; p < size.participants; p++) members.push(await newParticipant(`${g}-${p}`));
+    for (const participantId of members) await admin.mutate("enrollParticipant", { groupId, participantId }, "enrollment { id }");
+    const to = new Date(Date.UTC(2026, 0, 5 + size.sessions - 1)).toISOString().slice(0, 10);
+    const scheduled = await admin.mutate("scheduleSessions", { groupId, from: "2026-01-05", to }, "sessions { id }");
+    expect(scheduled.sessions).toHaveLength(size.sessions);
+    for (const [s, session] of (scheduled.sessions as Array<{ id: string }>).entries()) {
+      const records = members.map((participantId, i) => ({ participantId, status: STATUSES[(i + s) % STATUSES.length], note: `note ${i}` }));
+      await admin.mutate("recordAttendance", { sessionId: session.id, records }, "attendance { id }");
+      sessionId = session.id;
+    }
+  }
+  return { centerId, sessionId, sharedParticipantId, facilitatorToken: lead.token };
+}
+
+/** Runs a contract operation over HTTP and counts the SQL statements it costs. */
+async function countOf(name: keyof typeof MAX_STATEMENTS, variables: Record<string, unknown>, token: string) {
+  const file = "dashboard.graphql";
+  const { result, count, statements } = await t.server.database.countQueries(() => t.server.gql(operation(file, name), variables, { token }));
+  expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+  return { data: result.data, count, statements };
+}
+
+describe("SQL statement count of the dashboard operations", () => {
+  it("does not grow with groups, sessions and participants, and stays under its bound", async () => {
+    // Given a small center and a large one
+    const admin = await asOrgAdmin(t.server);
+    const small = await buildWorld(admin, { groups: 2, sessions: 2, participants: 3 });
+    const large = await buildWorld(admin, { groups: 6, sessions: 5, participants: 8 });
+
+    // When each dashboard operation reads both
+    const measured: Record<string, [number, number]> = {};
+    for (const [name, vars] of [
+      ["CenterDashboard", (w: World) => ({ centerId: w.centerId })],
+      ["SessionRoster", (w: World) => ({ sessionId: w.sessionId })],
+      ["ParticipantHistory", (w: World) => ({ participantId: w.sharedParticipantId })],
+    ] as const) {
+      const a = await countOf(name, vars(small), admin.token);
+      const b = await countOf(name, vars(large), admin.token);
+      measured[name] = [a.count, b.count];
+      // Then the large world's answer is really bigger (so the comparison means something)
+      if (name === "CenterDashboard") {
+        expect(a.data.center.groups.totalCount).toBe(2);
+        expect(b.data.center.groups.totalCount).toBe(6);
+        const groupsOf = (d: any) => d.center.groups.edges.map((e: any) => e.node);
+        expect(groupsOf(b.data).every((g: any) => g.enrollments.nodes.length === 8 && g.sessions.nodes.length === 5)).toBe(true);
+        expect(groupsOf(b.data)[0].facilitators).toHaveLength(2);
+        expect(groupsOf(b.data)[0].sessions.nodes[0].attendanceSummary.unrecorded).toBe(0);
+      } else if (name === "SessionRoster") {
+        expect(a.data.node.attendance).toHaveLength(3);
+        expect(b.data.node.attendance).toHaveLength(8);
+      } else {
+        expect(b.data.node.enrollments.nodes).toHaveLength(6);
+        expect(b.data.node.attendance.totalCount).toBe(30);
+      }
+      // And the statement count is the same for both, within the recorded bound
+      expect(b.count, `${name}:\n${b.statements.join("\n")}`).toBe(a.count);
+      expect(b.count, b.statements.join("\n")).toBeLessThanOrEqual(MAX_STATEMENTS[name]);
+    }
+    console.info("statements per operation [small, large]:", JSON.stringify(measured));
+  });
+
+  it("costs the same for a facilitator, who sees only their groups, at both sizes", async () => {
+    // Given both worlds, read by the lead facilitator of some of their groups
+    const admin = await asOrgAdmin(t.server);
+    const small = await buildWorld(admin, { groups: 2, sessions: 2, participants: 3 });
+    const large = await buildWorld(admin, { groups: 6, sessions: 5, participants: 8 });
+
+    // When the facilitator opens the dashboard of each
+    const a = await countOf("CenterDashboard", { centerId: small.centerId }, small.facilitatorToken);
+    const b = await countOf("CenterDashboard", { centerId: large.centerId }, large.facilitatorToken);
+
+    // Then they see their own groups only, at the same cost
+    expect(a.data.center.groups.totalCount).toBe(1);
+    expect(b.data.center.groups.totalCount).toBe(2);
+    expect(b.count, b.statements.join("\n")).toBe(a.count);
+    expect(b.count, b.statements.join("\n")).toBeLessThanOrEqual(MAX_FACILITATOR_DASHBOARD);
+  });
+});
