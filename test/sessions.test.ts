@@ -554,3 +554,165 @@ describe("the expected roster", () => {
     expect(later.node.attendanceSummary.expected).toBe(1);
   });
 });
+
+describe("changing a group's schedule, dates or status refits its future sessions", () => {
+  const GROUP_SESSIONS = `query($id: ID!) { node(id: $id) { ... on Group { endsOn sessions(first: 100) { nodes { ${SESSION} } } } } }`;
+  const today = () => new Date().toISOString().slice(0, 10);
+  const weekday = (iso: string) => new Date(iso).getUTCDay(); // 0 = Sunday
+  const clock = (iso: string, timeZone = "UTC") =>
+    new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date(iso));
+
+  async function groupSessions(admin: Api, groupId: string): Promise<{ endsOn: string | null; sessions: SessionOut[] }> {
+    const d = await admin.query(GROUP_SESSIONS, { id: groupId });
+    return { endsOn: d.node.endsOn, sessions: d.node.sessions.nodes };
+  }
+
+  const isPast = (s: SessionOut) => Date.parse(s.startsAt) <= Date.now();
+
+  it("moves untouched future sessions to the new days and time, as far ahead as the group was scheduled, and leaves past ones", async () => {
+    // Given a Monday/Thursday group scheduled from three weeks ago to four weeks ahead
+    const { admin, groupId } = await world({ timezone: "UTC", startTime: "18:30", startsOn: addDays(today(), -21) });
+    const before = await schedule(admin, groupId, addDays(today(), -21), addDays(today(), 27));
+    const past = before.filter(isPast);
+    const horizon = before[before.length - 1].startsAt.slice(0, 10);
+    expect(past.length).toBeGreaterThanOrEqual(5);
+
+    // When it moves to Wednesdays at 10:00 for 90 minutes
+    const u = await admin.mutate(
+      "updateGroup",
+      { groupId, schedule: { daysOfWeek: ["WEDNESDAY"], startTime: "10:00", durationMinutes: 90 } },
+      "group { id }",
+    );
+    expect(u.group.id).toBe(groupId);
+
+    // Then the past sessions are as they were, and the future ones are every Wednesday up to the old horizon
+    const after = (await groupSessions(admin, groupId)).sessions;
+    expect(after.filter(isPast)).toEqual(past);
+    const future = after.filter((s) => !isPast(s));
+    const wanted: string[] = [];
+    for (let d = today(); d <= horizon; d = addDays(d, 1)) {
+      const at = `${d}T10:00:00.000Z`;
+      if (weekday(at) === 3 && Date.parse(at) > Date.now()) wanted.push(at);
+    }
+    expect(wanted.length).toBeGreaterThanOrEqual(3);
+    expect(future.map((s) => s.startsAt)).toEqual(wanted);
+    for (const s of future) {
+      expect(s).toMatchObject({ status: "SCHEDULED", endsAt: plusMinutes(s.startsAt, 90) });
+    }
+  });
+
+  it("keeps future sessions someone touched: cancelled, moved, or with attendance recorded", async () => {
+    const { admin, centerId, groupId } = await world({ timezone: "UTC", startTime: "18:30", startsOn: addDays(today(), 1) });
+    const before = await schedule(admin, groupId, addDays(today(), 1), addDays(today(), 28));
+    expect(before.length).toBeGreaterThanOrEqual(7);
+    const [cancelled, moved, recorded] = before;
+    await admin.mutate("cancelSession", { sessionId: cancelled.id, reason: "Holiday" }, "session { id }");
+    const movedTo = plusMinutes(moved.startsAt, 60);
+    await admin.mutate("updateSession", { sessionId: moved.id, startsAt: movedTo }, "session { id }");
+    const person = await admin.mutate("createParticipant", { centerId, firstName: "Ana", lastName: "Alvarez" }, "participant { id }");
+    await admin.mutate("enrollParticipant", { groupId, participantId: person.participant.id }, "enrollment { id }");
+    await admin.mutate(
+      "recordAttendance",
+      { sessionId: recorded.id, records: [{ participantId: person.participant.id, status: "EXCUSED", note: "Told us ahead" }] },
+      "attendance { id }",
+    );
+
+    await admin.mutate("updateGroup", { groupId, schedule: { daysOfWeek: ["SATURDAY"], startTime: "09:00", durationMinutes: 60 } }, "group { id }");
+
+    const after = (await groupSessions(admin, groupId)).sessions;
+    const byId = new Map(after.map((s) => [s.id, s]));
+    expect(byId.get(cancelled.id)).toMatchObject({ status: "CANCELLED", startsAt: cancelled.startsAt });
+    expect(byId.get(moved.id)).toMatchObject({ status: "SCHEDULED", startsAt: movedTo });
+    expect(byId.get(recorded.id)).toMatchObject({ status: "SCHEDULED", startsAt: recorded.startsAt });
+    const others = after.filter((s) => ![cancelled.id, moved.id, recorded.id].includes(s.id));
+    expect(others.length).toBeGreaterThanOrEqual(3);
+    for (const s of others) expect([weekday(s.startsAt), clock(s.startsAt)]).toEqual([6, "09:00"]);
+  });
+
+  it("gives untouched sessions a new length without replacing them", async () => {
+    const { admin, groupId } = await world({ timezone: "UTC", startTime: "18:30", minutes: 60, startsOn: addDays(today(), 1) });
+    const before = await schedule(admin, groupId, addDays(today(), 1), addDays(today(), 21));
+
+    await admin.mutate("updateGroup", { groupId, schedule: { daysOfWeek: ["MONDAY", "THURSDAY"], startTime: "18:30", durationMinutes: 45 } }, "group { id }");
+
+    const after = (await groupSessions(admin, groupId)).sessions;
+    expect(after.map((s) => [s.id, s.startsAt, s.endsAt])).toEqual(before.map((s) => [s.id, s.startsAt, plusMinutes(s.startsAt, 45)]));
+  });
+
+  it("removes untouched sessions after an earlier end; null clears the end and an absent endsOn keeps it", async () => {
+    const { admin, groupId } = await world({ timezone: "UTC", startsOn: addDays(today(), 1), endsOn: addDays(today(), 40) });
+    const before = await schedule(admin, groupId, addDays(today(), 1), addDays(today(), 40));
+    const end = addDays(today(), 20);
+
+    await admin.mutate("updateGroup", { groupId, endsOn: end }, "group { id }");
+    const shortened = await groupSessions(admin, groupId);
+    expect(shortened.endsOn).toBe(end);
+    expect(shortened.sessions.map((s) => s.id)).toEqual(before.filter((s) => s.startsAt.slice(0, 10) <= end).map((s) => s.id));
+
+    await admin.mutate("updateGroup", { groupId, name: "Renamed" }, "group { id }");
+    expect((await groupSessions(admin, groupId)).endsOn).toBe(end);
+
+    const cleared = await admin.mutate("updateGroup", { groupId, endsOn: null }, "group { endsOn }");
+    expect(cleared.group.endsOn).toBeNull();
+    expect((await groupSessions(admin, groupId)).sessions).toHaveLength(shortened.sessions.length);
+  });
+
+  it("cancels the sessions that have not started when the group closes, and keeps the past ones", async () => {
+    const { admin, groupId } = await world({ timezone: "UTC", startsOn: addDays(today(), -14) });
+    const before = await schedule(admin, groupId, addDays(today(), -14), addDays(today(), 14));
+
+    await admin.mutate("updateGroup", { groupId, status: "CLOSED" }, "group { status }");
+
+    const after = (await groupSessions(admin, groupId)).sessions;
+    expect(after.map((s) => s.id)).toEqual(before.map((s) => s.id));
+    for (const s of after) {
+      if (isPast(s)) expect(s, s.startsAt).toMatchObject({ status: "SCHEDULED", cancelReason: null });
+      else expect(s, s.startsAt).toMatchObject({ status: "CANCELLED", cancelReason: "The group was closed" });
+    }
+    expect(after.filter((s) => !isPast(s)).length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("keeps a center's untouched future sessions at the same wall-clock time in its new time zone", async () => {
+    const { admin, centerId, groupId } = await world({ timezone: "America/New_York", startTime: "18:30", startsOn: addDays(today(), -14) });
+    const before = await schedule(admin, groupId, addDays(today(), -14), addDays(today(), 28));
+
+    const u = await admin.mutate("updateCenter", { centerId, timezone: "America/Los_Angeles" }, "center { timezone }");
+    expect(u.center.timezone).toBe("America/Los_Angeles");
+
+    const after = (await groupSessions(admin, groupId)).sessions;
+    expect(after.filter(isPast)).toEqual(before.filter(isPast));
+    const future = after.filter((s) => !isPast(s));
+    expect(future).toHaveLength(before.filter((s) => !isPast(s)).length);
+    for (const s of future) expect(clock(s.startsAt, "America/Los_Angeles"), s.startsAt).toBe("18:30");
+  });
+
+  it("never fails a recording that races a schedule change: the session either keeps its attendance or is gone", async () => {
+    const { admin, centerId, groupId } = await world({ timezone: "UTC", startsOn: addDays(today(), 1) });
+    const [target] = await schedule(admin, groupId, addDays(today(), 1), addDays(today(), 14));
+    const person = await admin.mutate("createParticipant", { centerId, firstName: "Ana", lastName: "Alvarez" }, "participant { id }");
+    await admin.mutate("enrollParticipant", { groupId, participantId: person.participant.id }, "enrollment { id }");
+
+    const [rec, upd] = await Promise.all([
+      t.server.gql(
+        mutationDocument("recordAttendance", "attendance { id }"),
+        { input: { sessionId: target.id, records: [{ participantId: person.participant.id, status: "EXCUSED" }] } },
+        { token: admin.token },
+      ),
+      t.server.gql(
+        mutationDocument("updateGroup", "group { id }"),
+        { input: { groupId, schedule: { daysOfWeek: ["SUNDAY"], startTime: "08:00", durationMinutes: 60 } } },
+        { token: admin.token },
+      ),
+    ]);
+    expect(rec.errors).toBeUndefined();
+    expect(upd.errors).toBeUndefined();
+    expect(upd.data.updateGroup.userErrors).toEqual([]);
+    const still = await readSession(admin, target.id);
+    if (rec.data.recordAttendance.userErrors.length === 0) {
+      expect(still).toMatchObject({ id: target.id, startsAt: target.startsAt });
+    } else {
+      expect(rec.data.recordAttendance.userErrors).toEqual([{ field: ["input", "sessionId"], message: expect.any(String), code: "NOT_FOUND" }]);
+      expect(still).toBeNull();
+    }
+  });
+});

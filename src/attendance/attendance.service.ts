@@ -2,7 +2,7 @@ import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Context } from "../common/context.js";
 import { Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
-import { LIMITS } from "../common/validate.js";
+import { LIMITS, notFound } from "../common/validate.js";
 import type { Tx } from "../db/client.js";
 import { attendance, attendanceHistory, enrollments, sessions, type AttendanceRow, type GroupRow, type SessionRow } from "../db/schema.js";
 import { findVisibleSession } from "../sessions/session.service.js";
@@ -94,7 +94,8 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
   return ctx.db.transaction(async (tx) => {
     // Serializes batches on one session (two staff recording at once).
     const [current] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
-    if (!current || current.status === "CANCELLED") {
+    if (!current) throw notFound("Session", "sessionId"); // removed meanwhile by a schedule change
+    if (current.status === "CANCELLED") {
       throw UserInputError.of("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
     }
     const enrolled = await tx

@@ -25,7 +25,10 @@ export class UpdateCenterInput {
   @Field(() => String, { nullable: true })
   name?: string | null;
 
-  @Field(() => String, { nullable: true })
+  @Field(() => String, {
+    nullable: true,
+    description: "An IANA zone. Future sessions nobody has touched move to the same wall-clock time in the new zone.",
+  })
   timezone?: string | null;
 
   @Field(() => String, { nullable: true })

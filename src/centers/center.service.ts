@@ -1,8 +1,9 @@
-import { eq } from "drizzle-orm";
+import { and, asc, eq, ne } from "drizzle-orm";
 import type { Context } from "../common/context.js";
 import { Problems, UserErrorCode } from "../common/errors.js";
 import { canonicalTimeZone, idOf, LIMITS, notFound, optionalText, text } from "../common/validate.js";
-import { centers, type CenterRow } from "../db/schema.js";
+import { centers, groups, type CenterRow } from "../db/schema.js";
+import { realignFutureSessions } from "../sessions/session.service.js";
 import type { CreateCenterInput, UpdateCenterInput } from "./center.inputs.js";
 
 /** A center the viewer can see, or NOT_FOUND (outside their reach reads like missing). */
@@ -45,18 +46,32 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
     p.add("status", UserErrorCode.NOT_ALLOWED, "Only organisation admins may change a center's status");
   }
   p.throwIfAny();
-  const [row] = await ctx.db
-    .update(centers)
-    .set({
-      ...(name ? { name } : {}),
-      ...(timezone ? { timezone } : {}),
-      ...(address !== undefined ? { address } : {}),
-      ...(phone !== undefined ? { phone } : {}),
-      ...(input.status ? { status: input.status } : {}),
-      updatedAt: new Date(),
-    })
-    .where(eq(centers.id, center.id))
-    .returning();
+  const row = await ctx.db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(centers)
+      .set({
+        ...(name ? { name } : {}),
+        ...(timezone ? { timezone } : {}),
+        ...(address !== undefined ? { address } : {}),
+        ...(phone !== undefined ? { phone } : {}),
+        ...(input.status ? { status: input.status } : {}),
+        updatedAt: new Date(),
+      })
+      .where(eq(centers.id, center.id))
+      .returning();
+    if (timezone && timezone !== center.timezone) {
+      // Sessions are generated in the center's wall-clock time: refit the untouched future ones of
+      // every open group, each under its group lock, in id order (as other writers take them).
+      const open = await tx
+        .select()
+        .from(groups)
+        .where(and(eq(groups.centerId, center.id), ne(groups.status, "CLOSED")))
+        .orderBy(asc(groups.id))
+        .for("update");
+      for (const group of open) await realignFutureSessions(tx, group, updated.timezone);
+    }
+    return updated;
+  });
   ctx.loaders.centers.byId.clear(row.id).prime(row.id, row);
   return row;
 }

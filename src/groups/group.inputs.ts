@@ -71,10 +71,16 @@ export class UpdateGroupInput {
   @Field(() => DateScalar, { nullable: true })
   startsOn?: string | null;
 
-  @Field(() => DateScalar, { nullable: true })
+  @Field(() => DateScalar, {
+    nullable: true,
+    description: "Absent leaves it; null clears it (the group runs on). Sessions after a new end that nobody has touched are removed.",
+  })
   endsOn?: string | null;
 
-  @Field(() => GroupScheduleInput, { nullable: true, description: "Applies to sessions scheduled from now on." })
+  @Field(() => GroupScheduleInput, { nullable: true, description:
+      "Future sessions nobody has touched (SCHEDULED, at their generated time, without attendance) are refitted to it: " +
+      "those it no longer produces are removed, its new occurrences are created as far ahead as the group was scheduled.",
+  })
   schedule?: GroupScheduleInput | null;
 
   @Field(() => [ID], { nullable: true, description: "Replaces the facilitators." })

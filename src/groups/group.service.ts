@@ -5,9 +5,10 @@ import { decodeId } from "../common/ids.js";
 import { parseLocalTime } from "../common/scalars.js";
 import { idOf, intInRange, LIMITS, notFound, optionalText, text } from "../common/validate.js";
 import type { Tx } from "../db/client.js";
-import { enrollments, groupFacilitators, groups, staff, staffMemberships, type GroupRow } from "../db/schema.js";
+import { centers, enrollments, groupFacilitators, groups, staff, staffMemberships, type GroupRow } from "../db/schema.js";
 import { promoteWaitlist } from "../enrollments/enrollment.service.js";
 import { findVisibleProgram } from "../programs/program.service.js";
+import { cancelFutureSessions, realignFutureSessions } from "../sessions/session.service.js";
 import type { CreateGroupInput, GroupScheduleInput, UpdateGroupInput } from "./group.inputs.js";
 import { DayOfWeek } from "./group.type.js";
 
@@ -140,6 +141,17 @@ export async function createGroup(ctx: Context, input: CreateGroupInput): Promis
   });
 }
 
+/** Whether what the group's sessions are generated from changed. */
+function scheduleChanged(before: GroupRow, after: GroupRow): boolean {
+  return (
+    before.startsOn !== after.startsOn ||
+    before.endsOn !== after.endsOn ||
+    before.scheduleStartTime !== after.scheduleStartTime ||
+    before.scheduleDurationMinutes !== after.scheduleDurationMinutes ||
+    before.scheduleDays.join() !== after.scheduleDays.join()
+  );
+}
+
 /** Locks the group row for the rest of the transaction: enrolment and capacity changes serialize on it. */
 export async function lockGroup(tx: Tx, groupId: string): Promise<GroupRow> {
   const [row] = await tx.select().from(groups).where(eq(groups.id, groupId)).for("update");
@@ -163,7 +175,8 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput): Promis
   const schedule = scheduleOf(p, input.schedule);
   const location = input.location === undefined || input.location === null ? undefined : text(p, "location", input.location, { max: LIMITS.text });
   const virtualLink = linkOf(p, input.virtualLink);
-  checkDates(p, input.startsOn ?? group.startsOn, input.endsOn === undefined || input.endsOn === null ? group.endsOn : input.endsOn);
+  // endsOn: absent leaves it, an explicit null clears it (the group runs on).
+  checkDates(p, input.startsOn ?? group.startsOn, input.endsOn === undefined ? group.endsOn : input.endsOn);
   if (input.status && input.status !== group.status && !TRANSITIONS[group.status].includes(input.status)) {
     p.add("status", UserErrorCode.INVALID_TRANSITION, `A ${group.status} group cannot become ${input.status}`);
   }
@@ -190,7 +203,7 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput): Promis
         ...(input.capacity != null ? { capacity: input.capacity } : {}),
         ...(input.status ? { status: input.status } : {}),
         ...(input.startsOn ? { startsOn: input.startsOn } : {}),
-        ...(input.endsOn ? { endsOn: input.endsOn } : {}),
+        ...(input.endsOn !== undefined ? { endsOn: input.endsOn } : {}),
         ...(schedule ?? {}),
         ...(location !== undefined ? { location } : {}),
         ...(virtualLink !== undefined ? { virtualLink } : {}),
@@ -204,6 +217,13 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput): Promis
       if (facilitators.length) {
         await tx.insert(groupFacilitators).values(facilitators.map((f) => ({ ...f, centerId: group.centerId, groupId: group.id })));
       }
+    }
+    if (updated.status === "CLOSED" && locked.status !== "CLOSED") {
+      await cancelFutureSessions(tx, updated.id, "The group was closed");
+    } else if (updated.status !== "CLOSED" && scheduleChanged(locked, updated)) {
+      // Read under the group lock: a concurrent time zone change either shows here or realigns after us.
+      const [center] = await tx.select({ timezone: centers.timezone }).from(centers).where(eq(centers.id, updated.centerId));
+      await realignFutureSessions(tx, updated, center.timezone);
     }
     if (updated.capacity > locked.capacity && updated.status !== "CLOSED") {
       await promoteWaitlist(tx, updated, ctx.access.staffId, "Capacity raised");

@@ -10,7 +10,7 @@ export enum GroupStatus {
 }
 registerEnumType(GroupStatus, {
   name: "GroupStatus",
-  valuesConfig: { CLOSED: { description: "Final: no enrolments, no new sessions." } },
+  valuesConfig: { CLOSED: { description: "Final: no enrolments, no new sessions; closing cancels the sessions that have not started." } },
 });
 
 export enum EnrollmentMode {

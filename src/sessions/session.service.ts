@@ -1,14 +1,14 @@
-import { and, asc, eq, gte, lt, ne } from "drizzle-orm";
+import { and, asc, eq, gt, gte, inArray, lt, ne, sql } from "drizzle-orm";
 import type { Context } from "../common/context.js";
 import { isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { idOf, LIMITS, notFound, text } from "../common/validate.js";
 import { parseLocalTime } from "../common/scalars.js";
 import type { Tx } from "../db/client.js";
-import { programs, sessions, type GroupRow, type SessionRow } from "../db/schema.js";
+import { attendance, programs, sessions, type GroupRow, type SessionRow } from "../db/schema.js";
 import { lockGroup } from "../groups/group.service.js";
 import { findVisibleGroup } from "../groups/group.service.js";
 import type { CancelSessionInput, CompleteSessionInput, ScheduleSessionsInput, UpdateSessionInput } from "./session.inputs.js";
-import { addDays, daysBetween, weekdayOf, zonedTimeToUtc } from "./timezone.js";
+import { addDays, dayInZone, daysBetween, weekdayOf, zonedTimeToUtc } from "./timezone.js";
 
 export const MAX_SCHEDULE_DAYS = 366;
 
@@ -52,6 +52,103 @@ async function sessionsBetween(tx: Tx, groupId: string, from: Date, to: Date): P
 }
 
 /**
+ * Inserts a session for every occurrence whose slot is free. A slot is taken by the session
+ * generated for it (even if since moved or cancelled) or by one starting then. New sessions take
+ * the curriculum's topics by their position among the group's held sessions. Call with the group locked.
+ */
+async function insertOccurrences(tx: Tx, group: GroupRow, wanted: Occurrence[]): Promise<void> {
+  if (!wanted.length) return;
+  const existing = await tx
+    .select({ startsAt: sessions.startsAt, scheduledFor: sessions.scheduledFor, status: sessions.status })
+    .from(sessions)
+    .where(eq(sessions.groupId, group.id));
+  const taken = new Set(existing.flatMap((s) => [s.scheduledFor.getTime(), s.startsAt.getTime()]));
+  const fresh = wanted.filter((o) => !taken.has(o.startsAt.getTime()));
+  if (!fresh.length) return;
+  const [program] = await tx.select({ curriculum: programs.curriculum }).from(programs).where(eq(programs.id, group.programId));
+  const topics = program?.curriculum ?? [];
+  const held = existing.filter((s) => s.status !== "CANCELLED").map((s) => s.startsAt.getTime());
+  await tx
+    .insert(sessions)
+    .values(
+      fresh.map((o, i) => {
+        // Position among the group's sessions once these exist: earlier ones plus new ones before it.
+        const position = held.filter((t) => t < o.startsAt.getTime()).length + i;
+        return {
+          centerId: group.centerId,
+          groupId: group.id,
+          startsAt: o.startsAt,
+          endsAt: o.endsAt,
+          scheduledFor: o.startsAt,
+          topic: topics.length ? topics[position % topics.length] : null,
+        };
+      }),
+    )
+    .onConflictDoNothing();
+}
+
+/**
+ * Fits the group's future sessions to its schedule, dates and the center's time zone as they are
+ * now, after one of them changed. Only sessions nobody has touched are changed: SCHEDULED, not yet
+ * started, still at the time they were generated for, and without attendance. Of those, one the
+ * schedule no longer produces is removed (it never happened and nothing refers to it); one it
+ * still produces gets the schedule's length; and the schedule's new occurrences up to the last of
+ * them are created, so the group stays scheduled as far ahead as it was. Moved, cancelled,
+ * completed and recorded sessions stay as they are. Call with the group locked.
+ */
+export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: string, now = new Date()): Promise<void> {
+  // Locked first, so that no attendance is recorded for one between the check below and the delete.
+  const candidates = await tx
+    .select({ id: sessions.id, startsAt: sessions.startsAt, endsAt: sessions.endsAt })
+    .from(sessions)
+    .where(
+      and(
+        eq(sessions.groupId, group.id),
+        eq(sessions.status, "SCHEDULED"),
+        gt(sessions.startsAt, now),
+        eq(sessions.startsAt, sessions.scheduledFor),
+      ),
+    )
+    .orderBy(asc(sessions.startsAt))
+    .for("update");
+  if (!candidates.length) return;
+  const recorded = new Set(
+    (
+      await tx
+        .selectDistinct({ sessionId: attendance.sessionId })
+        .from(attendance)
+        .where(inArray(attendance.sessionId, candidates.map((c) => c.id)))
+    ).map((r) => r.sessionId),
+  );
+  const untouched = candidates.filter((c) => !recorded.has(c.id));
+  if (!untouched.length) return;
+  const horizon = dayInZone(untouched[untouched.length - 1].startsAt, timezone);
+  const wanted = occurrences(group, timezone, dayInZone(now, timezone), horizon).filter((o) => o.startsAt > now);
+  const wantedAt = new Map(wanted.map((o) => [o.startsAt.getTime(), o]));
+  const stale = untouched.filter((c) => !wantedAt.has(c.startsAt.getTime())).map((c) => c.id);
+  if (stale.length) await tx.delete(sessions).where(inArray(sessions.id, stale));
+  const resized = untouched.filter((c) => {
+    const o = wantedAt.get(c.startsAt.getTime());
+    return o && o.endsAt.getTime() !== c.endsAt.getTime();
+  });
+  if (resized.length) {
+    await tx
+      .update(sessions)
+      .set({ endsAt: sql`${sessions.startsAt} + make_interval(mins => ${group.scheduleDurationMinutes})`, updatedAt: now })
+      .where(inArray(sessions.id, resized.map((c) => c.id)));
+  }
+  await insertOccurrences(tx, group, wanted);
+}
+
+/** Cancels the group's SCHEDULED sessions that have not started, giving the reason. */
+export async function cancelFutureSessions(tx: Tx, groupId: string, reason: string, now = new Date()): Promise<void> {
+  await tx
+    .update(sessions)
+    .set({ status: "CANCELLED", cancelReason: reason, cancelledAt: now, updatedAt: now })
+    .where(and(eq(sessions.groupId, groupId), eq(sessions.status, "SCHEDULED"), gt(sessions.startsAt, now)));
+}
+
+/**
  * Creates the group's sessions for [from, to] in the center's time zone. Idempotent: occurrences
  * that already have a session are left alone. New sessions take the curriculum's topics in order.
  * Returns every session of the group in the range.
@@ -73,37 +170,7 @@ export async function scheduleSessions(ctx: Context, input: ScheduleSessionsInpu
     const wanted = occurrences(locked, center.timezone, input.from, input.to);
     const rangeStart = zonedTimeToUtc(input.from, 0, 0, center.timezone);
     const rangeEnd = zonedTimeToUtc(addDays(input.to, 1), 0, 0, center.timezone);
-    if (wanted.length) {
-      const existing = await tx
-        .select({ startsAt: sessions.startsAt, scheduledFor: sessions.scheduledFor, status: sessions.status })
-        .from(sessions)
-        .where(eq(sessions.groupId, group.id));
-      // A slot is taken by the session generated for it (even if since moved) or by one starting then.
-      const taken = new Set(existing.flatMap((s) => [s.scheduledFor.getTime(), s.startsAt.getTime()]));
-      const fresh = wanted.filter((o) => !taken.has(o.startsAt.getTime()));
-      if (fresh.length) {
-        const [program] = await tx.select({ curriculum: programs.curriculum }).from(programs).where(eq(programs.id, locked.programId));
-        const topics = program?.curriculum ?? [];
-        const held = existing.filter((s) => s.status !== "CANCELLED").map((s) => s.startsAt.getTime());
-        await tx
-          .insert(sessions)
-          .values(
-            fresh.map((o, i) => {
-              // Position among the group's sessions once these exist: earlier ones plus new ones before it.
-              const position = held.filter((t) => t < o.startsAt.getTime()).length + i;
-              return {
-                centerId: group.centerId,
-                groupId: group.id,
-                startsAt: o.startsAt,
-                endsAt: o.endsAt,
-                scheduledFor: o.startsAt,
-                topic: topics.length ? topics[position % topics.length] : null,
-              };
-            }),
-          )
-          .onConflictDoNothing();
-      }
-    }
+    await insertOccurrences(tx, locked, wanted);
     return sessionsBetween(tx, group.id, rangeStart, rangeEnd);
   });
 }
@@ -124,8 +191,10 @@ export async function cancelSession(ctx: Context, input: CancelSessionInput): Pr
     .set({ status: "CANCELLED", cancelReason: reason, cancelledAt: now, updatedAt: now })
     .where(and(eq(sessions.id, session.id), eq(sessions.status, "SCHEDULED")))
     .returning();
-  if (!row) return (await ctx.db.select().from(sessions).where(eq(sessions.id, session.id)))[0];
-  return row;
+  if (row) return row;
+  const [latest] = await ctx.db.select().from(sessions).where(eq(sessions.id, session.id));
+  if (!latest) throw notFound("Session", "sessionId"); // removed meanwhile by a schedule change
+  return latest;
 }
 
 export async function completeSession(ctx: Context, input: CompleteSessionInput): Promise<SessionRow> {
@@ -143,7 +212,10 @@ export async function completeSession(ctx: Context, input: CompleteSessionInput)
     .set({ status: "COMPLETED", updatedAt: new Date() })
     .where(and(eq(sessions.id, session.id), ne(sessions.status, "CANCELLED")))
     .returning();
-  return row ?? session;
+  if (row) return row;
+  const [latest] = await ctx.db.select().from(sessions).where(eq(sessions.id, session.id));
+  if (!latest) throw notFound("Session", "sessionId");
+  throw UserInputError.of("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
 }
 
 export async function updateSession(ctx: Context, input: UpdateSessionInput): Promise<SessionRow> {
@@ -165,6 +237,7 @@ export async function updateSession(ctx: Context, input: UpdateSessionInput): Pr
       .set({ ...(topic !== undefined ? { topic } : {}), startsAt, endsAt, updatedAt: new Date() })
       .where(eq(sessions.id, session.id))
       .returning();
+    if (!row) throw notFound("Session", "sessionId"); // removed meanwhile by a schedule change
     ctx.loaders.sessions.byId.clear(row.id).prime(row.id, row);
     return row;
   } catch (err) {
