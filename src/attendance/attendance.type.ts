@@ -51,7 +51,11 @@ export class AttendanceChange {
   previousNote!: string | null;
 }
 
-@ObjectType({ description: "Counts of a session's attendance by status." })
+@ObjectType({
+  description:
+    "Counts of a session's attendance by status. The status counts cover every record of the session, including anyone " +
+    "recorded who was not on the expected roster, so they may add up to more than `expected`.",
+})
 export class AttendanceSummary {
   @Field(() => Int, { description: "The expected roster: ACTIVE enrolments at the session's start." })
   expected!: number;
