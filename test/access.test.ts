@@ -489,6 +489,12 @@ describe("authentication", () => {
     expect(await notUnauthenticated(expired)).toEqual([]);
   });
 
+  it("answers UNAUTHENTICATED for a correctly signed token that never expires (no exp)", async () => {
+    await asOrgAdmin(t.server);
+    const endless = await new SignJWT({}).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setSubject(ADMIN_EMAIL).setIssuedAt().sign(secret);
+    expect(await notUnauthenticated(endless)).toEqual([]);
+  });
+
   it("answers UNAUTHENTICATED on every root field for a token signed with another secret", async () => {
     await asOrgAdmin(t.server);
     const forged = await mintToken({ ...t.server.config.auth, jwtSecret: "another-secret-0123456789-0123456789-xyz" }, ADMIN_EMAIL);

@@ -21,8 +21,9 @@ type PrivateKey = Awaited<ReturnType<typeof generateKeyPair>>["privateKey"];
 let signingKey: PrivateKey;
 let otherKey: PrivateKey;
 
-async function sign(claims: { iss?: string; aud?: string; sub?: string; exp?: string }, key = signingKey, kid = "k1") {
-  let jwt = new SignJWT({}).setProtectedHeader({ alg: "RS256", kid }).setIssuedAt().setExpirationTime(claims.exp ?? "10m");
+async function sign(claims: { iss?: string; aud?: string; sub?: string; exp?: string | null }, key = signingKey, kid = "k1") {
+  let jwt = new SignJWT({}).setProtectedHeader({ alg: "RS256", kid }).setIssuedAt();
+  if (claims.exp !== null) jwt = jwt.setExpirationTime(claims.exp ?? "10m");
   if (claims.sub !== undefined) jwt = jwt.setSubject(claims.sub);
   if (claims.iss !== undefined) jwt = jwt.setIssuer(claims.iss);
   if (claims.aud !== undefined) jwt = jwt.setAudience(claims.aud);
@@ -79,6 +80,7 @@ describe("authentication with a JWKS", () => {
     ["no subject", { iss: ISSUER, aud: AUDIENCE }],
     ["an unknown subject", { iss: ISSUER, aud: AUDIENCE, sub: "nobody@idp.test" }],
     ["an expired token", { iss: ISSUER, aud: AUDIENCE, sub: SUBJECT, exp: "-1m" }],
+    ["a token that never expires (no exp)", { iss: ISSUER, aud: AUDIENCE, sub: SUBJECT, exp: null }],
   ])("refuses %s as UNAUTHENTICATED", async (_name, claims) => {
     const res = await viewerWith(await sign(claims));
     expect(res.data).toBeNull();

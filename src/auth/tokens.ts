@@ -7,12 +7,23 @@ export interface TokenVerifier {
   verify(token: string): Promise<JWTPayload & { sub: string }>;
 }
 
+/** What an identity provider signs with; never HS* (a shared secret) nor "none". */
+const ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
+/** Seconds of clock skew allowed on exp/nbf/iat. A token without exp is refused: it would never end. */
+const CLOCK_TOLERANCE = 30;
+
 export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
   if (auth.jwksUrl) {
     const jwks = createRemoteJWKSet(new URL(auth.jwksUrl));
     return {
       async verify(token) {
-        const { payload } = await jwtVerify(token, jwks, { issuer: auth.issuer, audience: auth.audience });
+        const { payload } = await jwtVerify(token, jwks, {
+          issuer: auth.issuer,
+          audience: auth.audience,
+          algorithms: ASYMMETRIC,
+          requiredClaims: ["sub", "exp"],
+          clockTolerance: CLOCK_TOLERANCE,
+        });
         if (!payload.sub) throw new Error("token has no sub");
         return payload as JWTPayload & { sub: string };
       },
@@ -25,6 +36,8 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
         algorithms: ["HS256"],
         issuer: auth.issuer,
         audience: auth.audience,
+        requiredClaims: ["sub", "exp"],
+        clockTolerance: CLOCK_TOLERANCE,
       });
       if (!payload.sub) throw new Error("token has no sub");
       return payload as JWTPayload & { sub: string };
