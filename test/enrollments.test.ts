@@ -329,6 +329,26 @@ describe("who may join a group", () => {
     expect(await enrollmentCount()).toBe(0);
   });
 
+  it("given a full group with a waitlist, when the group closes, then the waitlist is withdrawn with the reason and ACTIVE members stay", async () => {
+    const w = await world({ capacity: 1, people: 3 });
+    const [active, w1, w2] = await enrolAll(w.admin.token, w.groupId, w.people);
+
+    await w.admin.mutate("updateGroup", { groupId: w.groupId, status: "CLOSED" }, "group { id }");
+
+    const g = await groupState(w.admin.token, w.groupId);
+    expect(g).toMatchObject({ activeCount: 1, waitlistCount: 0 });
+    expect(g.active).toEqual([active.id]);
+    for (const e of [w1, w2]) {
+      const h = await history(w.admin.token, e.id);
+      expect(h).toMatchObject({ status: "WITHDRAWN", endReason: "The group was closed" });
+      expect(h.endedAt).not.toBeNull();
+      expect(h.history.map((x) => [x.fromStatus, x.toStatus, x.reason, x.actor?.id])).toEqual([
+        [null, "WAITLISTED", null, w.adminId],
+        ["WAITLISTED", "WITHDRAWN", "The group was closed", w.adminId],
+      ]);
+    }
+  });
+
   it("given a CLOSED_COHORT group, accepts members before its first session starts and refuses them (GROUP_NOT_OPEN) once one has started", async () => {
     const w = await world({ capacity: 5, people: 3, mode: "CLOSED_COHORT" });
     await scheduleSessions(w.admin, w.groupId, isoDay(1), isoDay(7));

@@ -44,6 +44,21 @@ async function recordEvent(
   await tx.insert(enrollmentEvents).values({ centerId: e.centerId, enrollmentId: e.id, fromStatus, toStatus, actorStaffId, reason });
 }
 
+/** The same transition of several enrolments, in one statement. */
+async function recordEvents(
+  tx: Tx,
+  rows: Array<Pick<EnrollmentRow, "id" | "centerId">>,
+  fromStatus: string,
+  toStatus: string,
+  actorStaffId: string | null,
+  reason: string,
+) {
+  if (!rows.length) return;
+  await tx
+    .insert(enrollmentEvents)
+    .values(rows.map((e) => ({ centerId: e.centerId, enrollmentId: e.id, fromStatus, toStatus, actorStaffId, reason })));
+}
+
 /**
  * Gives free seats to the waitlist, first come first served. Call with the group row locked.
  */
@@ -64,11 +79,26 @@ export async function promoteWaitlist(tx: Tx, group: GroupRow, actorStaffId: str
     .set({ status: "ACTIVE", activatedAt: now, updatedAt: now })
     .where(inArray(enrollments.id, next.map((n) => n.id)))
     .returning();
-  for (const e of promoted) await recordEvent(tx, e, "WAITLISTED", "ACTIVE", actorStaffId, reason);
+  await recordEvents(tx, promoted, "WAITLISTED", "ACTIVE", actorStaffId, reason);
   return promoted;
 }
 
 /** Closed cohorts take no one once their first session has started. */
+/**
+ * Withdraws the whole waitlist of a group that closed: those seats will never come. ACTIVE
+ * enrolments stay for staff to complete or discharge. Call with the group row locked.
+ */
+export async function withdrawWaitlist(tx: Tx, groupId: string, actorStaffId: string | null, reason: string): Promise<EnrollmentRow[]> {
+  const now = new Date();
+  const withdrawn = await tx
+    .update(enrollments)
+    .set({ status: "WITHDRAWN", endedAt: now, endReason: reason, updatedAt: now })
+    .where(and(eq(enrollments.groupId, groupId), eq(enrollments.status, "WAITLISTED")))
+    .returning();
+  await recordEvents(tx, withdrawn, "WAITLISTED", "WITHDRAWN", actorStaffId, reason);
+  return withdrawn;
+}
+
 async function cohortStarted(tx: Tx, groupId: string): Promise<boolean> {
   const [row] = await tx
     .select({ id: sessions.id })

@@ -6,7 +6,7 @@ import { parseLocalTime } from "../common/scalars.js";
 import { idOf, intInRange, LIMITS, notFound, optionalText, text } from "../common/validate.js";
 import type { Tx } from "../db/client.js";
 import { centers, enrollments, groupFacilitators, groups, staff, staffMemberships, type GroupRow } from "../db/schema.js";
-import { promoteWaitlist } from "../enrollments/enrollment.service.js";
+import { promoteWaitlist, withdrawWaitlist } from "../enrollments/enrollment.service.js";
 import { findVisibleProgram } from "../programs/program.service.js";
 import { cancelFutureSessions, realignFutureSessions } from "../sessions/session.service.js";
 import type { CreateGroupInput, GroupScheduleInput, UpdateGroupInput } from "./group.inputs.js";
@@ -220,6 +220,7 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput): Promis
     }
     if (updated.status === "CLOSED" && locked.status !== "CLOSED") {
       await cancelFutureSessions(tx, updated.id, "The group was closed");
+      await withdrawWaitlist(tx, updated.id, ctx.access.staffId, "The group was closed");
     } else if (updated.status !== "CLOSED" && scheduleChanged(locked, updated)) {
       // Read under the group lock: a concurrent time zone change either shows here or realigns after us.
       const [center] = await tx.select({ timezone: centers.timezone }).from(centers).where(eq(centers.id, updated.centerId));

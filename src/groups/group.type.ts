@@ -10,7 +10,7 @@ export enum GroupStatus {
 }
 registerEnumType(GroupStatus, {
   name: "GroupStatus",
-  valuesConfig: { CLOSED: { description: "Final: no enrolments, no new sessions; closing cancels the sessions that have not started." } },
+  valuesConfig: { CLOSED: { description: "Final: no enrolments, no new sessions. Closing cancels the sessions that have not started and withdraws the waitlist; ACTIVE enrolments stay for staff to end." } },
 });
 
 export enum EnrollmentMode {
