@@ -14,12 +14,18 @@ export async function findVisibleCenter(ctx: Context, globalId: string, field: s
   return center;
 }
 
+/** The canonical IANA name of the given zone, or null with an INVALID_TIMEZONE problem. */
+function timeZoneOf(p: Problems, value: string): string | null {
+  const timezone = canonicalTimeZone(value);
+  if (!timezone) p.add("timezone", UserErrorCode.INVALID_TIMEZONE, `"${String(value).slice(0, 64)}" is not an IANA time zone`);
+  return timezone;
+}
+
 export async function createCenter(ctx: Context, input: CreateCenterInput): Promise<CenterRow> {
   ctx.access.requireOrgAdmin();
   const p = new Problems();
   const name = text(p, "name", input.name, { required: true });
-  const timezone = canonicalTimeZone(input.timezone);
-  if (!timezone) p.add("timezone", UserErrorCode.INVALID_TIMEZONE, `"${String(input.timezone).slice(0, 64)}" is not an IANA time zone`);
+  const timezone = timeZoneOf(p, input.timezone);
   const address = text(p, "address", input.address, { max: LIMITS.text });
   const phone = text(p, "phone", input.phone, { max: LIMITS.short });
   p.throwIfAny();
@@ -35,11 +41,7 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
   ctx.access.require("center.configure", { centerId: center.id });
   const p = new Problems();
   const name = optionalText(p, "name", input.name, { required: true });
-  let timezone: string | undefined;
-  if (input.timezone !== undefined && input.timezone !== null) {
-    timezone = canonicalTimeZone(input.timezone) ?? undefined;
-    if (!timezone) p.add("timezone", UserErrorCode.INVALID_TIMEZONE, `"${input.timezone.slice(0, 64)}" is not an IANA time zone`);
-  }
+  const timezone = input.timezone == null ? null : timeZoneOf(p, input.timezone);
   const address = optionalText(p, "address", input.address, { max: LIMITS.text });
   const phone = optionalText(p, "phone", input.phone, { max: LIMITS.short });
   if (input.status != null && input.status !== center.status && !ctx.access.isOrgAdmin) {

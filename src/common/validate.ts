@@ -46,7 +46,7 @@ export function intInRange(problems: Problems, field: string, value: number | nu
 /** The database id behind a global id; refuses (NOT_FOUND) ids that are not of that type. */
 export function idOf(type: NodeTypeName, globalId: string, field: string): string {
   const id = decodeId(globalId, type);
-  if (!id) throw UserInputError.of(field, UserErrorCode.NOT_FOUND, `No ${type.toLowerCase()} with that id`);
+  if (!id) throw notFound(type, field);
   return id;
 }
 

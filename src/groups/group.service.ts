@@ -5,14 +5,16 @@ import { decodeId } from "../common/ids.js";
 import { parseLocalTime } from "../common/scalars.js";
 import { idOf, intInRange, LIMITS, notFound, optionalText, text } from "../common/validate.js";
 import type { Tx } from "../db/client.js";
-import { centers, enrollments, groupFacilitators, groups, staff, staffMemberships, type GroupRow } from "../db/schema.js";
+import { enrollments, groupFacilitators, groups, staff, staffMemberships, type GroupRow } from "../db/schema.js";
 import { promoteWaitlist, withdrawWaitlist } from "../enrollments/enrollment.service.js";
 import { findVisibleProgram } from "../programs/program.service.js";
-import { cancelFutureSessions, realignFutureSessions } from "../sessions/session.service.js";
+import { cancelFutureSessions, centerTimeZone, realignFutureSessions } from "../sessions/session.service.js";
 import type { CreateGroupInput, GroupScheduleInput, UpdateGroupInput } from "./group.inputs.js";
 import { DayOfWeek } from "./group.type.js";
 
 export const MAX_CAPACITY = 500;
+/** Why closing a group cancelled its sessions and withdrew its waitlist. */
+const CLOSED_REASON = "The group was closed";
 const DAY_ORDER = Object.values(DayOfWeek);
 
 /** Allowed status changes; CLOSED is final. */
@@ -173,7 +175,7 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput): Promis
   const name = optionalText(p, "name", input.name, { required: true });
   intInRange(p, "capacity", input.capacity, 1, MAX_CAPACITY);
   const schedule = scheduleOf(p, input.schedule);
-  const location = input.location === undefined || input.location === null ? undefined : text(p, "location", input.location, { max: LIMITS.text });
+  const location = optionalText(p, "location", input.location, { max: LIMITS.text });
   const virtualLink = linkOf(p, input.virtualLink);
   // endsOn: absent leaves it, an explicit null clears it (the group runs on).
   checkDates(p, input.startsOn ?? group.startsOn, input.endsOn === undefined ? group.endsOn : input.endsOn);
@@ -219,12 +221,10 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput): Promis
       }
     }
     if (updated.status === "CLOSED" && locked.status !== "CLOSED") {
-      await cancelFutureSessions(tx, updated.id, "The group was closed");
-      await withdrawWaitlist(tx, updated.id, ctx.access.staffId, "The group was closed");
+      await cancelFutureSessions(tx, updated.id, CLOSED_REASON);
+      await withdrawWaitlist(tx, updated.id, ctx.access.staffId, CLOSED_REASON);
     } else if (updated.status !== "CLOSED" && scheduleChanged(locked, updated)) {
-      // Read under the group lock: a concurrent time zone change either shows here or realigns after us.
-      const [center] = await tx.select({ timezone: centers.timezone }).from(centers).where(eq(centers.id, updated.centerId));
-      await realignFutureSessions(tx, updated, center.timezone);
+      await realignFutureSessions(tx, updated, await centerTimeZone(tx, updated.centerId));
     }
     if (updated.capacity > locked.capacity && updated.status !== "CLOSED") {
       await promoteWaitlist(tx, updated, ctx.access.staffId, "Capacity raised");

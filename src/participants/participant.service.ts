@@ -1,7 +1,7 @@
 import { eq } from "drizzle-orm";
 import type { Context } from "../common/context.js";
 import { forbidden, isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
-import { idOf, isEmail, LIMITS, notFound, text } from "../common/validate.js";
+import { idOf, isEmail, LIMITS, notFound, optionalText, text } from "../common/validate.js";
 import { findVisibleCenter } from "../centers/center.service.js";
 import { participants, type ParticipantRow } from "../db/schema.js";
 import type { CreateParticipantInput, UpdateParticipantInput } from "./participant.inputs.js";
@@ -41,9 +41,9 @@ export async function findReadableParticipant(ctx: Context, globalId: string, fi
 }
 
 function contact(p: Problems, input: { phone?: string | null; email?: string | null }) {
-  const phone = input.phone == null ? undefined : text(p, "phone", input.phone, { max: LIMITS.short });
+  const phone = optionalText(p, "phone", input.phone, { max: LIMITS.short });
   if (phone && !/^[+0-9 ().\-x]{5,32}$/.test(phone)) p.add("phone", UserErrorCode.INVALID, "phone is not a phone number");
-  const email = input.email == null ? undefined : text(p, "email", input.email, { max: 254 });
+  const email = optionalText(p, "email", input.email, { max: 254 });
   if (email && !isEmail(email)) p.add("email", UserErrorCode.INVALID, "email is not a valid address");
   return { phone, email };
 }

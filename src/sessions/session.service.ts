@@ -1,12 +1,11 @@
 import { and, asc, eq, gt, gte, inArray, lt, ne, sql } from "drizzle-orm";
 import type { Context } from "../common/context.js";
 import { isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
-import { idOf, LIMITS, notFound, text } from "../common/validate.js";
+import { idOf, LIMITS, notFound, optionalText, text } from "../common/validate.js";
 import { parseLocalTime } from "../common/scalars.js";
 import type { Tx } from "../db/client.js";
-import { attendance, programs, sessions, type GroupRow, type SessionRow } from "../db/schema.js";
-import { lockGroup } from "../groups/group.service.js";
-import { findVisibleGroup } from "../groups/group.service.js";
+import { attendance, centers, programs, sessions, type GroupRow, type SessionRow } from "../db/schema.js";
+import { findVisibleGroup, lockGroup } from "../groups/group.service.js";
 import type { CancelSessionInput, CompleteSessionInput, ScheduleSessionsInput, UpdateSessionInput } from "./session.inputs.js";
 import { addDays, dayInZone, daysBetween, weekdayOf, zonedTimeToUtc } from "./timezone.js";
 
@@ -21,6 +20,25 @@ export async function findVisibleSession(ctx: Context, globalId: string, field: 
     throw notFound("Session", field);
   }
   return { session, group };
+}
+
+/**
+ * The center's time zone, read inside the transaction. Read it after locking the group: a
+ * concurrent time zone change then either shows here or refits this group's sessions after us.
+ */
+export async function centerTimeZone(tx: Tx, centerId: string): Promise<string> {
+  const [center] = await tx.select({ timezone: centers.timezone }).from(centers).where(eq(centers.id, centerId));
+  return center.timezone;
+}
+
+/** The columns a cancellation sets. */
+const cancellation = (reason: string | null, now: Date) => ({ status: "CANCELLED", cancelReason: reason, cancelledAt: now, updatedAt: now });
+
+/** A session as it is now, after a conditional update matched nothing; NOT_FOUND if a schedule change removed it. */
+async function reread(ctx: Context, sessionId: string): Promise<SessionRow> {
+  const [row] = await ctx.db.select().from(sessions).where(eq(sessions.id, sessionId));
+  if (!row) throw notFound("Session", "sessionId");
+  return row;
 }
 
 export interface Occurrence {
@@ -144,7 +162,7 @@ export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: s
 export async function cancelFutureSessions(tx: Tx, groupId: string, reason: string, now = new Date()): Promise<void> {
   await tx
     .update(sessions)
-    .set({ status: "CANCELLED", cancelReason: reason, cancelledAt: now, updatedAt: now })
+    .set(cancellation(reason, now))
     .where(and(eq(sessions.groupId, groupId), eq(sessions.status, "SCHEDULED"), gt(sessions.startsAt, now)));
 }
 
@@ -163,13 +181,13 @@ export async function scheduleSessions(ctx: Context, input: ScheduleSessionsInpu
   }
   if (group.status === "CLOSED") p.add("groupId", UserErrorCode.GROUP_NOT_OPEN, "The group is closed");
   p.throwIfAny();
-  const center = (await ctx.loaders.centers.byId.load(group.centerId))!;
   return ctx.db.transaction(async (tx) => {
     const locked = await lockGroup(tx, group.id);
     if (locked.status === "CLOSED") throw UserInputError.of("groupId", UserErrorCode.GROUP_NOT_OPEN, "The group is closed");
-    const wanted = occurrences(locked, center.timezone, input.from, input.to);
-    const rangeStart = zonedTimeToUtc(input.from, 0, 0, center.timezone);
-    const rangeEnd = zonedTimeToUtc(addDays(input.to, 1), 0, 0, center.timezone);
+    const timezone = await centerTimeZone(tx, locked.centerId);
+    const wanted = occurrences(locked, timezone, input.from, input.to);
+    const rangeStart = zonedTimeToUtc(input.from, 0, 0, timezone);
+    const rangeEnd = zonedTimeToUtc(addDays(input.to, 1), 0, 0, timezone);
     await insertOccurrences(tx, locked, wanted);
     return sessionsBetween(tx, group.id, rangeStart, rangeEnd);
   });
@@ -188,13 +206,10 @@ export async function cancelSession(ctx: Context, input: CancelSessionInput): Pr
   const now = new Date();
   const [row] = await ctx.db
     .update(sessions)
-    .set({ status: "CANCELLED", cancelReason: reason, cancelledAt: now, updatedAt: now })
+    .set(cancellation(reason, now))
     .where(and(eq(sessions.id, session.id), eq(sessions.status, "SCHEDULED")))
     .returning();
-  if (row) return row;
-  const [latest] = await ctx.db.select().from(sessions).where(eq(sessions.id, session.id));
-  if (!latest) throw notFound("Session", "sessionId"); // removed meanwhile by a schedule change
-  return latest;
+  return row ?? reread(ctx, session.id); // changed meanwhile: as it is now
 }
 
 export async function completeSession(ctx: Context, input: CompleteSessionInput): Promise<SessionRow> {
@@ -213,8 +228,7 @@ export async function completeSession(ctx: Context, input: CompleteSessionInput)
     .where(and(eq(sessions.id, session.id), ne(sessions.status, "CANCELLED")))
     .returning();
   if (row) return row;
-  const [latest] = await ctx.db.select().from(sessions).where(eq(sessions.id, session.id));
-  if (!latest) throw notFound("Session", "sessionId");
+  await reread(ctx, session.id); // NOT_FOUND if removed meanwhile; otherwise it was cancelled meanwhile
   throw UserInputError.of("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
 }
 
@@ -222,7 +236,7 @@ export async function updateSession(ctx: Context, input: UpdateSessionInput): Pr
   const { session, group } = await findVisibleSession(ctx, input.sessionId, "sessionId");
   ctx.access.require("session.write", { centerId: group.centerId, groupIds: [group.id] }, "Only clinical staff may change sessions");
   const p = new Problems();
-  const topic = input.topic === undefined || input.topic === null ? undefined : text(p, "topic", input.topic);
+  const topic = optionalText(p, "topic", input.topic);
   const startsAt = input.startsAt ?? session.startsAt;
   const endsAt = input.endsAt ?? (input.startsAt ? new Date(input.startsAt.getTime() + (session.endsAt.getTime() - session.startsAt.getTime())) : session.endsAt);
   if (endsAt.getTime() <= startsAt.getTime()) p.add("endsAt", UserErrorCode.INVALID, "endsAt must be after startsAt");
