@@ -4,7 +4,6 @@
 // an expired token, a forged one, an unknown subject and a deactivated staff member all answer
 // UNAUTHENTICATED on every root field.
 import { randomUUID } from "node:crypto";
-import { sql } from "drizzle-orm";
 import {
   getNamedType,
   isEnumType,

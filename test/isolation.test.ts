@@ -3,7 +3,6 @@
 // every mutation input that takes an id — and nothing of B changes. Malformed ids (not base64,
 // the wrong type, blank) read the same way too.
 import { randomUUID } from "node:crypto";
-import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { fromGlobalId, toGlobalId, type NodeTypeName } from "../src/common/ids.js";
 import { asOrgAdmin, mutationDocument, type Api } from "./support/fixtures.js";

@@ -1,8 +1,8 @@
-import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { asc, eq, inArray, sql } from "drizzle-orm";
 import { getTableColumns } from "drizzle-orm";
 import { byIdLoader, connectionLoader, listLoader, mapLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
-import { qualified } from "../common/sql.js";
+import { inScope, qualified } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import {
   attendance,
@@ -37,19 +37,20 @@ export interface ParticipantAttendanceFilter {
 export function attendanceLoaders(db: Db) {
   const count = (status: string) =>
     sql<number>`(select count(*) from ${attendance} a where a.session_id = ${qualified(sessions.id)} and a.status = ${status})::int`;
+  const byId = byIdLoader<AttendanceRow>((ids) => db.select().from(attendance).where(inArray(attendance.id, [...ids])));
   return {
-    byId: byIdLoader<AttendanceRow>((ids) => db.select().from(attendance).where(inArray(attendance.id, [...ids]))),
-    /** Recorded attendance of each session, by participant name. */
-    bySessionId: listLoader<AttendanceRow>(
-      (ids) =>
-        db
-          .select(getTableColumns(attendance))
-          .from(attendance)
-          .innerJoin(participants, eq(participants.id, attendance.participantId))
-          .where(inArray(attendance.sessionId, [...ids]))
-          .orderBy(asc(participants.lastName), asc(participants.firstName), asc(participants.id)),
-      (a) => a.sessionId,
-    ),
+    byId,
+    /** Recorded attendance of each session, by participant name; primes byId with what it reads. */
+    bySessionId: listLoader<AttendanceRow>(async (ids) => {
+      const rows = await db
+        .select(getTableColumns(attendance))
+        .from(attendance)
+        .innerJoin(participants, eq(participants.id, attendance.participantId))
+        .where(inArray(attendance.sessionId, [...ids]))
+        .orderBy(asc(participants.lastName), asc(participants.firstName), asc(participants.id));
+      for (const row of rows) byId.prime(row.id, row);
+      return rows;
+    }, (a) => a.sessionId),
     /** The expected roster of each session: enrolments that held a seat at its start, by participant name. */
     expectedBySessionId: listLoader<{ sessionId: string; participantId: string; enrollmentId: string }>(
       (ids) =>
@@ -107,8 +108,6 @@ export function attendanceLoaders(db: Db) {
     ),
     /** A participant's attendance, latest session first. */
     byParticipant: connectionLoader<ParticipantAttendanceFilter, AttendanceRow>((participantIds, filter, win) => {
-      const where: SQL | undefined =
-        filter.groupScope === "ALL" ? undefined : filter.groupScope.length ? inArray(sessions.groupId, filter.groupScope) : sql`false`;
       return loadPages<AttendanceRow>(
         db,
         {
@@ -117,7 +116,7 @@ export function attendanceLoaders(db: Db) {
           joins: (q) => q.innerJoin(sessions, eq(sessions.id, attendance.sessionId)),
           parent: attendance.participantId,
           parentIds: participantIds,
-          where: where ? and(where) : undefined,
+          where: inScope(sessions.groupId, filter.groupScope),
           orderBy: sql`${sessions.startsAt} desc, ${attendance.id}`,
         },
         win,

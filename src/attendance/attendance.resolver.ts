@@ -102,9 +102,7 @@ export class SessionAttendanceResolver {
   @FieldResolver(() => [Attendance], { description: "What has been recorded, by participant name (clinical staff and facilitators)." })
   async attendance(@Root() session: SessionRow, @Ctx() ctx: Context) {
     await requireRecordsOf(ctx, session);
-    const rows = await ctx.loaders.attendance.bySessionId.load(session.id);
-    for (const row of rows) ctx.loaders.attendance.byId.prime(row.id, row);
-    return rows;
+    return ctx.loaders.attendance.bySessionId.load(session.id);
   }
 
   @FieldResolver(() => AttendanceSummary)
@@ -122,7 +120,6 @@ export class SessionAttendanceResolver {
       ctx.loaders.attendance.bySessionId.load(session.id),
     ]);
     const byParticipant = new Map(recorded.map((a) => [a.participantId, a]));
-    for (const a of recorded) ctx.loaders.attendance.byId.prime(a.id, a);
     const entries: RosterEntry[] = expected.map((e) => ({
       participantId: e.participantId,
       enrollmentId: e.enrollmentId,

@@ -1,6 +1,7 @@
 import { inArray, sql } from "drizzle-orm";
 import { byIdLoader, connectionLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
+import { inScope } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import { centers, type CenterRow } from "../db/schema.js";
 
@@ -16,7 +17,7 @@ export function centerLoaders(db: Db) {
           from: centers,
           parent: sql`'root'`,
           parentIds: parents,
-          where: filter.ids === "ALL" ? undefined : filter.ids.length ? inArray(centers.id, filter.ids) : sql`false`,
+          where: inScope(centers.id, filter.ids),
           orderBy: sql`${centers.name}, ${centers.id}`,
         },
         win,

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { byIdLoader, connectionLoader, listLoader, mapLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
+import { inScope } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import { enrollmentEvents, enrollments, type EnrollmentEventRow, type EnrollmentRow } from "../db/schema.js";
 
@@ -18,7 +19,8 @@ export interface GroupCounts {
 function filterSql(f: EnrollmentFilter): SQL | undefined {
   const parts: SQL[] = [];
   if (f.status) parts.push(eq(enrollments.status, f.status));
-  if (f.groupScope !== "ALL") parts.push(f.groupScope.length ? inArray(enrollments.groupId, f.groupScope) : sql`false`);
+  const scope = inScope(enrollments.groupId, f.groupScope);
+  if (scope) parts.push(scope);
   return parts.length ? and(...parts) : undefined;
 }
 

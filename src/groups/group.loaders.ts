@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { byIdLoader, connectionLoader, listLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
+import { inScope } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import { groupFacilitators, groups, type FacilitatorRow, type GroupRow } from "../db/schema.js";
 
@@ -13,7 +14,8 @@ export interface GroupFilter {
 function filterSql(f: GroupFilter): SQL | undefined {
   const parts: SQL[] = [];
   if (f.status) parts.push(eq(groups.status, f.status));
-  if (f.scope !== "ALL") parts.push(f.scope.length ? inArray(groups.id, f.scope) : sql`false`);
+  const scope = inScope(groups.id, f.scope);
+  if (scope) parts.push(scope);
   return parts.length ? and(...parts) : undefined;
 }
 

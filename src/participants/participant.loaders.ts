@@ -1,7 +1,7 @@
 import { and, eq, ilike, inArray, or, sql, type SQL } from "drizzle-orm";
 import { byIdLoader, connectionLoader, listLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
-import { qualified } from "../common/sql.js";
+import { inScope, qualified } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import { enrollments, participants, type ParticipantRow } from "../db/schema.js";
 
@@ -26,12 +26,9 @@ function filterSql(f: ParticipantFilter): SQL | undefined {
       )!,
     );
   }
-  if (f.groupScope !== "ALL") {
-    parts.push(
-      f.groupScope.length
-        ? sql`exists (select 1 from ${enrollments} e where e.participant_id = ${qualified(participants.id)} and ${inArray(sql`e.group_id`, f.groupScope)})`
-        : sql`false`,
-    );
+  const inGroups = inScope(sql`e.group_id`, f.groupScope);
+  if (inGroups) {
+    parts.push(sql`exists (select 1 from ${enrollments} e where e.participant_id = ${qualified(participants.id)} and ${inGroups})`);
   }
   return parts.length ? and(...parts) : undefined;
 }

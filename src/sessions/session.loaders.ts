@@ -1,6 +1,7 @@
 import { and, eq, gte, inArray, lt, sql, type SQL } from "drizzle-orm";
 import { byIdLoader, connectionLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
+import { inScope } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import { sessions, type SessionRow } from "../db/schema.js";
 
@@ -17,7 +18,8 @@ function filterSql(f: SessionFilter): SQL | undefined {
   if (f.from) parts.push(gte(sessions.startsAt, new Date(f.from)));
   if (f.to) parts.push(lt(sessions.startsAt, new Date(f.to)));
   if (f.status) parts.push(eq(sessions.status, f.status));
-  if (f.groupScope !== "ALL") parts.push(f.groupScope.length ? inArray(sessions.groupId, f.groupScope) : sql`false`);
+  const scope = inScope(sessions.groupId, f.groupScope);
+  if (scope) parts.push(scope);
   return parts.length ? and(...parts) : undefined;
 }
 
