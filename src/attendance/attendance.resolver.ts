@@ -1,6 +1,5 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
 import type { Context } from "../common/context.js";
-import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
 import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import type { AttendanceHistoryRow, AttendanceRow, ParticipantRow, SessionRow } from "../db/schema.js";
@@ -10,17 +9,14 @@ import { Participant } from "../participants/participant.type.js";
 import { Session } from "../sessions/session.type.js";
 import { Staff } from "../staff/staff.type.js";
 import { RecordAttendanceInput, RecordAttendancePayload } from "./attendance.inputs.js";
-import { recordAttendance } from "./attendance.service.js";
+import { recordAttendance, requireRecordsOf } from "./attendance.service.js";
 import { Attendance, AttendanceChange, AttendanceSummary, RosterEntry } from "./attendance.type.js";
 
 export const AttendanceConnection = connectionType(Attendance, "Attendance");
 
-/** Attendance records name participants: clinical staff and the group's facilitators only. */
-async function requireRecordsOf(ctx: Context, session: SessionRow): Promise<void> {
-  const group = await ctx.loaders.groups.byId.load(session.groupId);
-  if (!group || !ctx.access.can("participant.read", { centerId: group.centerId, groupIds: [group.id] })) {
-    throw forbidden("Your role does not allow reading attendance records");
-  }
+/** requireRecordsOf for the session's group (a visible session has one). */
+async function requireRecordsOfSession(ctx: Context, session: SessionRow): Promise<void> {
+  requireRecordsOf(ctx, (await ctx.loaders.groups.byId.load(session.groupId))!);
 }
 
 @Resolver(() => Attendance)
@@ -28,7 +24,7 @@ export class AttendanceResolver {
   @FieldResolver(() => String, { nullable: true, description: "Clinical note; never shown to VIEWERs." })
   async note(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
     const session = await ctx.loaders.sessions.byId.load(a.sessionId);
-    await requireRecordsOf(ctx, session!);
+    await requireRecordsOfSession(ctx, session!);
     return a.note;
   }
 
@@ -101,7 +97,7 @@ export class RosterEntryResolver {
 export class SessionAttendanceResolver {
   @FieldResolver(() => [Attendance], { description: "What has been recorded, by participant name (clinical staff and facilitators)." })
   async attendance(@Root() session: SessionRow, @Ctx() ctx: Context) {
-    await requireRecordsOf(ctx, session);
+    await requireRecordsOfSession(ctx, session);
     return ctx.loaders.attendance.bySessionId.load(session.id);
   }
 
@@ -114,7 +110,7 @@ export class SessionAttendanceResolver {
     description: "The expected roster (ACTIVE enrolments at the start) plus anyone else recorded, with their attendance.",
   })
   async roster(@Root() session: SessionRow, @Ctx() ctx: Context): Promise<RosterEntry[]> {
-    await requireRecordsOf(ctx, session);
+    await requireRecordsOfSession(ctx, session);
     const [expected, recorded] = await Promise.all([
       ctx.loaders.attendance.expectedBySessionId.load(session.id),
       ctx.loaders.attendance.bySessionId.load(session.id),

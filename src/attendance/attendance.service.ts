@@ -1,6 +1,6 @@
 import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
 import type { Context } from "../common/context.js";
-import { Problems, UserErrorCode, UserInputError } from "../common/errors.js";
+import { forbidden, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
 import { LIMITS, notFound } from "../common/validate.js";
 import type { Tx } from "../db/client.js";
@@ -179,13 +179,13 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
   });
 }
 
-/** An attendance record the viewer may read (clinical staff, or the group's facilitators), or NOT_FOUND. */
-export async function findReadableAttendance(ctx: Context, attendanceId: string): Promise<AttendanceRow | null> {
-  const row = await ctx.loaders.attendance.byId.load(attendanceId);
-  if (!row) return null;
-  const session = await ctx.loaders.sessions.byId.load(row.sessionId);
-  const group = session ? await ctx.loaders.groups.byId.load(session.groupId) : null;
-  if (!group || !ctx.access.canSeeCenter(group.centerId) || !ctx.access.canSeeGroup(group)) return null;
-  return row;
+/**
+ * Attendance records name participants: clinical staff and the group's facilitators may read a
+ * session's records; other roles that see the session (VIEWERs) are refused.
+ */
+export function requireRecordsOf(ctx: Context, group: Pick<GroupRow, "id" | "centerId">): void {
+  if (!ctx.access.can("participant.read", { centerId: group.centerId, groupIds: [group.id] })) {
+    throw forbidden("Your role does not allow reading attendance records");
+  }
 }
 

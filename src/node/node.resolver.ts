@@ -5,7 +5,8 @@ import { forbidden } from "../common/errors.js";
 import type { Context } from "../common/context.js";
 import { fromGlobalId } from "../common/ids.js";
 import { asNode, Node } from "../common/node.js";
-import { canReadParticipant } from "../participants/participant.service.js";
+import { requireRecordsOf } from "../attendance/attendance.service.js";
+import { participantsForbidden, participantVisibility } from "../participants/participant.service.js";
 import { canSeeStaff } from "../staff/staff.service.js";
 
 async function groupVisible(ctx: Context, groupId: string): Promise<boolean> {
@@ -37,11 +38,9 @@ export async function loadNode(ctx: Context, globalId: string): Promise<object |
     }
     case "Participant": {
       const row = await l.participants.byId.load(id);
-      if (!row || !ctx.access.canSeeCenter(row.centerId)) return null;
-      if (await canReadParticipant(ctx, row)) return asNode(type, row);
-      // Facilitators outside the participant's groups: as if missing. Viewers: refused outright.
-      if (ctx.access.roleAt(row.centerId) === "FACILITATOR") return null;
-      throw forbidden("Your role does not allow reading participants");
+      const visibility = row ? await participantVisibility(ctx, row) : "missing";
+      if (visibility === "forbidden") throw participantsForbidden();
+      return visibility === "readable" ? asNode(type, row!) : null;
     }
     case "Enrollment": {
       const row = await l.enrollments.byId.load(id);
@@ -55,9 +54,7 @@ export async function loadNode(ctx: Context, globalId: string): Promise<object |
       const row = await l.attendance.byId.load(id);
       const session = row ? await l.sessions.byId.load(row.sessionId) : null;
       if (!row || !session || !(await groupVisible(ctx, session.groupId))) return null;
-      if (!ctx.access.can("participant.read", { centerId: row.centerId, groupIds: [session.groupId] })) {
-        throw forbidden("Your role does not allow reading attendance records");
-      }
+      requireRecordsOf(ctx, { id: session.groupId, centerId: row.centerId });
       return asNode(type, row);
     }
     default:

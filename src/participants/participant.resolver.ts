@@ -1,6 +1,5 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
 import type { Context } from "../common/context.js";
-import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
 import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import { Center } from "../centers/center.type.js";
@@ -11,7 +10,7 @@ import {
   UpdateParticipantInput,
   UpdateParticipantPayload,
 } from "./participant.inputs.js";
-import { createParticipant, updateParticipant } from "./participant.service.js";
+import { createParticipant, participantsForbidden, updateParticipant } from "./participant.service.js";
 import { Participant, ParticipantStatus } from "./participant.type.js";
 
 export const ParticipantConnection = connectionType(Participant, "Participant");
@@ -55,7 +54,7 @@ export class CenterParticipantsResolver {
     const role = ctx.access.roleAt(center.id);
     const groupScope = role === "FACILITATOR" ? ctx.access.groupScope(center.id) : "ALL";
     if (role !== "FACILITATOR" && !ctx.access.can("participant.read", { centerId: center.id })) {
-      throw forbidden("Your role does not allow reading participants");
+      throw participantsForbidden();
     }
     const search = args.search?.trim().slice(0, 100) || null;
     return ctx.loaders.participants.byCenter.load(center.id, { search, status: args.status ?? null, groupScope }, win);

@@ -18,13 +18,26 @@ export async function canReadParticipant(ctx: Context, p: Pick<ParticipantRow, "
   return ctx.access.can("participant.read", { centerId: p.centerId, groupIds });
 }
 
+/** The refusal for a role that may never read participants (VIEWER). */
+export const participantsForbidden = () => forbidden("Your role does not allow reading participants");
+
+/**
+ * How a participant reads for the viewer: readable; as missing (another center, or a facilitator
+ * outside the participant's groups); or refused outright (a VIEWER).
+ */
+export async function participantVisibility(ctx: Context, row: ParticipantRow): Promise<"readable" | "missing" | "forbidden"> {
+  if (!ctx.access.canSeeCenter(row.centerId)) return "missing";
+  if (await canReadParticipant(ctx, row)) return "readable";
+  return ctx.access.roleAt(row.centerId) === "FACILITATOR" ? "missing" : "forbidden";
+}
+
 /**
  * Resolves a participant reached through another object (an enrolment, an attendance record).
  * The parent is visible, so the participant exists for the viewer; VIEWERs are refused.
  */
 export async function readableParticipant(ctx: Context, participantId: string): Promise<ParticipantRow> {
   const row = await ctx.loaders.participants.byId.load(participantId);
-  if (!row || !(await canReadParticipant(ctx, row))) throw forbidden("Your role does not allow reading participants");
+  if (!row || !(await canReadParticipant(ctx, row))) throw participantsForbidden();
   return row;
 }
 
@@ -32,12 +45,10 @@ export async function readableParticipant(ctx: Context, participantId: string): 
 export async function findReadableParticipant(ctx: Context, globalId: string, field: string): Promise<ParticipantRow> {
   const id = idOf("Participant", globalId, field);
   const row = await ctx.loaders.participants.byId.load(id);
-  if (!row || !ctx.access.canSeeCenter(row.centerId)) throw notFound("Participant", field);
-  if (!(await canReadParticipant(ctx, row))) {
-    if (ctx.access.roleAt(row.centerId) === "FACILITATOR") throw notFound("Participant", field);
-    throw forbidden("Your role does not allow reading participants");
-  }
-  return row;
+  const visibility = row ? await participantVisibility(ctx, row) : "missing";
+  if (visibility === "missing") throw notFound("Participant", field);
+  if (visibility === "forbidden") throw participantsForbidden();
+  return row!;
 }
 
 function contact(p: Problems, input: { phone?: string | null; email?: string | null }) {
