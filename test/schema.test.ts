@@ -2,6 +2,7 @@
 // schema matches the committed schema/schema.graphql, every object with an id is a Node, every
 // mutation takes one `input` and returns a payload with userErrors, and every connection bounds
 // its page size.
+import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -18,6 +19,7 @@ import {
 } from "graphql";
 import { getMetadataStorage } from "type-graphql";
 import { describe, expect, it } from "vitest";
+import { toGlobalId } from "../src/common/ids.js";
 import { createSchema } from "../src/schema.js";
 import { asOrgAdmin } from "./support/fixtures.js";
 import { useTestServer } from "./support/server.js";
@@ -173,6 +175,18 @@ describe("connection page bounds over HTTP", () => {
       expect(res.errors, JSON.stringify(page)).toBeUndefined();
       expect(res.data.center.groups.totalCount).toBe(1);
     }
+  });
+
+  it("answers nodes(ids) with up to 100 ids and refuses 101 as BAD_USER_INPUT", async () => {
+    const org = await asOrgAdmin(t.server);
+    const ids = (n: number) => Array.from({ length: n }, () => toGlobalId("Center", randomUUID()));
+    const query = `query($ids: [ID!]!) { nodes(ids: $ids) { id } }`;
+    const ok = await t.server.gql(query, { ids: ids(100) }, { token: org.token });
+    expect(ok.errors).toBeUndefined();
+    expect(ok.data.nodes).toHaveLength(100);
+    const tooMany = await t.server.gql(query, { ids: ids(101) }, { token: org.token });
+    expect(tooMany.data).toBeNull();
+    expect(tooMany.errors?.map((e) => e.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
   });
 
   it("bounds first and last on every connection field of the schema", async () => {

@@ -1,7 +1,7 @@
 // Query.node / Query.nodes: fetch any object by global id. Whatever is outside the viewer's reach
 // answers null, exactly as an id that does not exist.
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from "type-graphql";
-import { forbidden } from "../common/errors.js";
+import { badInput } from "../common/errors.js";
 import type { Context } from "../common/context.js";
 import { fromGlobalId } from "../common/ids.js";
 import { asNode, Node } from "../common/node.js";
@@ -62,6 +62,8 @@ export async function loadNode(ctx: Context, globalId: string): Promise<object |
   }
 }
 
+const MAX_NODES = 100;
+
 @Resolver()
 export class NodeResolver {
   @Authorized()
@@ -73,7 +75,7 @@ export class NodeResolver {
   @Authorized()
   @Query(() => [Node], { nullable: "items", description: "Up to 100 objects by global id, in order." })
   async nodes(@Arg("ids", () => [ID]) ids: string[], @Ctx() ctx: Context) {
-    if (ids.length > 100) throw forbidden("Ask for at most 100 ids at a time");
+    if (ids.length > MAX_NODES) throw badInput(`Ask for at most ${MAX_NODES} ids at a time`, "ids");
     return Promise.all(ids.map((id) => loadNode(ctx, id)));
   }
 }
