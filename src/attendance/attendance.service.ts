@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { forbidden, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
@@ -115,7 +116,7 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
       .where(and(eq(attendance.sessionId, session.id), inArray(attendance.participantId, participantIds)))
       .for("update");
     const existing = new Map(existingRows.map((r) => [r.participantId, r]));
-    const now = new Date();
+    const now = clock.now();
     const writes: AttendanceWrite[] = [];
     const result: AttendanceRow[] = [];
     const inserts: Array<typeof attendance.$inferInsert> = [];

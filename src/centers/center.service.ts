@@ -1,4 +1,5 @@
 import { and, asc, eq, ne } from "drizzle-orm";
+import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { Problems, UserErrorCode } from "../common/errors.js";
 import { canonicalTimeZone, idOf, LIMITS, notFound, optionalText, text } from "../common/validate.js";
@@ -57,7 +58,7 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
         ...(address !== undefined ? { address } : {}),
         ...(phone !== undefined ? { phone } : {}),
         ...(input.status ? { status: input.status } : {}),
-        updatedAt: new Date(),
+        updatedAt: clock.now(),
       })
       .where(eq(centers.id, center.id))
       .returning();

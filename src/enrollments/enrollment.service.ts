@@ -1,4 +1,5 @@
 import { and, asc, eq, gte, inArray, lte, sql } from "drizzle-orm";
+import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
@@ -73,7 +74,7 @@ export async function promoteWaitlist(tx: Tx, group: GroupRow, actorStaffId: str
     .orderBy(asc(enrollments.seq))
     .limit(free);
   if (next.length === 0) return [];
-  const now = new Date();
+  const now = clock.now();
   const promoted = await tx
     .update(enrollments)
     .set({ status: "ACTIVE", activatedAt: now, updatedAt: now })
@@ -89,7 +90,7 @@ export async function promoteWaitlist(tx: Tx, group: GroupRow, actorStaffId: str
  * enrolments stay for staff to complete or discharge. Call with the group row locked.
  */
 export async function withdrawWaitlist(tx: Tx, groupId: string, actorStaffId: string | null, reason: string): Promise<EnrollmentRow[]> {
-  const now = new Date();
+  const now = clock.now();
   const withdrawn = await tx
     .update(enrollments)
     .set({ status: "WITHDRAWN", endedAt: now, endReason: reason, updatedAt: now })
@@ -103,7 +104,7 @@ async function cohortStarted(tx: Tx, groupId: string): Promise<boolean> {
   const [row] = await tx
     .select({ id: sessions.id })
     .from(sessions)
-    .where(and(eq(sessions.groupId, groupId), lte(sessions.startsAt, new Date()), sql`${sessions.status} <> 'CANCELLED'`))
+    .where(and(eq(sessions.groupId, groupId), lte(sessions.startsAt, clock.now()), sql`${sessions.status} <> 'CANCELLED'`))
     .limit(1);
   return Boolean(row);
 }
@@ -143,7 +144,7 @@ export async function enrollParticipant(ctx: Context, input: EnrollParticipantIn
       await promoteWaitlist(tx, locked, ctx.access.staffId, "Seat available");
       const active = await activeEnrollmentCount(tx, group.id);
       const status = active < locked.capacity ? "ACTIVE" : "WAITLISTED";
-      const now = new Date();
+      const now = clock.now();
       const [row] = await tx
         .insert(enrollments)
         .values({
@@ -213,7 +214,7 @@ export async function endEnrollment(ctx: Context, input: EndEnrollmentInput): Pr
         }
       }
     }
-    const now = new Date();
+    const now = clock.now();
     const [row] = await tx
       .update(enrollments)
       .set({ status: input.status, endedAt: now, endReason: reason, updatedAt: now })
@@ -231,7 +232,7 @@ export async function updateEnrollment(ctx: Context, input: UpdateEnrollmentInpu
   if (!input.role || input.role === enrollment.role) return enrollment;
   const [row] = await ctx.db
     .update(enrollments)
-    .set({ role: input.role, updatedAt: new Date() })
+    .set({ role: input.role, updatedAt: clock.now() })
     .where(eq(enrollments.id, enrollment.id))
     .returning();
   return row;

@@ -1,4 +1,5 @@
 import { and, eq, inArray, sql } from "drizzle-orm";
+import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
@@ -210,7 +211,7 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput): Promis
         ...(location !== undefined ? { location } : {}),
         ...(virtualLink !== undefined ? { virtualLink } : {}),
         ...(input.enrollmentMode ? { enrollmentMode: input.enrollmentMode } : {}),
-        updatedAt: new Date(),
+        updatedAt: clock.now(),
       })
       .where(eq(groups.id, group.id))
       .returning();

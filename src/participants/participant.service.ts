@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { forbidden, isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { idOf, isEmail, LIMITS, notFound, optionalText, text } from "../common/validate.js";
@@ -60,7 +61,7 @@ function contact(p: Problems, input: { phone?: string | null; email?: string | n
 }
 
 function checkDates(p: Problems, dateOfBirth: string | null | undefined, recoveryStartDate: string | null | undefined) {
-  const today = new Date().toISOString().slice(0, 10);
+  const today = clock.now().toISOString().slice(0, 10);
   if (dateOfBirth && (dateOfBirth > today || dateOfBirth < "1900-01-01")) {
     p.add("dateOfBirth", UserErrorCode.INVALID, "dateOfBirth must be a past date");
   }
@@ -131,7 +132,7 @@ export async function updateParticipant(ctx: Context, input: UpdateParticipantIn
   try {
     const [row] = await ctx.db
       .update(participants)
-      .set({ ...set, updatedAt: new Date() })
+      .set({ ...set, updatedAt: clock.now() })
       .where(eq(participants.id, current.id))
       .returning();
     ctx.loaders.participants.byId.clear(row.id).prime(row.id, row);

@@ -1,4 +1,5 @@
 import { eq } from "drizzle-orm";
+import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { Problems, UserErrorCode } from "../common/errors.js";
 import { idOf, intInRange, LIMITS, notFound, optionalText, text } from "../common/validate.js";
@@ -81,7 +82,7 @@ export async function updateProgram(ctx: Context, input: UpdateProgramInput): Pr
       ...(input.completionRule ? { minimumAttendedSessions: input.completionRule.minimumAttendedSessions ?? null } : {}),
       ...(billingCode !== undefined ? { billingCode } : {}),
       ...(input.status ? { status: input.status } : {}),
-      updatedAt: new Date(),
+      updatedAt: clock.now(),
     })
     .where(eq(programs.id, program.id))
     .returning();

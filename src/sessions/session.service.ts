@@ -1,4 +1,5 @@
 import { and, asc, eq, gt, gte, inArray, lt, ne, sql } from "drizzle-orm";
+import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { idOf, LIMITS, notFound, optionalText, text } from "../common/validate.js";
@@ -114,7 +115,7 @@ async function insertOccurrences(tx: Tx, group: GroupRow, wanted: Occurrence[]):
  * them are created, so the group stays scheduled as far ahead as it was. Moved, cancelled,
  * completed and recorded sessions stay as they are. Call with the group locked.
  */
-export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: string, now = new Date()): Promise<void> {
+export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: string, now = clock.now()): Promise<void> {
   // Locked first, so that no attendance is recorded for one between the check below and the delete.
   const candidates = await tx
     .select({ id: sessions.id, startsAt: sessions.startsAt, endsAt: sessions.endsAt })
@@ -159,7 +160,7 @@ export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: s
 }
 
 /** Cancels the group's SCHEDULED sessions that have not started, giving the reason. */
-export async function cancelFutureSessions(tx: Tx, groupId: string, reason: string, now = new Date()): Promise<void> {
+export async function cancelFutureSessions(tx: Tx, groupId: string, reason: string, now = clock.now()): Promise<void> {
   await tx
     .update(sessions)
     .set(cancellation(reason, now))
@@ -203,7 +204,7 @@ export async function cancelSession(ctx: Context, input: CancelSessionInput): Pr
   if (session.status === "COMPLETED") {
     throw UserInputError.of("sessionId", UserErrorCode.INVALID_TRANSITION, "A completed session cannot be cancelled");
   }
-  const now = new Date();
+  const now = clock.now();
   const [row] = await ctx.db
     .update(sessions)
     .set(cancellation(reason, now))
@@ -219,12 +220,12 @@ export async function completeSession(ctx: Context, input: CompleteSessionInput)
   if (session.status === "CANCELLED") {
     throw UserInputError.of("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
   }
-  if (session.startsAt.getTime() > Date.now()) {
+  if (session.startsAt.getTime() > clock.now().getTime()) {
     throw UserInputError.of("sessionId", UserErrorCode.INVALID_TRANSITION, "A session cannot be completed before it starts");
   }
   const [row] = await ctx.db
     .update(sessions)
-    .set({ status: "COMPLETED", updatedAt: new Date() })
+    .set({ status: "COMPLETED", updatedAt: clock.now() })
     .where(and(eq(sessions.id, session.id), ne(sessions.status, "CANCELLED")))
     .returning();
   if (row) return row;
@@ -248,7 +249,7 @@ export async function updateSession(ctx: Context, input: UpdateSessionInput): Pr
   try {
     const [row] = await ctx.db
       .update(sessions)
-      .set({ ...(topic !== undefined ? { topic } : {}), startsAt, endsAt, updatedAt: new Date() })
+      .set({ ...(topic !== undefined ? { topic } : {}), startsAt, endsAt, updatedAt: clock.now() })
       .where(eq(sessions.id, session.id))
       .returning();
     if (!row) throw notFound("Session", "sessionId"); // removed meanwhile by a schedule change

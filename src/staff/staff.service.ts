@@ -1,4 +1,5 @@
 import { and, eq, sql } from "drizzle-orm";
+import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { forbidden, isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
@@ -105,7 +106,7 @@ export async function updateStaff(ctx: Context, input: UpdateStaffInput): Promis
         ...(email ? { email } : {}),
         ...(input.status ? { status: input.status } : {}),
         ...(input.isOrgAdmin != null ? { isOrgAdmin: input.isOrgAdmin } : {}),
-        updatedAt: new Date(),
+        updatedAt: clock.now(),
       })
       .where(eq(staff.id, target.id))
       .returning();
