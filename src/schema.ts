@@ -6,6 +6,7 @@ import type { Context } from "./common/context.js";
 import { forbidden, unauthenticated } from "./common/errors.js";
 import { NodeIdResolver } from "./common/node.js";
 import { DateTime } from "./common/scalars.js";
+import { composeWriteSteps } from "./steps.js";
 import {
   AttendanceChangeResolver,
   AttendanceResolver,
@@ -22,6 +23,7 @@ import {
 } from "./enrollments/enrollment.resolver.js";
 import { CenterGroupsResolver, GroupResolver, ProgramGroupsResolver } from "./groups/group.resolver.js";
 import { NodeResolver } from "./node/node.resolver.js";
+import { SchedulingResolver } from "./scheduling/scheduling.resolver.js";
 import { CenterParticipantsResolver, ParticipantResolver } from "./participants/participant.resolver.js";
 import { CenterProgramsResolver, ProgramResolver } from "./programs/program.resolver.js";
 import { CenterSessionsResolver, GroupSessionsResolver, SessionResolver } from "./sessions/session.resolver.js";
@@ -53,6 +55,7 @@ export const resolvers = [
   RosterEntryResolver,
   SessionAttendanceResolver,
   ParticipantAttendanceResolver,
+  SchedulingResolver,
 ] as unknown as NonEmptyArray<Function>;
 
 /** Roles on @Authorized: none = any signed-in staff member; "ORG_ADMIN" = organisation admins. */
@@ -65,6 +68,7 @@ export const authChecker: AuthChecker<Context> = ({ context }, roles) => {
 let cached: Promise<GraphQLSchema> | undefined;
 
 export function createSchema(): Promise<GraphQLSchema> {
+  composeWriteSteps();
   cached ??= buildSchema({
     resolvers,
     authChecker,

@@ -3,8 +3,8 @@ import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { forbidden, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
+import { WriteSteps, type WriteStep } from "../common/steps.js";
 import { LIMITS, notFound } from "../common/validate.js";
-import type { Tx } from "../db/client.js";
 import { attendance, attendanceHistory, enrollments, sessions, type AttendanceRow, type GroupRow, type SessionRow } from "../db/schema.js";
 import { findVisibleSession } from "../sessions/session.service.js";
 import type { RecordAttendanceInput } from "./attendance.inputs.js";
@@ -24,13 +24,14 @@ export interface AttendanceWriteContext {
 }
 
 /**
- * Steps that run inside the attendance transaction after the records are written. The history
- * is the first; later features (the change feed, follow-ups) add theirs here so that a batch and
- * everything derived from it commit together or not at all.
+ * A step that runs inside the attendance transaction after the records are written, so that a
+ * batch and everything derived from it commit together or not at all. The history is the first;
+ * later features (the change feed, follow-ups) add theirs in src/steps.ts.
  */
-export type AttendanceWriteStep = (tx: Tx, context: AttendanceWriteContext, writes: AttendanceWrite[]) => Promise<void>;
+export type AttendanceWriteStep = WriteStep<[context: AttendanceWriteContext, writes: AttendanceWrite[]]>;
 
-const writeHistory: AttendanceWriteStep = async (tx, { actorStaffId }, writes) => {
+/** Keeps the previous value of every changed record. */
+export const writeHistory: AttendanceWriteStep = async (tx, { actorStaffId }, writes) => {
   if (!writes.length) return;
   await tx.insert(attendanceHistory).values(
     writes.map(({ before, after }) => ({
@@ -49,7 +50,8 @@ const writeHistory: AttendanceWriteStep = async (tx, { actorStaffId }, writes) =
   );
 };
 
-export const attendanceWriteSteps: readonly AttendanceWriteStep[] = [writeHistory];
+/** The steps run on every attendance batch; src/steps.ts adds them. */
+export const attendanceWriteSteps = new WriteSteps<[context: AttendanceWriteContext, writes: AttendanceWrite[]]>("attendanceWriteSteps");
 
 function defaultMinutes(status: string, session: SessionRow): number | null {
   if (status === "PRESENT") return Math.round((session.endsAt.getTime() - session.startsAt.getTime()) / 60_000);
@@ -175,7 +177,7 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
       });
     }
     const context: AttendanceWriteContext = { session: current, group, actorStaffId: ctx.access.staffId };
-    for (const step of attendanceWriteSteps) await step(tx, context, writes);
+    await attendanceWriteSteps.run(tx, context, writes);
     return result;
   });
 }

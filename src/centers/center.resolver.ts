@@ -4,8 +4,8 @@ import { decodeId } from "../common/ids.js";
 import { mutate } from "../common/payload.js";
 import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import { Center } from "./center.type.js";
-import { CreateCenterInput, CreateCenterPayload, UpdateCenterInput, UpdateCenterPayload } from "./center.inputs.js";
-import { createCenter, updateCenter } from "./center.service.js";
+import { CreateCenterInput, CreateCenterPayload } from "./center.inputs.js";
+import { createCenter } from "./center.service.js";
 
 export const CenterConnection = connectionType(Center, "Center");
 
@@ -30,11 +30,5 @@ export class CenterResolver {
   @Mutation(() => CreateCenterPayload, { description: "Org admins only." })
   createCenter(@Arg("input", () => CreateCenterInput) input: CreateCenterInput, @Ctx() ctx: Context) {
     return mutate("center", () => createCenter(ctx, input));
-  }
-
-  @Authorized()
-  @Mutation(() => UpdateCenterPayload, { description: "Center admins; only org admins change status." })
-  updateCenter(@Arg("input", () => UpdateCenterInput) input: UpdateCenterInput, @Ctx() ctx: Context) {
-    return mutate("center", () => updateCenter(ctx, input));
   }
 }

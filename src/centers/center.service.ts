@@ -1,11 +1,10 @@
-import { and, asc, eq, ne } from "drizzle-orm";
-import { clock } from "../common/clock.js";
+import { eq } from "drizzle-orm";
 import type { Context } from "../common/context.js";
 import { Problems, UserErrorCode } from "../common/errors.js";
-import { canonicalTimeZone, idOf, LIMITS, notFound, optionalText, text } from "../common/validate.js";
-import { centers, groups, type CenterRow } from "../db/schema.js";
-import { realignFutureSessions } from "../sessions/session.service.js";
-import type { CreateCenterInput, UpdateCenterInput } from "./center.inputs.js";
+import { canonicalTimeZone, idOf, LIMITS, notFound, text } from "../common/validate.js";
+import type { Tx } from "../db/client.js";
+import { centers, type CenterRow } from "../db/schema.js";
+import type { CreateCenterInput } from "./center.inputs.js";
 
 /** A center the viewer can see, or NOT_FOUND (outside their reach reads like missing). */
 export async function findVisibleCenter(ctx: Context, globalId: string, field: string): Promise<CenterRow> {
@@ -16,7 +15,7 @@ export async function findVisibleCenter(ctx: Context, globalId: string, field: s
 }
 
 /** The canonical IANA name of the given zone, or null with an INVALID_TIMEZONE problem. */
-function timeZoneOf(p: Problems, value: string): string | null {
+export function timeZoneOf(p: Problems, value: string): string | null {
   const timezone = canonicalTimeZone(value);
   if (!timezone) p.add("timezone", UserErrorCode.INVALID_TIMEZONE, `"${String(value).slice(0, 64)}" is not an IANA time zone`);
   return timezone;
@@ -37,44 +36,11 @@ export async function createCenter(ctx: Context, input: CreateCenterInput): Prom
   return row;
 }
 
-export async function updateCenter(ctx: Context, input: UpdateCenterInput): Promise<CenterRow> {
-  const center = await findVisibleCenter(ctx, input.centerId, "centerId");
-  ctx.access.require("center.configure", { centerId: center.id });
-  const p = new Problems();
-  const name = optionalText(p, "name", input.name, { required: true });
-  const timezone = input.timezone == null ? null : timeZoneOf(p, input.timezone);
-  const address = optionalText(p, "address", input.address, { max: LIMITS.text });
-  const phone = optionalText(p, "phone", input.phone, { max: LIMITS.short });
-  if (input.status != null && input.status !== center.status && !ctx.access.isOrgAdmin) {
-    p.add("status", UserErrorCode.NOT_ALLOWED, "Only organisation admins may change a center's status");
-  }
-  p.throwIfAny();
-  const row = await ctx.db.transaction(async (tx) => {
-    const [updated] = await tx
-      .update(centers)
-      .set({
-        ...(name ? { name } : {}),
-        ...(timezone ? { timezone } : {}),
-        ...(address !== undefined ? { address } : {}),
-        ...(phone !== undefined ? { phone } : {}),
-        ...(input.status ? { status: input.status } : {}),
-        updatedAt: clock.now(),
-      })
-      .where(eq(centers.id, center.id))
-      .returning();
-    if (timezone && timezone !== center.timezone) {
-      // Sessions are generated in the center's wall-clock time: refit the untouched future ones of
-      // every open group, each under its group lock, in id order (as other writers take them).
-      const open = await tx
-        .select()
-        .from(groups)
-        .where(and(eq(groups.centerId, center.id), ne(groups.status, "CLOSED")))
-        .orderBy(asc(groups.id))
-        .for("update");
-      for (const group of open) await realignFutureSessions(tx, group, updated.timezone);
-    }
-    return updated;
-  });
-  ctx.loaders.centers.byId.clear(row.id).prime(row.id, row);
-  return row;
+/**
+ * The center's time zone, read inside the transaction. Read it after locking the group: a
+ * concurrent time zone change then either shows here or refits this group's sessions after us.
+ */
+export async function centerTimeZone(tx: Tx, centerId: string): Promise<string> {
+  const [center] = await tx.select({ timezone: centers.timezone }).from(centers).where(eq(centers.id, centerId));
+  return center.timezone;
 }

@@ -14,7 +14,7 @@ import {
   type EnrollmentRow,
   type GroupRow,
 } from "../db/schema.js";
-import { activeEnrollmentCount, findVisibleGroup, lockGroup } from "../groups/group.service.js";
+import { findVisibleGroup, lockGroup } from "../groups/group.service.js";
 import type { EndEnrollmentInput, EnrollParticipantInput, UpdateEnrollmentInput } from "./enrollment.inputs.js";
 
 export const ATTENDED_STATUSES = ["PRESENT", "LATE", "LEFT_EARLY"] as const;
@@ -58,6 +58,14 @@ async function recordEvents(
   await tx
     .insert(enrollmentEvents)
     .values(rows.map((e) => ({ centerId: e.centerId, enrollmentId: e.id, fromStatus, toStatus, actorStaffId, reason })));
+}
+
+export async function activeEnrollmentCount(tx: Tx, groupId: string): Promise<number> {
+  const [{ n }] = await tx
+    .select({ n: sql<number>`count(*)::int` })
+    .from(enrollments)
+    .where(and(eq(enrollments.groupId, groupId), eq(enrollments.status, "ACTIVE")));
+  return Number(n);
 }
 
 /**

@@ -6,8 +6,8 @@ import { Center } from "../centers/center.type.js";
 import type { CenterRow, GroupRow, ProgramRow } from "../db/schema.js";
 import { Program } from "../programs/program.type.js";
 import { Staff } from "../staff/staff.type.js";
-import { CreateGroupInput, CreateGroupPayload, UpdateGroupInput, UpdateGroupPayload } from "./group.inputs.js";
-import { createGroup, updateGroup } from "./group.service.js";
+import { CreateGroupInput, CreateGroupPayload } from "./group.inputs.js";
+import { createGroup } from "./group.service.js";
 import { DayOfWeek, Group, GroupSchedule, GroupStatus } from "./group.type.js";
 
 export const GroupConnection = connectionType(Group, "Group");
@@ -56,12 +56,6 @@ export class GroupResolver {
   @Mutation(() => CreateGroupPayload, { description: "Center admins." })
   createGroup(@Arg("input", () => CreateGroupInput) input: CreateGroupInput, @Ctx() ctx: Context) {
     return mutate("group", () => createGroup(ctx, input));
-  }
-
-  @Authorized()
-  @Mutation(() => UpdateGroupPayload, { description: "Center admins." })
-  updateGroup(@Arg("input", () => UpdateGroupInput) input: UpdateGroupInput, @Ctx() ctx: Context) {
-    return mutate("group", () => updateGroup(ctx, input));
   }
 }
 

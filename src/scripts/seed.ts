@@ -14,10 +14,12 @@ import { loadConfig } from "../config.js";
 import { openDatabase, type Db } from "../db/client.js";
 import { centers, enrollmentEvents, enrollments } from "../db/schema.js";
 import { createLoaders } from "../loaders.js";
+import { composeWriteSteps } from "../steps.js";
 import { createCenter } from "../centers/center.service.js";
 import { createStaff, ensureBootstrapAdmin } from "../staff/staff.service.js";
 import { createProgram } from "../programs/program.service.js";
-import { createGroup, updateGroup } from "../groups/group.service.js";
+import { createGroup } from "../groups/group.service.js";
+import { updateGroup } from "../scheduling/scheduling.service.js";
 import { createParticipant } from "../participants/participant.service.js";
 import { enrollParticipant } from "../enrollments/enrollment.service.js";
 import { cancelSession, completeSession, scheduleSessions } from "../sessions/session.service.js";
@@ -197,6 +199,7 @@ async function seed(db: Db): Promise<{ centerId: string; created: boolean }> {
   return { centerId: center.id, created: true };
 }
 
+composeWriteSteps();
 const config = loadConfig();
 const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
 try {

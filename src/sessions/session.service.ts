@@ -5,7 +5,8 @@ import { isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../c
 import { idOf, LIMITS, notFound, optionalText, text } from "../common/validate.js";
 import { parseLocalTime } from "../common/scalars.js";
 import type { Tx } from "../db/client.js";
-import { attendance, centers, programs, sessions, type GroupRow, type SessionRow } from "../db/schema.js";
+import { centerTimeZone } from "../centers/center.service.js";
+import { attendance, programs, sessions, type GroupRow, type SessionRow } from "../db/schema.js";
 import { findVisibleGroup, lockGroup } from "../groups/group.service.js";
 import type { CancelSessionInput, CompleteSessionInput, ScheduleSessionsInput, UpdateSessionInput } from "./session.inputs.js";
 import { addDays, dayInZone, daysBetween, weekdayOf, zonedTimeToUtc } from "./timezone.js";
@@ -23,14 +24,6 @@ export async function findVisibleSession(ctx: Context, globalId: string, field: 
   return { session, group };
 }
 
-/**
- * The center's time zone, read inside the transaction. Read it after locking the group: a
- * concurrent time zone change then either shows here or refits this group's sessions after us.
- */
-export async function centerTimeZone(tx: Tx, centerId: string): Promise<string> {
-  const [center] = await tx.select({ timezone: centers.timezone }).from(centers).where(eq(centers.id, centerId));
-  return center.timezone;
-}
 
 /** The columns a cancellation sets. */
 const cancellation = (reason: string | null, now: Date) => ({ status: "CANCELLED", cancelReason: reason, cancelledAt: now, updatedAt: now });

@@ -1,0 +1,18 @@
+// Every step that runs inside another module's write transaction, in the order it runs: the one
+// place to read what a write sets off. The writer declares its list (a WriteSteps, src/common/steps.ts)
+// and runs it; a module above the writer adds its step here, never in the writer, which must not
+// import it. Rules a module above calls itself (e.g. scheduling's refits) are not steps: they are
+// explicit at their call site.
+import { attendanceWriteSteps, writeHistory } from "./attendance/attendance.service.js";
+
+let composed = false;
+
+/** Adds every step to its write, then fixes the lists. Runs once, before the first write (createSchema, scripts). */
+export function composeWriteSteps(): void {
+  if (composed) return;
+  composed = true;
+
+  // recordAttendance, after the records are written:
+  attendanceWriteSteps.add("attendance history", writeHistory);
+  attendanceWriteSteps.seal();
+}
