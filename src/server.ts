@@ -175,10 +175,14 @@ export async function createApp(opts: { config: Config; database: Database; logg
     }
   }
 
-  const server = createServer(async (req, res) => {
+  async function handleRequest(req: IncomingMessage, res: ServerResponse) {
     const started = performance.now();
     const incomingId = req.headers["x-request-id"];
     const requestId = typeof incomingId === "string" && /^[\w.-]{1,64}$/.test(incomingId) ? incomingId : randomUUID();
+    if (!URL.canParse(req.url ?? "/", "http://localhost")) {
+      sendJson(res, 400, { errors: [{ message: "Bad request target", extensions: { code: "BAD_REQUEST" } }] }, requestId);
+      return;
+    }
     const url = new URL(req.url ?? "/", "http://localhost");
     try {
       if (url.pathname === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
@@ -204,6 +208,16 @@ export async function createApp(opts: { config: Config; database: Database; logg
     } finally {
       logger.debug("request", { requestId, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) });
     }
+  }
+
+  // Node ignores what a listener returns: a rejected promise here would be unhandled, which stops
+  // the process (every request in flight with it).
+  const server = createServer((req, res) => {
+    handleRequest(req, res).catch((err: unknown) => {
+      logger.error("request failed", { errorName: (err as Error)?.name });
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR } }] }, randomUUID());
+      else res.destroy();
+    });
   });
   server.keepAliveTimeout = 5_000;
 

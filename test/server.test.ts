@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
-import { createServer as createNetServer } from "node:net";
+import { connect, createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,6 +59,20 @@ describe("HTTP endpoints", () => {
     expect(kept.headers.get("x-request-id")).toBe("support-ticket-42");
     const replaced = await t.server.gql(`{ viewer { id } }`, {}, { headers: { "x-request-id": "bad id; drop table" } });
     expect(replaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it("refuses a request target that is not a URL with 400, and keeps serving", async () => {
+    // `//[` parses as an authority with a broken host: new URL() throws on it.
+    const { hostname, port } = new URL(t.server.url);
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => socket.end("GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+      let text = "";
+      socket.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+      socket.on("end", () => resolve(text));
+      socket.on("error", reject);
+    });
+    expect(answer.split("\r\n")[0]).toBe("HTTP/1.1 400 Bad Request");
+    expect((await fetch(`${t.server.url}/healthz`)).status).toBe(200);
   });
 });
 
