@@ -4,6 +4,7 @@ import type { GraphQLSchema } from "graphql";
 import { buildSchema, type AuthChecker, type NonEmptyArray } from "type-graphql";
 import { StopWhenCancelled } from "./common/abort.js";
 import type { Context } from "./common/context.js";
+import { CheckInputs } from "./common/inputs.js";
 import { forbidden, unauthenticated } from "./common/errors.js";
 import { NodeIdResolver } from "./common/node.js";
 import { DateTime } from "./common/scalars.js";
@@ -71,7 +72,7 @@ export function createSchema(): Promise<GraphQLSchema> {
     authChecker,
     authMode: "error",
     // A cancelled request (client gone, time up) resolves no further field.
-    globalMiddlewares: [StopWhenCancelled],
+    globalMiddlewares: [StopWhenCancelled, CheckInputs],
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTime }],
   });
