@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { createServer, request } from "node:http";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Kind, parse } from "graphql";
+import { getIntrospectionQuery, Kind, parse } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { watchRequest } from "../src/common/abort.js";
 import { setClock } from "../src/common/clock.js";
@@ -156,6 +156,18 @@ describe("query limits and the client contract", () => {
     const res = await t.server.gql(operation("dashboard.graphql", "CenterDashboard"), { centerId, first: 100 }, { token: admin.token });
     expect(res.errors).toBeUndefined();
     expect(res.data.center.groups.totalCount).toBe(1);
+  });
+
+  it("answers GraphiQL's introspection query, and refuses introspection nested to multiply its lists", async () => {
+    const admin = await asOrgAdmin(t.server);
+    const res = await t.server.gql(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true }), {}, { token: admin.token });
+    expect(res.errors).toBeUndefined();
+    expect(res.data.__schema.queryType.name).toBe("Query");
+    const nested = `{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }`;
+    const refused = await t.server.gql(nested, {}, { token: admin.token });
+    // (graphql-js's own introspection depth rule refuses it at validation)
+    expect(refused.status).toBe(400);
+    expect(refused.errors?.map((e) => e.extensions?.code)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
   });
 
   it("measures fragments once however often they are spread", () => {

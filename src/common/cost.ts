@@ -1,5 +1,5 @@
 // Query limits, checked before execution (no database work happens for a refused document):
-//   depth    the deepest field nesting (fragments expanded);
+//   depth    the deepest field nesting (fragments expanded; introspection counts as one level);
 //   aliases  how many aliased fields the document holds;
 //   cost     fields weighted by how many times they run: a connection multiplies its selection by
 //            its page size (`first`/`last`, else the default page size), any other list by a fixed
@@ -15,6 +15,8 @@ import {
   isObjectType,
   isInterfaceType,
   Kind,
+  SchemaMetaFieldDef,
+  TypeMetaFieldDef,
   valueFromASTUntyped,
   type DocumentNode,
   type FieldNode,
@@ -57,6 +59,8 @@ interface Scope {
   defaults: Map<string, unknown>;
   schema?: GraphQLSchema;
   memo: Map<string, { depth: number; cost: number }>;
+  /** Inside __schema/__type. */
+  introspection?: boolean;
 }
 
 function pageSize(field: FieldNode, scope: Scope): number | null {
@@ -115,20 +119,28 @@ function measureSet(set: SelectionSetNode, parent: GraphQLNamedType | undefined,
   let cost = 0;
   for (const sel of set.selections) {
     if (sel.kind === Kind.FIELD) {
-      if (sel.name.value.startsWith("__")) {
+      if (sel.name.value === "__typename") {
         cost += 1;
         depth = Math.max(depth, 1);
         continue;
       }
-      const def = fieldsOf(parent)?.[sel.name.value];
+      const name = sel.name.value;
+      const def = name === "__schema" ? SchemaMetaFieldDef : name === "__type" ? TypeMetaFieldDef : fieldsOf(parent)?.[name];
       if (!sel.selectionSet) {
         cost += 1;
         depth = Math.max(depth, 1);
         continue;
       }
+      // Introspection (__schema, __type) reads no data, nests `ofType` deep by design and has its
+      // list nesting bounded by graphql-js (MaxIntrospectionDepthRule): its fields count once
+      // each, and as one level of depth.
+      const introspection = name === "__schema" || name === "__type";
+      const outer = scope.introspection;
+      if (introspection) scope.introspection = true;
       const inner = measureSet(sel.selectionSet, def ? getNamedType(def.type) : undefined, scope, seen);
-      cost += 1 + multiplier(sel, def, parent, scope) * inner.cost;
-      depth = Math.max(depth, 1 + inner.depth);
+      scope.introspection = outer;
+      cost += 1 + (scope.introspection ? 1 : multiplier(sel, def, parent, scope)) * inner.cost;
+      depth = Math.max(depth, introspection ? 1 : 1 + inner.depth);
     } else if (sel.kind === Kind.INLINE_FRAGMENT) {
       const type = sel.typeCondition ? scope.schema?.getType(sel.typeCondition.name.value) ?? undefined : parent;
       const inner = measureSet(sel.selectionSet, type, scope, seen);
