@@ -6,6 +6,24 @@ export interface AuthConfig {
   jwksUrl?: string;
   issuer?: string;
   audience?: string;
+  /** Longest lifetime a token may have (exp - iat, or exp - now without iat), in seconds. */
+  maxTokenLifetimeSeconds?: number;
+}
+
+/**
+ * Query limits, tuned on the client contract (/work/shared/contract): its costliest operation,
+ * CenterDashboard with 100 groups a page, costs about 46,000 and the deepest nests 8 levels; no
+ * contract operation uses aliases and the longest has about 120 tokens.
+ */
+export const DEFAULT_QUERY_LIMITS = { maxDepth: 15, maxAliases: 50, maxCost: 150_000, maxTokens: 5_000 } as const;
+
+export interface LimitsConfig {
+  /** A request still running after this long is cancelled (ms; 0 = no limit). */
+  requestTimeoutMs: number;
+  maxQueryDepth: number;
+  maxQueryAliases: number;
+  maxQueryCost: number;
+  maxQueryTokens: number;
 }
 
 export interface Config {
@@ -18,6 +36,7 @@ export interface Config {
   bootstrapAdminEmail?: string;
   logLevel: "debug" | "info" | "warn" | "error";
   introspection: boolean;
+  limits: LimitsConfig;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -33,6 +52,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwksUrl: env.AUTH_JWKS_URL || undefined,
     issuer: env.AUTH_ISSUER || undefined,
     audience: env.AUTH_AUDIENCE || undefined,
+    maxTokenLifetimeSeconds: intFrom(env.AUTH_MAX_TOKEN_LIFETIME_SECONDS, 24 * 60 * 60, "AUTH_MAX_TOKEN_LIFETIME_SECONDS"),
   };
   if (auth.jwksUrl && (!auth.issuer || !auth.audience)) {
     throw new Error("AUTH_JWKS_URL needs AUTH_ISSUER and AUTH_AUDIENCE");
@@ -53,5 +73,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapAdminEmail: env.BOOTSTRAP_ADMIN_EMAIL || undefined,
     logLevel: (["debug", "info", "warn", "error"].includes(env.LOG_LEVEL ?? "") ? env.LOG_LEVEL : "info") as Config["logLevel"],
     introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : !production,
+    limits: {
+      requestTimeoutMs: intFrom(env.REQUEST_TIMEOUT_MS, 15_000, "REQUEST_TIMEOUT_MS"),
+      maxQueryDepth: intFrom(env.QUERY_MAX_DEPTH, DEFAULT_QUERY_LIMITS.maxDepth, "QUERY_MAX_DEPTH"),
+      maxQueryAliases: intFrom(env.QUERY_MAX_ALIASES, DEFAULT_QUERY_LIMITS.maxAliases, "QUERY_MAX_ALIASES"),
+      maxQueryCost: intFrom(env.QUERY_MAX_COST, DEFAULT_QUERY_LIMITS.maxCost, "QUERY_MAX_COST"),
+      maxQueryTokens: intFrom(env.QUERY_MAX_TOKENS, DEFAULT_QUERY_LIMITS.maxTokens, "QUERY_MAX_TOKENS"),
+    },
   };
 }

@@ -6,6 +6,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ApolloServer, HeaderMap, type BaseContext } from "@apollo/server";
 import type { GraphQLFormattedError } from "graphql";
 import { Access } from "./auth/access.js";
+import { cancellationPlugin, REQUEST_TIMEOUT, watchRequest } from "./common/abort.js";
+import { KnownRootOperation, LimitCodes, queryLimitsPlugin } from "./common/cost.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
 import { loadViewer, type Viewer } from "./auth/viewer.js";
 import type { Context } from "./common/context.js";
@@ -28,6 +30,8 @@ const PASS_THROUGH = new Set<string>([
   "OPERATION_RESOLUTION_FAILURE",
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
+  ...Object.values(LimitCodes),
+  REQUEST_TIMEOUT,
 ]);
 
 interface RequestContext extends Context, BaseContext {}
@@ -99,6 +103,18 @@ export async function createApp(opts: { config: Config; database: Database; logg
     // index.ts owns SIGTERM/SIGINT: it closes the HTTP server, then Apollo, then the database.
     // Apollo's own handler would stop first, and a second stop() waits forever on its barrier.
     stopOnTerminationSignals: false,
+    // Query limits (src/common/cost.ts): tokens at parsing, depth/aliases/cost before execution.
+    parseOptions: { maxTokens: config.limits.maxQueryTokens },
+    validationRules: [KnownRootOperation],
+    plugins: [
+      queryLimitsPlugin({
+        maxDepth: config.limits.maxQueryDepth,
+        maxAliases: config.limits.maxQueryAliases,
+        maxCost: config.limits.maxQueryCost,
+        maxTokens: config.limits.maxQueryTokens,
+      }),
+      cancellationPlugin(),
+    ],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const code = formatted.extensions?.code as string | undefined;
       if (code && PASS_THROUGH.has(code)) {
@@ -157,13 +173,16 @@ export async function createApp(opts: { config: Config; database: Database; logg
     for (const [key, value] of Object.entries(req.headers)) {
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
     }
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
-      context: async () => {
-        const viewer = await authenticate(req.headers.authorization);
-        return { requestId, viewer, access: new Access(viewer), db: database.db, loaders: createLoaders(database.db) };
-      },
-    });
+    const lifetime = watchRequest(req, res, config.limits.requestTimeoutMs);
+    const result = await apollo
+      .executeHTTPGraphQLRequest({
+        httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
+        context: async () => {
+          const viewer = await authenticate(req.headers.authorization);
+          return { requestId, viewer, access: new Access(viewer), db: database.db, loaders: createLoaders(database.db), lifetime };
+        },
+      })
+      .finally(() => lifetime.dispose());
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.setHeader("x-request-id", requestId);
     res.statusCode = result.status ?? 200;

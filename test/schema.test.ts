@@ -8,18 +8,20 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   getNamedType,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
   isInterfaceType,
   isNonNullType,
   isObjectType,
   lexicographicSortSchema,
   printSchema,
   type GraphQLField,
-  type GraphQLObjectType,
-  type GraphQLSchema,
 } from "graphql";
 import { getMetadataStorage } from "type-graphql";
 import { describe, expect, it } from "vitest";
 import { toGlobalId } from "../src/common/ids.js";
+import { AUDIENCES } from "../src/common/readable.js";
 import { createSchema } from "../src/schema.js";
 import { asOrgAdmin } from "./support/fixtures.js";
 import { useTestServer } from "./support/server.js";
@@ -64,7 +66,58 @@ const rootFieldsOf = (schema: GraphQLSchema) => [
 const objectTypes = (schema: GraphQLSchema): GraphQLObjectType[] =>
   Object.values(schema.getTypeMap()).filter((ty): ty is GraphQLObjectType => isObjectType(ty) && !ty.name.startsWith("__"));
 
+/** Types whose objects are people: a field returning one (or a connection of them) identifies a person. */
+const PERSON_TYPES = new Set(["Staff", "Participant"]);
+
+/**
+ * Fields carrying free text (String) or a person's identity that do not declare who may read them
+ * (@ReadableBy, src/common/readable.ts). Root types are covered by @Authorized; payloads answer the
+ * caller of their own mutation; connection plumbing is declared on the field returning it.
+ */
+function undeclaredTextFields(schema: GraphQLSchema): string[] {
+  const roots = new Set([schema.getQueryType()?.name, schema.getMutationType()?.name, schema.getSubscriptionType()?.name]);
+  const offenders: string[] = [];
+  for (const type of objectTypes(schema)) {
+    if (roots.has(type.name) || /(Payload|Connection|Edge)$/.test(type.name) || type.name === "PageInfo") continue;
+    for (const field of Object.values(type.getFields())) {
+      const named = getNamedType(field.type);
+      const nodeType = isObjectType(named) && named.name.endsWith("Connection") ? getNamedType(named.getFields().nodes?.type) : named;
+      const carries = named.name === "String" || PERSON_TYPES.has(nodeType.name);
+      if (!carries) continue;
+      const declared = (field.extensions as { readableBy?: string }).readableBy;
+      if (!declared || !AUDIENCES.includes(declared as never)) offenders.push(`${type.name}.${field.name}`);
+    }
+  }
+  return offenders;
+}
+
 describe("schema", () => {
+  it("declares who may read every field carrying free text or a person's identity (@ReadableBy)", async () => {
+    const schema = await createSchema();
+    expect(undeclaredTextFields(schema)).toEqual([]);
+    const declared = (type: string, field: string) => ((schema.getType(type) as GraphQLObjectType).getFields()[field].extensions as { readableBy?: string }).readableBy;
+    // The clinical notes and end reasons are declared clinical; staff links follow node(id:)
+    expect([declared("Enrollment", "endReason"), declared("EnrollmentEvent", "reason"), declared("Attendance", "note")]).toEqual(["CLINICAL", "CLINICAL", "CLINICAL"]);
+    expect([declared("EnrollmentEvent", "actor"), declared("Attendance", "recordedBy"), declared("Group", "facilitators")]).toEqual(["STAFF", "STAFF", "STAFF"]);
+  });
+
+  it("names a new text field or person link that declares no reader", () => {
+    // Given a type with a declared name, an undeclared free-text note and an undeclared staff link
+    const Staff = new GraphQLObjectType({ name: "Staff", fields: { id: { type: GraphQLString } } });
+    const Note = new GraphQLObjectType({
+      name: "FollowUp",
+      fields: {
+        title: { type: GraphQLString, extensions: { readableBy: "GROUP" } },
+        note: { type: GraphQLString },
+        assignee: { type: Staff },
+        misdeclared: { type: GraphQLString, extensions: { readableBy: "EVERYONE" } },
+      },
+    });
+    const schema = new GraphQLSchema({ query: new GraphQLObjectType({ name: "Query", fields: { followUp: { type: Note } } }) });
+    // Then the walk names each undeclared one
+    expect(undeclaredTextFields(schema)).toEqual(["FollowUp.note", "FollowUp.assignee", "FollowUp.misdeclared", "Staff.id"]);
+  });
+
   it("declares who may call every Query and Mutation field (@Authorized)", async () => {
     const schema = await createSchema();
     expect(rootFieldsOf(schema).length).toBeGreaterThan(20);

@@ -1,4 +1,5 @@
 import { Field, ID, InputType, Int } from "type-graphql";
+import { MaxItems } from "../common/inputs.js";
 import { payloadType } from "../common/payload.js";
 import { Attendance, AttendanceStatus } from "./attendance.type.js";
 
@@ -25,6 +26,7 @@ export class RecordAttendanceInput {
   @Field(() => ID)
   sessionId!: string;
 
+  @MaxItems(200)
   @Field(() => [AttendanceRecordInput], { description: "1..200 records, one per participant." })
   records!: AttendanceRecordInput[];
 }

@@ -1,5 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
 import type { Context } from "../common/context.js";
+import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
 import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import type { AttendanceHistoryRow, AttendanceRow, ParticipantRow, SessionRow } from "../db/schema.js";
@@ -7,10 +8,12 @@ import { Enrollment } from "../enrollments/enrollment.type.js";
 import { readableParticipant } from "../participants/participant.service.js";
 import { Participant } from "../participants/participant.type.js";
 import { Session } from "../sessions/session.type.js";
+import { linkedStaff } from "../staff/staff.service.js";
 import { Staff } from "../staff/staff.type.js";
 import { RecordAttendanceInput, RecordAttendancePayload } from "./attendance.inputs.js";
 import { recordAttendance, requireRecordsOf } from "./attendance.service.js";
 import { Attendance, AttendanceChange, AttendanceSummary, RosterEntry } from "./attendance.type.js";
+import { ReadableBy } from "../common/readable.js";
 
 export const AttendanceConnection = connectionType(Attendance, "Attendance");
 
@@ -19,8 +22,17 @@ async function requireRecordsOfSession(ctx: Context, session: SessionRow): Promi
   requireRecordsOf(ctx, (await ctx.loaders.groups.byId.load(session.groupId))!);
 }
 
+/** The notes of a change: as the record's own note (reached only through a readable record, checked again). */
+async function requireRecordsOfChange(ctx: Context, c: AttendanceHistoryRow): Promise<void> {
+  const record = await ctx.loaders.attendance.byId.load(c.attendanceId);
+  const session = record ? await ctx.loaders.sessions.byId.load(record.sessionId) : null;
+  if (!session) throw forbidden("Your role does not allow reading attendance records");
+  await requireRecordsOfSession(ctx, session);
+}
+
 @Resolver(() => Attendance)
 export class AttendanceResolver {
+  @ReadableBy("CLINICAL")
   @FieldResolver(() => String, { nullable: true, description: "Clinical note; never shown to VIEWERs." })
   async note(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
     const session = await ctx.loaders.sessions.byId.load(a.sessionId);
@@ -33,14 +45,16 @@ export class AttendanceResolver {
     return ctx.loaders.sessions.byId.load(a.sessionId);
   }
 
+  @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
   participant(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
     return readableParticipant(ctx, a.participantId);
   }
 
+  @ReadableBy("STAFF")
   @FieldResolver(() => Staff, { nullable: true })
   recordedBy(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
-    return a.recordedByStaffId ? ctx.loaders.staff.byId.load(a.recordedByStaffId) : null;
+    return linkedStaff(ctx, a.recordedByStaffId);
   }
 
   @FieldResolver(() => [AttendanceChange], { description: "Every recorded value, oldest first." })
@@ -59,24 +73,30 @@ export class AttendanceResolver {
 
 @Resolver(() => AttendanceChange)
 export class AttendanceChangeResolver {
+  @ReadableBy("STAFF")
   @FieldResolver(() => Staff, { nullable: true })
   changedBy(@Root() c: AttendanceHistoryRow, @Ctx() ctx: Context) {
-    return c.changedByStaffId ? ctx.loaders.staff.byId.load(c.changedByStaffId) : null;
+    return linkedStaff(ctx, c.changedByStaffId);
   }
 
+  @ReadableBy("CLINICAL")
   @FieldResolver(() => String, { nullable: true })
-  note(@Root() c: AttendanceHistoryRow) {
+  async note(@Root() c: AttendanceHistoryRow, @Ctx() ctx: Context) {
+    await requireRecordsOfChange(ctx, c);
     return c.note;
   }
 
+  @ReadableBy("CLINICAL")
   @FieldResolver(() => String, { nullable: true })
-  previousNote(@Root() c: AttendanceHistoryRow) {
+  async previousNote(@Root() c: AttendanceHistoryRow, @Ctx() ctx: Context) {
+    await requireRecordsOfChange(ctx, c);
     return c.previousNote;
   }
 }
 
 @Resolver(() => RosterEntry)
 export class RosterEntryResolver {
+  @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
   participant(@Root() r: RosterEntry, @Ctx() ctx: Context) {
     return readableParticipant(ctx, r.participantId);

@@ -49,7 +49,7 @@ export interface Target {
 }
 
 export interface Decision {
-  capability: Capability | "center.visible" | "org.admin";
+  capability: Capability | "center.visible" | "org.admin" | "staff.manage";
   centerId: string | null;
   allowed: boolean;
 }
@@ -119,6 +119,19 @@ export class Access {
   /** FORBIDDEN unless allowed. Callers first make sure the target is visible (else NOT_FOUND). */
   require(capability: Capability, target: Target, message?: string): void {
     if (!this.can(capability, target)) throw forbidden(message ?? `Your role does not allow ${capability}`);
+  }
+
+  /**
+   * Whether the viewer may change a staff member's roles: org admins anyone; center admins only
+   * staff whose every center they administer (an org admin's reach is every center, so out of a
+   * center admin's). Anyone else reads as missing (NOT_FOUND), as staff out of sight do.
+   */
+  canManageStaff(target: { staffId: string; isOrgAdmin: boolean; centerIds: readonly string[] }): boolean {
+    const viewer = this.requireViewer();
+    const allowed =
+      viewer.isOrgAdmin ||
+      (!target.isOrgAdmin && target.centerIds.length > 0 && target.centerIds.every((c) => viewer.roles.get(c) === "ADMIN"));
+    return this.record("staff.manage", null, allowed);
   }
 
   /** Whether the viewer may see a group's sessions, roster counts and the group itself. */

@@ -1,6 +1,7 @@
 // Bearer-token verification: HS256 with AUTH_JWT_SECRET (development, tests), or a JWKS with
 // issuer and audience (production). The `sub` claim names a staff member's authSubject.
 import { createRemoteJWKSet, jwtVerify, SignJWT, type JWTPayload } from "jose";
+import { systemClock } from "../common/clock.js";
 import type { AuthConfig } from "../config.js";
 
 export interface TokenVerifier {
@@ -11,36 +12,58 @@ export interface TokenVerifier {
 const ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"];
 /** Seconds of clock skew allowed on exp/nbf/iat. A token without exp is refused: it would never end. */
 const CLOCK_TOLERANCE = 30;
+/** Default longest lifetime of a token (AUTH_MAX_TOKEN_LIFETIME_SECONDS). */
+export const MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
+
+/**
+ * Claims jose leaves to us: `sub` a non-empty string, `iat` not in the future (beyond the
+ * tolerance), and a lifetime (exp - iat, or exp - now without iat) of at most `maxLifetime`.
+ */
+export function checkClaims(payload: JWTPayload, now: Date, maxLifetime: number): JWTPayload & { sub: string } {
+  if (typeof payload.sub !== "string" || payload.sub === "") throw new Error("token sub is not a string");
+  const nowSec = Math.floor(now.getTime() / 1000);
+  if (typeof payload.exp !== "number") throw new Error("token has no exp");
+  if (payload.iat !== undefined) {
+    if (typeof payload.iat !== "number" || !Number.isFinite(payload.iat)) throw new Error("token iat is not a number");
+    if (payload.iat > nowSec + CLOCK_TOLERANCE) throw new Error("token issued in the future");
+  }
+  const from = payload.iat ?? nowSec;
+  if (payload.exp - from > maxLifetime) throw new Error("token lives too long");
+  return payload as JWTPayload & { sub: string };
+}
 
 export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
+  const maxLifetime = auth.maxTokenLifetimeSeconds ?? MAX_TOKEN_LIFETIME_SECONDS;
   if (auth.jwksUrl) {
     const jwks = createRemoteJWKSet(new URL(auth.jwksUrl));
     return {
       async verify(token) {
+        const now = systemClock.now();
         const { payload } = await jwtVerify(token, jwks, {
           issuer: auth.issuer,
           audience: auth.audience,
           algorithms: ASYMMETRIC,
           requiredClaims: ["sub", "exp"],
           clockTolerance: CLOCK_TOLERANCE,
+          currentDate: now,
         });
-        if (!payload.sub) throw new Error("token has no sub");
-        return payload as JWTPayload & { sub: string };
+        return checkClaims(payload, now, maxLifetime);
       },
     };
   }
   const key = new TextEncoder().encode(auth.jwtSecret);
   return {
     async verify(token) {
+      const now = systemClock.now();
       const { payload } = await jwtVerify(token, key, {
         algorithms: ["HS256"],
         issuer: auth.issuer,
         audience: auth.audience,
         requiredClaims: ["sub", "exp"],
         clockTolerance: CLOCK_TOLERANCE,
+        currentDate: now,
       });
-      if (!payload.sub) throw new Error("token has no sub");
-      return payload as JWTPayload & { sub: string };
+      return checkClaims(payload, now, maxLifetime);
     },
   };
 }

@@ -1,6 +1,7 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateTime } from "../common/scalars.js";
+import { ReadableBy } from "../common/readable.js";
 
 export enum CenterStatus {
   ACTIVE = "ACTIVE",
@@ -10,15 +11,19 @@ registerEnumType(CenterStatus, { name: "CenterStatus" });
 
 @ObjectType({ implements: Node, description: "A treatment center: the unit of tenancy and access." })
 export class Center extends Node {
+  @ReadableBy("CENTER")
   @Field(() => String)
   name!: string;
 
+  @ReadableBy("CENTER")
   @Field(() => String, { description: "IANA time zone, e.g. America/New_York; sessions are scheduled in it." })
   timezone!: string;
 
+  @ReadableBy("CENTER")
   @Field(() => String, { nullable: true })
   address!: string | null;
 
+  @ReadableBy("CENTER")
   @Field(() => String, { nullable: true })
   phone!: string | null;
 

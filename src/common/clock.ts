@@ -14,6 +14,16 @@ export const clock = {
   },
 };
 
+/**
+ * The system clock, which tests never set: token lifetimes are real time, measured against the
+ * clock the identity provider signs with, not the business "now" of a test.
+ */
+export const systemClock = {
+  now(): Date {
+    return systemNow();
+  },
+};
+
 /** Tests: freeze "now" at an instant (ISO string or Date), or drive it with a function. */
 export function setClock(at: string | Date | Now): void {
   if (typeof at === "function") {

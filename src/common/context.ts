@@ -1,6 +1,7 @@
 // One typed context per request: who is asking (viewer), the access policy deciding for them,
 // the database, and the per-request DataLoaders.
 import type { Access } from "../auth/access.js";
+import type { RequestLifetime } from "./abort.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { Db } from "../db/client.js";
 import type { Loaders } from "../loaders.js";
@@ -11,4 +12,6 @@ export interface Context {
   access: Access;
   db: Db;
   loaders: Loaders;
+  /** Cancellation: client gone or time up (src/common/abort.ts); absent outside HTTP requests. */
+  lifetime?: RequestLifetime;
 }

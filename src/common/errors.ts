@@ -2,6 +2,7 @@
 // authentication and permission failures are GraphQL errors with extensions.code.
 import { GraphQLError } from "graphql";
 import { Field, ObjectType, registerEnumType } from "type-graphql";
+import { ReadableBy } from "./readable.js";
 
 export enum UserErrorCode {
   /** A value is malformed or out of range. */
@@ -32,9 +33,11 @@ registerEnumType(UserErrorCode, { name: "UserErrorCode", description: "Why a mut
 
 @ObjectType({ description: "A problem with a mutation's input. When any is returned, nothing was written." })
 export class UserError {
+  @ReadableBy("CALLER")
   @Field(() => [String], { nullable: true, description: "Path to the offending input field, e.g. [\"input\", \"records\", \"2\", \"status\"]." })
   field!: string[] | null;
 
+  @ReadableBy("CALLER")
   @Field(() => String)
   message!: string;
 

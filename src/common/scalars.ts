@@ -2,14 +2,38 @@
 //   DateTime   ISO 8601 instant with offset
 //   Date       calendar day, YYYY-MM-DD (graphql-scalars' LocalDate: a string, no time-zone shifts)
 //   LocalTime  wall-clock time, HH:mm
-import { GraphQLScalarType } from "graphql";
+//   Both date scalars refuse years outside MIN_YEAR..MAX_YEAR on input: no real date here lies
+//   outside it, and PostgreSQL and Intl handle the extremes differently.
+import { GraphQLError, GraphQLScalarType, type GraphQLScalarTypeConfig } from "graphql";
 import { DateTimeResolver, LocalDateResolver, LocalTimeResolver } from "graphql-scalars";
 
-export const DateTime = DateTimeResolver;
+export const MIN_YEAR = 1900;
+export const MAX_YEAR = 2200;
+
+function outOfRange(): GraphQLError {
+  return new GraphQLError(`Years must be between ${MIN_YEAR} and ${MAX_YEAR}`);
+}
+
+/** The scalar, with its parsed input values checked by `inRange`. */
+function ranged<T>(config: GraphQLScalarTypeConfig<T, unknown>, inRange: (value: T) => boolean): GraphQLScalarTypeConfig<T, unknown> {
+  const check = (value: T): T => {
+    if (!inRange(value)) throw outOfRange();
+    return value;
+  };
+  return {
+    ...config,
+    parseValue: (value) => check(config.parseValue!(value)),
+    parseLiteral: (ast, variables) => check(config.parseLiteral!(ast, variables)),
+  };
+}
+
+const yearOk = (year: number) => year >= MIN_YEAR && year <= MAX_YEAR;
+
+export const DateTime = new GraphQLScalarType(ranged(DateTimeResolver.toConfig() as GraphQLScalarTypeConfig<Date, unknown>, (d) => yearOk(d.getUTCFullYear())));
 export const DateScalar = new GraphQLScalarType({
-  ...LocalDateResolver.toConfig(),
+  ...ranged(LocalDateResolver.toConfig() as GraphQLScalarTypeConfig<string, unknown>, (day) => yearOk(Number(day.slice(0, 4)))),
   name: "Date",
-  description: "A calendar day, `YYYY-MM-DD`.",
+  description: `A calendar day, \`YYYY-MM-DD\`, in the years ${MIN_YEAR}..${MAX_YEAR}.`,
 });
 export const LocalTime = LocalTimeResolver;
 

@@ -1,11 +1,13 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Int, Mutation, Resolver, Root } from "type-graphql";
 import type { Context } from "../common/context.js";
+import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
 import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import type { EnrollmentEventRow, EnrollmentRow, GroupRow, ParticipantRow } from "../db/schema.js";
 import { Group } from "../groups/group.type.js";
 import { readableParticipant } from "../participants/participant.service.js";
 import { Participant } from "../participants/participant.type.js";
+import { linkedStaff } from "../staff/staff.service.js";
 import { Staff } from "../staff/staff.type.js";
 import {
   EndEnrollmentInput,
@@ -17,6 +19,7 @@ import {
 } from "./enrollment.inputs.js";
 import { endEnrollment, enrollParticipant, updateEnrollment } from "./enrollment.service.js";
 import { Enrollment, EnrollmentEvent, EnrollmentStatus } from "./enrollment.type.js";
+import { ReadableBy } from "../common/readable.js";
 
 export const EnrollmentConnection = connectionType(Enrollment, "Enrollment");
 
@@ -26,8 +29,27 @@ class EnrollmentsArgs extends ConnectionArgs {
   status?: EnrollmentStatus | null;
 }
 
+/**
+ * End reasons and the reasons of status changes are clinical notes: clinical staff and the group's
+ * facilitators read them; VIEWERs are refused (FORBIDDEN), whatever the path.
+ */
+async function requireClinicalReadOf(ctx: Context, groupId: string): Promise<void> {
+  const group = await ctx.loaders.groups.byId.load(groupId);
+  if (!group || !ctx.access.can("participant.read", { centerId: group.centerId, groupIds: [group.id] })) {
+    throw forbidden("Your role does not allow reading clinical notes");
+  }
+}
+
 @Resolver(() => Enrollment)
 export class EnrollmentResolver {
+  @ReadableBy("CLINICAL")
+  @FieldResolver(() => String, { nullable: true, description: "Why it ended: a clinical note, refused (FORBIDDEN) to VIEWERs." })
+  async endReason(@Root() e: EnrollmentRow, @Ctx() ctx: Context) {
+    await requireClinicalReadOf(ctx, e.groupId);
+    return e.endReason;
+  }
+
+  @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant, { description: "Refused (FORBIDDEN) to VIEWERs." })
   participant(@Root() e: EnrollmentRow, @Ctx() ctx: Context) {
     return readableParticipant(ctx, e.participantId);
@@ -72,9 +94,19 @@ export class EnrollmentResolver {
 
 @Resolver(() => EnrollmentEvent)
 export class EnrollmentEventResolver {
+  @ReadableBy("CLINICAL")
+  @FieldResolver(() => String, { nullable: true, description: "A clinical note, refused (FORBIDDEN) to VIEWERs." })
+  async reason(@Root() e: EnrollmentEventRow, @Ctx() ctx: Context) {
+    const enrollment = await ctx.loaders.enrollments.byId.load(e.enrollmentId);
+    if (!enrollment) throw forbidden("Your role does not allow reading clinical notes");
+    await requireClinicalReadOf(ctx, enrollment.groupId);
+    return e.reason;
+  }
+
+  @ReadableBy("STAFF")
   @FieldResolver(() => Staff, { nullable: true, description: "Who made the change; null for automatic promotions at start-up." })
   actor(@Root() e: EnrollmentEventRow, @Ctx() ctx: Context) {
-    return e.actorStaffId ? ctx.loaders.staff.byId.load(e.actorStaffId) : null;
+    return linkedStaff(ctx, e.actorStaffId);
   }
 }
 

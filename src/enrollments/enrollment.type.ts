@@ -47,7 +47,7 @@ export class Enrollment extends Node {
   @Field(() => DateTime, { nullable: true })
   endedAt!: Date | null;
 
-  @Field(() => String, { nullable: true })
+  /** Enrollment.endReason: a field resolver (clinical; refused to VIEWERs). */
   endReason!: string | null;
 }
 
@@ -59,7 +59,7 @@ export class EnrollmentEvent {
   @Field(() => EnrollmentStatus)
   toStatus!: EnrollmentStatus;
 
-  @Field(() => String, { nullable: true })
+  /** EnrollmentEvent.reason: a field resolver (clinical; refused to VIEWERs). */
   reason!: string | null;
 
   @Field(() => DateTime)

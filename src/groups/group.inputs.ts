@@ -1,10 +1,12 @@
 import { Field, ID, InputType, Int } from "type-graphql";
+import { MaxItems } from "../common/inputs.js";
 import { payloadType } from "../common/payload.js";
 import { DateScalar, LocalTime } from "../common/scalars.js";
 import { DayOfWeek, EnrollmentMode, Group, GroupStatus } from "./group.type.js";
 
 @InputType()
 export class GroupScheduleInput {
+  @MaxItems(7)
   @Field(() => [DayOfWeek])
   daysOfWeek!: DayOfWeek[];
 
@@ -32,7 +34,8 @@ export class CreateGroupInput {
   @Field(() => DateScalar, { nullable: true })
   endsOn?: string | null;
 
-  @Field(() => [ID], { nullable: true, description: "Staff of the center; the first is the lead unless leadFacilitatorId says otherwise." })
+  @MaxItems(20)
+  @Field(() => [ID], { nullable: true, description: "Staff of the center (at most 20); the first is the lead unless leadFacilitatorId says otherwise." })
   facilitatorIds?: string[] | null;
 
   @Field(() => ID, { nullable: true })
@@ -83,7 +86,8 @@ export class UpdateGroupInput {
   })
   schedule?: GroupScheduleInput | null;
 
-  @Field(() => [ID], { nullable: true, description: "Replaces the facilitators." })
+  @MaxItems(20)
+  @Field(() => [ID], { nullable: true, description: "Replaces the facilitators (at most 20)." })
   facilitatorIds?: string[] | null;
 
   @Field(() => ID, { nullable: true })

@@ -5,10 +5,12 @@ import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import { Center } from "../centers/center.type.js";
 import type { CenterRow, GroupRow, ProgramRow } from "../db/schema.js";
 import { Program } from "../programs/program.type.js";
+import { linkedStaff } from "../staff/staff.service.js";
 import { Staff } from "../staff/staff.type.js";
 import { CreateGroupInput, CreateGroupPayload } from "./group.inputs.js";
 import { createGroup } from "./group.service.js";
 import { DayOfWeek, Group, GroupSchedule, GroupStatus } from "./group.type.js";
+import { ReadableBy } from "../common/readable.js";
 
 export const GroupConnection = connectionType(Group, "Group");
 
@@ -39,17 +41,20 @@ export class GroupResolver {
     };
   }
 
+  @ReadableBy("STAFF")
   @FieldResolver(() => [Staff], { description: "Lead first, then co-facilitators." })
   async facilitators(@Root() group: GroupRow, @Ctx() ctx: Context) {
     const rows = await ctx.loaders.groups.facilitatorsByGroupId.load(group.id);
-    return Promise.all(rows.map((f) => ctx.loaders.staff.byId.load(f.staffId)));
+    const staff = await Promise.all(rows.map((f) => linkedStaff(ctx, f.staffId)));
+    return staff.filter((s) => s !== null);
   }
 
+  @ReadableBy("STAFF")
   @FieldResolver(() => Staff, { nullable: true })
   async leadFacilitator(@Root() group: GroupRow, @Ctx() ctx: Context) {
     const rows = await ctx.loaders.groups.facilitatorsByGroupId.load(group.id);
     const lead = rows.find((f) => f.role === "LEAD");
-    return lead ? ctx.loaders.staff.byId.load(lead.staffId) : null;
+    return linkedStaff(ctx, lead?.staffId);
   }
 
   @Authorized()

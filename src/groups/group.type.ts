@@ -1,6 +1,7 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateScalar, DateTime, LocalTime } from "../common/scalars.js";
+import { ReadableBy } from "../common/readable.js";
 
 export enum GroupStatus {
   PLANNED = "PLANNED",
@@ -56,6 +57,7 @@ export class GroupSchedule {
 
 @ObjectType({ implements: Node, description: "A support group: a program run by facilitators on a weekly schedule." })
 export class Group extends Node {
+  @ReadableBy("GROUP")
   @Field(() => String)
   name!: string;
 
@@ -71,9 +73,11 @@ export class Group extends Node {
   @Field(() => DateScalar, { nullable: true })
   endsOn!: string | null;
 
+  @ReadableBy("GROUP")
   @Field(() => String, { nullable: true })
   location!: string | null;
 
+  @ReadableBy("GROUP")
   @Field(() => String, { nullable: true })
   virtualLink!: string | null;
 

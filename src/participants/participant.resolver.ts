@@ -12,6 +12,7 @@ import {
 } from "./participant.inputs.js";
 import { createParticipant, participantsForbidden, updateParticipant } from "./participant.service.js";
 import { Participant, ParticipantStatus } from "./participant.type.js";
+import { ReadableBy } from "../common/readable.js";
 
 export const ParticipantConnection = connectionType(Participant, "Participant");
 
@@ -46,6 +47,7 @@ export class ParticipantResolver {
 
 @Resolver(() => Center)
 export class CenterParticipantsResolver {
+  @ReadableBy("CLINICAL")
   @FieldResolver(() => ParticipantConnection, {
     description: "Clinical staff see all; facilitators see the members of their groups; viewers are refused.",
   })

@@ -1,6 +1,7 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateScalar, DateTime } from "../common/scalars.js";
+import { ReadableBy } from "../common/readable.js";
 
 export enum ParticipantStatus {
   ACTIVE = "ACTIVE",
@@ -14,15 +15,19 @@ registerEnumType(ParticipantStatus, { name: "ParticipantStatus" });
   description: "A person in post-treatment support. Protected health information: readable by clinical staff and the facilitators of their groups only.",
 })
 export class Participant extends Node {
+  @ReadableBy("CLINICAL")
   @Field(() => String)
   firstName!: string;
 
+  @ReadableBy("CLINICAL")
   @Field(() => String)
   lastName!: string;
 
+  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   preferredName!: string | null;
 
+  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true, description: "The center's record number (MRN); unique per center." })
   externalId!: string | null;
 
@@ -32,9 +37,11 @@ export class Participant extends Node {
   @Field(() => DateScalar, { nullable: true })
   recoveryStartDate!: string | null;
 
+  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   phone!: string | null;
 
+  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   email!: string | null;
 

@@ -1,4 +1,5 @@
 import { Field, ID, InputType, Int } from "type-graphql";
+import { MaxItems } from "../common/inputs.js";
 import { payloadType } from "../common/payload.js";
 import { Program, ProgramStatus } from "./program.type.js";
 
@@ -25,7 +26,8 @@ export class CreateProgramInput {
   @Field(() => String, { nullable: true })
   description?: string | null;
 
-  @Field(() => [String], { nullable: true })
+  @MaxItems(200)
+  @Field(() => [String], { nullable: true, description: "At most 200 topics." })
   curriculum?: string[] | null;
 
   @Field(() => AttendancePolicyInput, { nullable: true })
@@ -52,7 +54,8 @@ export class UpdateProgramInput {
   @Field(() => String, { nullable: true })
   description?: string | null;
 
-  @Field(() => [String], { nullable: true })
+  @MaxItems(200)
+  @Field(() => [String], { nullable: true, description: "At most 200 topics." })
   curriculum?: string[] | null;
 
   @Field(() => AttendancePolicyInput, { nullable: true })

@@ -1,6 +1,7 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateTime } from "../common/scalars.js";
+import { ReadableBy } from "../common/readable.js";
 
 export enum ProgramStatus {
   DRAFT = "DRAFT",
@@ -26,15 +27,19 @@ export class CompletionRule {
 
 @ObjectType({ implements: Node, description: "A kind of support group a center runs (e.g. relapse prevention)." })
 export class Program extends Node {
+  @ReadableBy("CENTER")
   @Field(() => String)
   name!: string;
 
+  @ReadableBy("CENTER")
   @Field(() => String, { nullable: true })
   description!: string | null;
 
+  @ReadableBy("CENTER")
   @Field(() => [String], { description: "Ordered topics, given to a group's sessions in order as they are scheduled." })
   curriculum!: string[];
 
+  @ReadableBy("CENTER")
   @Field(() => String, { nullable: true, description: "Billing code, e.g. CPT 90853 or HCPCS H0005." })
   billingCode!: string | null;
 

@@ -1,6 +1,7 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateTime } from "../common/scalars.js";
+import { ReadableBy } from "../common/readable.js";
 
 export enum SessionStatus {
   SCHEDULED = "SCHEDULED",
@@ -17,12 +18,14 @@ export class Session extends Node {
   @Field(() => DateTime)
   endsAt!: Date;
 
+  @ReadableBy("GROUP")
   @Field(() => String, { nullable: true, description: "From the program's curriculum, in order, or set by staff." })
   topic!: string | null;
 
   @Field(() => SessionStatus)
   status!: SessionStatus;
 
+  @ReadableBy("GROUP")
   @Field(() => String, { nullable: true })
   cancelReason!: string | null;
 

@@ -16,6 +16,7 @@ import {
 } from "./staff.inputs.js";
 import { createStaff, removeStaffMembership, setStaffMembership, updateStaff } from "./staff.service.js";
 import { Staff, StaffMembership } from "./staff.type.js";
+import { ReadableBy } from "../common/readable.js";
 
 export const StaffConnection = connectionType(Staff, "Staff");
 
@@ -35,7 +36,12 @@ export class StaffResolver {
   }
 
   @Authorized()
-  @Mutation(() => CreateStaffPayload, { description: "Org admins, or center admins for their own centers." })
+  @Mutation(() => CreateStaffPayload, {
+    description:
+      "Org admins, or center admins for their own centers. Emails and sign-in identities are unique across the organisation: " +
+      "for a center admin, one already in use is refused with the same EMAIL_TAKEN on `email` whoever and wherever that person is " +
+      "(nothing tells another center's staff from one's own); an org admin adds an existing person to more centers.",
+  })
   createStaff(@Arg("input", () => CreateStaffInput) input: CreateStaffInput, @Ctx() ctx: Context) {
     return mutate("staff", () => createStaff(ctx, input));
   }
@@ -47,13 +53,17 @@ export class StaffResolver {
   }
 
   @Authorized()
-  @Mutation(() => SetStaffMembershipPayload, { description: "Grants or changes a role at a center (center admins)." })
+  @Mutation(() => SetStaffMembershipPayload, {
+    description: "Grants or changes a role at a center (center admins, for staff whose every center they administer; others are NOT_FOUND).",
+  })
   setStaffMembership(@Arg("input", () => SetStaffMembershipInput) input: SetStaffMembershipInput, @Ctx() ctx: Context) {
     return mutate("staff", () => setStaffMembership(ctx, input));
   }
 
   @Authorized()
-  @Mutation(() => RemoveStaffMembershipPayload, { description: "Removes a role at a center (center admins)." })
+  @Mutation(() => RemoveStaffMembershipPayload, {
+    description: "Removes a role at a center (center admins, for staff whose every center they administer; others are NOT_FOUND).",
+  })
   removeStaffMembership(
     @Arg("input", () => RemoveStaffMembershipInput) input: RemoveStaffMembershipInput,
     @Ctx() ctx: Context,
@@ -69,6 +79,7 @@ export class StaffMembershipResolver {
     return ctx.loaders.centers.byId.load(m.centerId);
   }
 
+  @ReadableBy("STAFF")
   @FieldResolver(() => Staff)
   staff(@Root() m: MembershipRow, @Ctx() ctx: Context) {
     return ctx.loaders.staff.byId.load(m.staffId);
@@ -77,6 +88,7 @@ export class StaffMembershipResolver {
 
 @Resolver(() => Center)
 export class CenterStaffResolver {
+  @ReadableBy("STAFF")
   @FieldResolver(() => StaffConnection, { description: "Staff with a role at this center." })
   async staff(@Root() center: CenterRow, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
     const win = pageWindow(args);

@@ -21,6 +21,16 @@ export async function canSeeStaff(ctx: Context, staffId: string): Promise<boolea
   return memberships.some((m) => viewer.roles.has(m.centerId));
 }
 
+/**
+ * A staff member reached through a link (recordedBy, actor, facilitators, …): the same visibility
+ * as `node(id:)`, so null when node would answer null.
+ */
+export async function linkedStaff(ctx: Context, staffId: string | null | undefined): Promise<StaffRow | null> {
+  if (!staffId) return null;
+  const [row, visible] = await Promise.all([ctx.loaders.staff.byId.load(staffId), canSeeStaff(ctx, staffId)]);
+  return row && visible ? row : null;
+}
+
 export async function findVisibleStaff(ctx: Context, globalId: string, field: string): Promise<StaffRow> {
   const id = idOf("Staff", globalId, field);
   const row = await ctx.loaders.staff.byId.load(id);
@@ -83,6 +93,11 @@ export async function createStaff(ctx: Context, input: CreateStaffInput): Promis
       return created;
     });
   } catch (err) {
+    // Center admins do not see staff of other centers: an address (or sign-in identity) in use
+    // anywhere in the organisation gets one answer, whoever and wherever that person is.
+    if (!ctx.access.isOrgAdmin && uniqueProblem(err)) {
+      throw UserInputError.of("email", UserErrorCode.EMAIL_TAKEN, "That address is already in use in the organisation; an organisation admin can add that person to your center");
+    }
     throw uniqueProblem(err) ?? err;
   }
 }
@@ -125,6 +140,10 @@ export async function setStaffMembership(ctx: Context, input: SetStaffMembership
   // from another center is for org admins, who see everyone.
   const target = await findVisibleStaff(ctx, input.staffId, "staffId");
   const staffId = target.id;
+  const centerIds = (await ctx.loaders.staff.membershipsByStaffId.load(staffId)).map((m) => m.centerId);
+  if (staffId !== ctx.access.staffId && !ctx.access.canManageStaff({ staffId, isOrgAdmin: target.isOrgAdmin, centerIds })) {
+    throw notFound("Staff", "staffId");
+  }
   await ctx.db
     .insert(staffMemberships)
     .values({ centerId: centerId!, staffId, role: input.role })
@@ -140,6 +159,10 @@ export async function removeStaffMembership(ctx: Context, input: RemoveStaffMemb
   const target = await findVisibleStaff(ctx, input.staffId, "staffId");
   if (target.id === ctx.access.staffId && !ctx.access.isOrgAdmin) {
     throw UserInputError.of("staffId", UserErrorCode.NOT_ALLOWED, "You cannot remove your own admin membership");
+  }
+  const centerIds = (await ctx.loaders.staff.membershipsByStaffId.load(target.id)).map((m) => m.centerId);
+  if (target.id !== ctx.access.staffId && !ctx.access.canManageStaff({ staffId: target.id, isOrgAdmin: target.isOrgAdmin, centerIds })) {
+    throw notFound("Staff", "staffId");
   }
   const removed = await ctx.db
     .delete(staffMemberships)

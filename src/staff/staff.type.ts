@@ -1,6 +1,7 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateTime } from "../common/scalars.js";
+import { ReadableBy } from "../common/readable.js";
 
 export enum StaffRole {
   ADMIN = "ADMIN",
@@ -27,9 +28,11 @@ registerEnumType(StaffStatus, { name: "StaffStatus", description: "INACTIVE staf
 
 @ObjectType({ implements: Node, description: "A clinician, facilitator or admin." })
 export class Staff extends Node {
+  @ReadableBy("STAFF")
   @Field(() => String)
   email!: string;
 
+  @ReadableBy("STAFF")
   @Field(() => String)
   name!: string;
 

@@ -22,11 +22,12 @@ const TABLES = (Object.values(schema) as unknown[])
   .filter((v): v is PgTable => is(v, PgTable))
   .map((table) => getTableName(table));
 
-export async function openTestDatabase(): Promise<TestDatabase> {
+export async function openTestDatabase(opts: { onQuery?: (sql: string) => void } = {}): Promise<TestDatabase> {
   const statements: string[] = [];
   let recording = false;
   const onQuery = (q: string) => {
     if (recording) statements.push(q);
+    opts.onQuery?.(q);
   };
   let database: Database;
   let dropDatabase: (() => Promise<void>) | undefined;

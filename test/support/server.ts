@@ -26,9 +26,10 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(): Promise<TestServer> {
-  const database = await openTestDatabase();
-  const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error" });
+/** `env` adds settings (e.g. REQUEST_TIMEOUT_MS); `onQuery` sees every SQL statement as it is sent. */
+export async function startTestServer(opts: { env?: Record<string, string>; onQuery?: (sql: string) => void } = {}): Promise<TestServer> {
+  const database = await openTestDatabase({ onQuery: opts.onQuery });
+  const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error", ...opts.env });
   const app = await createApp({ config, database, logger: silentLogger });
   const port = await app.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
@@ -56,10 +57,10 @@ export async function startTestServer(): Promise<TestServer> {
  * One server and database per test file, emptied before each test.
  * Use as `const t = useTestServer();` at the top of a file, then `t.server` inside tests.
  */
-export function useTestServer(): { server: TestServer } {
+export function useTestServer(opts: Parameters<typeof startTestServer>[0] = {}): { server: TestServer } {
   const holder = {} as { server: TestServer };
   beforeAll(async () => {
-    holder.server = await startTestServer();
+    holder.server = await startTestServer(opts);
   });
   beforeEach(async () => {
     await holder.server.database.reset();
