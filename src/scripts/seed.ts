@@ -229,6 +229,7 @@ async function seed(db: Db, reset: boolean): Promise<Seeded> {
   await db.update(enrollmentEvents).set({ occurredAt: startedAt }).where(eq(enrollmentEvents.centerId, center.id));
 
   // Sessions for four weeks back and two ahead; one holiday cancellation; attendance for the past.
+  console.log("Recording four weeks of sessions and attendance…");
   const now = clock.now().getTime();
   for (const [gi, g] of groupRows.entries()) {
     const sessions = await scheduleSessions(admin, { groupId: toGlobalId("Group", g.id), from: start, to: addDays(today, 14) });
