@@ -165,7 +165,8 @@ export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: s
   );
   const untouched = candidates.filter((c) => !recorded.has(c.id));
   if (!untouched.length) return;
-  const horizon = dayInZone(untouched[untouched.length - 1].startsAt, timezone);
+  // The last slot scheduled (a day in the zone it was generated in): the new schedule goes as far.
+  const horizon = dayInZone(untouched[untouched.length - 1].startsAt, previousTimezone);
   const wanted = occurrences(group, timezone, dayInZone(now, timezone), horizon).filter((o) => o.startsAt > now);
   const wantedAt = new Map(wanted.map((o) => [o.startsAt.getTime(), o]));
   const stale = untouched.filter((c) => !wantedAt.has(c.startsAt.getTime())).map((c) => c.id);
