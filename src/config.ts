@@ -18,6 +18,8 @@ export interface Config {
   bootstrapAdminEmail?: string;
   logLevel: "debug" | "info" | "warn" | "error";
   introspection: boolean;
+  /** GraphiQL at GET /graphql for browsers (src/graphiql.ts). */
+  graphiql: boolean;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -53,5 +55,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapAdminEmail: env.BOOTSTRAP_ADMIN_EMAIL || undefined,
     logLevel: (["debug", "info", "warn", "error"].includes(env.LOG_LEVEL ?? "") ? env.LOG_LEVEL : "info") as Config["logLevel"],
     introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : !production,
+    graphiql: env.GRAPHIQL ? env.GRAPHIQL === "true" : !production,
   };
 }
