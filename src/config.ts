@@ -37,6 +37,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error";
   introspection: boolean;
   limits: LimitsConfig;
+  /** GraphiQL at GET /graphql for browsers (src/graphiql.ts). */
+  graphiql: boolean;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -80,5 +82,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxQueryCost: intFrom(env.QUERY_MAX_COST, DEFAULT_QUERY_LIMITS.maxCost, "QUERY_MAX_COST"),
       maxQueryTokens: intFrom(env.QUERY_MAX_TOKENS, DEFAULT_QUERY_LIMITS.maxTokens, "QUERY_MAX_TOKENS"),
     },
+    graphiql: env.GRAPHIQL ? env.GRAPHIQL === "true" : !production,
   };
 }

@@ -4,6 +4,7 @@ import { AsyncLocalStorage } from "node:async_hooks";
 import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { ApolloServer, HeaderMap, type BaseContext } from "@apollo/server";
+import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { GraphQLFormattedError } from "graphql";
 import { Access } from "./auth/access.js";
 import { cancellationPlugin, REQUEST_TIMEOUT, watchRequest } from "./common/abort.js";
@@ -14,6 +15,7 @@ import type { Context } from "./common/context.js";
 import { ErrorCodes, pgErrorOf } from "./common/errors.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/client.js";
+import { serveGraphiQL } from "./graphiql.js";
 import { createLoaders } from "./loaders.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createSchema } from "./schema.js";
@@ -107,6 +109,8 @@ export async function createApp(opts: { config: Config; database: Database; logg
     parseOptions: { maxTokens: config.limits.maxQueryTokens },
     validationRules: [KnownRootOperation],
     plugins: [
+      // No Apollo landing page (it loads from a CDN): browsers get GraphiQL (src/graphiql.ts) or nothing.
+      ApolloServerPluginLandingPageDisabled(),
       queryLimitsPlugin({
         maxDepth: config.limits.maxQueryDepth,
         maxAliases: config.limits.maxQueryAliases,
@@ -204,6 +208,8 @@ export async function createApp(opts: { config: Config; database: Database; logg
     }
     const url = new URL(req.url ?? "/", "http://localhost");
     try {
+      // GraphiQL for browsers (GET /graphql asking for HTML, /graphiql/*), when enabled.
+      if (config.graphiql && serveGraphiQL(req, res, url.pathname)) return;
       if (url.pathname === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
         try {
           await database.ping();

@@ -1,13 +1,17 @@
 // Participants over HTTP: registration and its validation, updates, search and listing, and who
 // may read whom (clinical staff, the facilitators of a participant's groups, never viewers).
 import { count } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { clock, setClock } from "../src/common/clock.js";
 import { participants } from "../src/db/schema.js";
 import { Api, asOrgAdmin, sendMutation } from "./support/fixtures.js";
 import { operation } from "./support/operations.js";
 import { useTestServer } from "./support/server.js";
 
 const t = useTestServer();
+
+// "Now" is an input: a fixed instant, late in the evening in the Americas and already the next day in UTC.
+beforeEach(() => setClock("2026-11-24T01:00:00.000Z"));
 
 const PARTICIPANT = `participant { id firstName lastName preferredName externalId dateOfBirth recoveryStartDate phone email status }`;
 
@@ -55,7 +59,7 @@ async function world() {
 }
 
 function daysFromToday(days: number): string {
-  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+  return new Date(clock.now().getTime() + days * 86_400_000).toISOString().slice(0, 10);
 }
 
 describe("createParticipant", () => {

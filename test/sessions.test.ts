@@ -2,13 +2,22 @@
 // daylight-saving changes, idempotent, within the group's dates), curriculum topics, cancel /
 // complete / update, the sessions connections, and the expected roster of a rolling group.
 import { sql } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { clock, setClock } from "../src/common/clock.js";
 import { sessions as sessionsTable } from "../src/db/schema.js";
-import { addDays } from "../src/sessions/timezone.js";
+import { addDays, dayInZone } from "../src/sessions/timezone.js";
 import { asOrgAdmin, mutationDocument, type Api } from "./support/fixtures.js";
 import { useTestServer } from "./support/server.js";
 
 const t = useTestServer();
+
+// "Now" is an input: every test runs at a fixed instant (a Wednesday afternoon, UTC), and the rules
+// that depend on it are tested again at the instants that break them (see the end of the file).
+const NOW = "2026-11-18T15:00:00.000Z";
+beforeEach(() => setClock(NOW));
+/** Today in UTC, by the clock. */
+const today = () => dayInZone(clock.now(), "UTC");
+const isPastAt = (iso: string) => Date.parse(iso) <= clock.now().getTime();
 
 const SESSION = "id startsAt endsAt topic status cancelReason cancelledAt";
 
@@ -100,6 +109,10 @@ async function readSession(admin: Api, id: string): Promise<SessionOut> {
   const d = await admin.query(`query($id: ID!) { node(id: $id) { ... on Session { ${SESSION} } } }`, { id });
   return d.node;
 }
+
+/** The wall-clock time (HH:MM) of an instant in a zone. */
+const wallClock = (iso: string, timeZone = "UTC") =>
+  new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date(iso));
 
 const plusMinutes = (iso: string, minutes: number) => new Date(Date.parse(iso) + minutes * 60_000).toISOString();
 
@@ -342,7 +355,7 @@ describe("completeSession", () => {
 
   it("refuses a session that has not started yet (INVALID_TRANSITION)", async () => {
     const { admin, groupId } = await world();
-    const future = addDays(new Date().toISOString().slice(0, 10), 30);
+    const future = addDays(today(), 30);
     const [s] = await schedule(admin, groupId, future, addDays(future, 6));
     const res = await mutateRaw(admin, "completeSession", { sessionId: s.id });
     expect(res.session).toBeNull();
@@ -510,10 +523,9 @@ describe("sessions connections", () => {
 
 describe("the expected roster", () => {
   it("puts a rolling group's new member on every future session, not on sessions that started before the enrolment", async () => {
-    const today = new Date().toISOString().slice(0, 10);
     const days = ["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"];
-    const { admin, centerId, groupId } = await world({ timezone: "UTC", days, startTime: "12:00", startsOn: addDays(today, -10) });
-    const all = await schedule(admin, groupId, addDays(today, -5), addDays(today, 5));
+    const { admin, centerId, groupId } = await world({ timezone: "UTC", days, startTime: "12:00", startsOn: addDays(today(), -10) });
+    const all = await schedule(admin, groupId, addDays(today(), -5), addDays(today(), 5));
     expect(all).toHaveLength(11);
 
     const person = await admin.mutate("createParticipant", { centerId, firstName: "Ana", lastName: "Alvarez" }, "participant { id }");
@@ -549,7 +561,7 @@ describe("the expected roster", () => {
       expect(s.attendanceSummary, s.startsAt).toEqual({ expected: 1, unrecorded: 1, present: 0 });
     }
     // Sessions scheduled after the enrolment expect the member too.
-    const more = await schedule(admin, groupId, addDays(today, 6), addDays(today, 7));
+    const more = await schedule(admin, groupId, addDays(today(), 6), addDays(today(), 7));
     const later = await admin.query(`query($id: ID!) { node(id: $id) { ... on Session { attendanceSummary { expected } } } }`, { id: more[1].id });
     expect(later.node.attendanceSummary.expected).toBe(1);
   });
@@ -557,17 +569,14 @@ describe("the expected roster", () => {
 
 describe("changing a group's schedule, dates or status refits its future sessions", () => {
   const GROUP_SESSIONS = `query($id: ID!) { node(id: $id) { ... on Group { endsOn sessions(first: 100) { nodes { ${SESSION} } } } } }`;
-  const today = () => new Date().toISOString().slice(0, 10);
   const weekday = (iso: string) => new Date(iso).getUTCDay(); // 0 = Sunday
-  const clock = (iso: string, timeZone = "UTC") =>
-    new Intl.DateTimeFormat("en-GB", { timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" }).format(new Date(iso));
 
   async function groupSessions(admin: Api, groupId: string): Promise<{ endsOn: string | null; sessions: SessionOut[] }> {
     const d = await admin.query(GROUP_SESSIONS, { id: groupId });
     return { endsOn: d.node.endsOn, sessions: d.node.sessions.nodes };
   }
 
-  const isPast = (s: SessionOut) => Date.parse(s.startsAt) <= Date.now();
+  const isPast = (s: SessionOut) => isPastAt(s.startsAt);
 
   it("moves untouched future sessions to the new days and time, as far ahead as the group was scheduled, and leaves past ones", async () => {
     // Given a Monday/Thursday group scheduled from three weeks ago to four weeks ahead
@@ -592,7 +601,7 @@ describe("changing a group's schedule, dates or status refits its future session
     const wanted: string[] = [];
     for (let d = today(); d <= horizon; d = addDays(d, 1)) {
       const at = `${d}T10:00:00.000Z`;
-      if (weekday(at) === 3 && Date.parse(at) > Date.now()) wanted.push(at);
+      if (weekday(at) === 3 && !isPastAt(at)) wanted.push(at);
     }
     expect(wanted.length).toBeGreaterThanOrEqual(3);
     expect(future.map((s) => s.startsAt)).toEqual(wanted);
@@ -626,7 +635,7 @@ describe("changing a group's schedule, dates or status refits its future session
     expect(byId.get(recorded.id)).toMatchObject({ status: "SCHEDULED", startsAt: recorded.startsAt });
     const others = after.filter((s) => ![cancelled.id, moved.id, recorded.id].includes(s.id));
     expect(others.length).toBeGreaterThanOrEqual(3);
-    for (const s of others) expect([weekday(s.startsAt), clock(s.startsAt)]).toEqual([6, "09:00"]);
+    for (const s of others) expect([weekday(s.startsAt), wallClock(s.startsAt)]).toEqual([6, "09:00"]);
   });
 
   it("gives untouched sessions a new length without replacing them", async () => {
@@ -683,7 +692,7 @@ describe("changing a group's schedule, dates or status refits its future session
     expect(after.filter(isPast)).toEqual(before.filter(isPast));
     const future = after.filter((s) => !isPast(s));
     expect(future).toHaveLength(before.filter((s) => !isPast(s)).length);
-    for (const s of future) expect(clock(s.startsAt, "America/Los_Angeles"), s.startsAt).toBe("18:30");
+    for (const s of future) expect(wallClock(s.startsAt, "America/Los_Angeles"), s.startsAt).toBe("18:30");
   });
 
   it("never fails a recording that races a schedule change: the session either keeps its attendance or is gone", async () => {
@@ -714,5 +723,117 @@ describe("changing a group's schedule, dates or status refits its future session
       expect(rec.data.recordAttendance.userErrors).toEqual([{ field: ["input", "sessionId"], message: expect.any(String), code: "NOT_FOUND" }]);
       expect(still).toBeNull();
     }
+  });
+});
+
+describe("a refit never uses a schedule slot twice, at the instants that break it", () => {
+  // A slot is a day of the schedule in the center's zone. Daily groups, so that every day has one.
+  const DAILY = ["SUNDAY", "MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY"];
+  const GROUP_SESSIONS = `query($id: ID!) { node(id: $id) { ... on Group { sessions(first: 100) { nodes { ${SESSION} } } } } }`;
+
+  async function sessionsOf(admin: Api, groupId: string): Promise<SessionOut[]> {
+    return (await admin.query(GROUP_SESSIONS, { id: groupId })).node.sessions.nodes;
+  }
+
+  /** Days from `from` to `to`, both included. */
+  function daysFrom(from: string, to: string): string[] {
+    const out: string[] = [];
+    for (let d = from; d <= to; d = addDays(d, 1)) out.push(d);
+    return out;
+  }
+
+  /**
+   * Given a daily group at `time` in `fromZone`, scheduled from a week back to two weeks ahead,
+   * when the change is made at `at`: the past sessions stay as they were, every future session
+   * is at `newTime` in `toZone`, and the sessions' slots (a past session's day where it was
+   * generated, a future one's day in `toZone`) are every day once, up to the same last day.
+   */
+  async function refitAt(at: string, o: { fromZone: string; toZone: string; time: string; newTime?: string }) {
+    setClock(at);
+    const local = dayInZone(clock.now(), o.fromZone);
+    const { admin, centerId, groupId } = await world({ timezone: o.fromZone, days: DAILY, startTime: o.time, startsOn: addDays(local, -7) });
+    const before = await schedule(admin, groupId, addDays(local, -7), addDays(local, 14));
+    const lastSlot = dayInZone(new Date(before[before.length - 1].startsAt), o.fromZone);
+
+    if (o.toZone !== o.fromZone) {
+      const u = await admin.mutate("updateCenter", { centerId, timezone: o.toZone }, "center { timezone }");
+      expect(u.center.timezone).toBe(o.toZone);
+    }
+    if (o.newTime) {
+      await admin.mutate("updateGroup", { groupId, schedule: { daysOfWeek: DAILY, startTime: o.newTime, durationMinutes: 60 } }, "group { id }");
+    }
+
+    const after = await sessionsOf(admin, groupId);
+    const past = after.filter((s) => isPastAt(s.startsAt));
+    const future = after.filter((s) => !isPastAt(s.startsAt));
+    expect(past).toEqual(before.filter((s) => isPastAt(s.startsAt)));
+    for (const s of future) expect(wallClock(s.startsAt, o.toZone), s.startsAt).toBe(o.newTime ?? o.time);
+    const slots = [...past.map((s) => dayInZone(new Date(s.startsAt), o.fromZone)), ...future.map((s) => dayInZone(new Date(s.startsAt), o.toZone))];
+    expect(slots, `at ${at}: ${after.map((s) => s.startsAt).join(" ")}`).toEqual(daysFrom(addDays(local, -7), lastSlot));
+    expect(future.length).toBeGreaterThanOrEqual(13);
+  }
+
+  it.each([
+    ["2026-11-23T23:29:00Z", "just before the New York session of the day"],
+    ["2026-11-23T23:31:00Z", "just after it, before midnight UTC"],
+    ["2026-11-23T23:59:00Z", "just before midnight UTC"],
+    ["2026-11-24T00:01:00Z", "just after midnight UTC"],
+    ["2026-11-24T01:00:00Z", "between 18:30 in New York and 18:30 in Los Angeles"],
+    ["2026-11-24T02:29:00Z", "just before 18:30 in Los Angeles"],
+    ["2026-11-24T02:31:00Z", "just after 18:30 in Los Angeles"],
+    ["2026-11-24T04:59:00Z", "just before midnight in New York"],
+    ["2026-11-24T05:01:00Z", "just after midnight in New York"],
+    ["2026-11-24T07:59:00Z", "just before midnight in Los Angeles"],
+    ["2026-11-24T08:01:00Z", "just after midnight in Los Angeles"],
+    ["2026-03-08T06:59:00Z", "just before New York springs forward"],
+    ["2026-03-08T07:01:00Z", "just after New York springs forward"],
+    ["2026-03-09T00:00:00Z", "in the evening of the spring-forward day"],
+    ["2026-11-01T05:59:00Z", "just before New York falls back"],
+    ["2026-11-01T06:01:00Z", "just after New York falls back"],
+    ["2026-11-02T01:00:00Z", "in the evening of the fall-back day"],
+    ["2026-12-31T23:50:00Z", "on New Year's Eve, 23:50 UTC"],
+    ["2027-01-01T01:00:00Z", "on New Year's Day, 01:00 UTC"],
+    ["2028-02-29T23:50:00Z", "on 29 February, 23:50 UTC"],
+    ["2028-03-01T01:00:00Z", "in the evening of 29 February in New York"],
+  ])("moving a center from New York to Los Angeles at %s (%s): 18:30 every day, once", async (at) => {
+    await refitAt(at, { fromZone: "America/New_York", toZone: "America/Los_Angeles", time: "18:30" });
+  });
+
+  it.each([
+    ["2026-11-24T05:59:00Z", "just before the 01:00 New York session"],
+    ["2026-11-24T07:00:00Z", "after the 01:00 New York session, which is the evening before in Los Angeles"],
+    ["2026-11-24T08:30:00Z", "just after midnight in Los Angeles"],
+  ])("moving a center with a 01:00 group from New York to Los Angeles at %s (%s)", async (at) => {
+    await refitAt(at, { fromZone: "America/New_York", toZone: "America/Los_Angeles", time: "01:00" });
+  });
+
+  it.each([
+    ["2026-11-24T00:00:00Z", "between 18:30 in New York and 18:30 in Los Angeles"],
+    ["2026-11-24T03:00:00Z", "after both"],
+  ])("moving a center from Los Angeles to New York at %s (%s): no slot twice", async (at) => {
+    // Today's Los Angeles session, not yet held, is removed: its new time has passed, so the day keeps none.
+    setClock(at);
+    const local = dayInZone(clock.now(), "America/Los_Angeles");
+    const { admin, centerId, groupId } = await world({ timezone: "America/Los_Angeles", days: DAILY, startTime: "18:30", startsOn: addDays(local, -7) });
+    const before = await schedule(admin, groupId, addDays(local, -7), addDays(local, 14));
+    await admin.mutate("updateCenter", { centerId, timezone: "America/New_York" }, "center { timezone }");
+    const after = await sessionsOf(admin, groupId);
+    const past = after.filter((s) => isPastAt(s.startsAt));
+    const future = after.filter((s) => !isPastAt(s.startsAt));
+    expect(past).toEqual(before.filter((s) => isPastAt(s.startsAt)));
+    for (const s of future) expect(wallClock(s.startsAt, "America/New_York")).toBe("18:30");
+    const slots = [...past.map((s) => dayInZone(new Date(s.startsAt), "America/Los_Angeles")), ...future.map((s) => dayInZone(new Date(s.startsAt), "America/New_York"))];
+    expect(new Set(slots).size, slots.join(" ")).toBe(slots.length);
+    expect(slots[slots.length - 1]).toBe(addDays(local, 14));
+  });
+
+  it.each([
+    ["2026-11-24T12:00:00Z", "after the 08:00 session of the day"],
+    ["2026-11-24T23:59:00Z", "just before midnight"],
+    ["2026-11-25T00:01:00Z", "just after midnight"],
+    ["2026-12-31T23:50:00Z", "on New Year's Eve"],
+    ["2028-02-29T12:00:00Z", "on 29 February"],
+  ])("moving a group from 08:00 to 18:30 at %s (%s): a day held at 08:00 gets no 18:30 session", async (at) => {
+    await refitAt(at, { fromZone: "UTC", toZone: "UTC", time: "08:00", newTime: "18:30" });
   });
 });

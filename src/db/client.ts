@@ -5,6 +5,7 @@ import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Logger } from "drizzle-orm/logger";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { lockDataDir, type DataDirLock } from "./lock.js";
 import * as schema from "./schema.js";
 
 export type Schema = typeof schema;
@@ -66,16 +67,31 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const { PGlite } = await import("@electric-sql/pglite");
   const { drizzle } = await import("drizzle-orm/pglite");
   let dataDir: string | undefined;
+  let lock: DataDirLock | undefined;
   if (!opts.memory) {
     dataDir = resolve(opts.dataDir ?? "./data");
     mkdirSync(dataDir, { recursive: true });
+    // Single-process: held until close (or exit); another process gets DatabaseBusyError.
+    lock = lockDataDir(dataDir, opts.dataDir ?? "./data");
   }
-  const client = new PGlite(dataDir, opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {});
-  await client.waitReady;
+  let client: InstanceType<typeof PGlite>;
+  try {
+    client = new PGlite(dataDir, opts.loadDataDir ? { loadDataDir: opts.loadDataDir } : {});
+    await client.waitReady;
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const db = drizzle(client, { schema, logger }) as unknown as Db;
   if (shouldMigrate) {
-    const { migrate } = await import("drizzle-orm/pglite/migrator");
-    await migrate(drizzle(client), { migrationsFolder });
+    try {
+      const { migrate } = await import("drizzle-orm/pglite/migrator");
+      await migrate(drizzle(client), { migrationsFolder });
+    } catch (err) {
+      await client.close().catch(() => {});
+      lock?.release();
+      throw err;
+    }
   }
   return {
     db,
@@ -84,7 +100,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       await client.query("select 1");
     },
     close: async () => {
-      await client.close();
+      try {
+        await client.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

@@ -16,10 +16,14 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { clock } from "../common/clock.js";
 
+// Timestamps that default to "now" take it from the clock (src/common/clock.ts) when drizzle
+// inserts a row; the SQL default is only for rows written by hand.
+const now = () => clock.now();
 const id = () => uuid("id").primaryKey().defaultRandom();
-const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow();
-const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow();
+const createdAt = () => timestamp("created_at", { withTimezone: true }).notNull().defaultNow().$defaultFn(now);
+const updatedAt = () => timestamp("updated_at", { withTimezone: true }).notNull().defaultNow().$defaultFn(now);
 const centerId = () =>
   uuid("center_id")
     .notNull()
@@ -169,7 +173,7 @@ export const enrollments = pgTable(
       .references(() => participants.id),
     status: text("status").notNull(),
     role: text("role").notNull().default("MEMBER"),
-    enrolledAt: timestamp("enrolled_at", { withTimezone: true }).notNull().defaultNow(),
+    enrolledAt: timestamp("enrolled_at", { withTimezone: true }).notNull().defaultNow().$defaultFn(now),
     activatedAt: timestamp("activated_at", { withTimezone: true }),
     endedAt: timestamp("ended_at", { withTimezone: true }),
     endReason: text("end_reason"),
@@ -199,7 +203,7 @@ export const enrollmentEvents = pgTable(
     toStatus: text("to_status").notNull(),
     reason: text("reason"),
     actorStaffId: uuid("actor_staff_id").references(() => staff.id),
-    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull().defaultNow(),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull().defaultNow().$defaultFn(now),
   },
   (t) => [index("enrollment_events_enrollment_idx").on(t.enrollmentId, t.seq)],
 );
@@ -248,7 +252,7 @@ export const attendance = pgTable(
     minutesAttended: integer("minutes_attended"),
     note: text("note"),
     recordedByStaffId: uuid("recorded_by_staff_id").references(() => staff.id),
-    recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().defaultNow(),
+    recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().defaultNow().$defaultFn(now),
     version: integer("version").notNull().default(1),
     createdAt: createdAt(),
   },
@@ -276,7 +280,7 @@ export const attendanceHistory = pgTable(
     previousMinutesAttended: integer("previous_minutes_attended"),
     previousNote: text("previous_note"),
     changedByStaffId: uuid("changed_by_staff_id").references(() => staff.id),
-    changedAt: timestamp("changed_at", { withTimezone: true }).notNull().defaultNow(),
+    changedAt: timestamp("changed_at", { withTimezone: true }).notNull().defaultNow().$defaultFn(now),
   },
   (t) => [index("attendance_history_attendance_idx").on(t.attendanceId, t.seq)],
 );

@@ -34,6 +34,10 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
   }
   p.throwIfAny();
   const row = await ctx.db.transaction(async (tx) => {
+    // The zone the sessions were generated in, read under the row lock this update takes anyway.
+    const [before] = timezone
+      ? await tx.select({ timezone: centers.timezone }).from(centers).where(eq(centers.id, center.id)).for("update")
+      : [center];
     const [updated] = await tx
       .update(centers)
       .set({
@@ -46,7 +50,7 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
       })
       .where(eq(centers.id, center.id))
       .returning();
-    if (timezone && timezone !== center.timezone) {
+    if (timezone && timezone !== before.timezone) {
       // Sessions are generated in the center's wall-clock time: refit the untouched future ones of
       // every open group, each under its group lock, in id order (as other writers take them).
       const open = await tx
@@ -55,7 +59,7 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
         .where(and(eq(groups.centerId, center.id), ne(groups.status, "CLOSED")))
         .orderBy(asc(groups.id))
         .for("update");
-      for (const group of open) await realignFutureSessions(tx, group, updated.timezone);
+      for (const group of open) await realignFutureSessions(tx, group, updated.timezone, undefined, before.timezone);
     }
     return updated;
   });

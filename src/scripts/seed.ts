@@ -1,18 +1,25 @@
 // Loads a demo center with a few weeks of history: `npm run seed`. Goes through the same services
 // as the API (so the demo obeys every rule), then backdates the enrolments to their groups' start
-// so that past sessions have rosters. Prints a token for the demo's admin. Safe to run twice.
+// so that past sessions have rosters. Prints a token for the demo's admin.
 //
-// On the embedded database, run it while the server is stopped (PGlite is single-process).
+// All or nothing: everything is written in one transaction. Run again, it says the demo center is
+// already there and changes nothing; `npm run seed -- --reset` replaces it. It acts as an existing
+// organisation admin (e.g. one made by BOOTSTRAP_ADMIN_EMAIL), or creates the demo's own when there
+// is none. On the embedded database it needs the server stopped (PGlite is single-process): while
+// the server runs it says so in one line and writes nothing.
 import "reflect-metadata";
-import { and, eq, isNotNull } from "drizzle-orm";
+import { and, asc, eq, inArray, is, isNotNull, notExists, sql } from "drizzle-orm";
+import { getTableConfig, PgTable } from "drizzle-orm/pg-core";
 import { Access } from "../auth/access.js";
 import { mintToken } from "../auth/tokens.js";
 import { loadViewer } from "../auth/viewer.js";
+import { clock } from "../common/clock.js";
 import { toGlobalId } from "../common/ids.js";
 import type { Context } from "../common/context.js";
 import { loadConfig } from "../config.js";
 import { openDatabase, type Db } from "../db/client.js";
-import { centers, enrollmentEvents, enrollments } from "../db/schema.js";
+import * as schema from "../db/schema.js";
+import { centers, enrollmentEvents, enrollments, staff, staffMemberships } from "../db/schema.js";
 import { createLoaders } from "../loaders.js";
 import { composeWriteSteps } from "../steps.js";
 import { createCenter } from "../centers/center.service.js";
@@ -28,11 +35,20 @@ import { addDays, dayInZone } from "../sessions/timezone.js";
 import { DayOfWeek } from "../groups/group.type.js";
 import { StaffRole } from "../staff/staff.type.js";
 import { AttendanceStatus } from "../attendance/attendance.type.js";
+import { runScript } from "./script.js";
 
 const DEMO_CENTER = "Riverside Recovery Center";
 const TZ = "America/New_York";
 const ORG_ADMIN = "org-admin@demo.example";
 const CENTER_ADMIN = "admin@riverside.example";
+const DEMO_STAFF = [
+  [CENTER_ADMIN, "Dana Whitfield", StaffRole.ADMIN],
+  ["m.okoro@riverside.example", "Dr. Michael Okoro", StaffRole.CLINICIAN],
+  ["s.lindqvist@riverside.example", "Sara Lindqvist, LCSW", StaffRole.CLINICIAN],
+  ["j.romero@riverside.example", "Jamie Romero", StaffRole.FACILITATOR],
+  ["p.achebe@riverside.example", "Priya Achebe", StaffRole.FACILITATOR],
+  ["board@riverside.example", "Quality Board", StaffRole.VIEWER],
+] as const;
 
 /** Deterministic pseudo-random numbers, so every seed gives the same demo. */
 function prng(seed: number) {
@@ -48,31 +64,81 @@ function prng(seed: number) {
 
 async function contextFor(db: Db, authSubject: string): Promise<Context> {
   const viewer = await loadViewer(db, authSubject);
-  if (!viewer) throw new Error(`no staff with subject ${authSubject}`);
+  if (!viewer) throw new Error(`no active staff member with subject ${authSubject}`);
   return { requestId: "seed", viewer, access: new Access(viewer), db, loaders: createLoaders(db) };
+}
+
+/** The organisation admin the seed acts as: the first active one, or the demo's own when there is none. */
+async function orgAdminSubject(db: Db): Promise<string> {
+  const [existing] = await db
+    .select({ authSubject: staff.authSubject })
+    .from(staff)
+    .where(and(eq(staff.isOrgAdmin, true), eq(staff.status, "ACTIVE")))
+    .orderBy(asc(staff.createdAt), asc(staff.id))
+    .limit(1);
+  if (existing) return existing.authSubject;
+  await ensureBootstrapAdmin(db, ORG_ADMIN);
+  const [made] = await db.select({ authSubject: staff.authSubject }).from(staff).where(sql`lower(${staff.email}) = ${ORG_ADMIN}`);
+  if (!made) throw new Error("an organisation admin exists but none is active: activate one, or set BOOTSTRAP_ADMIN_EMAIL");
+  return made.authSubject;
+}
+
+/**
+ * Removes the demo center: every row of every table that carries its center_id (children before
+ * parents, from the schema's foreign keys, so tables added later are covered), then the center, then
+ * the demo's staff members who belong to no other center.
+ */
+async function removeDemo(db: Db, centerId: string): Promise<void> {
+  const tables = (Object.values(schema) as unknown[]).filter(
+    (v): v is PgTable => is(v, PgTable) && getTableConfig(v).columns.some((c) => c.name === "center_id"),
+  );
+  const deleted = new Set<PgTable>();
+  const referencedBy = (t: PgTable) =>
+    tables.filter((other) => other !== t && !deleted.has(other) && getTableConfig(other).foreignKeys.some((fk) => fk.reference().foreignTable === t));
+  while (deleted.size < tables.length) {
+    const next = tables.find((t) => !deleted.has(t) && referencedBy(t).length === 0);
+    if (!next) throw new Error("cannot order the tables to remove the demo center (a foreign-key cycle)");
+    await db.delete(next).where(sql`center_id = ${centerId}`);
+    deleted.add(next);
+  }
+  await db.delete(centers).where(eq(centers.id, centerId));
+  await db
+    .delete(staff)
+    .where(
+      and(
+        inArray(staff.email, DEMO_STAFF.map(([email]) => email)),
+        eq(staff.isOrgAdmin, false),
+        notExists(db.select({ one: sql`1` }).from(staffMemberships).where(eq(staffMemberships.staffId, staff.id))),
+      ),
+    );
 }
 
 const FIRST = ["Ava", "Ben", "Carla", "Dev", "Elena", "Farid", "Grace", "Hector", "Imani", "Jon", "Kira", "Luis", "Maya", "Noah", "Olivia", "Pete", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Victor", "Wendy", "Xavier", "Yara", "Zane", "Abby", "Brett", "Chloe", "Dmitri", "Esme", "Flynn"];
 const LAST = ["Alvarez", "Brooks", "Chen", "Diaz", "Evans", "Foster", "Garcia", "Hughes", "Ito", "Jensen", "Khan", "Lopez", "Morgan", "Nguyen", "Okafor", "Patel", "Quinn", "Reyes", "Singh", "Turner", "Usman", "Vega", "Walsh", "Xu", "Young", "Zimmer", "Abbott", "Byrne", "Cruz", "Dunn", "Ellis", "Ford"];
 
-async function seed(db: Db): Promise<{ centerId: string; created: boolean }> {
-  const [existing] = await db.select().from(centers).where(eq(centers.name, DEMO_CENTER));
-  if (existing) return { centerId: existing.id, created: false };
+interface Seeded {
+  centerId: string;
+  created: boolean;
+  replaced: boolean;
+  orgAdmin: string;
+}
 
-  await ensureBootstrapAdmin(db, ORG_ADMIN);
-  const org = await contextFor(db, ORG_ADMIN);
+async function seed(db: Db, reset: boolean): Promise<Seeded> {
+  const [existing] = await db.select().from(centers).where(eq(centers.name, DEMO_CENTER)).orderBy(asc(centers.createdAt)).limit(1);
+  if (existing && !reset) return { centerId: existing.id, created: false, replaced: false, orgAdmin: await orgAdminSubject(db) };
+  if (existing) await removeDemo(db, existing.id);
+  const taken = await db.select({ email: staff.email }).from(staff).where(inArray(staff.email, DEMO_STAFF.map(([email]) => email)));
+  if (taken.length) {
+    throw new Error(`${taken[0].email} already exists without the demo center: run npm run seed -- --reset, or remove that staff member`);
+  }
+
+  const orgAdmin = await orgAdminSubject(db);
+  const org = await contextFor(db, orgAdmin);
   const center = await createCenter(org, { name: DEMO_CENTER, timezone: TZ, address: "12 River Road, Springfield", phone: "+1 555 0100" });
   const centerGid = toGlobalId("Center", center.id);
 
   const staffIds: Record<string, string> = {};
-  for (const [email, name, role] of [
-    [CENTER_ADMIN, "Dana Whitfield", StaffRole.ADMIN],
-    ["m.okoro@riverside.example", "Dr. Michael Okoro", StaffRole.CLINICIAN],
-    ["s.lindqvist@riverside.example", "Sara Lindqvist, LCSW", StaffRole.CLINICIAN],
-    ["j.romero@riverside.example", "Jamie Romero", StaffRole.FACILITATOR],
-    ["p.achebe@riverside.example", "Priya Achebe", StaffRole.FACILITATOR],
-    ["board@riverside.example", "Quality Board", StaffRole.VIEWER],
-  ] as const) {
+  for (const [email, name, role] of DEMO_STAFF) {
     const s = await createStaff(org, { email, name, memberships: [{ centerId: centerGid, role }] });
     staffIds[email] = toGlobalId("Staff", s.id);
   }
@@ -100,7 +166,7 @@ async function seed(db: Db): Promise<{ centerId: string; created: boolean }> {
     description: "Open peer support for graduates of intensive outpatient treatment.",
   });
 
-  const today = dayInZone(new Date(), TZ);
+  const today = dayInZone(clock.now(), TZ);
   const start = addDays(today, -28);
   const groupSpecs = [
     { program: relapse, name: "Relapse Prevention — Monday Evening", capacity: 12, days: [DayOfWeek.MONDAY, DayOfWeek.THURSDAY], time: "18:30", minutes: 90, facilitators: ["j.romero@riverside.example"], location: "Room 2B" },
@@ -165,7 +231,8 @@ async function seed(db: Db): Promise<{ centerId: string; created: boolean }> {
   await db.update(enrollmentEvents).set({ occurredAt: startedAt }).where(eq(enrollmentEvents.centerId, center.id));
 
   // Sessions for four weeks back and two ahead; one holiday cancellation; attendance for the past.
-  const now = Date.now();
+  console.log("Recording four weeks of sessions and attendance…");
+  const now = clock.now().getTime();
   for (const [gi, g] of groupRows.entries()) {
     const sessions = await scheduleSessions(admin, { groupId: toGlobalId("Group", g.id), from: start, to: addDays(today, 14) });
     const members = plan[gi][1].slice(0, g.capacity);
@@ -196,23 +263,37 @@ async function seed(db: Db): Promise<{ centerId: string; created: boolean }> {
       await completeSession(admin, { sessionId: toGlobalId("Session", s.id) });
     }
   }
-  return { centerId: center.id, created: true };
+  return { centerId: center.id, created: true, replaced: Boolean(existing), orgAdmin };
 }
 
 composeWriteSteps();
-const config = loadConfig();
-const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
-try {
-  const { centerId, created } = await seed(database.db);
-  const token = config.auth.jwtSecret ? await mintToken(config.auth, CENTER_ADMIN, { expiresIn: "12h" }) : null;
-  console.log(created ? `Seeded "${DEMO_CENTER}".` : `"${DEMO_CENTER}" is already there; nothing changed.`);
-  console.log(`Center id: ${toGlobalId("Center", centerId)}`);
-  console.log(`Center admin: ${CENTER_ADMIN}   Org admin: ${ORG_ADMIN}`);
-  if (token) {
-    console.log(`\nToken for ${CENTER_ADMIN} (12 h):\n${token}`);
-  } else {
-    console.log(`\nMint tokens with your identity provider for ${CENTER_ADMIN}.`);
+await runScript("seed", async () => {
+  const args = process.argv.slice(2);
+  const unknown = args.filter((a) => a !== "--reset");
+  if (unknown.length) {
+    console.error(`usage: npm run seed [-- --reset]   (unknown: ${unknown.join(" ")})`);
+    process.exitCode = 2;
+    return;
   }
-} finally {
-  await database.close();
-}
+  const config = loadConfig();
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  try {
+    // One transaction: the services' own transactions become savepoints inside it.
+    const { centerId, created, replaced, orgAdmin } = await database.db.transaction((tx) => seed(tx as unknown as Db, args.includes("--reset")));
+    if (!created) {
+      console.log(`"${DEMO_CENTER}" is already there; nothing changed (npm run seed -- --reset replaces it).`);
+    } else {
+      console.log(replaced ? `Replaced "${DEMO_CENTER}".` : `Seeded "${DEMO_CENTER}".`);
+    }
+    console.log(`Center id: ${toGlobalId("Center", centerId)}`);
+    console.log(`Center admin: ${CENTER_ADMIN}   Org admin: ${orgAdmin}`);
+    const token = config.auth.jwtSecret ? await mintToken(config.auth, CENTER_ADMIN, { expiresIn: "12h" }) : null;
+    if (token) {
+      console.log(`\nToken for ${CENTER_ADMIN} (12 h):\n${token}`);
+    } else {
+      console.log(`\nMint tokens with your identity provider for ${CENTER_ADMIN}.`);
+    }
+  } finally {
+    await database.close();
+  }
+});

@@ -64,18 +64,40 @@ async function sessionsBetween(tx: Tx, groupId: string, from: Date, to: Date): P
 }
 
 /**
- * Inserts a session for every occurrence whose slot is free. A slot is taken by the session
- * generated for it (even if since moved or cancelled) or by one starting then. New sessions take
- * the curriculum's topics by their position among the group's held sessions. Call with the group locked.
+ * The occurrences whose schedule slot is free. A slot is a day of the schedule in the center's
+ * zone (one occurrence a day at most); a session keeps the slot it was generated for, even once
+ * moved, cancelled or held, so a slot that a session used is never used again: not when the
+ * group's time changes, nor when the center moves to another zone (then the same day's occurrence
+ * is at another instant). A session's slot is the day of its `scheduledFor` in `slotZone`, the zone
+ * it was generated in (the previous zone, during a zone change); a session at one of the wanted
+ * instants is that occurrence. A slot is also taken by a session starting at the occurrence's instant.
  */
-async function insertOccurrences(tx: Tx, group: GroupRow, wanted: Occurrence[]): Promise<void> {
+export function freeOccurrences(
+  existing: Array<{ startsAt: Date; scheduledFor: Date }>,
+  wanted: Occurrence[],
+  timezone: string,
+  slotZone: string = timezone,
+): Occurrence[] {
+  const wantedAt = new Set(wanted.map((o) => o.startsAt.getTime()));
+  const takenAt = new Set(existing.flatMap((s) => [s.scheduledFor.getTime(), s.startsAt.getTime()]));
+  const takenDays = new Set(
+    existing.map((s) => dayInZone(s.scheduledFor, wantedAt.has(s.scheduledFor.getTime()) ? timezone : slotZone)),
+  );
+  return wanted.filter((o) => !takenAt.has(o.startsAt.getTime()) && !takenDays.has(dayInZone(o.startsAt, timezone)));
+}
+
+/**
+ * Inserts a session for every occurrence whose slot is free (see freeOccurrences). New sessions
+ * take the curriculum's topics by their position among the group's held sessions. Call with the
+ * group locked.
+ */
+async function insertOccurrences(tx: Tx, group: GroupRow, wanted: Occurrence[], timezone: string, slotZone = timezone): Promise<void> {
   if (!wanted.length) return;
   const existing = await tx
     .select({ startsAt: sessions.startsAt, scheduledFor: sessions.scheduledFor, status: sessions.status })
     .from(sessions)
     .where(eq(sessions.groupId, group.id));
-  const taken = new Set(existing.flatMap((s) => [s.scheduledFor.getTime(), s.startsAt.getTime()]));
-  const fresh = wanted.filter((o) => !taken.has(o.startsAt.getTime()));
+  const fresh = freeOccurrences(existing, wanted, timezone, slotZone);
   if (!fresh.length) return;
   const [program] = await tx.select({ curriculum: programs.curriculum }).from(programs).where(eq(programs.id, group.programId));
   const topics = program?.curriculum ?? [];
@@ -105,10 +127,12 @@ async function insertOccurrences(tx: Tx, group: GroupRow, wanted: Occurrence[]):
  * started, still at the time they were generated for, and without attendance. Of those, one the
  * schedule no longer produces is removed (it never happened and nothing refers to it); one it
  * still produces gets the schedule's length; and the schedule's new occurrences up to the last of
- * them are created, so the group stays scheduled as far ahead as it was. Moved, cancelled,
- * completed and recorded sessions stay as they are. Call with the group locked.
+ * them are created, so the group stays scheduled as far ahead as it was, except on days whose
+ * slot a kept session holds (freeOccurrences). Moved, cancelled, completed and recorded sessions
+ * stay as they are. `previousTimezone`: the center's zone before a zone change (the sessions' slots
+ * are days in it). Call with the group locked.
  */
-export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: string, now = clock.now()): Promise<void> {
+export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: string, now = clock.now(), previousTimezone = timezone): Promise<void> {
   // Locked first, so that no attendance is recorded for one between the check below and the delete.
   const candidates = await tx
     .select({ id: sessions.id, startsAt: sessions.startsAt, endsAt: sessions.endsAt })
@@ -134,7 +158,8 @@ export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: s
   );
   const untouched = candidates.filter((c) => !recorded.has(c.id));
   if (!untouched.length) return;
-  const horizon = dayInZone(untouched[untouched.length - 1].startsAt, timezone);
+  // The last slot scheduled (a day in the zone it was generated in): the new schedule goes as far.
+  const horizon = dayInZone(untouched[untouched.length - 1].startsAt, previousTimezone);
   const wanted = occurrences(group, timezone, dayInZone(now, timezone), horizon).filter((o) => o.startsAt > now);
   const wantedAt = new Map(wanted.map((o) => [o.startsAt.getTime(), o]));
   const stale = untouched.filter((c) => !wantedAt.has(c.startsAt.getTime())).map((c) => c.id);
@@ -149,7 +174,7 @@ export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: s
       .set({ endsAt: sql`${sessions.startsAt} + make_interval(mins => ${group.scheduleDurationMinutes})`, updatedAt: now })
       .where(inArray(sessions.id, resized.map((c) => c.id)));
   }
-  await insertOccurrences(tx, group, wanted);
+  await insertOccurrences(tx, group, wanted, timezone, previousTimezone);
 }
 
 /** Cancels the group's SCHEDULED sessions that have not started, giving the reason. */
@@ -182,7 +207,7 @@ export async function scheduleSessions(ctx: Context, input: ScheduleSessionsInpu
     const wanted = occurrences(locked, timezone, input.from, input.to);
     const rangeStart = zonedTimeToUtc(input.from, 0, 0, timezone);
     const rangeEnd = zonedTimeToUtc(addDays(input.to, 1), 0, 0, timezone);
-    await insertOccurrences(tx, locked, wanted);
+    await insertOccurrences(tx, locked, wanted, timezone);
     return sessionsBetween(tx, group.id, rangeStart, rangeEnd);
   });
 }
