@@ -6,6 +6,7 @@ import { decodeId } from "../common/ids.js";
 import { LIMITS, notFound } from "../common/validate.js";
 import type { Tx } from "../db/client.js";
 import { attendance, attendanceHistory, enrollments, sessions, type AttendanceRow, type GroupRow, type SessionRow } from "../db/schema.js";
+import { followUpStep } from "../followups/followup.service.js";
 import { findVisibleSession } from "../sessions/session.service.js";
 import type { RecordAttendanceInput } from "./attendance.inputs.js";
 
@@ -49,7 +50,7 @@ const writeHistory: AttendanceWriteStep = async (tx, { actorStaffId }, writes) =
   );
 };
 
-export const attendanceWriteSteps: readonly AttendanceWriteStep[] = [writeHistory];
+export const attendanceWriteSteps: readonly AttendanceWriteStep[] = [writeHistory, followUpStep];
 
 function defaultMinutes(status: string, session: SessionRow): number | null {
   if (status === "PRESENT") return Math.round((session.endsAt.getTime() - session.startsAt.getTime()) / 60_000);
