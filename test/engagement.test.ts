@@ -156,6 +156,61 @@ describe("a participant's engagement", () => {
   });
 });
 
+describe("trend and the 28-day rate at their boundaries", () => {
+  it("counts a change of exactly 0.10 as a trend, a 28-day rate of exactly 0.6 as fine, and a session exactly 28 days old in the earlier period", async () => {
+    // Given a group meeting daily at 10:00 New York (15:00Z) and "now" 2026-03-01T15:00Z: the
+    // last 28 days hold the sessions of 2 Feb .. 1 Mar; the session of 1 Feb started exactly 28 × 24 h ago
+    setClock("2026-01-01T12:00:00Z");
+    const admin = await asOrgAdmin(t.server);
+    const centerId = await admin.createCenter("Daily", "America/New_York");
+    const programId = (await admin.mutate("createProgram", { centerId, name: "P", attendancePolicy: { absencesBeforeFollowUp: 5 } }, "program { id }")).program.id;
+    const DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
+    const g = await admin.mutate(
+      "createGroup",
+      { programId, name: "Daily", capacity: 9, status: "ACTIVE", startsOn: "2026-01-05", schedule: { daysOfWeek: DAYS, startTime: "10:00", durationMinutes: 60 } },
+      "group { id }",
+    );
+    const sessions: SessionRef[] = (await admin.mutate("scheduleSessions", { groupId: g.group.id, from: "2026-01-05", to: "2026-03-01" }, "sessions { id startsAt }")).sessions;
+    const ids: string[] = [];
+    for (const name of ["Up", "Flat", "Low", "Down"]) {
+      const id = (await admin.mutate("createParticipant", { centerId, firstName: name, lastName: "T" }, "participant { id }")).participant.id;
+      await admin.mutate("enrollParticipant", { groupId: g.group.id, participantId: id }, "enrollment { id }");
+      ids.push(id);
+    }
+    // [absent days, attended days] before and within the last 28 days, as ranges of January / February days
+    const plan: Array<{ before: [number, number][]; recent: [number, number][] }> = [
+      { before: [[5, 8], [10, 14]], recent: [[2, 4], [5, 11]] }, // Up: 5 Jan-days attended + 1 Feb (added below): 6/10 -> 7/10
+      { before: [[5, 8], [9, 14]], recent: [[2, 5], [6, 11]] }, // Flat: 0.6 -> 0.6
+      { before: [[5, 8], [9, 13]], recent: [[2, 5], [6, 10]] }, // Low: 5/9 -> 5/9
+      { before: [[5, 7], [8, 14]], recent: [[2, 5], [6, 11]] }, // Down: 0.7 -> 0.6
+    ];
+    const statusOn = (i: number, day: string): string | null => {
+      const [month, date] = [Number(day.slice(5, 7)), Number(day.slice(8, 10))];
+      if (i === 0 && month === 2 && date === 1) return "PRESENT"; // exactly 28 days before now
+      const [absent, attended] = month === 1 ? plan[i].before : month === 2 ? plan[i].recent : [[0, -1], [0, -1]];
+      if (date >= absent[0] && date <= absent[1]) return "ABSENT";
+      if (date >= attended[0] && date <= attended[1]) return "PRESENT";
+      return null;
+    };
+    setClock("2026-03-01T15:00:00Z");
+    for (const s of sessions) {
+      const day = new Date(new Date(s.startsAt).getTime() - 5 * 3600_000).toISOString().slice(0, 10);
+      const records = ids.flatMap((id, i) => (statusOn(i, day) ? [[id, statusOn(i, day)!] as [string, string]] : []));
+      if (records.length) await record(admin, s, records);
+    }
+    const [up, flat, low, down] = await Promise.all(ids.map((id) => engagementOf(admin, id)));
+
+    // Then 0.6 -> 0.7 (0.7 - 0.6 is 0.0999... in floating point) is IMPROVING, and the 1 Feb session is in the earlier period
+    expect([up.previousAttendanceRate, up.recentAttendanceRate, up.trend]).toEqual([0.6, 0.7, "IMPROVING"]);
+    expect(up.trendDelta).toBeCloseTo(0.1, 10);
+    // 0.7 -> 0.6 is DECLINING, hence MEDIUM
+    expect([down.previousAttendanceRate, down.recentAttendanceRate, down.trend, down.riskLevel]).toEqual([0.7, 0.6, "DECLINING", "MEDIUM"]);
+    // A 28-day rate of exactly 0.6 is not below 0.6; 5/9 is
+    expect([flat.trend, flat.riskLevel]).toEqual(["STEADY", "LOW"]);
+    expect([low.recentAttendanceRate, low.trend, low.riskLevel]).toEqual([5 / 9, "STEADY", "MEDIUM"]);
+  });
+});
+
 const CENTER = `query($id: ID!, $from: Date!, $to: Date!) { center(id: $id) {
   engagement(from: $from, to: $to) { ${SUMMARY} }
   allTime: engagement { ${SUMMARY} }
