@@ -97,22 +97,25 @@ export function participantMetricsSql(q: MetricsQuery): SQL {
   const since = (hours: number) => sql`${now} - interval '${sql.raw(String(hours))} hours'`;
   return sql`
 with ${q.ctes ? sql`${q.ctes}, ` : sql``}m as (${q.members}),
+expected_pairs as (
+  select m.key, m.participant_id, s2.id as session_id
+  from m
+  join enrollments e on e.participant_id = m.participant_id
+  join sessions s2 on s2.group_id = e.group_id and ${seatAtStart("e", "s2")}
+  union
+  select m.key, m.participant_id, a2.session_id
+  from m join attendance a2 on a2.participant_id = m.participant_id
+),
 pairs as (
-  select m.key, m.participant_id, s.group_id, s.starts_at, a.status,
+  select x.key, x.participant_id, s.group_id, s.starts_at, a.status,
     coalesce(a.status in ${ATTENDED}, false) as att,
     coalesce(a.status = 'ABSENT', false) as abs,
     (${inWindow(sql`s.starts_at`, sql`m.tz`, q.window)}) as in_win
-  from m
-  join lateral (
-    select s2.id as session_id
-      from enrollments e join sessions s2 on s2.group_id = e.group_id and ${seatAtStart("e", "s2")}
-      where e.participant_id = m.participant_id
-    union
-    select a2.session_id from attendance a2 where a2.participant_id = m.participant_id
-  ) x on true
+  from expected_pairs x
+  join m on m.key = x.key and m.participant_id = x.participant_id
   join sessions s on s.id = x.session_id
-  left join attendance a on a.session_id = s.id and a.participant_id = m.participant_id
-  where s.status <> 'CANCELLED' and s.starts_at <= ${now} and ${cond(sql`m.key`, sql`s.group_id`)}
+  left join attendance a on a.session_id = s.id and a.participant_id = x.participant_id
+  where s.status <> 'CANCELLED' and s.starts_at <= ${now} and ${cond(sql`x.key`, sql`s.group_id`)}
 ),
 marked as (
   select p.*,
@@ -287,7 +290,13 @@ export function atRiskSql(kind: RollupKind, ids: readonly string[], scope: Group
   const metrics = participantMetricsSql({
     ctes: sql`k as (${rollupGroups(kind, ids, scope)})`,
     members: sql`select distinct k.key, e.participant_id, k.tz from k join enrollments e on e.group_id = k.group_id and e.status = 'ACTIVE'`,
-    groupCondition: (key, groupId) => sql`exists (select 1 from k k2 where k2.key = ${key} and k2.group_id = ${groupId})`,
+    // Which groups count for a key, without a lookup in k per row: a participant's groups are all in their center.
+    groupCondition: (key, groupId) =>
+      kind === "group"
+        ? sql`${groupId} = ${key}`
+        : kind === "program"
+          ? sql`(select g2.program_id from groups g2 where g2.id = ${groupId}) = ${key} and ${scopeCondition(groupId, scope)}`
+          : scopeCondition(groupId, scope),
     window: { from: null, to: null },
     now,
   });
