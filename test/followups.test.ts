@@ -264,6 +264,29 @@ describe("working follow-ups", () => {
   });
 });
 
+describe("another center", () => {
+  it("answers another center's staff as if the follow-up did not exist, and changes nothing", async () => {
+    const w = await world();
+    await record(w.admin, w.S[0], [[w.ana, "ABSENT"]]);
+    await record(w.admin, w.S[1], [[w.ana, "ABSENT"]]);
+    const [f] = (await followUpsOf(w.admin, w.centerId)).nodes;
+    const otherCenter = await w.admin.createCenter("South Clinic", "America/Chicago");
+    const stranger = await w.admin.createStaff("admin@south.test", [{ centerId: otherCenter, role: "ADMIN" }]);
+    const before = await t.server.database.fingerprint();
+    expect((await w.as(stranger.token).query(`query($id: ID!) { node(id: $id) { id } }`, { id: f.id })).node).toBeNull();
+    for (const [field, input] of [
+      ["claimFollowUp", { followUpId: f.id }],
+      ["reassignFollowUp", { followUpId: f.id, assigneeId: stranger.id }],
+      ["completeFollowUp", { followUpId: f.id, outcome: "REACHED" }],
+    ] as const) {
+      const res = await sendMutation(t.server, stranger.token, field, input, "userErrors { field code }");
+      expect(res.payload.userErrors, field).toMatchObject([{ field: ["input", "followUpId"], code: "NOT_FOUND" }]);
+    }
+    expect((await followUpsOf(w.as(stranger.token), otherCenter)).totalCount).toBe(0);
+    expect(await t.server.database.fingerprint()).toBe(before);
+  });
+});
+
 describe("two staff recording at once", () => {
   it("opens exactly one follow-up when both record the same session", async () => {
     const w = await world();

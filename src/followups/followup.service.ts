@@ -92,7 +92,7 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
  * A transaction-scoped lock on the group serializes this for concurrent batches of the group's
  * sessions, so each sees the other's records; the partial unique index is the last guard.
  */
-export const followUpStep: AttendanceWriteStep = async (tx, { session, group, actorStaffId }, writes) => {
+export const followUpStep: AttendanceWriteStep = async (tx, { group, actorStaffId }, writes) => {
   if (!writes.length) return;
   const participantIds = [...new Set(writes.map((w) => w.after.participantId))];
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`follow-ups:${group.id}`}, 0))`);
@@ -202,7 +202,6 @@ export const followUpStep: AttendanceWriteStep = async (tx, { session, group, ac
     }
   }
   if (events.length) await tx.insert(followUpEvents).values(events);
-  void session;
 };
 
 /**
