@@ -2,6 +2,8 @@
 import { attendanceLoaders } from "./attendance/attendance.loaders.js";
 import { centerLoaders } from "./centers/center.loaders.js";
 import type { Db } from "./db/client.js";
+import { engagementLoaders } from "./engagement/engagement.loaders.js";
+import { followUpLoaders } from "./followups/followup.loaders.js";
 import { enrollmentLoaders } from "./enrollments/enrollment.loaders.js";
 import { groupLoaders } from "./groups/group.loaders.js";
 import { participantLoaders } from "./participants/participant.loaders.js";
@@ -19,6 +21,8 @@ export function createLoaders(db: Db) {
     enrollments: enrollmentLoaders(db),
     sessions: sessionLoaders(db),
     attendance: attendanceLoaders(db),
+    engagement: engagementLoaders(db),
+    followUps: followUpLoaders(db),
   };
 }
 

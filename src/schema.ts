@@ -24,6 +24,14 @@ import {
   ParticipantEnrollmentsResolver,
 } from "./enrollments/enrollment.resolver.js";
 import { CenterGroupsResolver, GroupResolver, ProgramGroupsResolver } from "./groups/group.resolver.js";
+import {
+  CenterEngagementResolver,
+  EngagementSummaryResolver,
+  GroupEngagementResolver,
+  ParticipantEngagementResolver,
+  ProgramEngagementResolver,
+} from "./engagement/engagement.resolver.js";
+import { CenterFollowUpsResolver, FollowUpEventResolver, FollowUpResolver, StaffFollowUpsResolver } from "./followups/followup.resolver.js";
 import { NodeResolver } from "./node/node.resolver.js";
 import { SchedulingResolver } from "./scheduling/scheduling.resolver.js";
 import { CenterParticipantsResolver, ParticipantResolver } from "./participants/participant.resolver.js";
@@ -58,6 +66,15 @@ export const resolvers = [
   SessionAttendanceResolver,
   ParticipantAttendanceResolver,
   SchedulingResolver,
+  ParticipantEngagementResolver,
+  EngagementSummaryResolver,
+  GroupEngagementResolver,
+  ProgramEngagementResolver,
+  CenterEngagementResolver,
+  FollowUpResolver,
+  FollowUpEventResolver,
+  CenterFollowUpsResolver,
+  StaffFollowUpsResolver,
 ] as unknown as NonEmptyArray<Function>;
 
 /** Roles on @Authorized: none = any signed-in staff member; "ORG_ADMIN" = organisation admins. */

@@ -4,6 +4,7 @@
 // import it. Rules a module above calls itself (e.g. scheduling's refits) are not steps: they are
 // explicit at their call site.
 import { attendanceWriteSteps, writeHistory } from "./attendance/attendance.service.js";
+import { followUpStep } from "./followups/followup.service.js";
 
 let composed = false;
 
@@ -14,5 +15,7 @@ export function composeWriteSteps(): void {
 
   // recordAttendance, after the records are written:
   attendanceWriteSteps.add("attendance history", writeHistory);
+  // a run of absences reaching the program's threshold opens a follow-up (src/followups):
+  attendanceWriteSteps.add("follow-ups", followUpStep);
   attendanceWriteSteps.seal();
 }

@@ -149,7 +149,7 @@ describe("schema", () => {
     expect(isInterfaceType(node)).toBe(true);
     const implementations = schema.getPossibleTypes(node as never).map((ty) => ty.name).sort();
     expect(implementations).toEqual(withId.map((ty) => ty.name).sort());
-    expect(implementations).toEqual(["Attendance", "Center", "Enrollment", "Group", "Participant", "Program", "Session", "Staff"]);
+    expect(implementations).toEqual(["Attendance", "Center", "Enrollment", "FollowUp", "Group", "Participant", "Program", "Session", "Staff"]);
   });
 
   it("gives every mutation exactly one argument `input: <Name>Input!` and a payload with `userErrors: [UserError!]!`", async () => {
@@ -207,7 +207,8 @@ describe("connection page bounds over HTTP", () => {
       "group { id }",
     );
     const { participant } = await admin.mutate("createParticipant", { centerId, firstName: "Ana", lastName: "Alvarez" }, "participant { id }");
-    return { admin, ids: { Center: centerId, Program: program.id, Group: group.id, Participant: participant.id } as Record<string, string> };
+    const staffId = (await admin.query(`{ viewer { id } }`)).viewer.id;
+    return { admin, ids: { Center: centerId, Program: program.id, Group: group.id, Participant: participant.id, Staff: staffId } as Record<string, string> };
   }
 
   const GROUPS = `query($id: ID!, $first: Int, $last: Int) { center(id: $id) { groups(first: $first, last: $last) { totalCount } } }`;

@@ -24,7 +24,10 @@ export type Capability =
   | "participant.read"
   | "participant.write"
   | "enrollment.write"
-  | "attendance.write";
+  | "attendance.write"
+  /** Follow-ups (they name participants): clinical staff, and facilitators for their groups. */
+  | "followup.read"
+  | "followup.write";
 
 type Rule = (role: CenterRole, target: Target, viewer: Viewer) => boolean;
 
@@ -40,6 +43,8 @@ const RULES: Record<Capability, Rule> = {
   "participant.write": (role) => role === "ADMIN" || role === "CLINICIAN",
   "enrollment.write": (role) => role === "ADMIN" || role === "CLINICIAN",
   "attendance.write": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
+  "followup.read": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
+  "followup.write": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
 };
 
 export interface Target {
@@ -132,6 +137,25 @@ export class Access {
       viewer.isOrgAdmin ||
       (!target.isOrgAdmin && target.centerIds.length > 0 && target.centerIds.every((c) => viewer.roles.get(c) === "ADMIN"));
     return this.record("staff.manage", null, allowed);
+  }
+
+  /**
+   * Follow-ups the viewer may list across centers (Staff.followUps): "ALL" for org admins, else
+   * every follow-up of the centers where they are clinical staff plus those of the groups they
+   * facilitate. VIEWERs reach none.
+   */
+  followUpScope(): "ALL" | { centerIds: string[]; facilitatorCenterIds: string[]; groupIds: string[] } {
+    const viewer = this.requireViewer();
+    if (viewer.isOrgAdmin) return "ALL";
+    const centerIds: string[] = [];
+    const facilitatorCenterIds: string[] = [];
+    for (const [centerId, role] of viewer.roles) {
+      const allowed = role === "ADMIN" || role === "CLINICIAN";
+      this.record("followup.read", centerId, allowed);
+      if (allowed) centerIds.push(centerId);
+      else if (role === "FACILITATOR") facilitatorCenterIds.push(centerId);
+    }
+    return { centerIds, facilitatorCenterIds, groupIds: [...viewer.facilitatedGroupIds] };
   }
 
   /** Whether the viewer may see a group's sessions, roster counts and the group itself. */

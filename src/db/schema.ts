@@ -285,6 +285,72 @@ export const attendanceHistory = pgTable(
   (t) => [index("attendance_history_attendance_idx").on(t.attendanceId, t.seq)],
 );
 
+// Follow-ups: the safety net. One opens when a participant's absences in a row in a group reach
+// the program's threshold; staff claim, reassign and complete it. Never two OPEN for the same
+// participant and group.
+export const followUps = pgTable(
+  "follow_ups",
+  {
+    id: id(),
+    centerId: centerId(),
+    participantId: uuid("participant_id")
+      .notNull()
+      .references(() => participants.id),
+    groupId: uuid("group_id")
+      .notNull()
+      .references(() => groups.id),
+    /** The absence that took the run to the threshold. */
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    reason: text("reason").notNull(),
+    absences: integer("absences").notNull(),
+    status: text("status").notNull().default("OPEN"),
+    outcome: text("outcome"),
+    note: text("note"),
+    openedAt: timestamp("opened_at", { withTimezone: true }).notNull(),
+    dueOn: date("due_on", { mode: "string" }).notNull(),
+    assigneeStaffId: uuid("assignee_staff_id").references(() => staff.id),
+    returnedAt: timestamp("returned_at", { withTimezone: true }),
+    completedAt: timestamp("completed_at", { withTimezone: true }),
+    completedByStaffId: uuid("completed_by_staff_id").references(() => staff.id),
+    resolvedAt: timestamp("resolved_at", { withTimezone: true }),
+    resolution: text("resolution"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("follow_ups_open_uq")
+      .on(t.participantId, t.groupId)
+      .where(sql`${t.status} = 'OPEN'`),
+    index("follow_ups_center_idx").on(t.centerId, t.status, t.dueOn),
+    index("follow_ups_group_idx").on(t.groupId, t.status),
+    index("follow_ups_assignee_idx").on(t.assigneeStaffId, t.status),
+    index("follow_ups_participant_idx").on(t.participantId),
+  ],
+);
+
+// Every change to a follow-up. Append-only.
+export const followUpEvents = pgTable(
+  "follow_up_events",
+  {
+    id: id(),
+    seq: bigserial("seq", { mode: "number" }).notNull(),
+    centerId: centerId(),
+    followUpId: uuid("follow_up_id")
+      .notNull()
+      .references(() => followUps.id),
+    kind: text("kind").notNull(),
+    actorStaffId: uuid("actor_staff_id").references(() => staff.id),
+    fromAssigneeStaffId: uuid("from_assignee_staff_id").references(() => staff.id),
+    toAssigneeStaffId: uuid("to_assignee_staff_id").references(() => staff.id),
+    outcome: text("outcome"),
+    note: text("note"),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("follow_up_events_follow_up_idx").on(t.followUpId, t.seq)],
+);
+
 export type CenterRow = typeof centers.$inferSelect;
 export type StaffRow = typeof staff.$inferSelect;
 export type MembershipRow = typeof staffMemberships.$inferSelect;
@@ -297,3 +363,5 @@ export type EnrollmentEventRow = typeof enrollmentEvents.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type AttendanceRow = typeof attendance.$inferSelect;
 export type AttendanceHistoryRow = typeof attendanceHistory.$inferSelect;
+export type FollowUpRow = typeof followUps.$inferSelect;
+export type FollowUpEventRow = typeof followUpEvents.$inferSelect;

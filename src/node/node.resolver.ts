@@ -6,6 +6,7 @@ import type { Context } from "../common/context.js";
 import { fromGlobalId } from "../common/ids.js";
 import { asNode, Node } from "../common/node.js";
 import { requireRecordsOf } from "../attendance/attendance.service.js";
+import { followUpsForbidden, followUpVisibility } from "../followups/followup.service.js";
 import { participantsForbidden, participantVisibility } from "../participants/participant.service.js";
 import { canSeeStaff } from "../staff/staff.service.js";
 
@@ -56,6 +57,12 @@ export async function loadNode(ctx: Context, globalId: string): Promise<object |
       if (!row || !session || !(await groupVisible(ctx, session.groupId))) return null;
       requireRecordsOf(ctx, { id: session.groupId, centerId: row.centerId });
       return asNode(type, row);
+    }
+    case "FollowUp": {
+      const row = await l.followUps.byId.load(id);
+      const visibility = row ? followUpVisibility(ctx, row) : "missing";
+      if (visibility === "forbidden") throw followUpsForbidden();
+      return visibility === "readable" ? asNode(type, row!) : null;
     }
     default:
       return null;

@@ -10,9 +10,21 @@ export interface ParticipantFilter {
   status: string | null;
   /** "ALL", or only participants enrolled in these groups (facilitators). */
   groupScope: "ALL" | string[];
+  /** Only participants at this risk level (the condition comes from `registerRiskCondition`). */
+  riskLevel?: string | null;
 }
 
-function filterSql(f: ParticipantFilter): SQL | undefined {
+/**
+ * The SQL condition on `participants` for "at this risk level, judged on these groups". The
+ * engagement module, which computes risk, registers it; participants does not depend on it.
+ */
+export type RiskCondition = (level: string, centerIds: readonly string[], groupScope: "ALL" | string[]) => SQL;
+let riskCondition: RiskCondition | null = null;
+export function registerRiskCondition(condition: RiskCondition): void {
+  riskCondition = condition;
+}
+
+function filterSql(f: ParticipantFilter, centerIds: readonly string[]): SQL | undefined {
   const parts: SQL[] = [];
   if (f.status) parts.push(eq(participants.status, f.status));
   if (f.search) {
@@ -29,6 +41,10 @@ function filterSql(f: ParticipantFilter): SQL | undefined {
   const inGroups = inScope(sql`e.group_id`, f.groupScope);
   if (inGroups) {
     parts.push(sql`exists (select 1 from ${enrollments} e where e.participant_id = ${qualified(participants.id)} and ${inGroups})`);
+  }
+  if (f.riskLevel) {
+    if (!riskCondition) throw new Error("No risk condition registered (the engagement module is not loaded)");
+    parts.push(riskCondition(f.riskLevel, centerIds, f.groupScope));
   }
   return parts.length ? and(...parts) : undefined;
 }
@@ -53,7 +69,7 @@ export function participantLoaders(db: Db) {
           from: participants,
           parent: participants.centerId,
           parentIds: centerIds,
-          where: filterSql(filter),
+          where: filterSql(filter, centerIds),
           orderBy: sql`${participants.lastName}, ${participants.firstName}, ${participants.id}`,
         },
         win,

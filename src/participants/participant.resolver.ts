@@ -11,7 +11,7 @@ import {
   UpdateParticipantPayload,
 } from "./participant.inputs.js";
 import { createParticipant, participantsForbidden, updateParticipant } from "./participant.service.js";
-import { Participant, ParticipantStatus } from "./participant.type.js";
+import { Participant, ParticipantStatus, RiskLevel } from "./participant.type.js";
 import { ReadableBy } from "../common/readable.js";
 
 export const ParticipantConnection = connectionType(Participant, "Participant");
@@ -23,6 +23,9 @@ class ParticipantsArgs extends ConnectionArgs {
 
   @Field(() => ParticipantStatus, { nullable: true })
   status?: ParticipantStatus | null;
+
+  @Field(() => RiskLevel, { nullable: true, description: "Only participants at this risk level now (judged on the groups the viewer sees)." })
+  riskLevel?: RiskLevel | null;
 }
 
 @Resolver(() => Participant)
@@ -59,6 +62,6 @@ export class CenterParticipantsResolver {
       throw participantsForbidden();
     }
     const search = args.search?.trim().slice(0, 100) || null;
-    return ctx.loaders.participants.byCenter.load(center.id, { search, status: args.status ?? null, groupScope }, win);
+    return ctx.loaders.participants.byCenter.load(center.id, { search, status: args.status ?? null, groupScope, riskLevel: args.riskLevel ?? null }, win);
   }
 }

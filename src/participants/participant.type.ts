@@ -10,6 +10,20 @@ export enum ParticipantStatus {
 }
 registerEnumType(ParticipantStatus, { name: "ParticipantStatus" });
 
+/** How urgently a participant needs attention; the engagement module computes it (see README, "Engagement"). */
+export enum RiskLevel {
+  LOW = "LOW",
+  MEDIUM = "MEDIUM",
+  HIGH = "HIGH",
+}
+registerEnumType(RiskLevel, {
+  name: "RiskLevel",
+  valuesConfig: {
+    HIGH: { description: "Absences in a row reached the program's threshold, or nothing attended in 21 days with two or more sessions expected." },
+    MEDIUM: { description: "At least one absence in a row, a 28-day rate below 0.6, or a declining trend." },
+  },
+});
+
 @ObjectType({
   implements: Node,
   description: "A person in post-treatment support. Protected health information: readable by clinical staff and the facilitators of their groups only.",

@@ -1,0 +1,329 @@
+// Engagement figures, computed in SQL. Each function builds one statement for a whole batch of
+// participants (or groups, programs, centers), so a page of fifty participants' engagement costs
+// one statement. The definitions are in README.md ("Engagement"); in short:
+//   expected pair   a session that is not CANCELLED, has started, and either had the participant on
+//                   its expected roster (an enrolment holding a seat at its start) or holds a record
+//                   for them
+//   attended        PRESENT, LATE, LEFT_EARLY; missed: ABSENT; excused: EXCUSED; unrecorded: no record
+//   rate            attended / (attended + missed), pooled over pairs; null when both are 0
+import { sql, type SQL } from "drizzle-orm";
+import type { DbOrTx } from "../db/client.js";
+
+/** A period of local calendar days (both inclusive, in the center's zone); null ends are open. */
+export interface DayWindow {
+  from: string | null;
+  to: string | null;
+}
+
+/** "ALL", or only these groups (a facilitator's reach). */
+export type GroupScope = "ALL" | string[];
+
+export const ATTENDED = sql.raw(`('PRESENT', 'LATE', 'LEFT_EARLY')`);
+const HOURS_28_DAYS = 28 * 24;
+const HOURS_21_DAYS = 21 * 24;
+
+/** Rows of a raw statement, from either driver (postgres.js: an array; PGlite: { rows }). */
+export async function rowsOf<T>(db: DbOrTx, query: SQL): Promise<T[]> {
+  const result = (await db.execute(query)) as unknown;
+  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
+}
+
+const uuidList = (ids: readonly string[]) => sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `);
+
+/** `column in (ids)`, or false for none (an empty IN list is not valid SQL). */
+export function inIds(column: SQL, ids: readonly string[]): SQL {
+  return ids.length ? sql`${column} in (${uuidList(ids)})` : sql`false`;
+}
+
+function scopeCondition(groupId: SQL, scope: GroupScope): SQL {
+  return scope === "ALL" ? sql`true` : inIds(groupId, scope);
+}
+
+/** Whether `startsAt` falls in the window, whose days are read in the zone `tz` (an SQL expression). */
+function inWindow(startsAt: SQL, tz: SQL, w: DayWindow): SQL {
+  const parts: SQL[] = [];
+  if (w.from) parts.push(sql`${startsAt} >= (${w.from}::date)::timestamp at time zone ${tz}`);
+  if (w.to) parts.push(sql`${startsAt} < (${w.to}::date + 1)::timestamp at time zone ${tz}`);
+  return parts.length ? sql.join(parts, sql` and `) : sql`true`;
+}
+
+const at = (now: Date) => sql`${now.toISOString()}::timestamptz`;
+
+/** Whether enrolment `e` held a seat when session `s` started. */
+const seatAtStart = (e: string, s: string) =>
+  sql.raw(`${e}.activated_at is not null and ${e}.activated_at <= ${s}.starts_at and (${e}.ended_at is null or ${e}.ended_at > ${s}.starts_at)`);
+
+// ---------------------------------------------------------------------------------------------
+// Per participant
+// ---------------------------------------------------------------------------------------------
+
+export interface ParticipantMetricsRow {
+  key: string;
+  participant_id: string;
+  expected: number;
+  attended: number;
+  missed: number;
+  excused: number;
+  unrecorded: number;
+  consecutive_misses: number;
+  current_streak: number;
+  last_attended_at: number | null;
+  a28: number;
+  m28: number;
+  ap: number;
+  mp: number;
+  trend: "IMPROVING" | "STEADY" | "DECLINING" | "UNKNOWN";
+  risk_level: "LOW" | "MEDIUM" | "HIGH";
+}
+
+export interface MetricsQuery {
+  /** CTEs the members and group condition refer to ("k as (...)"), or none. */
+  ctes?: SQL;
+  /** `select key, participant_id, tz`: whose figures, under which key, read in which zone. */
+  members: SQL;
+  /** Which groups count for a key (the figures' own groups, the viewer's reach); null: all. */
+  groupCondition: ((key: SQL, groupId: SQL) => SQL) | null;
+  window: DayWindow;
+  now: Date;
+}
+
+/**
+ * One row per (key, participant) of `members`: counts, rate parts, runs and the last attended
+ * session inside the window; trend and risk level as of `now` (whatever the window).
+ */
+export function participantMetricsSql(q: MetricsQuery): SQL {
+  const now = at(q.now);
+  const cond = (key: SQL, groupId: SQL) => (q.groupCondition ? q.groupCondition(key, groupId) : sql`true`);
+  const since = (hours: number) => sql`${now} - interval '${sql.raw(String(hours))} hours'`;
+  return sql`
+with ${q.ctes ? sql`${q.ctes}, ` : sql``}m as (${q.members}),
+expected_pairs as (
+  select m.key, m.participant_id, s2.id as session_id
+  from m
+  join enrollments e on e.participant_id = m.participant_id
+  join sessions s2 on s2.group_id = e.group_id and ${seatAtStart("e", "s2")}
+  union
+  select m.key, m.participant_id, a2.session_id
+  from m join attendance a2 on a2.participant_id = m.participant_id
+),
+pairs as (
+  select x.key, x.participant_id, s.group_id, s.starts_at, a.status,
+    coalesce(a.status in ${ATTENDED}, false) as att,
+    coalesce(a.status = 'ABSENT', false) as abs,
+    (${inWindow(sql`s.starts_at`, sql`m.tz`, q.window)}) as in_win
+  from expected_pairs x
+  join m on m.key = x.key and m.participant_id = x.participant_id
+  join sessions s on s.id = x.session_id
+  left join attendance a on a.session_id = s.id and a.participant_id = x.participant_id
+  where s.status <> 'CANCELLED' and s.starts_at <= ${now} and ${cond(sql`x.key`, sql`s.group_id`)}
+),
+marked as (
+  select p.*,
+    max(p.starts_at) filter (where p.att) over w as last_att,
+    max(p.starts_at) filter (where p.att and p.in_win) over w as last_att_w,
+    max(p.starts_at) filter (where p.abs and p.in_win) over w as last_abs_w,
+    max(p.starts_at) filter (where p.att) over (partition by p.key, p.participant_id, p.group_id) as last_att_g
+  from pairs p
+  window w as (partition by p.key, p.participant_id)
+),
+runs as (
+  select key, participant_id, group_id,
+    count(*) filter (where abs and starts_at > coalesce(last_att_g, '-infinity'))::int as run
+  from marked group by key, participant_id, group_id
+),
+agg as (
+  select key, participant_id,
+    count(*) filter (where in_win)::int as expected,
+    count(*) filter (where in_win and att)::int as attended,
+    count(*) filter (where in_win and abs)::int as missed,
+    count(*) filter (where in_win and status = 'EXCUSED')::int as excused,
+    count(*) filter (where in_win and status is null)::int as unrecorded,
+    count(*) filter (where in_win and abs and starts_at > coalesce(last_att_w, '-infinity'))::int as consecutive_misses,
+    count(*) filter (where in_win and att and starts_at > coalesce(last_abs_w, '-infinity'))::int as current_streak,
+    (extract(epoch from max(starts_at) filter (where in_win and att)) * 1000)::float8 as last_attended_at,
+    count(*) filter (where abs and starts_at > coalesce(last_att, '-infinity'))::int as run_all,
+    count(*) filter (where att and starts_at > ${since(HOURS_28_DAYS)})::int as a28,
+    count(*) filter (where abs and starts_at > ${since(HOURS_28_DAYS)})::int as m28,
+    count(*) filter (where att and starts_at > ${since(2 * HOURS_28_DAYS)} and starts_at <= ${since(HOURS_28_DAYS)})::int as ap,
+    count(*) filter (where abs and starts_at > ${since(2 * HOURS_28_DAYS)} and starts_at <= ${since(HOURS_28_DAYS)})::int as mp,
+    count(*) filter (where starts_at > ${since(HOURS_21_DAYS)})::int as e21,
+    count(*) filter (where att and starts_at > ${since(HOURS_21_DAYS)})::int as a21
+  from marked group by key, participant_id
+),
+scored as (
+  select m.key, m.participant_id,
+    coalesce(g.expected, 0) as expected, coalesce(g.attended, 0) as attended, coalesce(g.missed, 0) as missed,
+    coalesce(g.excused, 0) as excused, coalesce(g.unrecorded, 0) as unrecorded,
+    coalesce(g.consecutive_misses, 0) as consecutive_misses, coalesce(g.current_streak, 0) as current_streak,
+    g.last_attended_at, coalesce(g.run_all, 0) as run_all,
+    coalesce(g.a28, 0) as a28, coalesce(g.m28, 0) as m28, coalesce(g.ap, 0) as ap, coalesce(g.mp, 0) as mp,
+    coalesce(g.e21, 0) as e21, coalesce(g.a21, 0) as a21,
+    exists (
+      select 1 from runs r
+        join enrollments e on e.participant_id = r.participant_id and e.group_id = r.group_id and e.status = 'ACTIVE'
+        join groups gr on gr.id = r.group_id
+        join programs pr on pr.id = gr.program_id
+      where r.key = m.key and r.participant_id = m.participant_id and r.run >= pr.absences_before_follow_up
+    ) as run_high,
+    exists (
+      select 1 from enrollments e
+      where e.participant_id = m.participant_id and e.status = 'ACTIVE' and ${cond(sql`m.key`, sql`e.group_id`)}
+    ) as has_active
+  from m left join agg g on g.key = m.key and g.participant_id = m.participant_id
+),
+trended as (
+  select scored.*,
+    case
+      when a28 + m28 = 0 or ap + mp = 0 then 'UNKNOWN'
+      when 10 * (a28 * (ap + mp) - ap * (a28 + m28)) >= (a28 + m28) * (ap + mp) then 'IMPROVING'
+      when 10 * (a28 * (ap + mp) - ap * (a28 + m28)) <= -((a28 + m28) * (ap + mp)) then 'DECLINING'
+      else 'STEADY'
+    end as trend
+  from scored
+)
+select key, participant_id, expected, attended, missed, excused, unrecorded, consecutive_misses, current_streak,
+  last_attended_at, a28, m28, ap, mp, trend,
+  case
+    when has_active and (run_high or (a21 = 0 and e21 >= 2)) then 'HIGH'
+    when run_all >= 1 or (a28 + m28 > 0 and 10 * a28 < 6 * (a28 + m28)) or trend = 'DECLINING' then 'MEDIUM'
+    else 'LOW'
+  end as risk_level
+from trended`;
+}
+
+/** Members for participants' own figures: each participant is its own key. */
+export function participantMembers(participantIds: readonly string[]): SQL {
+  return sql`select p.id as key, p.id as participant_id, c.timezone as tz
+    from participants p join centers c on c.id = p.center_id where ${inIds(sql`p.id`, participantIds)}`;
+}
+
+/** Members for a center-wide risk filter: every participant of the centers. */
+export function centerMembers(centerIds: readonly string[]): SQL {
+  return sql`select p.id as key, p.id as participant_id, c.timezone as tz
+    from participants p join centers c on c.id = p.center_id where ${inIds(sql`p.center_id`, centerIds)}`;
+}
+
+export function scopeGroupCondition(scope: GroupScope): MetricsQuery["groupCondition"] {
+  return scope === "ALL" ? null : (_key, groupId) => scopeCondition(groupId, scope);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rolled up per group, program or center
+// ---------------------------------------------------------------------------------------------
+
+export type RollupKind = "group" | "program" | "center";
+
+/** `k(key, group_id, tz)`: the groups each key covers, within the viewer's reach. */
+export function rollupGroups(kind: RollupKind, ids: readonly string[], scope: GroupScope): SQL {
+  const keyColumn = sql.raw(kind === "group" ? "g.id" : kind === "program" ? "g.program_id" : "g.center_id");
+  return sql`select ${keyColumn} as key, g.id as group_id, c.timezone as tz
+    from groups g join centers c on c.id = g.center_id
+    where ${inIds(keyColumn, ids)} and ${scopeCondition(sql`g.id`, scope)}`;
+}
+
+/** The sessions held in the window and their expected pairs, for the keys of `k`. */
+function heldPairsCtes(window: DayWindow, now: Date): SQL {
+  return sql`ses as (
+  select k.key, k.tz, s.id, s.group_id, s.starts_at
+  from k join sessions s on s.group_id = k.group_id
+  where s.status <> 'CANCELLED' and s.starts_at <= ${at(now)} and ${inWindow(sql`s.starts_at`, sql`k.tz`, window)}
+),
+pairs as (
+  select ses.key, ses.tz, ses.starts_at, a.status
+  from ses
+  join lateral (
+    select e.participant_id from enrollments e where e.group_id = ses.group_id and ${seatAtStart("e", "ses")}
+    union
+    select a2.participant_id from attendance a2 where a2.session_id = ses.id
+  ) x on true
+  left join attendance a on a.session_id = ses.id and a.participant_id = x.participant_id
+)`;
+}
+
+export interface RollupRow {
+  key: string;
+  held: number;
+  expected: number;
+  attended: number;
+  missed: number;
+  excused: number;
+  unrecorded: number;
+  active: number;
+  open_follow_ups: number;
+}
+
+/** Counts per key: sessions held, pooled pairs, participants ACTIVE now, OPEN follow-ups now. */
+export function rollupSql(kind: RollupKind, ids: readonly string[], scope: GroupScope, window: DayWindow, now: Date): SQL {
+  return sql`
+with k as (${rollupGroups(kind, ids, scope)}),
+${heldPairsCtes(window, now)},
+keys as (select distinct key from k),
+held as (select key, count(*)::int as n from ses group by key),
+pc as (
+  select key,
+    count(*)::int as expected,
+    count(*) filter (where status in ${ATTENDED})::int as attended,
+    count(*) filter (where status = 'ABSENT')::int as missed,
+    count(*) filter (where status = 'EXCUSED')::int as excused,
+    count(*) filter (where status is null)::int as unrecorded
+  from pairs group by key
+),
+act as (
+  select k.key, count(distinct e.participant_id)::int as n
+  from k join enrollments e on e.group_id = k.group_id and e.status = 'ACTIVE' group by k.key
+),
+fu as (
+  select k.key, count(*)::int as n from k join follow_ups f on f.group_id = k.group_id and f.status = 'OPEN' group by k.key
+)
+select keys.key, coalesce(held.n, 0) as held, coalesce(pc.expected, 0) as expected, coalesce(pc.attended, 0) as attended,
+  coalesce(pc.missed, 0) as missed, coalesce(pc.excused, 0) as excused, coalesce(pc.unrecorded, 0) as unrecorded,
+  coalesce(act.n, 0) as active, coalesce(fu.n, 0) as open_follow_ups
+from keys
+  left join held on held.key = keys.key
+  left join pc on pc.key = keys.key
+  left join act on act.key = keys.key
+  left join fu on fu.key = keys.key`;
+}
+
+/** Participants at HIGH risk per key: those ACTIVE in the key's groups, judged on those groups. */
+export function atRiskSql(kind: RollupKind, ids: readonly string[], scope: GroupScope, now: Date): SQL {
+  const metrics = participantMetricsSql({
+    ctes: sql`k as (${rollupGroups(kind, ids, scope)})`,
+    members: sql`select distinct k.key, e.participant_id, k.tz from k join enrollments e on e.group_id = k.group_id and e.status = 'ACTIVE'`,
+    // Which groups count for a key, without a lookup in k per row: a participant's groups are all in their center.
+    groupCondition: (key, groupId) =>
+      kind === "group"
+        ? sql`${groupId} = ${key}`
+        : kind === "program"
+          ? sql`(select g2.program_id from groups g2 where g2.id = ${groupId}) = ${key} and ${scopeCondition(groupId, scope)}`
+          : scopeCondition(groupId, scope),
+    window: { from: null, to: null },
+    now,
+  });
+  return sql`select key, count(*) filter (where risk_level = 'HIGH')::int as n from (${metrics}) r group by key`;
+}
+
+export type TrendInterval = "WEEK" | "MONTH";
+
+export interface TrendRow {
+  key: string;
+  period: string;
+  expected: number;
+  attended: number;
+  missed: number;
+  excused: number;
+}
+
+/** Counts per key and period (weeks from Monday, or months, in the center's zone). */
+export function trendSql(kind: RollupKind, ids: readonly string[], scope: GroupScope, window: DayWindow, interval: TrendInterval, now: Date): SQL {
+  const unit = sql.raw(interval === "WEEK" ? "'week'" : "'month'");
+  return sql`
+with k as (${rollupGroups(kind, ids, scope)}),
+${heldPairsCtes(window, now)}
+select key, date_trunc(${unit}, starts_at at time zone tz)::date::text as period,
+  count(*)::int as expected,
+  count(*) filter (where status in ${ATTENDED})::int as attended,
+  count(*) filter (where status = 'ABSENT')::int as missed,
+  count(*) filter (where status = 'EXCUSED')::int as excused
+from pairs group by key, period`;
+}
