@@ -4,8 +4,11 @@ import { centerLoaders } from "./centers/center.loaders.js";
 import type { Db } from "./db/client.js";
 import { enrollmentLoaders } from "./enrollments/enrollment.loaders.js";
 import { groupLoaders } from "./groups/group.loaders.js";
+import { mentorshipLoaders } from "./mentorships/mentorship.loaders.js";
+import { milestoneLoaders } from "./milestones/milestone.loaders.js";
 import { participantLoaders } from "./participants/participant.loaders.js";
 import { programLoaders } from "./programs/program.loaders.js";
+import { recoveryCapitalLoaders } from "./recoverycapital/recoverycapital.loaders.js";
 import { sessionLoaders } from "./sessions/session.loaders.js";
 import { staffLoaders } from "./staff/staff.loaders.js";
 
@@ -19,6 +22,9 @@ export function createLoaders(db: Db) {
     enrollments: enrollmentLoaders(db),
     sessions: sessionLoaders(db),
     attendance: attendanceLoaders(db),
+    milestones: milestoneLoaders(db),
+    mentorships: mentorshipLoaders(db),
+    recoveryCapital: recoveryCapitalLoaders(db),
   };
 }
 

@@ -21,7 +21,10 @@ import {
   ParticipantEnrollmentsResolver,
 } from "./enrollments/enrollment.resolver.js";
 import { CenterGroupsResolver, GroupResolver, ProgramGroupsResolver } from "./groups/group.resolver.js";
+import { GroupPeerMentorsResolver, MentorshipResolver, ParticipantMentorshipsResolver } from "./mentorships/mentorship.resolver.js";
+import { GroupMilestonesResolver, MilestoneResolver, ParticipantMilestonesResolver } from "./milestones/milestone.resolver.js";
 import { NodeResolver } from "./node/node.resolver.js";
+import { ParticipantRecoveryCapitalResolver, RecoveryCapitalResolver } from "./recoverycapital/recoverycapital.resolver.js";
 import { CenterParticipantsResolver, ParticipantResolver } from "./participants/participant.resolver.js";
 import { CenterProgramsResolver, ProgramResolver } from "./programs/program.resolver.js";
 import { CenterSessionsResolver, GroupSessionsResolver, SessionResolver } from "./sessions/session.resolver.js";
@@ -53,6 +56,14 @@ export const resolvers = [
   RosterEntryResolver,
   SessionAttendanceResolver,
   ParticipantAttendanceResolver,
+  MilestoneResolver,
+  ParticipantMilestonesResolver,
+  GroupMilestonesResolver,
+  MentorshipResolver,
+  ParticipantMentorshipsResolver,
+  GroupPeerMentorsResolver,
+  RecoveryCapitalResolver,
+  ParticipantRecoveryCapitalResolver,
 ] as unknown as NonEmptyArray<Function>;
 
 /** Roles on @Authorized: none = any signed-in staff member; "ORG_ADMIN" = organisation admins. */

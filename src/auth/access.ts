@@ -24,7 +24,9 @@ export type Capability =
   | "participant.read"
   | "participant.write"
   | "enrollment.write"
-  | "attendance.write";
+  | "attendance.write"
+  /** Mark a participant's milestone as celebrated (at a session of their group). */
+  | "milestone.celebrate";
 
 type Rule = (role: CenterRole, target: Target, viewer: Viewer) => boolean;
 
@@ -40,6 +42,7 @@ const RULES: Record<Capability, Rule> = {
   "participant.write": (role) => role === "ADMIN" || role === "CLINICIAN",
   "enrollment.write": (role) => role === "ADMIN" || role === "CLINICIAN",
   "attendance.write": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
+  "milestone.celebrate": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
 };
 
 export interface Target {

@@ -2,7 +2,7 @@ import { and, asc, eq, ne } from "drizzle-orm";
 import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { Problems, UserErrorCode } from "../common/errors.js";
-import { canonicalTimeZone, idOf, LIMITS, notFound, optionalText, text } from "../common/validate.js";
+import { canonicalTimeZone, idOf, intInRange, LIMITS, notFound, optionalText, text } from "../common/validate.js";
 import { centers, groups, type CenterRow } from "../db/schema.js";
 import { realignFutureSessions } from "../sessions/session.service.js";
 import type { CreateCenterInput, UpdateCenterInput } from "./center.inputs.js";
@@ -48,6 +48,8 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
   if (input.status != null && input.status !== center.status && !ctx.access.isOrgAdmin) {
     p.add("status", UserErrorCode.NOT_ALLOWED, "Only organisation admins may change a center's status");
   }
+  intInRange(p, "peerMentorMinimumDays", input.peerMentorMinimumDays, 0, 3650);
+  intInRange(p, "maxMenteesPerMentor", input.maxMenteesPerMentor, 1, 20);
   p.throwIfAny();
   const row = await ctx.db.transaction(async (tx) => {
     const [updated] = await tx
@@ -58,6 +60,8 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
         ...(address !== undefined ? { address } : {}),
         ...(phone !== undefined ? { phone } : {}),
         ...(input.status ? { status: input.status } : {}),
+        ...(input.peerMentorMinimumDays != null ? { peerMentorMinimumDays: input.peerMentorMinimumDays } : {}),
+        ...(input.maxMenteesPerMentor != null ? { maxMenteesPerMentor: input.maxMenteesPerMentor } : {}),
         updatedAt: clock.now(),
       })
       .where(eq(centers.id, center.id))

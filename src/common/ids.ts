@@ -9,7 +9,9 @@ export type NodeTypeName =
   | "Participant"
   | "Enrollment"
   | "Session"
-  | "Attendance";
+  | "Attendance"
+  | "Mentorship"
+  | "RecoveryCapitalAssessment";
 
 export function toGlobalId(type: NodeTypeName, id: string): string {
   return Buffer.from(`${type}:${id}`, "utf8").toString("base64url");

@@ -6,6 +6,7 @@ import type { Context } from "../common/context.js";
 import { fromGlobalId } from "../common/ids.js";
 import { asNode, Node } from "../common/node.js";
 import { requireRecordsOf } from "../attendance/attendance.service.js";
+import { mentorshipVisibility } from "../mentorships/mentorship.service.js";
 import { participantsForbidden, participantVisibility } from "../participants/participant.service.js";
 import { canSeeStaff } from "../staff/staff.service.js";
 
@@ -56,6 +57,19 @@ export async function loadNode(ctx: Context, globalId: string): Promise<object |
       if (!row || !session || !(await groupVisible(ctx, session.groupId))) return null;
       requireRecordsOf(ctx, { id: session.groupId, centerId: row.centerId });
       return asNode(type, row);
+    }
+    case "Mentorship": {
+      const row = await l.mentorships.byId.load(id);
+      const visibility = row ? await mentorshipVisibility(ctx, row) : "missing";
+      if (visibility === "forbidden") throw participantsForbidden();
+      return visibility === "readable" ? asNode(type, row!) : null;
+    }
+    case "RecoveryCapitalAssessment": {
+      const row = await l.recoveryCapital.byId.load(id);
+      const participant = row ? await l.participants.byId.load(row.participantId) : null;
+      const visibility = participant ? await participantVisibility(ctx, participant) : "missing";
+      if (visibility === "forbidden") throw participantsForbidden();
+      return visibility === "readable" ? asNode(type, row!) : null;
     }
     default:
       return null;
