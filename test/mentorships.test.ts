@@ -126,7 +126,7 @@ describe("refusals", () => {
     const w = await world();
     const mentor = await participant(w, "Mo", "2020-01-01");
     const second = await participant(w, "Sam", "2020-01-01");
-    const mentees = [];
+    const mentees: string[] = [];
     for (const n of ["A", "B", "C", "D"]) mentees.push(await participant(w, n));
     expect(codes(await assign(w.admin.token, mentor, mentor))).toEqual([["SAME_PARTICIPANT", "input.menteeId"]]);
     await assigned(w.admin.token, mentor, mentees[0]);
