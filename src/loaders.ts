@@ -6,8 +6,11 @@ import { engagementLoaders } from "./engagement/engagement.loaders.js";
 import { followUpLoaders } from "./followups/followup.loaders.js";
 import { enrollmentLoaders } from "./enrollments/enrollment.loaders.js";
 import { groupLoaders } from "./groups/group.loaders.js";
+import { mentorshipLoaders } from "./mentorships/mentorship.loaders.js";
+import { milestoneLoaders } from "./milestones/milestone.loaders.js";
 import { participantLoaders } from "./participants/participant.loaders.js";
 import { programLoaders } from "./programs/program.loaders.js";
+import { recoveryCapitalLoaders } from "./recoverycapital/recoverycapital.loaders.js";
 import { sessionLoaders } from "./sessions/session.loaders.js";
 import { staffLoaders } from "./staff/staff.loaders.js";
 
@@ -23,6 +26,9 @@ export function createLoaders(db: Db) {
     attendance: attendanceLoaders(db),
     engagement: engagementLoaders(db),
     followUps: followUpLoaders(db),
+    milestones: milestoneLoaders(db),
+    mentorships: mentorshipLoaders(db),
+    recoveryCapital: recoveryCapitalLoaders(db),
   };
 }
 

@@ -34,6 +34,9 @@ import {
 import { CenterFollowUpsResolver, FollowUpEventResolver, FollowUpResolver, StaffFollowUpsResolver } from "./followups/followup.resolver.js";
 import { NodeResolver } from "./node/node.resolver.js";
 import { SchedulingResolver } from "./scheduling/scheduling.resolver.js";
+import { GroupPeerMentorsResolver, MentorshipResolver, ParticipantMentorshipsResolver } from "./mentorships/mentorship.resolver.js";
+import { GroupMilestonesResolver, MilestoneResolver, ParticipantMilestonesResolver } from "./milestones/milestone.resolver.js";
+import { ParticipantRecoveryCapitalResolver, RecoveryCapitalResolver } from "./recoverycapital/recoverycapital.resolver.js";
 import { CenterParticipantsResolver, ParticipantResolver } from "./participants/participant.resolver.js";
 import { CenterProgramsResolver, ProgramResolver } from "./programs/program.resolver.js";
 import { CenterSessionsResolver, GroupSessionsResolver, SessionResolver } from "./sessions/session.resolver.js";
@@ -75,6 +78,14 @@ export const resolvers = [
   FollowUpEventResolver,
   CenterFollowUpsResolver,
   StaffFollowUpsResolver,
+  MilestoneResolver,
+  ParticipantMilestonesResolver,
+  GroupMilestonesResolver,
+  MentorshipResolver,
+  ParticipantMentorshipsResolver,
+  GroupPeerMentorsResolver,
+  RecoveryCapitalResolver,
+  ParticipantRecoveryCapitalResolver,
 ] as unknown as NonEmptyArray<Function>;
 
 /** Roles on @Authorized: none = any signed-in staff member; "ORG_ADMIN" = organisation admins. */

@@ -149,7 +149,7 @@ describe("schema", () => {
     expect(isInterfaceType(node)).toBe(true);
     const implementations = schema.getPossibleTypes(node as never).map((ty) => ty.name).sort();
     expect(implementations).toEqual(withId.map((ty) => ty.name).sort());
-    expect(implementations).toEqual(["Attendance", "Center", "Enrollment", "FollowUp", "Group", "Participant", "Program", "Session", "Staff"]);
+    expect(implementations).toEqual(["Attendance", "Center", "Enrollment", "FollowUp", "Group", "Mentorship", "Participant", "Program", "RecoveryCapitalAssessment", "Session", "Staff"]);
   });
 
   it("gives every mutation exactly one argument `input: <Name>Input!` and a payload with `userErrors: [UserError!]!`", async () => {

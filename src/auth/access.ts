@@ -27,7 +27,9 @@ export type Capability =
   | "attendance.write"
   /** Follow-ups (they name participants): clinical staff, and facilitators for their groups. */
   | "followup.read"
-  | "followup.write";
+  | "followup.write"
+  /** Mark a participant's milestone as celebrated (at a session of their group). */
+  | "milestone.celebrate";
 
 type Rule = (role: CenterRole, target: Target, viewer: Viewer) => boolean;
 
@@ -45,6 +47,7 @@ const RULES: Record<Capability, Rule> = {
   "attendance.write": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
   "followup.read": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
   "followup.write": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
+  "milestone.celebrate": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
 };
 
 export interface Target {

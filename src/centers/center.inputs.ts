@@ -1,4 +1,4 @@
-import { Field, ID, InputType } from "type-graphql";
+import { Field, ID, InputType, Int } from "type-graphql";
 import { payloadType } from "../common/payload.js";
 import { Center, CenterStatus } from "./center.type.js";
 
@@ -39,6 +39,12 @@ export class UpdateCenterInput {
 
   @Field(() => CenterStatus, { nullable: true })
   status?: CenterStatus | null;
+
+  @Field(() => Int, { nullable: true, description: "0..3650 days in recovery before someone may mentor peers." })
+  peerMentorMinimumDays?: number | null;
+
+  @Field(() => Int, { nullable: true, description: "1..20 current mentees per peer mentor." })
+  maxMenteesPerMentor?: number | null;
 }
 
 export const CreateCenterPayload = payloadType("CreateCenterPayload", "center", () => Center);

@@ -1,4 +1,4 @@
-import { Field, ObjectType, registerEnumType } from "type-graphql";
+import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateTime } from "../common/scalars.js";
 import { ReadableBy } from "../common/readable.js";
@@ -29,6 +29,12 @@ export class Center extends Node {
 
   @Field(() => CenterStatus)
   status!: CenterStatus;
+
+  @Field(() => Int, { description: "Days in recovery before a participant may become a peer mentor (unless they completed a program)." })
+  peerMentorMinimumDays!: number;
+
+  @Field(() => Int, { description: "Most current mentees one peer mentor may have." })
+  maxMenteesPerMentor!: number;
 
   @Field(() => DateTime)
   createdAt!: Date;

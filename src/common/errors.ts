@@ -26,6 +26,14 @@ export enum UserErrorCode {
   DUPLICATE = "DUPLICATE",
   CENTER_MISMATCH = "CENTER_MISMATCH",
   RANGE_TOO_LARGE = "RANGE_TOO_LARGE",
+  /** A participant cannot be their own peer mentor. */
+  SAME_PARTICIPANT = "SAME_PARTICIPANT",
+  /** The would-be mentor is not far enough in recovery and has completed no program. */
+  MENTOR_NOT_ELIGIBLE = "MENTOR_NOT_ELIGIBLE",
+  /** The mentor already has the center's maximum number of current mentees. */
+  MENTOR_AT_CAPACITY = "MENTOR_AT_CAPACITY",
+  /** That mentor and that mentee already have a current mentorship. */
+  ALREADY_PAIRED = "ALREADY_PAIRED",
   /** Another request changed the same data at the same time; retrying is safe. */
   CONFLICT = "CONFLICT",
 }

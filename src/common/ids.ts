@@ -10,7 +10,9 @@ export type NodeTypeName =
   | "Enrollment"
   | "Session"
   | "Attendance"
-  | "FollowUp";
+  | "FollowUp"
+  | "Mentorship"
+  | "RecoveryCapitalAssessment";
 
 export function toGlobalId(type: NodeTypeName, id: string): string {
   return Buffer.from(`${type}:${id}`, "utf8").toString("base64url");

@@ -36,6 +36,10 @@ export const centers = pgTable("centers", {
   address: text("address"),
   phone: text("phone"),
   status: text("status").notNull().default("ACTIVE"),
+  /** Recovery days before a participant may mentor peers (unless they completed a program). */
+  peerMentorMinimumDays: integer("peer_mentor_minimum_days").notNull().default(180),
+  /** Current mentees one peer mentor may have at most. */
+  maxMenteesPerMentor: integer("max_mentees_per_mentor").notNull().default(3),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -148,6 +152,8 @@ export const participants = pgTable(
     recoveryStartDate: date("recovery_start_date", { mode: "string" }),
     phone: text("phone"),
     email: text("email"),
+    /** Keeps the participant off every group's list of milestones to celebrate. */
+    celebrationOptOut: boolean("celebration_opt_out").notNull().default(false),
     status: text("status").notNull().default("ACTIVE"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -351,6 +357,78 @@ export const followUpEvents = pgTable(
   (t) => [index("follow_up_events_follow_up_idx").on(t.followUpId, t.seq)],
 );
 
+// A milestone celebrated (at a session, usually). Milestones themselves are computed from the
+// participant's recovery start, attendance and enrolments; only the celebration is stored, keyed
+// by what the milestone is and the day it falls on (a changed recovery start makes new ones).
+export const milestoneCelebrations = pgTable(
+  "milestone_celebrations",
+  {
+    id: id(),
+    centerId: centerId(),
+    participantId: uuid("participant_id")
+      .notNull()
+      .references(() => participants.id),
+    kind: text("kind").notNull(),
+    label: text("label").notNull(),
+    dueOn: date("due_on", { mode: "string" }).notNull(),
+    celebratedAt: timestamp("celebrated_at", { withTimezone: true }).notNull(),
+    celebratedByStaffId: uuid("celebrated_by_staff_id").references(() => staff.id),
+  },
+  (t) => [uniqueIndex("milestone_celebrations_uq").on(t.participantId, t.kind, t.label, t.dueOn)],
+);
+
+// Peer mentoring: a participant further along in recovery supports a newer one.
+export const mentorships = pgTable(
+  "mentorships",
+  {
+    id: id(),
+    centerId: centerId(),
+    mentorId: uuid("mentor_id")
+      .notNull()
+      .references(() => participants.id),
+    menteeId: uuid("mentee_id")
+      .notNull()
+      .references(() => participants.id),
+    startedOn: date("started_on", { mode: "string" }).notNull(),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull(),
+    startedByStaffId: uuid("started_by_staff_id").references(() => staff.id),
+    endedOn: date("ended_on", { mode: "string" }),
+    endedAt: timestamp("ended_at", { withTimezone: true }),
+    endReason: text("end_reason"),
+    endedByStaffId: uuid("ended_by_staff_id").references(() => staff.id),
+  },
+  (t) => [
+    // One current pairing of the same mentor and mentee.
+    uniqueIndex("mentorships_current_uq").on(t.mentorId, t.menteeId).where(sql`${t.endedAt} is null`),
+    index("mentorships_mentor_idx").on(t.mentorId),
+    index("mentorships_mentee_idx").on(t.menteeId),
+    check("mentorships_two_people", sql`${t.mentorId} <> ${t.menteeId}`),
+  ],
+);
+
+// Recovery capital assessments (BARC-10: ten items scored 1-6, total 10-60).
+export const recoveryCapitalAssessments = pgTable(
+  "recovery_capital_assessments",
+  {
+    id: id(),
+    seq: bigserial("seq", { mode: "number" }).notNull(),
+    centerId: centerId(),
+    participantId: uuid("participant_id")
+      .notNull()
+      .references(() => participants.id),
+    instrument: text("instrument").notNull(),
+    assessedOn: date("assessed_on", { mode: "string" }).notNull(),
+    items: jsonb("items").$type<number[]>().notNull(),
+    total: integer("total").notNull(),
+    recordedByStaffId: uuid("recorded_by_staff_id").references(() => staff.id),
+    recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [
+    index("recovery_capital_participant_idx").on(t.participantId, t.assessedOn),
+    check("recovery_capital_total_range", sql`${t.total} between 10 and 60`),
+  ],
+);
+
 export type CenterRow = typeof centers.$inferSelect;
 export type StaffRow = typeof staff.$inferSelect;
 export type MembershipRow = typeof staffMemberships.$inferSelect;
@@ -363,5 +441,8 @@ export type EnrollmentEventRow = typeof enrollmentEvents.$inferSelect;
 export type SessionRow = typeof sessions.$inferSelect;
 export type AttendanceRow = typeof attendance.$inferSelect;
 export type AttendanceHistoryRow = typeof attendanceHistory.$inferSelect;
+export type MilestoneCelebrationRow = typeof milestoneCelebrations.$inferSelect;
+export type MentorshipRow = typeof mentorships.$inferSelect;
+export type RecoveryCapitalRow = typeof recoveryCapitalAssessments.$inferSelect;
 export type FollowUpRow = typeof followUps.$inferSelect;
 export type FollowUpEventRow = typeof followUpEvents.$inferSelect;

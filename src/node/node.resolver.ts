@@ -7,6 +7,7 @@ import { fromGlobalId } from "../common/ids.js";
 import { asNode, Node } from "../common/node.js";
 import { requireRecordsOf } from "../attendance/attendance.service.js";
 import { followUpsForbidden, followUpVisibility } from "../followups/followup.service.js";
+import { mentorshipVisibility } from "../mentorships/mentorship.service.js";
 import { participantsForbidden, participantVisibility } from "../participants/participant.service.js";
 import { canSeeStaff } from "../staff/staff.service.js";
 
@@ -62,6 +63,19 @@ export async function loadNode(ctx: Context, globalId: string): Promise<object |
       const row = await l.followUps.byId.load(id);
       const visibility = row ? followUpVisibility(ctx, row) : "missing";
       if (visibility === "forbidden") throw followUpsForbidden();
+      return visibility === "readable" ? asNode(type, row!) : null;
+    }
+    case "Mentorship": {
+      const row = await l.mentorships.byId.load(id);
+      const visibility = row ? await mentorshipVisibility(ctx, row) : "missing";
+      if (visibility === "forbidden") throw participantsForbidden();
+      return visibility === "readable" ? asNode(type, row!) : null;
+    }
+    case "RecoveryCapitalAssessment": {
+      const row = await l.recoveryCapital.byId.load(id);
+      const participant = row ? await l.participants.byId.load(row.participantId) : null;
+      const visibility = participant ? await participantVisibility(ctx, participant) : "missing";
+      if (visibility === "forbidden") throw participantsForbidden();
       return visibility === "readable" ? asNode(type, row!) : null;
     }
     default:

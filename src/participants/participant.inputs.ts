@@ -31,6 +31,9 @@ export class CreateParticipantInput {
 
   @Field(() => String, { nullable: true })
   email?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: "Leave the participant off groups' milestone celebrations." })
+  celebrationOptOut?: boolean | null;
 }
 
 @InputType({ description: "Fields left out stay as they are; an empty string clears an optional text field." })
@@ -61,6 +64,9 @@ export class UpdateParticipantInput {
 
   @Field(() => String, { nullable: true })
   email?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: "Leave the participant off groups' milestone celebrations." })
+  celebrationOptOut?: boolean | null;
 
   @Field(() => ParticipantStatus, { nullable: true })
   status?: ParticipantStatus | null;

@@ -100,6 +100,7 @@ export async function createParticipant(ctx: Context, input: CreateParticipantIn
         recoveryStartDate: input.recoveryStartDate ?? null,
         phone: phone ?? null,
         email: email ?? null,
+        celebrationOptOut: input.celebrationOptOut ?? false,
       })
       .returning();
     return row;
@@ -127,6 +128,7 @@ export async function updateParticipant(ctx: Context, input: UpdateParticipantIn
   if (input.dateOfBirth != null) set.dateOfBirth = input.dateOfBirth;
   if (input.recoveryStartDate != null) set.recoveryStartDate = input.recoveryStartDate;
   if (input.status != null) set.status = input.status;
+  if (input.celebrationOptOut != null) set.celebrationOptOut = input.celebrationOptOut;
   checkDates(p, set.dateOfBirth ?? current.dateOfBirth, set.recoveryStartDate ?? current.recoveryStartDate);
   p.throwIfAny();
   try {

@@ -59,6 +59,9 @@ export class Participant extends Node {
   @Field(() => String, { nullable: true })
   email!: string | null;
 
+  @Field(() => Boolean, { description: "When true, the participant is left off every group's list of milestones to celebrate." })
+  celebrationOptOut!: boolean;
+
   @Field(() => ParticipantStatus)
   status!: ParticipantStatus;
 

@@ -32,6 +32,8 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
   if (input.status != null && input.status !== center.status && !ctx.access.isOrgAdmin) {
     p.add("status", UserErrorCode.NOT_ALLOWED, "Only organisation admins may change a center's status");
   }
+  intInRange(p, "peerMentorMinimumDays", input.peerMentorMinimumDays, 0, 3650);
+  intInRange(p, "maxMenteesPerMentor", input.maxMenteesPerMentor, 1, 20);
   p.throwIfAny();
   const row = await ctx.db.transaction(async (tx) => {
     // The zone the sessions were generated in, read under the row lock this update takes anyway.
@@ -46,6 +48,8 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
         ...(address !== undefined ? { address } : {}),
         ...(phone !== undefined ? { phone } : {}),
         ...(input.status ? { status: input.status } : {}),
+        ...(input.peerMentorMinimumDays != null ? { peerMentorMinimumDays: input.peerMentorMinimumDays } : {}),
+        ...(input.maxMenteesPerMentor != null ? { maxMenteesPerMentor: input.maxMenteesPerMentor } : {}),
         updatedAt: clock.now(),
       })
       .where(eq(centers.id, center.id))
