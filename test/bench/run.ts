@@ -12,7 +12,7 @@ import "reflect-metadata";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { isDeepStrictEqual, parseArgs } from "node:util";
 import autocannon from "autocannon";
@@ -161,6 +161,15 @@ function cpuMs(pid: number): number {
 }
 const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
+/** Waits until a process is idle (under 2 ms of CPU in 200 ms), at most 3 s. */
+async function settle(pid: number): Promise<void> {
+  for (let i = 0; i < 15; i++) {
+    const a = cpuMs(pid);
+    await new Promise((r) => setTimeout(r, 200));
+    if (cpuMs(pid) - a < 2) return;
+  }
+}
+
 function peakRssMb_(pid: number): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -304,6 +313,7 @@ async function drive(
   const failures: string[] = [];
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (server.name !== "postgraphile" && server.name !== "floor") headers.authorization = `Bearer ${token}`;
+  if (measure) await settle(server.child.pid!);
   const before = measure
     ? { proxy: { ...server.proxy!.counters }, cpu: cpuMs(server.child.pid!), pg: await backendCpu(measure.admin, measure.dbName) }
     : null;
@@ -338,11 +348,15 @@ async function drive(
     throw new Error(`${server.name} ${op}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`);
   }
   if (!measure || !before) return null;
+  // Requests still in flight when autocannon stopped run to their end on the server: wait for
+  // them, and count resources per request sent (the rates count completed requests).
+  await settle(server.child.pid!);
   const after = { proxy: { ...server.proxy!.counters }, cpu: cpuMs(server.child.pid!), pg: await backendCpu(measure.admin, measure.dbName) };
   const requests = result.requests.total;
   let pgCpu = 0;
   for (const [pid, ms] of after.pg) pgCpu += ms - (before.pg.get(pid) ?? 0);
-  const per = (x: number) => (requests ? x / requests : 0);
+  const sent = Math.max(result.requests.sent, requests);
+  const per = (x: number) => (sent ? x / sent : 0);
   return {
     round: measure.round,
     contender: server.name as ContenderName,
@@ -466,7 +480,8 @@ function markdown(report: Report): string {
   lines.push(
     `Medians of ${report.options.rounds} alternating rounds of ${report.options.duration} s at ${report.options.connections} connections, ` +
       `scale ${report.options.scale} (${fmt(report.dataset.rows.sessions)} sessions, ${fmt(report.dataset.rows.attendance)} attendance rows), ` +
-      `${report.machine.cpus} cores, PostgreSQL ${report.machine.postgres}, Node ${report.machine.node} (PostGraphile on Node ${report.machine.node22 ?? "—"}), ${report.finishedAt.slice(0, 10)}.`,
+      `${report.machine.cpus} cores (load average ${fmt(report.machine.loadAverage.start, 1)} → ${fmt(report.machine.loadAverage.end, 1)}), ` +
+      `PostgreSQL ${report.machine.postgres}, Node ${report.machine.node} (PostGraphile ${report.machine.postgraphile ?? "—"} on Node ${report.machine.node22 ?? "—"}), ${report.finishedAt.slice(0, 10)}.`,
     "",
     "| operation | this API | PostGraphile 5 | one SQL statement (floor) | API / PostGraphile | API / floor |",
     "|---|---:|---:|---:|---:|---:|",
@@ -506,7 +521,15 @@ interface Report {
   startedAt: string;
   finishedAt: string;
   options: { scale: number; duration: number; warmup: number; rounds: number; connections: number; contenders: string[] };
-  machine: { cpus: number; node: string; node22: string | null; postgres: string; postgraphile: string | null };
+  machine: {
+    cpus: number;
+    node: string;
+    node22: string | null;
+    postgres: string;
+    postgraphile: string | null;
+    /** 1-minute load average when the rounds started and ended (other work on the machine skews results). */
+    loadAverage: { start: number; end: number };
+  };
   dataset: GenerateResult;
   pglite: { seconds: number; generated: GenerateResult } | null;
   measurements: Measurement[];
@@ -516,7 +539,6 @@ interface Report {
 
 async function main() {
   const startedAt = new Date().toISOString();
-  const { availableParallelism } = await import("node:os");
   build();
   let pglite: Report["pglite"] = null;
   if (!args["no-pglite"]) {
@@ -572,6 +594,7 @@ async function main() {
     for (const op of ops) for (const s of runs(op)) await drive(s, op, warmup, token, targets, null);
 
     const measurements: Measurement[] = [];
+    const loadAtStart = loadavg()[0];
     for (let round = 1; round <= rounds; round++) {
       for (const op of ops) {
         const order = runs(op);
@@ -600,6 +623,7 @@ async function main() {
         node22,
         postgres: pgVersion,
         postgraphile: contenderNames.includes("postgraphile") ? readJson(join(ROOT, "node_modules/postgraphile/package.json")).version : null,
+        loadAverage: { start: loadAtStart, end: loadavg()[0] },
       },
       dataset,
       pglite,
