@@ -20,7 +20,7 @@ import postgres from "postgres";
 import { mintToken } from "../../src/auth/tokens.js";
 import { openDatabase } from "../../src/db/client.js";
 import { BENCH_VIEWER_SUBJECT, generateDataset, run, type GenerateResult } from "./generate.js";
-import { bodyMaker, checkAnswer, digest, QUERIES, type Flavor, type OperationName, type QueryName, type Targets } from "./operations.js";
+import { bodyMaker, checkAnswer, digest, QUERIES, type Flavor, type OperationName, type Targets } from "./operations.js";
 import { startPgProxy, type PgProxy } from "./proxy.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -475,7 +475,8 @@ function markdown(report: Report): string {
     ParticipantHistory: "ParticipantHistory",
     RecordAttendance: "recordAttendance (12 records)",
   };
-  const cell = (x: Summary | undefined) => (x ? `${fmt(x.rps)} req/s, p50 ${fmt(x.p50, 1)} ms, p99 ${fmt(x.p99, 1)} ms` : "—");
+  const ms = (x: number) => `${fmt(x, x < 100 ? 1 : 0)} ms`;
+  const cell = (x: Summary | undefined) => (x ? `${fmt(x.rps)} req/s, p50 ${ms(x.p50)}, p99 ${ms(x.p99)}` : "—");
   const ratio = (a: Summary | undefined, b: Summary | undefined) => (a && b ? fmt(a.rps / b.rps, 2) : "—");
   lines.push(
     `Medians of ${report.options.rounds} alternating rounds of ${report.options.duration} s at ${report.options.connections} connections, ` +
