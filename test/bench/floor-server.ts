@@ -1,8 +1,10 @@
 // The floor: bare node:http and one hand-written SQL statement per operation, PostgreSQL building
 // the whole JSON answer (json_build_object / json_agg). It answers exactly the data of the API's
 // dashboard queries (same shape, ids, cursors and order) for a viewer who may read everything,
-// with no authentication, no GraphQL parsing and no authorization: what the hardware allows.
+// and makes recordAttendance's writes, with no authentication, no GraphQL parsing, no validation
+// and no authorization: what the hardware allows.
 // Run: DATABASE_URL=… PORT=… node --import tsx test/bench/floor-server.ts
+import { createHash } from "node:crypto";
 import { createServer } from "node:http";
 import postgres from "postgres";
 
@@ -80,9 +82,47 @@ const FLOOR_SQL = {
             from (select a.id, a.status, s.starts_at from attendance a join sessions s on s.id = a.session_id
                   where a.participant_id = p.id order by s.starts_at desc, a.id limit 100) x), '[]')))
       from participants p where p.id = $1)))::text as body`,
+  // $1 session id, $2 participant ids, $3 statuses, $4 staff id. The same writes as the API (upsert
+  // of changed records, a version bump and a history row per change) without its validation.
+  RecordAttendance: `
+    with input as (
+      select * from unnest($2::uuid[], $3::text[]) with ordinality as r(participant_id, status, ord)
+    ), s as (
+      select id, center_id, starts_at, ends_at from sessions where id = $1 and status <> 'CANCELLED' for update
+    ), prev as (
+      select a.* from attendance a where a.session_id = $1 and a.participant_id = any($2::uuid[]) for update
+    ), up as (
+      insert into attendance as a (center_id, session_id, participant_id, status, minutes_attended, recorded_by_staff_id, recorded_at, version)
+      select s.center_id, s.id, i.participant_id, i.status,
+             case i.status when 'PRESENT' then round(extract(epoch from s.ends_at - s.starts_at) / 60)::int
+                           when 'ABSENT' then 0 when 'EXCUSED' then 0 end,
+             $4, now(), 1
+      from input i cross join s
+      on conflict (session_id, participant_id) do update
+        set status = excluded.status, minutes_attended = excluded.minutes_attended,
+            recorded_by_staff_id = excluded.recorded_by_staff_id, recorded_at = excluded.recorded_at, version = a.version + 1
+        where a.status is distinct from excluded.status
+      returning a.*
+    ), history as (
+      insert into attendance_history (center_id, attendance_id, version, status, minutes_attended, note, previous_status,
+                                      previous_minutes_attended, previous_note, changed_by_staff_id, changed_at)
+      select up.center_id, up.id, up.version, up.status, up.minutes_attended, up.note, prev.status, prev.minutes_attended,
+             prev.note, up.recorded_by_staff_id, up.recorded_at
+      from up left join prev on prev.id = up.id
+    )
+    select json_build_object('data', json_build_object('recordAttendance', json_build_object(
+      'attendance', (select json_agg(json_build_object('id', ${gid("Attendance", "coalesce(up.id, prev.id)")},
+                                                       'status', coalesce(up.status, prev.status),
+                                                       'participant', json_build_object('id', ${gid("Participant", "i.participant_id")}))
+                                     order by i.ord)
+                     from input i left join up on up.participant_id = i.participant_id left join prev on prev.participant_id = i.participant_id),
+      'userErrors', '[]'::json)))::text as body`,
 } as const;
 
 type Operation = keyof typeof FLOOR_SQL;
+
+/** The staff member the bench acts as (test/bench/generate.ts); the floor does no authentication. */
+const BENCH_STAFF_ID = createHash("md5").update("staff:clinician-all").digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
 
 function uuidOf(globalId: unknown): string | null {
   if (typeof globalId !== "string") return null;
@@ -104,6 +144,14 @@ function paramsOf(op: Operation, v: Record<string, unknown>): unknown[] | null {
     case "ParticipantHistory": {
       const id = uuidOf(v.participantId);
       return id ? [id] : null;
+    }
+    case "RecordAttendance": {
+      const input = v.input as { sessionId?: unknown; records?: Array<{ participantId: unknown; status: unknown }> } | undefined;
+      const id = uuidOf(input?.sessionId);
+      const records = input?.records ?? [];
+      const ids = records.map((r) => uuidOf(r.participantId));
+      if (!id || !records.length || ids.some((x) => !x)) return null;
+      return [id, ids, records.map((r) => String(r.status)), BENCH_STAFF_ID];
     }
   }
 }

@@ -102,6 +102,9 @@ const POSTGRAPHILE = {
 
 export type Flavor = "api" | "postgraphile";
 
+/** recordAttendance requests sent so far per session. */
+const flips = new Map<string, number>();
+
 /** The request body of the n-th request of an operation. */
 export function bodyMaker(flavor: Flavor, op: OperationName, targets: Targets): (n: number) => string {
   const pick = <T>(list: T[], n: number) => list[n % list.length];
@@ -118,8 +121,8 @@ export function bodyMaker(flavor: Flavor, op: OperationName, targets: Targets): 
   }
   if (op === "RecordAttendance") {
     const query = operationText("care.graphql", op);
-    // Alternate two patterns per session so that every request really changes its 12 rows.
-    const flips = new Map<string, number>();
+    // Alternate two patterns per session so that every request really changes its 12 rows (the
+    // count is shared by every run and contender: they all write the same sessions).
     return (n) => {
       const target = pick(targets.recordings, n);
       const flip = (flips.get(target.sessionId) ?? 0) + 1;

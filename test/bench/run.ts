@@ -289,7 +289,11 @@ interface Measurement {
   responseBytes: number;
   serverCpuMsPerRequest: number;
   postgresCpuMsPerRequest: number;
+  /** recordAttendance: attendance changes written per request (history rows; 12 when every record changed). */
+  changesPerRequest?: number;
 }
+
+const historyRows = async (admin: postgres.Sql) => Number((await admin`select count(*)::int as n from attendance_history`)[0].n);
 
 /** CPU ms of the PostgreSQL backends serving one database (a server's pool). */
 async function backendCpu(admin: postgres.Sql, dbName: string): Promise<Map<number, number>> {
@@ -314,6 +318,8 @@ async function drive(
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (server.name !== "postgraphile" && server.name !== "floor") headers.authorization = `Bearer ${token}`;
   if (measure) await settle(server.child.pid!);
+  const writes = op === "RecordAttendance" && measure;
+  const historyBefore = writes ? await historyRows(measure.admin) : 0;
   const before = measure
     ? { proxy: { ...server.proxy!.counters }, cpu: cpuMs(server.child.pid!), pg: await backendCpu(measure.admin, measure.dbName) }
     : null;
@@ -373,6 +379,7 @@ async function drive(
     responseBytes: responses ? responseBytes / responses : 0,
     serverCpuMsPerRequest: per(after.cpu - before.cpu),
     postgresCpuMsPerRequest: per(pgCpu),
+    ...(writes ? { changesPerRequest: per((await historyRows(measure.admin)) - historyBefore) } : {}),
   };
 }
 
@@ -510,6 +517,13 @@ function markdown(report: Report): string {
       );
     }
   }
+  const changes = report.measurements.filter((m) => m.changesPerRequest !== undefined);
+  if (changes.length) {
+    const byContender = [...new Set(changes.map((m) => m.contender))].map(
+      (c) => `${c} ${fmt(median(changes.filter((m) => m.contender === c).map((m) => m.changesPerRequest!)), 1)}`,
+    );
+    lines.push("", `recordAttendance: attendance changes written per request (of 12 records): ${byContender.join(", ")}.`);
+  }
   lines.push("", `Peak RSS: ${Object.entries(report.peakRssMb).map(([k, v]) => `${k} ${v} MB`).join(", ")}.`);
   lines.push(
     `Dataset: ${fmt(report.dataset.totalRows)} rows generated in ${fmt(report.dataset.seconds, 1)} s (${fmt(report.dataset.rowsPerSecond)} rows/s).` +
@@ -590,7 +604,8 @@ async function main() {
     await checkEquivalence(servers, token, targets);
 
     const ops: OperationName[] = [...QUERIES, "RecordAttendance"];
-    const runs = (op: OperationName) => servers.filter((s) => op !== "RecordAttendance" || s.name === "api");
+    // PostGraphile has no recordAttendance (it would be a hand-written plpgsql function).
+    const runs = (op: OperationName) => servers.filter((s) => op !== "RecordAttendance" || s.name !== "postgraphile");
     log(`warm-up, ${warmup} s per operation and contender`);
     for (const op of ops) for (const s of runs(op)) await drive(s, op, warmup, token, targets, null);
 
@@ -607,7 +622,8 @@ async function main() {
           log(
             `round ${round} ${op.padEnd(18)} ${s.name.padEnd(12)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50.toFixed(1)} ms  p99 ${m.p99.toFixed(1)} ms  ` +
               `${m.sqlStatementsPerRequest?.toFixed(1)} stmts  ${((m.pgBytesPerRequest ?? 0) / 1024).toFixed(1)} kB from PG  ` +
-              `cpu ${m.serverCpuMsPerRequest.toFixed(2)} ms + PG ${m.postgresCpuMsPerRequest.toFixed(2)} ms  (${m.checked} answers checked)`,
+              `cpu ${m.serverCpuMsPerRequest.toFixed(2)} ms + PG ${m.postgresCpuMsPerRequest.toFixed(2)} ms  (${m.checked} answers checked)` +
+              (m.changesPerRequest !== undefined ? `  ${m.changesPerRequest.toFixed(1)} changes per request` : ""),
           );
         }
       }
