@@ -1,0 +1,676 @@
+// `npm run bench`: generates the bench dataset into a fresh PostgreSQL database, starts this API as
+// `npm start` would (production mode), the SQL floor and PostGraphile 5, and drives each with
+// autocannon, alternating, for a few rounds. Writes test/bench/results/latest.{json,md}.
+//
+//   npm run bench -- [--scale 1] [--duration 8] [--warmup 2] [--rounds 3] [--connections 10]
+//                    [--contenders api,floor,postgraphile] [--no-pglite] [--no-build] [--keep-db]
+//                    [--out test/bench/results]
+//
+// PostgreSQL: BENCH_DATABASE_URL (or DATABASE_URL) names the server and a database to connect to
+// for creating the bench database (default postgres://postgres@127.0.0.1:5432/postgres).
+import "reflect-metadata";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { availableParallelism, loadavg, tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { isDeepStrictEqual, parseArgs } from "node:util";
+import autocannon from "autocannon";
+import postgres from "postgres";
+import { mintToken } from "../../src/auth/tokens.js";
+import { openDatabase } from "../../src/db/client.js";
+import { BENCH_VIEWER_SUBJECT, generateDataset, run, type GenerateResult } from "./generate.js";
+import { bodyMaker, checkAnswer, digest, QUERIES, type Flavor, type OperationName, type Targets } from "./operations.js";
+import { startPgProxy, type PgProxy } from "./proxy.js";
+
+const ROOT = resolve(import.meta.dirname, "../..");
+const NODE22_VERSION = "22.23.3";
+const NODE22_DIR = join(ROOT, "node_modules/.cache/bench-node22");
+
+const { values: args } = parseArgs({
+  options: {
+    scale: { type: "string", default: process.env.BENCH_SCALE ?? "1" },
+    duration: { type: "string", default: process.env.BENCH_DURATION ?? "8" },
+    warmup: { type: "string", default: process.env.BENCH_WARMUP ?? "2" },
+    rounds: { type: "string", default: process.env.BENCH_ROUNDS ?? "3" },
+    connections: { type: "string", default: "10" },
+    contenders: { type: "string", default: process.env.BENCH_CONTENDERS ?? "api,floor,postgraphile" },
+    "no-pglite": { type: "boolean", default: false },
+    "no-build": { type: "boolean", default: false },
+    "keep-db": { type: "boolean", default: false },
+    out: { type: "string", default: join(ROOT, "test/bench/results") },
+  },
+});
+const scale = Number(args.scale);
+const duration = Number(args.duration);
+const warmup = Number(args.warmup);
+const rounds = Number(args.rounds);
+const connections = Number(args.connections);
+const contenderNames = args.contenders!.split(",").map((s) => s.trim()) as ContenderName[];
+const adminUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
+const JWT_SECRET = `bench-${Math.random().toString(36).slice(2)}-${Date.now()}-secret-secret`;
+
+type ContenderName = "api" | "floor" | "postgraphile";
+const log = (...parts: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...parts);
+
+// ---------------------------------------------------------------------------------------------
+// Processes
+
+interface Server {
+  name: ContenderName | "api-pglite";
+  url: string;
+  child: ChildProcess;
+  proxy: PgProxy | null;
+  output: string[];
+  stop(): Promise<void>;
+}
+
+const children = new Set<ChildProcess>();
+process.on("exit", () => {
+  for (const c of children) c.kill("SIGKILL");
+});
+
+function freePort(): Promise<number> {
+  return new Promise((done, fail) => {
+    const s = createServer();
+    s.once("error", fail);
+    s.listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => done(port));
+    });
+  });
+}
+
+async function startServer(
+  name: Server["name"],
+  command: string,
+  argv: string[],
+  env: Record<string, string>,
+  proxy: PgProxy | null,
+): Promise<Server> {
+  const port = await freePort();
+  const child = spawn(command, argv, {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env, PORT: String(port), HOST: "127.0.0.1" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  const output: string[] = [];
+  const keep = (chunk: Buffer) => {
+    output.push(chunk.toString("utf8"));
+    if (output.length > 50) output.shift();
+  };
+  child.stdout!.on("data", keep);
+  child.stderr!.on("data", keep);
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`${name} exited (${child.exitCode}):\n${output.join("")}`);
+    try {
+      const res = await fetch(`${url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+      await res.arrayBuffer();
+      break; // any HTTP answer means it is listening
+    } catch {
+      if (Date.now() > deadline) throw new Error(`${name} did not start:\n${output.join("")}`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  return {
+    name,
+    url,
+    child,
+    proxy,
+    output,
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once("exit", r));
+        child.kill("SIGTERM");
+        await Promise.race([exited, new Promise((r) => setTimeout(r, 10_000))]);
+        if (child.exitCode === null) child.kill("SIGKILL");
+      }
+      children.delete(child);
+      await proxy?.close();
+    },
+  };
+}
+
+function ensureNode22(): string {
+  const bin = join(NODE22_DIR, "node_modules/node/bin/node");
+  if (existsSync(bin)) return bin;
+  // Not a devDependency: its `node` bin would shadow Node 20 in every npm script of the project.
+  log(`installing node@${NODE22_VERSION} into ${NODE22_DIR} (PostGraphile 5 needs Node 22)`);
+  mkdirSync(NODE22_DIR, { recursive: true });
+  writeFileSync(join(NODE22_DIR, "package.json"), '{ "private": true }\n');
+  const r = spawnSync("npm", ["install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", `node@${NODE22_VERSION}`], {
+    cwd: NODE22_DIR,
+    stdio: "inherit",
+  });
+  if (r.status !== 0 || !existsSync(bin)) throw new Error("could not install node@22 for PostGraphile");
+  return bin;
+}
+
+/** utime + stime of a process, in ms. */
+function cpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS;
+  } catch {
+    return 0; // the process is gone
+  }
+}
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
+
+/** Waits until a process is idle (under 2 ms of CPU in 200 ms), at most 3 s. */
+async function settle(pid: number): Promise<void> {
+  for (let i = 0; i < 15; i++) {
+    const a = cpuMs(pid);
+    await new Promise((r) => setTimeout(r, 200));
+    if (cpuMs(pid) - a < 2) return;
+  }
+}
+
+function peakRssMb_(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Database
+
+async function createDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
+  const name = `bench_${new Date().toISOString().replace(/\D/g, "").slice(0, 14)}_${process.pid}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  await admin.end();
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return {
+    name,
+    url: url.toString(),
+    async drop() {
+      const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists ${name} with (force)`);
+      await a.end();
+    },
+  };
+}
+
+/** A computed column for PostGraphile (`Session.unrecorded`), the same rule as the API's summary. */
+const POSTGRAPHILE_FUNCTIONS = `
+create or replace function sessions_unrecorded(s sessions) returns integer language sql stable as $$
+  select case when s.status = 'CANCELLED' then 0 else (
+    select count(*)::int from enrollments e
+    where e.group_id = s.group_id and e.activated_at is not null and e.activated_at <= s.starts_at
+      and (e.ended_at is null or e.ended_at > s.starts_at)
+      and not exists (select 1 from attendance a where a.session_id = s.id and a.participant_id = e.participant_id)) end
+$$`;
+
+async function pickTargets(sql: (text: string) => Promise<Array<Record<string, any>>>, count = 40): Promise<Targets> {
+  const centers = (await sql(`select id from centers order by name`)).map((r) => String(r.id));
+  const sessions = (
+    await sql(`select id from sessions where status = 'COMPLETED' and exists (select 1 from attendance a where a.session_id = sessions.id)
+               order by starts_at desc, id limit ${count}`)
+  ).map((r) => String(r.id));
+  // Members of one group with a full year of attendance (at most 100 records: the page holds them all).
+  const participants = (
+    await sql(`select e.participant_id as id from enrollments e
+               where e.status = 'ACTIVE' and e.enrolled_at < now() - interval '40 weeks'
+                 and (select count(*) from enrollments o where o.participant_id = e.participant_id) = 1
+               order by e.seq limit ${count}`)
+  ).map((r) => String(r.id));
+  const recordings = (
+    await sql(`select s.id, (select json_agg(e.participant_id order by e.seq) from enrollments e
+                             where e.group_id = s.group_id and e.status = 'ACTIVE') as ids
+               from sessions s where s.status = 'COMPLETED' and s.starts_at > now() - interval '20 weeks'
+               order by s.starts_at desc, s.id limit ${count}`)
+  )
+    .map((r) => ({ sessionId: String(r.id), participantIds: (typeof r.ids === "string" ? JSON.parse(r.ids) : r.ids) as string[] }))
+    .filter((r) => r.participantIds.length === 12);
+  if (!centers.length || !sessions.length || !participants.length || !recordings.length) throw new Error("the dataset has no targets");
+  return { centers, sessions, participants, recordings };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Requests
+
+async function post(server: Server, body: string, token: string | null): Promise<{ status: number; text: string }> {
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(`${server.url}/graphql`, { method: "POST", headers, body });
+  return { status: res.status, text: await res.text() };
+}
+
+const flavorOf = (name: Server["name"]): Flavor => (name === "postgraphile" ? "postgraphile" : "api");
+
+/** Compares every contender's answers to the API's (the floor: the same data exactly). */
+async function checkEquivalence(servers: Server[], token: string, targets: Targets): Promise<void> {
+  const api = servers.find((s) => s.name === "api");
+  if (!api) return;
+  for (const op of QUERIES) {
+    for (let n = 0; n < 3; n++) {
+      const apiRes = await post(api, bodyMaker("api", op, targets)(n), token);
+      const apiData = checkAnswer(op, apiRes.text);
+      for (const other of servers) {
+        if (other === api) continue;
+        const res = await post(other, bodyMaker(flavorOf(other.name), op, targets)(n), token);
+        const data = checkAnswer(op, res.text);
+        if (other.name === "floor" && !isDeepStrictEqual(data, apiData)) {
+          throw new Error(`${op}: the floor's answer differs from the API's:\n${res.text.slice(0, 800)}\n---\n${apiRes.text.slice(0, 800)}`);
+        }
+        const want = digest("api", op, apiData);
+        const got = digest(flavorOf(other.name), op, data);
+        if (!isDeepStrictEqual(want, got)) {
+          throw new Error(`${op}: ${other.name} answers other data than the API:\n${JSON.stringify(got).slice(0, 1500)}\n---\n${JSON.stringify(want).slice(0, 1500)}`);
+        }
+      }
+    }
+  }
+  log("answers match:", servers.map((s) => s.name).join(", "));
+}
+
+interface Measurement {
+  round: number;
+  contender: ContenderName;
+  operation: OperationName;
+  requests: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  checked: number;
+  sqlStatementsPerRequest: number | null;
+  pgBytesPerRequest: number | null;
+  responseBytes: number;
+  serverCpuMsPerRequest: number;
+  postgresCpuMsPerRequest: number;
+  /** recordAttendance: attendance changes written per request (history rows; 12 when every record changed). */
+  changesPerRequest?: number;
+}
+
+const historyRows = async (admin: postgres.Sql) => Number((await admin`select count(*)::int as n from attendance_history`)[0].n);
+
+/** CPU ms of the PostgreSQL backends serving one database (a server's pool). */
+async function backendCpu(admin: postgres.Sql, dbName: string): Promise<Map<number, number>> {
+  const rows = await admin`select pid from pg_stat_activity where datname = ${dbName} and pid <> pg_backend_pid()`;
+  return new Map(rows.map((r) => [Number(r.pid), cpuMs(Number(r.pid))]));
+}
+
+async function drive(
+  server: Server,
+  op: OperationName,
+  seconds: number,
+  token: string,
+  targets: Targets,
+  measure: { round: number; admin: postgres.Sql; dbName: string } | null,
+): Promise<Measurement | null> {
+  const make = bodyMaker(flavorOf(server.name), op, targets);
+  let n = 0;
+  let checked = 0;
+  let responseBytes = 0;
+  let responses = 0;
+  const failures: string[] = [];
+  const headers: Record<string, string> = { "content-type": "application/json" };
+  if (server.name !== "postgraphile" && server.name !== "floor") headers.authorization = `Bearer ${token}`;
+  if (measure) await settle(server.child.pid!);
+  const writes = op === "RecordAttendance" && measure;
+  const historyBefore = writes ? await historyRows(measure.admin) : 0;
+  const before = measure
+    ? { proxy: { ...server.proxy!.counters }, cpu: cpuMs(server.child.pid!), pg: await backendCpu(measure.admin, measure.dbName) }
+    : null;
+  const result = await autocannon({
+    url: `${server.url}/graphql`,
+    connections,
+    duration: seconds,
+    method: "POST",
+    headers,
+    requests: [
+      {
+        setupRequest: (req: any) => ({ ...req, body: make(n++) }),
+        onResponse: (status: number, body: string) => {
+          responses++;
+          responseBytes += Buffer.byteLength(body);
+          // Check every answer: autocannon itself reads no GraphQL errors.
+          {
+            checked++;
+            try {
+              if (status !== 200) throw new Error(`${op}: HTTP ${status}: ${body.slice(0, 300)}`);
+              checkAnswer(op, body);
+            } catch (err) {
+              if (failures.length < 5) failures.push((err as Error).message);
+            }
+          }
+        },
+      },
+    ],
+  } as autocannon.Options);
+  if (failures.length) throw new Error(`${server.name} ${op}: wrong answers:\n${failures.join("\n")}`);
+  if (result.errors || result.timeouts || result.non2xx) {
+    throw new Error(`${server.name} ${op}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`);
+  }
+  if (!measure || !before) return null;
+  // Requests still in flight when autocannon stopped run to their end on the server: wait for
+  // them, and count resources per request sent (the rates count completed requests).
+  await settle(server.child.pid!);
+  const after = { proxy: { ...server.proxy!.counters }, cpu: cpuMs(server.child.pid!), pg: await backendCpu(measure.admin, measure.dbName) };
+  const requests = result.requests.total;
+  let pgCpu = 0;
+  for (const [pid, ms] of after.pg) pgCpu += ms - (before.pg.get(pid) ?? 0);
+  const sent = Math.max(result.requests.sent, requests);
+  const per = (x: number) => (sent ? x / sent : 0);
+  return {
+    round: measure.round,
+    contender: server.name as ContenderName,
+    operation: op,
+    requests,
+    seconds: result.duration,
+    rps: requests / result.duration,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: failures.length,
+    checked,
+    sqlStatementsPerRequest: per(after.proxy.statements - before.proxy.statements),
+    pgBytesPerRequest: per(after.proxy.bytesFromServer - before.proxy.bytesFromServer),
+    responseBytes: responses ? responseBytes / responses : 0,
+    serverCpuMsPerRequest: per(after.cpu - before.cpu),
+    postgresCpuMsPerRequest: per(pgCpu),
+    ...(writes ? { changesPerRequest: per((await historyRows(measure.admin)) - historyBefore) } : {}),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Runs
+
+function build(): void {
+  if (args["no-build"]) return;
+  log("npm run build");
+  const r = spawnSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" });
+  if (r.status !== 0) throw new Error("npm run build failed");
+}
+
+/** The embedded database end to end: generate a tiny dataset into a PGlite data dir, serve it, ask. */
+async function pgliteSmoke(): Promise<{ seconds: number; generated: GenerateResult }> {
+  const started = performance.now();
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-pglite-"));
+  try {
+    const database = await openDatabase({ dataDir });
+    const generated = await generateDataset(database.db, 0.025);
+    const targets = await pickTargets((text) => run(database.db, text), 3);
+    await database.close();
+    const server = await startServer(
+      "api-pglite",
+      process.execPath,
+      ["dist/index.js"],
+      { NODE_ENV: "production", DATA_DIR: dataDir, AUTH_JWT_SECRET: JWT_SECRET, LOG_LEVEL: "warn" },
+      null,
+    );
+    try {
+      const token = await mintToken({ jwtSecret: JWT_SECRET }, BENCH_VIEWER_SUBJECT, { expiresIn: "1h" });
+      for (const op of [...QUERIES, "RecordAttendance"] as OperationName[]) {
+        const make = bodyMaker("api", op, targets);
+        for (let n = 0; n < 2; n++) {
+          const res = await post(server, make(n), token);
+          if (res.status !== 200) throw new Error(`PGlite smoke ${op}: HTTP ${res.status}: ${res.text.slice(0, 300)}`);
+          checkAnswer(op, res.text);
+        }
+      }
+    } finally {
+      await server.stop();
+    }
+    return { seconds: (performance.now() - started) / 1000, generated };
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+
+interface Summary {
+  contender: ContenderName;
+  operation: OperationName;
+  rps: number;
+  p50: number;
+  p99: number;
+  sqlStatementsPerRequest: number | null;
+  pgBytesPerRequest: number | null;
+  responseBytes: number;
+  serverCpuMsPerRequest: number;
+  postgresCpuMsPerRequest: number;
+}
+
+function summarize(ms: Measurement[]): Summary[] {
+  const keys = [...new Set(ms.map((m) => `${m.contender}|${m.operation}`))];
+  return keys.map((key) => {
+    const [contender, operation] = key.split("|") as [ContenderName, OperationName];
+    const of = ms.filter((m) => m.contender === contender && m.operation === operation);
+    const med = (f: (m: Measurement) => number) => median(of.map(f));
+    return {
+      contender,
+      operation,
+      rps: med((m) => m.rps),
+      p50: med((m) => m.p50),
+      p99: med((m) => m.p99),
+      sqlStatementsPerRequest: med((m) => m.sqlStatementsPerRequest ?? NaN),
+      pgBytesPerRequest: med((m) => m.pgBytesPerRequest ?? NaN),
+      responseBytes: med((m) => m.responseBytes),
+      serverCpuMsPerRequest: med((m) => m.serverCpuMsPerRequest),
+      postgresCpuMsPerRequest: med((m) => m.postgresCpuMsPerRequest),
+    };
+  });
+}
+
+const fmt = (x: number | null | undefined, digits = 0) =>
+  x === null || x === undefined || Number.isNaN(x) ? "—" : x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const kb = (x: number | null) => (x === null || Number.isNaN(x) ? "—" : `${fmt(x / 1024, 1)} kB`);
+
+function markdown(report: Report): string {
+  const s = report.summary;
+  const get = (c: ContenderName, op: OperationName) => s.find((x) => x.contender === c && x.operation === op);
+  const ops = [...QUERIES, "RecordAttendance"] as OperationName[];
+  const lines: string[] = [];
+  const label: Record<OperationName, string> = {
+    CenterDashboard: "CenterDashboard (first: 20)",
+    SessionRoster: "SessionRoster",
+    ParticipantHistory: "ParticipantHistory",
+    RecordAttendance: "recordAttendance (12 records)",
+  };
+  const ms = (x: number) => `${fmt(x, x < 100 ? 1 : 0)} ms`;
+  const cell = (x: Summary | undefined) => (x ? `${fmt(x.rps)} req/s, p50 ${ms(x.p50)}, p99 ${ms(x.p99)}` : "—");
+  const ratio = (a: Summary | undefined, b: Summary | undefined) => (a && b ? fmt(a.rps / b.rps, 2) : "—");
+  lines.push(
+    `Medians of ${report.options.rounds} alternating rounds of ${report.options.duration} s at ${report.options.connections} connections, ` +
+      `scale ${report.options.scale} (${fmt(report.dataset.rows.sessions)} sessions, ${fmt(report.dataset.rows.attendance)} attendance rows), ` +
+      `${report.machine.cpus} cores (load average ${fmt(report.machine.loadAverage.start, 1)} → ${fmt(report.machine.loadAverage.end, 1)}), ` +
+      `PostgreSQL ${report.machine.postgres}, Node ${report.machine.node} (PostGraphile ${report.machine.postgraphile ?? "—"} on Node ${report.machine.node22 ?? "—"}), ${report.finishedAt.slice(0, 10)}.`,
+    "",
+    "| operation | this API | PostGraphile 5 | one SQL statement (floor) | API / PostGraphile | API / floor |",
+    "|---|---:|---:|---:|---:|---:|",
+  );
+  for (const op of ops) {
+    const api = get("api", op);
+    if (!api && !get("floor", op)) continue;
+    lines.push(
+      `| ${label[op]} | ${cell(api)} | ${cell(get("postgraphile", op))} | ${cell(get("floor", op))} | ${ratio(api, get("postgraphile", op))} | ${ratio(api, get("floor", op))} |`,
+    );
+  }
+  lines.push(
+    "",
+    "Per request (medians): SQL statements and bytes read from PostgreSQL (counting proxy), response size, CPU of the server process and of its PostgreSQL backends.",
+    "",
+    "| operation | contender | SQL statements | read from PostgreSQL | response | server CPU | PostgreSQL CPU |",
+    "|---|---|---:|---:|---:|---:|---:|",
+  );
+  for (const op of ops) {
+    for (const c of ["api", "postgraphile", "floor"] as ContenderName[]) {
+      const x = get(c, op);
+      if (!x) continue;
+      lines.push(
+        `| ${label[op]} | ${c} | ${fmt(x.sqlStatementsPerRequest, 1)} | ${kb(x.pgBytesPerRequest)} | ${kb(x.responseBytes)} | ${fmt(x.serverCpuMsPerRequest, 2)} ms | ${fmt(x.postgresCpuMsPerRequest, 2)} ms |`,
+      );
+    }
+  }
+  const changes = report.measurements.filter((m) => m.changesPerRequest !== undefined);
+  if (changes.length) {
+    const byContender = [...new Set(changes.map((m) => m.contender))].map(
+      (c) => `${c} ${fmt(median(changes.filter((m) => m.contender === c).map((m) => m.changesPerRequest!)), 1)}`,
+    );
+    lines.push("", `recordAttendance: attendance changes written per request (of 12 records): ${byContender.join(", ")}.`);
+  }
+  lines.push("", `Peak RSS: ${Object.entries(report.peakRssMb).map(([k, v]) => `${k} ${v} MB`).join(", ")}.`);
+  lines.push(
+    `Dataset: ${fmt(report.dataset.totalRows)} rows generated in ${fmt(report.dataset.seconds, 1)} s (${fmt(report.dataset.rowsPerSecond)} rows/s).` +
+      (report.pglite ? ` PGlite smoke run: ok (${fmt(report.pglite.generated.totalRows)} rows, ${fmt(report.pglite.seconds, 1)} s).` : ""),
+  );
+  return lines.join("\n") + "\n";
+}
+
+interface Report {
+  startedAt: string;
+  finishedAt: string;
+  options: { scale: number; duration: number; warmup: number; rounds: number; connections: number; contenders: string[] };
+  machine: {
+    cpus: number;
+    node: string;
+    node22: string | null;
+    postgres: string;
+    postgraphile: string | null;
+    /** 1-minute load average when the rounds started and ended (other work on the machine skews results). */
+    loadAverage: { start: number; end: number };
+  };
+  dataset: GenerateResult;
+  pglite: { seconds: number; generated: GenerateResult } | null;
+  measurements: Measurement[];
+  summary: Summary[];
+  peakRssMb: Record<string, number>;
+}
+
+async function main() {
+  const startedAt = new Date().toISOString();
+  build();
+  let pglite: Report["pglite"] = null;
+  if (!args["no-pglite"]) {
+    log("PGlite smoke run");
+    pglite = await pgliteSmoke();
+    log(`PGlite smoke run ok (${pglite.generated.totalRows} rows, ${pglite.seconds.toFixed(1)} s)`);
+  }
+
+  const db = await createDatabase();
+  log(`database ${db.name}`);
+  const servers: Server[] = [];
+  const admin = postgres(db.url, { max: 1, onnotice: () => {} });
+  try {
+    const database = await openDatabase({ databaseUrl: db.url }); // migrates
+    log(`generating scale ${scale}`);
+    const dataset = await generateDataset(database.db, scale);
+    log(`generated ${dataset.totalRows} rows in ${dataset.seconds.toFixed(1)} s: ${dataset.rowsPerSecond} rows/s`, JSON.stringify(dataset.rows));
+    await run(database.db, "vacuum analyze");
+    await run(database.db, POSTGRAPHILE_FUNCTIONS);
+    const targets = await pickTargets((text) => run(database.db, text));
+    await database.close();
+    const pgVersion = String((await admin`show server_version`)[0].server_version).split(" ")[0];
+
+    const target = new URL(db.url);
+    const viaProxy = (proxy: PgProxy) => {
+      const u = new URL(db.url);
+      u.host = `127.0.0.1:${proxy.port}`;
+      return u.toString();
+    };
+    let node22: string | null = null;
+    for (const name of contenderNames) {
+      const proxy = await startPgProxy({ host: target.hostname, port: Number(target.port || 5432) });
+      const env = { NODE_ENV: "production", DATABASE_URL: viaProxy(proxy), DATABASE_POOL_SIZE: "10" };
+      log(`starting ${name}`);
+      if (name === "api") {
+        servers.push(await startServer(name, process.execPath, ["dist/index.js"], { ...env, AUTH_JWT_SECRET: JWT_SECRET }, proxy));
+      } else if (name === "floor") {
+        servers.push(await startServer(name, process.execPath, ["--import", "tsx", "test/bench/floor-server.ts"], env, proxy));
+      } else if (name === "postgraphile") {
+        const bin = ensureNode22();
+        node22 = spawnSync(bin, ["--version"], { encoding: "utf8" }).stdout.trim().replace(/^v/, "");
+        servers.push(await startServer(name, bin, ["--import", "tsx", "test/bench/postgraphile-server.ts"], env, proxy));
+      } else {
+        throw new Error(`unknown contender ${name}`);
+      }
+    }
+    const token = await mintToken({ jwtSecret: JWT_SECRET }, BENCH_VIEWER_SUBJECT, { expiresIn: "12h" });
+    await checkEquivalence(servers, token, targets);
+
+    const ops: OperationName[] = [...QUERIES, "RecordAttendance"];
+    // PostGraphile has no recordAttendance (it would be a hand-written plpgsql function).
+    const runs = (op: OperationName) => servers.filter((s) => op !== "RecordAttendance" || s.name !== "postgraphile");
+    log(`warm-up, ${warmup} s per operation and contender`);
+    for (const op of ops) for (const s of runs(op)) await drive(s, op, warmup, token, targets, null);
+
+    const measurements: Measurement[] = [];
+    const loadAtStart = loadavg()[0];
+    for (let round = 1; round <= rounds; round++) {
+      for (const op of ops) {
+        const order = runs(op);
+        // Alternate: a different contender goes first in each round.
+        const rotated = order.map((_, i) => order[(i + round - 1) % order.length]);
+        for (const s of rotated) {
+          const m = (await drive(s, op, duration, token, targets, { round, admin, dbName: db.name }))!;
+          measurements.push(m);
+          log(
+            `round ${round} ${op.padEnd(18)} ${s.name.padEnd(12)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50.toFixed(1)} ms  p99 ${m.p99.toFixed(1)} ms  ` +
+              `${m.sqlStatementsPerRequest?.toFixed(1)} stmts  ${((m.pgBytesPerRequest ?? 0) / 1024).toFixed(1)} kB from PG  ` +
+              `cpu ${m.serverCpuMsPerRequest.toFixed(2)} ms + PG ${m.postgresCpuMsPerRequest.toFixed(2)} ms  (${m.checked} answers checked)` +
+              (m.changesPerRequest !== undefined ? `  ${m.changesPerRequest.toFixed(1)} changes per request` : ""),
+          );
+        }
+      }
+    }
+    const peakRssMb: Record<string, number> = {};
+    for (const s of servers) peakRssMb[s.name] = peakRssMb_(s.child.pid!);
+    const report: Report = {
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      options: { scale, duration, warmup, rounds, connections, contenders: contenderNames },
+      machine: {
+        cpus: availableParallelism(),
+        node: process.versions.node,
+        node22,
+        postgres: pgVersion,
+        postgraphile: contenderNames.includes("postgraphile") ? readJson(join(ROOT, "node_modules/postgraphile/package.json")).version : null,
+        loadAverage: { start: loadAtStart, end: loadavg()[0] },
+      },
+      dataset,
+      pglite,
+      measurements,
+      summary: summarize(measurements),
+      peakRssMb,
+    };
+    mkdirSync(args.out!, { recursive: true });
+    writeFileSync(join(args.out!, "latest.json"), JSON.stringify(report, null, 2) + "\n");
+    const md = markdown(report);
+    writeFileSync(join(args.out!, "latest.md"), md);
+    console.log("\n" + md);
+    log(`wrote ${join(args.out!, "latest.json")} and latest.md`);
+  } finally {
+    for (const s of servers) await s.stop();
+    await admin.end();
+    if (args["keep-db"]) log(`kept database ${db.name}`);
+    else await db.drop();
+  }
+}
+
+function readJson(path: string): any {
+  return JSON.parse(readFileSync(path, "utf8"));
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err instanceof Error ? err.message : err);
+    if (err instanceof Error && err.cause) console.error("cause:", String(err.cause));
+    process.exit(1);
+  },
+);
