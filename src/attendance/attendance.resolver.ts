@@ -12,7 +12,7 @@ import { RecordAttendanceInput, RecordAttendancePayload } from "./attendance.inp
 import { recordAttendance, requireRecordsOf } from "./attendance.service.js";
 import { Attendance, AttendanceChange, AttendanceSummary, RosterEntry } from "./attendance.type.js";
 
-export const AttendanceConnection = connectionType(Attendance, "Attendance");
+const AttendanceConnection = connectionType(Attendance, "Attendance");
 
 /** requireRecordsOf for the session's group (a visible session has one). */
 async function requireRecordsOfSession(ctx: Context, session: SessionRow): Promise<void> {

@@ -14,7 +14,10 @@ export const clock = {
   },
 };
 
-/** Tests: freeze "now" at an instant (ISO string or Date), or drive it with a function. */
+/**
+ * Tests: freeze "now" at an instant (ISO string or Date), or drive it with a function.
+ * @public
+ */
 export function setClock(at: string | Date | Now): void {
   if (typeof at === "function") {
     current = at;

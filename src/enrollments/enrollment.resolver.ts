@@ -18,7 +18,7 @@ import {
 import { endEnrollment, enrollParticipant, updateEnrollment } from "./enrollment.service.js";
 import { Enrollment, EnrollmentEvent, EnrollmentStatus } from "./enrollment.type.js";
 
-export const EnrollmentConnection = connectionType(Enrollment, "Enrollment");
+const EnrollmentConnection = connectionType(Enrollment, "Enrollment");
 
 @ArgsType()
 class EnrollmentsArgs extends ConnectionArgs {

@@ -10,7 +10,7 @@ import { CreateGroupInput, CreateGroupPayload } from "./group.inputs.js";
 import { createGroup } from "./group.service.js";
 import { DayOfWeek, Group, GroupSchedule, GroupStatus } from "./group.type.js";
 
-export const GroupConnection = connectionType(Group, "Group");
+const GroupConnection = connectionType(Group, "Group");
 
 @ArgsType()
 class GroupsArgs extends ConnectionArgs {

@@ -13,7 +13,7 @@ import {
 import { createParticipant, participantsForbidden, updateParticipant } from "./participant.service.js";
 import { Participant, ParticipantStatus } from "./participant.type.js";
 
-export const ParticipantConnection = connectionType(Participant, "Participant");
+const ParticipantConnection = connectionType(Participant, "Participant");
 
 @ArgsType()
 class ParticipantsArgs extends ConnectionArgs {

@@ -17,7 +17,7 @@ import {
 import { createStaff, removeStaffMembership, setStaffMembership, updateStaff } from "./staff.service.js";
 import { Staff, StaffMembership } from "./staff.type.js";
 
-export const StaffConnection = connectionType(Staff, "Staff");
+const StaffConnection = connectionType(Staff, "Staff");
 
 @Resolver(() => Staff)
 export class StaffResolver {

@@ -12,6 +12,7 @@ import type {
   SetStaffMembershipInput,
   UpdateStaffInput,
 } from "./staff.inputs.js";
+import { StaffStatus } from "./staff.type.js";
 
 /** Staff the viewer may see: themselves, colleagues at a shared center, anyone for org admins. */
 export async function canSeeStaff(ctx: Context, staffId: string): Promise<boolean> {
@@ -21,7 +22,7 @@ export async function canSeeStaff(ctx: Context, staffId: string): Promise<boolea
   return memberships.some((m) => viewer.roles.has(m.centerId));
 }
 
-export async function findVisibleStaff(ctx: Context, globalId: string, field: string): Promise<StaffRow> {
+async function findVisibleStaff(ctx: Context, globalId: string, field: string): Promise<StaffRow> {
   const id = idOf("Staff", globalId, field);
   const row = await ctx.loaders.staff.byId.load(id);
   if (!row || !(await canSeeStaff(ctx, id))) throw notFound("Staff", field);
@@ -94,7 +95,7 @@ export async function updateStaff(ctx: Context, input: UpdateStaffInput): Promis
   const name = optionalText(p, "name", input.name, { required: true });
   const email = optionalText(p, "email", input.email, { required: true, max: 254 });
   if (email && !isEmail(email)) p.add("email", UserErrorCode.INVALID, "email is not a valid address");
-  if (target.id === ctx.access.staffId && (input.isOrgAdmin === false || input.status === "INACTIVE")) {
+  if (target.id === ctx.access.staffId && (input.isOrgAdmin === false || input.status === StaffStatus.INACTIVE)) {
     p.add(input.isOrgAdmin === false ? "isOrgAdmin" : "status", UserErrorCode.NOT_ALLOWED, "You cannot demote or deactivate yourself");
   }
   p.throwIfAny();

@@ -26,6 +26,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+/** @public */
 export async function startTestServer(): Promise<TestServer> {
   const database = await openTestDatabase();
   const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error" });
