@@ -1,7 +1,7 @@
 // Builds the GraphQL schema from the modules' resolvers. Deny by default: every root field carries
 // @Authorized, and the auth checker refuses anonymous callers before any resolver runs.
 import type { GraphQLSchema } from "graphql";
-import { buildSchema, type AuthChecker, type NonEmptyArray } from "type-graphql";
+import { buildSchema, type AuthChecker, type ClassType, type NonEmptyArray } from "type-graphql";
 import { StopWhenCancelled } from "./common/abort.js";
 import type { Context } from "./common/context.js";
 import { CheckInputs } from "./common/inputs.js";
@@ -42,7 +42,7 @@ import { CenterProgramsResolver, ProgramResolver } from "./programs/program.reso
 import { CenterSessionsResolver, GroupSessionsResolver, SessionResolver } from "./sessions/session.resolver.js";
 import { CenterStaffResolver, StaffMembershipResolver, StaffResolver } from "./staff/staff.resolver.js";
 
-export const resolvers = [
+const resolvers: NonEmptyArray<ClassType> = [
   NodeIdResolver,
   NodeResolver,
   CenterResolver,
@@ -86,10 +86,10 @@ export const resolvers = [
   GroupPeerMentorsResolver,
   RecoveryCapitalResolver,
   ParticipantRecoveryCapitalResolver,
-] as unknown as NonEmptyArray<Function>;
+];
 
 /** Roles on @Authorized: none = any signed-in staff member; "ORG_ADMIN" = organisation admins. */
-export const authChecker: AuthChecker<Context> = ({ context }, roles) => {
+const authChecker: AuthChecker<Context> = ({ context }, roles) => {
   if (!context.viewer) throw unauthenticated();
   if (roles.includes("ORG_ADMIN") && !context.viewer.isOrgAdmin) throw forbidden("Only organisation admins may do this");
   return true;

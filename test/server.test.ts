@@ -199,11 +199,11 @@ function run(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; out
   const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   const output: string[] = [];
   const stdout: string[] = [];
-  child.stdout!.on("data", (d: Buffer) => {
+  child.stdout.on("data", (d: Buffer) => {
     output.push(d.toString());
     stdout.push(d.toString());
   });
-  child.stderr!.on("data", (d: Buffer) => output.push(d.toString()));
+  child.stderr.on("data", (d: Buffer) => output.push(d.toString()));
   const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
   return { child, output, stdout, exited };
 }

@@ -15,7 +15,7 @@ import { recordAttendance, requireRecordsOf } from "./attendance.service.js";
 import { Attendance, AttendanceChange, AttendanceSummary, RosterEntry } from "./attendance.type.js";
 import { ReadableBy } from "../common/readable.js";
 
-export const AttendanceConnection = connectionType(Attendance, "Attendance");
+const AttendanceConnection = connectionType(Attendance, "Attendance");
 
 /** requireRecordsOf for the session's group (a visible session has one). */
 async function requireRecordsOfSession(ctx: Context, session: SessionRow): Promise<void> {

@@ -8,8 +8,9 @@ import { LIMITS, notFound } from "../common/validate.js";
 import { attendance, attendanceHistory, enrollments, sessions, type AttendanceRow, type GroupRow, type SessionRow } from "../db/schema.js";
 import { findVisibleSession } from "../sessions/session.service.js";
 import type { RecordAttendanceInput } from "./attendance.inputs.js";
+import { AttendanceStatus } from "./attendance.type.js";
 
-export const MAX_RECORDS = 200;
+const MAX_RECORDS = 200;
 
 /** One attendance record written by a batch: its value before (null when new) and after. */
 export interface AttendanceWrite {
@@ -82,7 +83,7 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
     if (r.minutesAttended != null) {
       if (!Number.isInteger(r.minutesAttended) || r.minutesAttended < 0 || r.minutesAttended > 1440) {
         p.add(`records.${i}.minutesAttended`, UserErrorCode.INVALID, "minutesAttended must be between 0 and 1440");
-      } else if ((r.status === "ABSENT" || r.status === "EXCUSED") && r.minutesAttended > 0) {
+      } else if ((r.status === AttendanceStatus.ABSENT || r.status === AttendanceStatus.EXCUSED) && r.minutesAttended > 0) {
         p.add(`records.${i}.minutesAttended`, UserErrorCode.INVALID, `An ${r.status} record cannot have minutes attended`);
       }
     }
@@ -129,7 +130,7 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
       const minutes =
         r.minutesAttended != null
           ? r.minutesAttended
-          : before && before.status === r.status
+          : before && before.status === (r.status as string)
             ? before.minutesAttended
             : defaultMinutes(r.status, current);
       if (!before) {
@@ -146,7 +147,7 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
         });
         continue;
       }
-      if (before.status === r.status && before.minutesAttended === minutes && before.note === note) {
+      if (before.status === (r.status as string) && before.minutesAttended === minutes && before.note === note) {
         result[i] = before; // unchanged: a retry writes nothing
         continue;
       }

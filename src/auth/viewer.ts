@@ -4,8 +4,7 @@ import { qualified } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import { groupFacilitators, staff, staffMemberships } from "../db/schema.js";
 
-export const CENTER_ROLES = ["ADMIN", "CLINICIAN", "FACILITATOR", "VIEWER"] as const;
-export type CenterRole = (typeof CENTER_ROLES)[number];
+export type CenterRole = "ADMIN" | "CLINICIAN" | "FACILITATOR" | "VIEWER";
 
 export interface Viewer {
   kind: "staff";
@@ -17,6 +16,11 @@ export interface Viewer {
   roles: Map<string, CenterRole>;
   /** Groups this staff member facilitates (lead or co). */
   facilitatedGroupIds: Set<string>;
+}
+
+/** A json_agg column, which arrives parsed or as JSON text depending on the driver. */
+function fromJson<T>(value: T | string): T {
+  return typeof value === "string" ? (JSON.parse(value) as T) : value;
 }
 
 /** One statement: the active staff member with that subject, their memberships and groups. */
@@ -38,15 +42,15 @@ export async function loadViewer(db: Db, authSubject: string): Promise<Viewer | 
     .limit(1);
   const row = rows[0];
   if (!row) return null;
-  const memberships = typeof row.memberships === "string" ? JSON.parse(row.memberships) : row.memberships;
-  const groupIds = typeof row.groupIds === "string" ? JSON.parse(row.groupIds) : row.groupIds;
+  const memberships = fromJson(row.memberships);
+  const groupIds = fromJson(row.groupIds);
   return {
     kind: "staff",
     staffId: row.id,
     email: row.email,
     name: row.name,
     isOrgAdmin: row.isOrgAdmin,
-    roles: new Map((memberships ?? []).map((m: { centerId: string; role: CenterRole }) => [m.centerId, m.role])),
+    roles: new Map((memberships ?? []).map((m) => [m.centerId, m.role])),
     facilitatedGroupIds: new Set(groupIds ?? []),
   };
 }

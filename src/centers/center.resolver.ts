@@ -7,7 +7,7 @@ import { Center } from "./center.type.js";
 import { CreateCenterInput, CreateCenterPayload } from "./center.inputs.js";
 import { createCenter } from "./center.service.js";
 
-export const CenterConnection = connectionType(Center, "Center");
+const CenterConnection = connectionType(Center, "Center");
 
 @Resolver(() => Center)
 export class CenterResolver {

@@ -34,7 +34,11 @@ export enum UserErrorCode {
   MENTOR_AT_CAPACITY = "MENTOR_AT_CAPACITY",
   /** That mentor and that mentee already have a current mentorship. */
   ALREADY_PAIRED = "ALREADY_PAIRED",
-  /** Another request changed the same data at the same time; retrying is safe. */
+  /**
+   * Another request changed the same data at the same time; retrying is safe. Part of the
+   * schema's catalog that clients match on, though no service returns it yet.
+   * @public
+   */
   CONFLICT = "CONFLICT",
 }
 registerEnumType(UserErrorCode, { name: "UserErrorCode", description: "Why a mutation refused its input." });
@@ -53,6 +57,7 @@ export class UserError {
   code!: UserErrorCode;
 }
 
+/** @public */
 export function userError(field: string | string[] | null, code: UserErrorCode, message: string): UserError {
   const path = field === null ? null : Array.isArray(field) ? field : field.split(".");
   return Object.assign(new UserError(), { field: path ? ["input", ...path] : null, code, message });
@@ -106,7 +111,10 @@ export function badInput(message: string, argumentName?: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCodes.BAD_USER_INPUT, argumentName } });
 }
 
-/** PostgreSQL error codes the services map to user errors. */
+/**
+ * PostgreSQL error codes the services map to user errors.
+ * @public
+ */
 export const PG = { UNIQUE_VIOLATION: "23505", SERIALIZATION_FAILURE: "40001", DEADLOCK: "40P01" } as const;
 
 /** Finds the PostgreSQL error under drizzle's wrapper (which carries the SQL text in its message). */

@@ -4,7 +4,7 @@ import { Field, FieldResolver, ID, Info, InterfaceType, Resolver, Root } from "t
 import type { GraphQLResolveInfo } from "graphql";
 import { toGlobalId, type NodeTypeName } from "./ids.js";
 
-export const NODE_TYPE = Symbol("nodeType");
+const NODE_TYPE = Symbol("nodeType");
 
 @InterfaceType({
   description: "An object with a global ID.",

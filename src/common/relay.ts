@@ -1,11 +1,13 @@
 // Relay cursor connections. Pages are computed in SQL with window functions, batched across
 // parents, so a nested connection costs one statement however many parents ask for it.
 import { and, getTableColumns, gt, is, sql, Table, type SQL } from "drizzle-orm";
-import type { PgColumn } from "drizzle-orm/pg-core";
+import type { PgColumn, PgSelect, PgTable } from "drizzle-orm/pg-core";
 import { ArgsType, Field, Int, ObjectType, type ClassType } from "type-graphql";
+import type { Db } from "../db/client.js";
 import { badInput } from "./errors.js";
 
-export const MAX_PAGE_SIZE = 100;
+const MAX_PAGE_SIZE = 100;
+/** @public */
 export const DEFAULT_PAGE_SIZE = 20;
 
 @ArgsType()
@@ -38,7 +40,7 @@ export class PageInfo {
   endCursor!: string | null;
 }
 
-export interface Edge<T> {
+interface Edge<T> {
   cursor: string;
   node: T;
 }
@@ -93,7 +95,7 @@ function decodeCursor(cursor: string, arg: string): number {
   return Number(m[1]);
 }
 
-export function encodeCursor(pos: number): string {
+function encodeCursor(pos: number): string {
   return Buffer.from(`pos:${pos}`, "utf8").toString("base64url");
 }
 
@@ -131,7 +133,7 @@ function inWindow(win: PageWindow, rn: number, cnt: number): boolean {
   return true;
 }
 
-export function buildConnection<T>(rows: Positioned<T>[], win: PageWindow, totalCount: number): Connection<T> {
+function buildConnection<T>(rows: Positioned<T>[], win: PageWindow, totalCount: number): Connection<T> {
   const page = rows.filter((r) => inWindow(win, Number(r.__rn), totalCount)).sort((a, b) => a.__rn - b.__rn);
   const edges = page.map((r) => {
     const { __rn, __cnt, ...node } = r;
@@ -163,18 +165,15 @@ export function emptyConnection<T>(): Connection<T> {
 }
 
 export interface PagedQuery {
-  /** Columns to select, as in db.select({...}). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  select: Record<string, any>;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  from: any;
+  /** Columns to select, as in db.select({...}), or a table for all of its columns. */
+  select: Record<string, PgColumn | SQL.Aliased> | PgTable;
+  from: PgTable;
   /** The column (or expression) that partitions rows by parent; roots use a constant. */
   parent: PgColumn | SQL;
   parentIds: readonly string[];
   where?: SQL;
   orderBy: SQL;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  joins?: (q: any) => any;
+  joins?: (q: PgSelect) => PgSelect;
 }
 
 /**
@@ -182,8 +181,7 @@ export interface PagedQuery {
  * plus each parent's first row so that totalCount is known even for an empty page.
  */
 export async function loadPages<T>(
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  db: any,
+  db: Db,
   q: PagedQuery,
   win: PageWindow,
 ): Promise<Map<string, Connection<T>>> {
@@ -196,8 +194,10 @@ export async function loadPages<T>(
       __rn: sql<number>`row_number() over (partition by ${q.parent} order by ${q.orderBy})`.as("__rn"),
       __cnt: sql<number>`count(*) over (partition by ${q.parent})`.as("__cnt"),
     })
-    .from(q.from);
-  if (q.joins) inner = q.joins(inner);
+    .from(q.from)
+    .$dynamic();
+  // Joins add tables to filter and order by; the selected columns stay those above.
+  if (q.joins) inner = q.joins(inner) as typeof inner;
   const sub = inner
     .where(and(sql`${q.parent} in (${sql.join(q.parentIds.map((id) => sql`${id}`), sql`, `)})`, q.where))
     .as("paged");
@@ -210,10 +210,11 @@ export async function loadPages<T>(
     const upper = win.beforePos === null ? cnt : sql`least(${win.beforePos - 1}, ${cnt})`;
     conds.push(sql`${rn} > ${upper} - ${win.last}`);
   }
-  const rows: Positioned<T & { __parent: string }>[] = await db
+  // The selected columns are the caller's row type T (q.select), plus the window's.
+  const rows = (await db
     .select()
     .from(sub)
-    .where(sql`(${and(...conds)}) or ${rn} = 1`);
+    .where(sql`(${and(...conds)}) or ${rn} = 1`)) as unknown as Positioned<T & { __parent: string }>[];
   const byParent = new Map<string, Positioned<T>[]>();
   for (const row of rows) {
     row.__rn = Number(row.__rn);

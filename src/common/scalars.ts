@@ -37,6 +37,7 @@ export const DateScalar = new GraphQLScalarType({
 });
 export const LocalTime = LocalTimeResolver;
 
+/** @public */
 export function isCalendarDay(value: string): boolean {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(value);
   if (!m) return false;

@@ -1,6 +1,6 @@
 // Input normalisation shared by services: trimmed text with length limits, ids, ranges.
 import { decodeId, type NodeTypeName } from "./ids.js";
-import { Problems, UserErrorCode, UserInputError } from "./errors.js";
+import { type Problems, UserErrorCode, UserInputError } from "./errors.js";
 
 export const LIMITS = { name: 200, text: 2000, note: 4000, short: 64 } as const;
 

@@ -8,10 +8,11 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { lockDataDir, type DataDirLock } from "./lock.js";
 import * as schema from "./schema.js";
 
-export type Schema = typeof schema;
+type Schema = typeof schema;
 export type Db = PgDatabase<PgQueryResultHKT, Schema>;
 /** A transaction handle has the same query API as the database. */
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
+/** @public */
 export type DbOrTx = Db | Tx;
 
 export interface Database {
@@ -35,7 +36,7 @@ export interface OpenOptions {
   migrate?: boolean;
 }
 
-export const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), "../../drizzle");
+const migrationsFolder = resolve(dirname(fileURLToPath(import.meta.url)), "../../drizzle");
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   const logger: Logger | undefined = opts.onQuery ? { logQuery: (q) => opts.onQuery!(q) } : undefined;

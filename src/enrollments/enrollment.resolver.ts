@@ -21,7 +21,7 @@ import { endEnrollment, enrollParticipant, updateEnrollment } from "./enrollment
 import { Enrollment, EnrollmentEvent, EnrollmentStatus } from "./enrollment.type.js";
 import { ReadableBy } from "../common/readable.js";
 
-export const EnrollmentConnection = connectionType(Enrollment, "Enrollment");
+const EnrollmentConnection = connectionType(Enrollment, "Enrollment");
 
 @ArgsType()
 class EnrollmentsArgs extends ConnectionArgs {

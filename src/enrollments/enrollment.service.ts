@@ -16,7 +16,9 @@ import {
 } from "../db/schema.js";
 import { findVisibleGroup, lockGroup } from "../groups/group.service.js";
 import type { EndEnrollmentInput, EnrollParticipantInput, UpdateEnrollmentInput } from "./enrollment.inputs.js";
+import { EnrollmentEndStatus } from "./enrollment.type.js";
 
+/** @public */
 export const ATTENDED_STATUSES = ["PRESENT", "LATE", "LEFT_EARLY"] as const;
 const ENDING: Record<string, string[]> = {
   ACTIVE: ["COMPLETED", "WITHDRAWN", "DISCHARGED"],
@@ -24,7 +26,7 @@ const ENDING: Record<string, string[]> = {
 };
 
 /** An enrolment whose group the viewer can see, or NOT_FOUND. */
-export async function findVisibleEnrollment(ctx: Context, globalId: string, field: string): Promise<{ enrollment: EnrollmentRow; group: GroupRow }> {
+async function findVisibleEnrollment(ctx: Context, globalId: string, field: string): Promise<{ enrollment: EnrollmentRow; group: GroupRow }> {
   const id = idOf("Enrollment", globalId, field);
   const enrollment = await ctx.loaders.enrollments.byId.load(id);
   const group = enrollment ? await ctx.loaders.groups.byId.load(enrollment.groupId) : null;
@@ -212,7 +214,7 @@ export async function endEnrollment(ctx: Context, input: EndEnrollmentInput): Pr
     if (!(ENDING[current.status] ?? []).includes(input.status)) {
       throw UserInputError.of("status", UserErrorCode.INVALID_TRANSITION, `A ${current.status} enrolment cannot become ${input.status}`);
     }
-    if (input.status === "COMPLETED") {
+    if (input.status === EnrollmentEndStatus.COMPLETED) {
       const [program] = await tx.select().from(programs).where(eq(programs.id, locked.programId));
       const needed = program?.minimumAttendedSessions;
       if (needed) {
@@ -237,7 +239,7 @@ export async function endEnrollment(ctx: Context, input: EndEnrollmentInput): Pr
 export async function updateEnrollment(ctx: Context, input: UpdateEnrollmentInput): Promise<EnrollmentRow> {
   const { enrollment, group } = await findVisibleEnrollment(ctx, input.enrollmentId, "enrollmentId");
   ctx.access.require("enrollment.write", { centerId: group.centerId, groupIds: [group.id] }, "Only clinical staff may change enrolments");
-  if (!input.role || input.role === enrollment.role) return enrollment;
+  if (!input.role || (input.role as string) === enrollment.role) return enrollment;
   const [row] = await ctx.db
     .update(enrollments)
     .set({ role: input.role, updatedAt: clock.now() })

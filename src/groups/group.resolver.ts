@@ -12,7 +12,7 @@ import { createGroup } from "./group.service.js";
 import { DayOfWeek, Group, GroupSchedule, GroupStatus } from "./group.type.js";
 import { ReadableBy } from "../common/readable.js";
 
-export const GroupConnection = connectionType(Group, "Group");
+const GroupConnection = connectionType(Group, "Group");
 
 @ArgsType()
 class GroupsArgs extends ConnectionArgs {

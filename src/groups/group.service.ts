@@ -8,7 +8,7 @@ import type { Tx } from "../db/client.js";
 import { groupFacilitators, groups, staff, staffMemberships, type GroupRow } from "../db/schema.js";
 import { findVisibleProgram } from "../programs/program.service.js";
 import type { CreateGroupInput, GroupScheduleInput } from "./group.inputs.js";
-import { DayOfWeek } from "./group.type.js";
+import { DayOfWeek, GroupStatus } from "./group.type.js";
 
 export const MAX_CAPACITY = 500;
 const DAY_ORDER = Object.values(DayOfWeek);
@@ -45,7 +45,7 @@ export function linkOf(p: Problems, value: string | null | undefined): string | 
   if (value === undefined || value === null) return undefined;
   const v = value.trim();
   if (!v) return null;
-  let ok = false;
+  let ok: boolean;
   try {
     ok = new URL(v).protocol === "https:" && v.length <= LIMITS.text;
   } catch {
@@ -112,7 +112,7 @@ export async function createGroup(ctx: Context, input: CreateGroupInput): Promis
   const schedule = scheduleOf(p, input.schedule)!;
   const location = text(p, "location", input.location, { max: LIMITS.text });
   const virtualLink = linkOf(p, input.virtualLink) ?? null;
-  if (input.status === "CLOSED") p.add("status", UserErrorCode.INVALID_TRANSITION, "A new group cannot start CLOSED");
+  if (input.status === GroupStatus.CLOSED) p.add("status", UserErrorCode.INVALID_TRANSITION, "A new group cannot start CLOSED");
   const facilitators = await facilitatorsOf(ctx, p, program.centerId, input.facilitatorIds ?? [], input.leadFacilitatorId);
   p.throwIfAny();
   return ctx.db.transaction(async (tx) => {

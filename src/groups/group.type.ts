@@ -37,7 +37,7 @@ export enum DayOfWeek {
 }
 registerEnumType(DayOfWeek, { name: "DayOfWeek" });
 
-export enum FacilitatorRole {
+enum FacilitatorRole {
   LEAD = "LEAD",
   CO = "CO",
 }

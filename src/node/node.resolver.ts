@@ -16,7 +16,7 @@ async function groupVisible(ctx: Context, groupId: string): Promise<boolean> {
   return Boolean(group && ctx.access.canSeeCenter(group.centerId) && ctx.access.canSeeGroup(group));
 }
 
-export async function loadNode(ctx: Context, globalId: string): Promise<object | null> {
+async function loadNode(ctx: Context, globalId: string): Promise<object | null> {
   const parsed = fromGlobalId(globalId);
   if (!parsed) return null;
   const { type, id } = parsed;

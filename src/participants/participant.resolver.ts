@@ -14,7 +14,7 @@ import { createParticipant, participantsForbidden, updateParticipant } from "./p
 import { Participant, ParticipantStatus, RiskLevel } from "./participant.type.js";
 import { ReadableBy } from "../common/readable.js";
 
-export const ParticipantConnection = connectionType(Participant, "Participant");
+const ParticipantConnection = connectionType(Participant, "Participant");
 
 @ArgsType()
 class ParticipantsArgs extends ConnectionArgs {

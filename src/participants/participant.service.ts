@@ -10,6 +10,7 @@ import type { CreateParticipantInput, UpdateParticipantInput } from "./participa
 /**
  * Whether the viewer may read this participant's identity and records: clinical staff of the
  * center, or a facilitator of a group the participant is enrolled in.
+ * @public
  */
 export async function canReadParticipant(ctx: Context, p: Pick<ParticipantRow, "id" | "centerId">): Promise<boolean> {
   if (!ctx.access.canSeeCenter(p.centerId)) return false;
@@ -42,7 +43,10 @@ export async function readableParticipant(ctx: Context, participantId: string): 
   return row;
 }
 
-/** A participant the viewer may read, or NOT_FOUND (the same answer whether missing or out of reach). */
+/**
+ * A participant the viewer may read, or NOT_FOUND (the same answer whether missing or out of reach).
+ * @public
+ */
 export async function findReadableParticipant(ctx: Context, globalId: string, field: string): Promise<ParticipantRow> {
   const id = idOf("Participant", globalId, field);
   const row = await ctx.loaders.participants.byId.load(id);

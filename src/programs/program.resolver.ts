@@ -8,7 +8,7 @@ import { CreateProgramInput, CreateProgramPayload, UpdateProgramInput, UpdatePro
 import { createProgram, updateProgram } from "./program.service.js";
 import { AttendancePolicy, CompletionRule, Program, ProgramStatus } from "./program.type.js";
 
-export const ProgramConnection = connectionType(Program, "Program");
+const ProgramConnection = connectionType(Program, "Program");
 
 @ArgsType()
 class ProgramsArgs extends ConnectionArgs {

@@ -6,6 +6,7 @@ import { idOf, intInRange, LIMITS, notFound, optionalText, text } from "../commo
 import { findVisibleCenter } from "../centers/center.service.js";
 import { programs, type ProgramRow } from "../db/schema.js";
 import type { CreateProgramInput, UpdateProgramInput } from "./program.inputs.js";
+import { ProgramStatus } from "./program.type.js";
 
 const BILLING_CODE = /^(\d{4}[0-9FTU]|[A-Z]\d{4})(-[A-Z0-9]{2}){0,4}$/;
 const MAX_TOPICS = 200;
@@ -68,7 +69,7 @@ export async function updateProgram(ctx: Context, input: UpdateProgramInput): Pr
   intInRange(p, "attendancePolicy.absencesBeforeFollowUp", input.attendancePolicy?.absencesBeforeFollowUp, 1, 52);
   intInRange(p, "completionRule.minimumAttendedSessions", input.completionRule?.minimumAttendedSessions, 1, 1000);
   const billingCode = billingCodeOf(p, input.billingCode);
-  if (program.status === "RETIRED" && input.status && input.status !== "RETIRED") {
+  if (program.status === "RETIRED" && input.status && input.status !== ProgramStatus.RETIRED) {
     p.add("status", UserErrorCode.INVALID_TRANSITION, "A retired program cannot be reactivated; create a new one");
   }
   p.throwIfAny();

@@ -29,7 +29,7 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
   const timezone = input.timezone == null ? null : timeZoneOf(p, input.timezone);
   const address = optionalText(p, "address", input.address, { max: LIMITS.text });
   const phone = optionalText(p, "phone", input.phone, { max: LIMITS.short });
-  if (input.status != null && input.status !== center.status && !ctx.access.isOrgAdmin) {
+  if (input.status != null && (input.status as string) !== center.status && !ctx.access.isOrgAdmin) {
     p.add("status", UserErrorCode.NOT_ALLOWED, "Only organisation admins may change a center's status");
   }
   intInRange(p, "peerMentorMinimumDays", input.peerMentorMinimumDays, 0, 3650);
@@ -97,7 +97,7 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput): Promis
   const virtualLink = linkOf(p, input.virtualLink);
   // endsOn: absent leaves it, an explicit null clears it (the group runs on).
   checkDates(p, input.startsOn ?? group.startsOn, input.endsOn === undefined ? group.endsOn : input.endsOn);
-  if (input.status && input.status !== group.status && !TRANSITIONS[group.status].includes(input.status)) {
+  if (input.status && (input.status as string) !== group.status && !TRANSITIONS[group.status].includes(input.status)) {
     p.add("status", UserErrorCode.INVALID_TRANSITION, `A ${group.status} group cannot become ${input.status}`);
   }
   const facilitators =

@@ -19,7 +19,7 @@ import {
 import { cancelSession, completeSession, scheduleSessions, updateSession } from "./session.service.js";
 import { Session, SessionStatus } from "./session.type.js";
 
-export const SessionConnection = connectionType(Session, "Session");
+const SessionConnection = connectionType(Session, "Session");
 
 @ArgsType()
 class SessionsArgs extends ConnectionArgs {

@@ -11,7 +11,7 @@ import { findVisibleGroup, lockGroup } from "../groups/group.service.js";
 import type { CancelSessionInput, CompleteSessionInput, ScheduleSessionsInput, UpdateSessionInput } from "./session.inputs.js";
 import { addDays, dayInZone, daysBetween, weekdayOf, zonedTimeToUtc } from "./timezone.js";
 
-export const MAX_SCHEDULE_DAYS = 366;
+const MAX_SCHEDULE_DAYS = 366;
 
 /** A session whose group the viewer can see, or NOT_FOUND. */
 export async function findVisibleSession(ctx: Context, globalId: string, field: string): Promise<{ session: SessionRow; group: GroupRow }> {
@@ -35,13 +35,13 @@ async function reread(ctx: Context, sessionId: string): Promise<SessionRow> {
   return row;
 }
 
-export interface Occurrence {
+interface Occurrence {
   startsAt: Date;
   endsAt: Date;
 }
 
 /** Every schedule occurrence of the group on the days [from, to], in the zone's wall-clock time. */
-export function occurrences(group: GroupRow, timezone: string, from: string, to: string): Occurrence[] {
+function occurrences(group: GroupRow, timezone: string, from: string, to: string): Occurrence[] {
   const start = from > group.startsOn ? from : group.startsOn;
   const end = group.endsOn && group.endsOn < to ? group.endsOn : to;
   const time = parseLocalTime(group.scheduleStartTime)!;

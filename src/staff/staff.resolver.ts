@@ -18,7 +18,7 @@ import { createStaff, removeStaffMembership, setStaffMembership, updateStaff } f
 import { Staff, StaffMembership } from "./staff.type.js";
 import { ReadableBy } from "../common/readable.js";
 
-export const StaffConnection = connectionType(Staff, "Staff");
+const StaffConnection = connectionType(Staff, "Staff");
 
 @Resolver(() => Staff)
 export class StaffResolver {

@@ -12,6 +12,7 @@ import type {
   SetStaffMembershipInput,
   UpdateStaffInput,
 } from "./staff.inputs.js";
+import { StaffStatus } from "./staff.type.js";
 
 /** Staff the viewer may see: themselves, colleagues at a shared center, anyone for org admins. */
 export async function canSeeStaff(ctx: Context, staffId: string): Promise<boolean> {
@@ -109,7 +110,7 @@ export async function updateStaff(ctx: Context, input: UpdateStaffInput): Promis
   const name = optionalText(p, "name", input.name, { required: true });
   const email = optionalText(p, "email", input.email, { required: true, max: 254 });
   if (email && !isEmail(email)) p.add("email", UserErrorCode.INVALID, "email is not a valid address");
-  if (target.id === ctx.access.staffId && (input.isOrgAdmin === false || input.status === "INACTIVE")) {
+  if (target.id === ctx.access.staffId && (input.isOrgAdmin === false || input.status === StaffStatus.INACTIVE)) {
     p.add(input.isOrgAdmin === false ? "isOrgAdmin" : "status", UserErrorCode.NOT_ALLOWED, "You cannot demote or deactivate yourself");
   }
   p.throwIfAny();
