@@ -6,11 +6,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
-import { count, eq, inArray, sql } from "drizzle-orm";
+import { count, eq, inArray, ne, sql } from "drizzle-orm";
+import type { AnyPgColumn } from "drizzle-orm/pg-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/client.js";
 import { DatabaseBusyError, LOCK_FILE } from "../src/db/lock.js";
-import { centers, participants, staff } from "../src/db/schema.js";
+import { centers, followUps, mentorships, participants, recoveryCapitalAssessments, staff } from "../src/db/schema.js";
 import { gqlAt, processEnv, run, startServer, stop, waitFor, type Proc } from "./support/process.js";
 
 const BOOT_EMAIL = "boot.admin@org.test";
@@ -148,8 +149,18 @@ describe("the embedded database is held by one process at a time", () => {
   }, 240_000);
 });
 
+/** Rows of the engagement tables of the centers other than `except` (all centers when not given). */
+async function engagementRows(db: Awaited<ReturnType<typeof openDatabase>>["db"], except?: string) {
+  const of = (centerId: AnyPgColumn) => (except ? ne(centerId, except) : undefined);
+  return {
+    followUps: (await db.select({ n: count() }).from(followUps).where(of(followUps.centerId)))[0].n,
+    mentorships: (await db.select({ n: count() }).from(mentorships).where(of(mentorships.centerId)))[0].n,
+    assessments: (await db.select({ n: count() }).from(recoveryCapitalAssessments).where(of(recoveryCapitalAssessments.centerId)))[0].n,
+  };
+}
+
 describe("npm run seed", () => {
-  it("seeds a database that already has an organisation admin; run again it changes nothing; --reset replaces the demo center", async () => {
+  it("seeds a database that already has an organisation admin, with people at risk, open follow-ups, milestones due and mentors; run again it changes nothing; --reset replaces the demo center", async () => {
     // Given a database started with BOOTSTRAP_ADMIN_EMAIL (an organisation admin exists)
     const dir = freshDir();
     await stop(track(await startServer(dir, { BOOTSTRAP_ADMIN_EMAIL: BOOT_EMAIL })));
@@ -166,10 +177,14 @@ describe("npm run seed", () => {
       centers: await db.select({ id: centers.id }).from(centers),
       orgAdmins: await db.select({ email: staff.email }).from(staff).where(eq(staff.isOrgAdmin, true)),
       participants: (await db.select({ n: count() }).from(participants))[0].n,
+      engagementRows: await engagementRows(db),
     }));
     expect(seeded.centers).toHaveLength(1);
     expect(seeded.orgAdmins).toEqual([{ email: BOOT_EMAIL }]); // no second org admin made up
     expect(seeded.participants).toBe(32);
+    expect(seeded.engagementRows.followUps).toBeGreaterThanOrEqual(1);
+    expect(seeded.engagementRows.mentorships).toBeGreaterThanOrEqual(1);
+    expect(seeded.engagementRows.assessments).toBeGreaterThanOrEqual(1);
 
     // When it runs again, it says so, exits 0 and writes nothing
     const again = track(run(["src/scripts/seed.ts"], processEnv(dir)));
@@ -189,11 +204,42 @@ describe("npm run seed", () => {
     expect(replaced.centers).toHaveLength(1);
     expect(replaced.centers[0].id).not.toBe(seeded.centers[0].id);
     expect(replaced).toMatchObject({ demoStaff: 6, participants: 32 });
+    // the old center's follow-ups, mentorships and assessments went with it
+    expect(await rows(dir, (db) => engagementRows(db, replaced.centers[0].id))).toEqual({ followUps: 0, mentorships: 0, assessments: 0 });
 
     // And the token the seed printed works on the server
     const server = track(await startServer(dir));
-    const viewer = await gqlAt(server.url, reset.stdout.join("").trim().split("\n").pop()!, `{ viewer { email } centers(first: 5) { nodes { name } } }`);
+    const resetToken = reset.stdout.join("").trim().split("\n").pop()!;
+    const viewer = await gqlAt(server.url, resetToken, `{ viewer { email } centers(first: 5) { nodes { name } } }`);
     expect(viewer).toEqual({ data: { viewer: { email: "admin@riverside.example" }, centers: { nodes: [{ name: "Riverside Recovery Center" }] } } });
+
+    // And the demo center's front page has someone at HIGH risk, an open follow-up, a milestone due
+    // within 14 days in a group, and a peer mentor pair
+    const centerId = /Center id: (\S+)/.exec(reset.stdout.join(""))![1];
+    const page = await gqlAt(
+      server.url,
+      resetToken,
+      `query($id: ID!) { center(id: $id) {
+        engagement { atRiskCount openFollowUps }
+        participants(riskLevel: HIGH, first: 50) { totalCount nodes { engagement { riskLevel } mentors { id } } }
+        followUps(status: OPEN, first: 50) { totalCount }
+        groups(first: 10) { nodes { upcomingMilestones(withinDays: 14) { kind label dueOn } } }
+        all: participants(first: 50) { nodes { mentees { id } } }
+      } }`,
+      { id: centerId },
+    );
+    expect(page.errors).toBeUndefined();
+    const demo = page.data.center;
+    expect(demo.participants.totalCount).toBeGreaterThanOrEqual(1);
+    expect(demo.participants.nodes.every((p: { engagement: { riskLevel: string } }) => p.engagement.riskLevel === "HIGH")).toBe(true);
+    expect(demo.engagement.atRiskCount).toBe(demo.participants.totalCount);
+    expect(demo.followUps.totalCount).toBeGreaterThanOrEqual(1);
+    expect(demo.engagement.openFollowUps).toBe(demo.followUps.totalCount);
+    const due = demo.groups.nodes.flatMap((g: { upcomingMilestones: unknown[] }) => g.upcomingMilestones);
+    expect(due.length).toBeGreaterThanOrEqual(1);
+    expect(demo.all.nodes.filter((p: { mentees: unknown[] }) => p.mentees.length > 0).length).toBeGreaterThanOrEqual(1);
+    // (an at-risk mentee has a mentor at their side)
+    expect(demo.participants.nodes.some((p: { mentors: unknown[] }) => p.mentors.length > 0)).toBe(true);
     expect(await stop(server)).toBe(0);
   }, 400_000);
 

@@ -1,6 +1,8 @@
 // Loads a demo center with a few weeks of history: `npm run seed`. Goes through the same services
 // as the API (so the demo obeys every rule), then backdates the enrolments to their groups' start
-// so that past sessions have rosters. Prints a token for the demo's admin.
+// so that past sessions have rosters. A few members drift away (their absences open follow-ups
+// through the attendance write steps, as in the API), some milestones fall due in the coming days,
+// two peer mentors are paired and a few BARC-10 assessments recorded. Prints a token for the demo's admin.
 //
 // All or nothing: everything is written in one transaction. Run again, it says the demo center is
 // already there and changes nothing; `npm run seed -- --reset` replaces it. It acts as an existing
@@ -31,6 +33,9 @@ import { createParticipant } from "../participants/participant.service.js";
 import { enrollParticipant } from "../enrollments/enrollment.service.js";
 import { cancelSession, completeSession, scheduleSessions } from "../sessions/session.service.js";
 import { recordAttendance } from "../attendance/attendance.service.js";
+import { assignPeerMentor } from "../mentorships/mentorship.service.js";
+import { recordRecoveryCapital } from "../recoverycapital/recoverycapital.service.js";
+import { RecoveryCapitalInstrument } from "../recoverycapital/recoverycapital.type.js";
 import { addDays, dayInZone } from "../sessions/timezone.js";
 import { DayOfWeek } from "../groups/group.type.js";
 import { StaffRole } from "../staff/staff.type.js";
@@ -116,6 +121,25 @@ async function removeDemo(db: Db, centerId: string): Promise<void> {
 const FIRST = ["Ava", "Ben", "Carla", "Dev", "Elena", "Farid", "Grace", "Hector", "Imani", "Jon", "Kira", "Luis", "Maya", "Noah", "Olivia", "Pete", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Victor", "Wendy", "Xavier", "Yara", "Zane", "Abby", "Brett", "Chloe", "Dmitri", "Esme", "Flynn"];
 const LAST = ["Alvarez", "Brooks", "Chen", "Diaz", "Evans", "Foster", "Garcia", "Hughes", "Ito", "Jensen", "Khan", "Lopez", "Morgan", "Nguyen", "Okafor", "Patel", "Quinn", "Reyes", "Singh", "Turner", "Usman", "Vega", "Walsh", "Xu", "Young", "Zimmer", "Abbott", "Byrne", "Cruz", "Dunn", "Ellis", "Ford"];
 
+/**
+ * Recovery starts that make the demo's engagement pages say something whatever the date: two
+ * long-standing members who can mentor, and four whose next milestone falls in the coming days
+ * ("90 days" in 3, "60 days" in 6, "30 days" in 10, "90 days" in 12). Index into FIRST, days before today.
+ */
+const RECOVERY_STARTS: Record<number, number> = { 0: 640, 15: 410, 1: 90 - 3, 16: 60 - 6, 23: 30 - 10, 27: 90 - 12 };
+/** Peer mentor pairs [mentor, mentee]: each group's peer mentor supports a member who is drifting away. */
+const MENTOR_PAIRS: Array<[number, number]> = [
+  [0, 4],
+  [15, 18],
+];
+/** BARC-10 assessments: [participant, days ago, ten answers 1-6]. */
+const ASSESSMENTS: Array<[number, number, number[]]> = [
+  [4, 24, [3, 2, 4, 3, 2, 3, 4, 2, 3, 3]],
+  [4, 3, [2, 2, 3, 2, 2, 3, 3, 2, 2, 3]],
+  [18, 10, [4, 3, 4, 5, 3, 4, 4, 3, 4, 4]],
+  [0, 14, [6, 5, 6, 5, 6, 6, 5, 6, 5, 6]],
+];
+
 interface Seeded {
   centerId: string;
   created: boolean;
@@ -193,13 +217,15 @@ async function seed(db: Db, reset: boolean): Promise<Seeded> {
   const rand = prng(20261123);
   const participantIds: string[] = [];
   for (let i = 0; i < 32; i++) {
+    const dateOfBirth = `${1965 + Math.floor(rand() * 38)}-${String(1 + Math.floor(rand() * 12)).padStart(2, "0")}-${String(1 + Math.floor(rand() * 28)).padStart(2, "0")}`;
+    const daysInRecovery = 20 + Math.floor(rand() * 700);
     const p = await createParticipant(admin, {
       centerId: centerGid,
       firstName: FIRST[i],
       lastName: LAST[i],
       externalId: `MRN-${String(10421 + i * 7)}`,
-      dateOfBirth: `${1965 + Math.floor(rand() * 38)}-${String(1 + Math.floor(rand() * 12)).padStart(2, "0")}-${String(1 + Math.floor(rand() * 28)).padStart(2, "0")}`,
-      recoveryStartDate: addDays(today, -(20 + Math.floor(rand() * 700))),
+      dateOfBirth,
+      recoveryStartDate: addDays(today, -(RECOVERY_STARTS[i] ?? daysInRecovery)),
       phone: `+1 555 01${String(10 + i).padStart(2, "0")}`,
     });
     participantIds.push(toGlobalId("Participant", p.id));
@@ -262,6 +288,14 @@ async function seed(db: Db, reset: boolean): Promise<Seeded> {
       await recordAttendance(admin, { sessionId: toGlobalId("Session", s.id), records });
       await completeSession(admin, { sessionId: toGlobalId("Session", s.id) });
     }
+  }
+
+  // Peer mentors and recovery capital.
+  for (const [mentor, mentee] of MENTOR_PAIRS) {
+    await assignPeerMentor(admin, { mentorId: participantIds[mentor], menteeId: participantIds[mentee] });
+  }
+  for (const [pi, daysAgo, items] of ASSESSMENTS) {
+    await recordRecoveryCapital(admin, { participantId: participantIds[pi], assessedOn: addDays(today, -daysAgo), instrument: RecoveryCapitalInstrument.BARC_10, items });
   }
   return { centerId: center.id, created: true, replaced: Boolean(existing), orgAdmin };
 }
