@@ -2,9 +2,8 @@
 // @Authorized, and the auth checker refuses anonymous callers before any resolver runs.
 import type { GraphQLSchema } from "graphql";
 import { buildSchema, type AuthChecker, type ClassType, type NonEmptyArray } from "type-graphql";
-import { StopWhenCancelled } from "./common/abort.js";
 import type { Context } from "./common/context.js";
-import { CheckInputs } from "./common/inputs.js";
+import { guardResolvers } from "./common/guard.js";
 import { forbidden, unauthenticated } from "./common/errors.js";
 import { NodeIdResolver } from "./common/node.js";
 import { DateTime } from "./common/scalars.js";
@@ -103,10 +102,9 @@ export function createSchema(): Promise<GraphQLSchema> {
     resolvers,
     authChecker,
     authMode: "error",
-    // A cancelled request (client gone, time up) resolves no further field.
-    globalMiddlewares: [StopWhenCancelled, CheckInputs],
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTime }],
-  });
+    // Cancelled requests and malformed arguments stop before any resolver (src/common/guard.ts).
+  }).then(guardResolvers);
   return cached;
 }

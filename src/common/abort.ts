@@ -1,11 +1,11 @@
 // Cancelling a request: graphql-js cannot stop an execution, so every request carries an
 // AbortSignal (in its context) that fires when the client disconnects or its time is up, and a
-// global middleware checks it before each field resolves. Once it fires no further resolver runs,
+// wrapper around every resolver (src/common/guard.ts) checks it before each field resolves. Once
+// it fires no further resolver runs,
 // so no further database work starts; the statement already sent finishes on its own.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
 import { GraphQLError } from "graphql";
-import type { MiddlewareFn } from "type-graphql";
 import { clock } from "./clock.js";
 
 export const REQUEST_TIMEOUT = "REQUEST_TIMEOUT";
@@ -60,21 +60,20 @@ interface Cancellable {
 }
 
 /** Whether the request is cancelled: aborted, or past its deadline by the clock. */
-export function isCancelled(ctx: Cancellable): boolean {
-  const l = ctx.lifetime;
+export function isCancelled(ctx: Cancellable | undefined): boolean {
+  const l = ctx?.lifetime;
   if (!l) return false;
   if (l.signal.aborted) return true;
   return l.deadline !== Infinity && clock.now().getTime() > l.deadline;
 }
 
-/** type-graphql global middleware: no field resolves once its request is cancelled. */
-export const StopWhenCancelled: MiddlewareFn<Cancellable> = ({ context }, next) => {
+/** Throws REQUEST_TIMEOUT when the request is cancelled (called before every field resolves). */
+export function stopWhenCancelled(context: Cancellable | undefined): void {
   if (isCancelled(context)) {
-    context.lifetime!.stopped = true;
+    context!.lifetime!.stopped = true;
     throw requestTimedOut();
   }
-  return next();
-};
+}
 
 /**
  * A cancelled request answers one REQUEST_TIMEOUT error (HTTP 503) rather than the partial data

@@ -13,8 +13,9 @@ import {
   type GraphQLInputField,
   type GraphQLInputType,
 } from "graphql";
-import { Extensions, type MiddlewareFn } from "type-graphql";
-import { badInput, userError, UserErrorCode } from "./errors.js";
+import type { GraphQLResolveInfo } from "graphql";
+import { Extensions } from "type-graphql";
+import { badInput, userError, UserErrorCode, type UserError } from "./errors.js";
 
 export const MAX_LIST_ITEMS = 100;
 
@@ -68,15 +69,17 @@ export function checkArguments(args: readonly GraphQLArgument[], values: Record<
   return null;
 }
 
-/** type-graphql global middleware: refuses malformed arguments before any resolver work. */
-export const CheckInputs: MiddlewareFn = async ({ args, info }, next) => {
-  if (!args || Object.keys(args).length === 0) return next();
+/**
+ * Refuses malformed arguments before the field's resolver runs: the answer to give instead (a
+ * mutation payload with one userError), or a thrown BAD_USER_INPUT; undefined when all is well.
+ */
+export function checkFieldArguments(args: Record<string, unknown>, info: GraphQLResolveInfo): { userErrors: UserError[] } | undefined {
   const field = info.parentType.getFields()[info.fieldName];
   const problem = field ? checkArguments(field.args, args) : null;
-  if (!problem) return next();
-  if (info.operation.operation === "mutation" && info.parentType === info.schema.getMutationType() && problem.path[0] === "input") {
+  if (!problem) return undefined;
+  if (info.parentType === info.schema.getMutationType() && problem.path[0] === "input") {
     // Every mutation answers a payload with userErrors (test/schema.test.ts); the object stays null.
     return { userErrors: [userError(problem.path.slice(1), UserErrorCode.INVALID, problem.message)] };
   }
   throw badInput(problem.message, problem.path[0]);
-};
+}

@@ -1,0 +1,29 @@
+// Checks that run before every field of the schema resolves, wrapped around the built resolvers
+// (synchronously: a type-graphql global middleware would make every field a promise):
+//   - a cancelled request (client gone, time up) resolves no further field (src/common/abort.ts);
+//   - malformed arguments are refused before the resolver runs (src/common/inputs.ts).
+import { defaultFieldResolver, isObjectType, type GraphQLSchema } from "graphql";
+import { stopWhenCancelled } from "./abort.js";
+import { checkFieldArguments } from "./inputs.js";
+
+export function guardResolvers(schema: GraphQLSchema): GraphQLSchema {
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith("__")) continue;
+    for (const field of Object.values(type.getFields())) {
+      const resolve = field.resolve ?? defaultFieldResolver;
+      field.resolve =
+        field.args.length > 0
+          ? (root, args, context, info) => {
+              stopWhenCancelled(context);
+              // Anonymous callers get UNAUTHENTICATED from the resolver's @Authorized first.
+              if (!context?.viewer) return resolve(root, args, context, info);
+              return checkFieldArguments(args, info) ?? resolve(root, args, context, info);
+            }
+          : (root, args, context, info) => {
+              stopWhenCancelled(context);
+              return resolve(root, args, context, info);
+            };
+    }
+  }
+  return schema;
+}
