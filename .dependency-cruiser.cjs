@@ -14,13 +14,13 @@ const layers = [
   { name: "groups", modules: ["groups"], comment: "a program run on a schedule" },
   { name: "group data", modules: ["sessions", "enrollments"], comment: "what a group has" },
   { name: "attendance", modules: ["attendance"], comment: "a participant at a session" },
-  { name: "coordination", modules: ["scheduling", "node"], comment: "rules and reads that span the modules below" },
+  { name: "coordination", modules: ["scheduling"], comment: "rules that span the modules below" },
   // Every other folder of src/ is a feature (engagement, followups, milestones, mentorships,
   // recoverycapital, integrations, audit, exports, ...): features may import each other, without circles.
   { name: "features", modules: [], comment: "features built on the core (any other folder of src/)" },
   {
     name: "composition",
-    modules: ["loaders.ts", "steps.ts", "schema.ts", "server.ts", "index.ts", "scripts"],
+    modules: ["node", "loaders.ts", "steps.ts", "schema.ts", "server.ts", "index.ts", "scripts", "graphiql.ts"],
     comment: "wires the modules into the app and scripts",
   },
 ];
@@ -78,7 +78,9 @@ module.exports = {
       comment: "Files import each other in a circle: move what both need down a layer, or hand a step up (src/common/steps.ts).",
       severity: "error",
       from: {},
-      to: { circular: true },
+      // A circle closed only by a type-only import (the request context naming the loaders' type)
+      // is erased at build and cannot misorder module loading; every other circle fails.
+      to: { circular: true, viaOnly: { dependencyTypesNot: ["type-only"] } },
     },
     {
       name: "layer-foundation-context-type-only",

@@ -9,7 +9,9 @@ import { Group } from "../groups/group.type.js";
 import { readableParticipant } from "../participants/participant.service.js";
 import { Participant } from "../participants/participant.type.js";
 import { Session } from "../sessions/session.type.js";
+import { linkedStaff } from "../staff/staff.service.js";
 import { Staff } from "../staff/staff.type.js";
+import { ReadableBy } from "../common/readable.js";
 import {
   ClaimFollowUpInput,
   ClaimFollowUpPayload,
@@ -38,6 +40,7 @@ class CenterFollowUpsArgs extends StaffFollowUpsArgs {
 @Resolver(() => FollowUp)
 export class FollowUpResolver {
   @FieldResolver(() => Participant)
+  @ReadableBy("CLINICAL")
   participant(@Root() f: FollowUpRow, @Ctx() ctx: Context) {
     return readableParticipant(ctx, f.participantId);
   }
@@ -53,13 +56,15 @@ export class FollowUpResolver {
   }
 
   @FieldResolver(() => Staff, { nullable: true, description: "Who should reach out; null when the center has no one to assign." })
+  @ReadableBy("STAFF")
   assignee(@Root() f: FollowUpRow, @Ctx() ctx: Context) {
-    return f.assigneeStaffId ? ctx.loaders.staff.byId.load(f.assigneeStaffId) : null;
+    return linkedStaff(ctx, f.assigneeStaffId);
   }
 
   @FieldResolver(() => Staff, { nullable: true })
+  @ReadableBy("STAFF")
   completedBy(@Root() f: FollowUpRow, @Ctx() ctx: Context) {
-    return f.completedByStaffId ? ctx.loaders.staff.byId.load(f.completedByStaffId) : null;
+    return linkedStaff(ctx, f.completedByStaffId);
   }
 
   @FieldResolver(() => [FollowUpEvent], { description: "Every change, oldest first." })
@@ -89,18 +94,21 @@ export class FollowUpResolver {
 @Resolver(() => FollowUpEvent)
 export class FollowUpEventResolver {
   @FieldResolver(() => Staff, { nullable: true, description: "Who made the change (the staff member who recorded attendance, for automatic ones)." })
+  @ReadableBy("STAFF")
   actor(@Root() e: FollowUpEventRow, @Ctx() ctx: Context) {
-    return e.actorStaffId ? ctx.loaders.staff.byId.load(e.actorStaffId) : null;
+    return linkedStaff(ctx, e.actorStaffId);
   }
 
   @FieldResolver(() => Staff, { nullable: true })
+  @ReadableBy("STAFF")
   fromAssignee(@Root() e: FollowUpEventRow, @Ctx() ctx: Context) {
-    return e.fromAssigneeStaffId ? ctx.loaders.staff.byId.load(e.fromAssigneeStaffId) : null;
+    return linkedStaff(ctx, e.fromAssigneeStaffId);
   }
 
   @FieldResolver(() => Staff, { nullable: true })
+  @ReadableBy("STAFF")
   toAssignee(@Root() e: FollowUpEventRow, @Ctx() ctx: Context) {
-    return e.toAssigneeStaffId ? ctx.loaders.staff.byId.load(e.toAssigneeStaffId) : null;
+    return linkedStaff(ctx, e.toAssigneeStaffId);
   }
 }
 

@@ -1,4 +1,5 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
+import { ReadableBy } from "../common/readable.js";
 import { Node } from "../common/node.js";
 import { DateScalar, DateTime } from "../common/scalars.js";
 
@@ -47,6 +48,7 @@ registerEnumType(FollowUpEventKind, {
   description: "Outreach owed to a participant whose absences in a row in a group reached the program's threshold. Clinical staff, and the group's facilitators.",
 })
 export class FollowUp extends Node {
+  @ReadableBy("CLINICAL")
   @Field(() => String, { description: "Why it opened, e.g. \"2 absences in a row from Tuesday evening\"." })
   reason!: string;
 
@@ -59,6 +61,7 @@ export class FollowUp extends Node {
   @Field(() => FollowUpOutcome, { nullable: true })
   outcome!: FollowUpOutcome | null;
 
+  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true, description: "The note left when completing it." })
   note!: string | null;
 
@@ -77,6 +80,7 @@ export class FollowUp extends Node {
   @Field(() => DateTime, { nullable: true })
   resolvedAt!: Date | null;
 
+  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true, description: "Why it was RESOLVED." })
   resolution!: string | null;
 }
@@ -92,6 +96,7 @@ export class FollowUpEvent {
   @Field(() => FollowUpOutcome, { nullable: true })
   outcome!: FollowUpOutcome | null;
 
+  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   note!: string | null;
 }

@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
+import { ReadableBy } from "../common/readable.js";
 import type { Context } from "../common/context.js";
 import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
@@ -16,11 +17,13 @@ async function requireReadable(ctx: Context, participant: ParticipantRow): Promi
 
 @Resolver(() => Mentorship)
 export class MentorshipResolver {
+  @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
   mentor(@Root() row: MentorshipRow, @Ctx() ctx: Context) {
     return readableParticipant(ctx, row.mentorId);
   }
 
+  @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
   mentee(@Root() row: MentorshipRow, @Ctx() ctx: Context) {
     return readableParticipant(ctx, row.menteeId);
@@ -49,6 +52,7 @@ export class MentorshipResolver {
 
 @Resolver(() => Participant)
 export class ParticipantMentorshipsResolver {
+  @ReadableBy("CLINICAL")
   @FieldResolver(() => [Participant], { description: "Current peer mentors of this participant." })
   async mentors(@Root() participant: ParticipantRow, @Ctx() ctx: Context) {
     await requireReadable(ctx, participant);
@@ -57,6 +61,7 @@ export class ParticipantMentorshipsResolver {
     return Promise.all(visible.map((r) => ctx.loaders.participants.byId.load(r.mentorId)));
   }
 
+  @ReadableBy("CLINICAL")
   @FieldResolver(() => [Participant], { description: "Current mentees of this participant, as a peer mentor." })
   async mentees(@Root() participant: ParticipantRow, @Ctx() ctx: Context) {
     await requireReadable(ctx, participant);
@@ -82,6 +87,7 @@ export class ParticipantMentorshipsResolver {
 
 @Resolver(() => Group)
 export class GroupPeerMentorsResolver {
+  @ReadableBy("CLINICAL")
   @FieldResolver(() => [Participant], {
     nullable: true,
     description: "Members enrolled in this group with the PEER_MENTOR role (ACTIVE): they mentor within the group. Refused to VIEWERs.",

@@ -1,4 +1,5 @@
 import { Field, ObjectType } from "type-graphql";
+import { ReadableBy } from "../common/readable.js";
 import { Node } from "../common/node.js";
 import { DateScalar } from "../common/scalars.js";
 
@@ -13,6 +14,7 @@ export class Mentorship extends Node {
   @Field(() => DateScalar, { nullable: true, description: "The day it ended; null while current." })
   endedOn!: string | null;
 
+  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   endReason!: string | null;
 

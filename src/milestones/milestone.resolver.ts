@@ -1,4 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from "type-graphql";
+import { ReadableBy } from "../common/readable.js";
 import type { Context } from "../common/context.js";
 import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
@@ -24,6 +25,7 @@ async function requireReadable(ctx: Context, participant: ParticipantRow): Promi
 
 @Resolver(() => Milestone)
 export class MilestoneResolver {
+  @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
   participant(@Root() milestone: Milestone, @Ctx() ctx: Context) {
     return readableParticipant(ctx, milestone.participantId);

@@ -1,4 +1,5 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
+import { ReadableBy } from "../common/readable.js";
 import { DateScalar, DateTime } from "../common/scalars.js";
 
 export enum MilestoneKind {
@@ -24,6 +25,7 @@ export class Milestone {
   @Field(() => MilestoneKind)
   kind!: MilestoneKind;
 
+  @ReadableBy("CLINICAL")
   @Field(() => String, { description: 'e.g. "1 day", "30 days", "6 months", "2 years", "10 sessions", or a program name.' })
   label!: string;
 
