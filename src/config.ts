@@ -17,7 +17,7 @@ export interface AuthConfig {
  */
 export const DEFAULT_QUERY_LIMITS = { maxDepth: 15, maxAliases: 50, maxCost: 150_000, maxTokens: 5_000 } as const;
 
-export interface LimitsConfig {
+interface LimitsConfig {
   /** A request still running after this long is cancelled (ms; 0 = no limit). */
   requestTimeoutMs: number;
   maxQueryDepth: number;

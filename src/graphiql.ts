@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 
 const require = createRequire(import.meta.url);
 
-export const ASSET_PREFIX = "/graphiql/";
+const ASSET_PREFIX = "/graphiql/";
 
 const CSP = [
   "default-src 'self'",
@@ -109,7 +109,7 @@ function loadAssets(): Map<string, Asset> {
 }
 
 /** A browser asking for a page: Accept names text/html (GraphQL clients ask for JSON). */
-export function wantsHtml(req: IncomingMessage): boolean {
+function wantsHtml(req: IncomingMessage): boolean {
   return (req.method === "GET" || req.method === "HEAD") && /\btext\/html\b/i.test(req.headers.accept ?? "");
 }
 

@@ -8,7 +8,7 @@ import { useTestServer } from "./support/server.js";
 
 const t = useTestServer();
 
-const rowsOf = (r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows) as Array<Record<string, unknown>>;
+const rowsOf = <Row>(r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows) as Row[];
 
 describe("the clock", () => {
   it("stamps every row the API writes with the clock's instant, not the database's now()", async () => {
@@ -46,7 +46,7 @@ describe("the clock", () => {
     );
 
     // Then every timestamp column of every row written reads the clock's instant
-    const columns = rowsOf(
+    const columns = rowsOf<{ table_name: string; column_name: string }>(
       await t.server.database.db.execute(sql`
         select table_name, column_name from information_schema.columns
         where table_schema = current_schema() and data_type = 'timestamp with time zone'
@@ -56,12 +56,12 @@ describe("the clock", () => {
     expect(columns.length).toBeGreaterThanOrEqual(10);
     const stamps = new Map<string, string[]>();
     for (const { table_name, column_name } of columns) {
-      const r = rowsOf(
+      const r = rowsOf<{ at: string }>(
         await t.server.database.db.execute(
-          sql`select distinct to_char(${sql.identifier(column_name as string)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') as at from ${sql.identifier(table_name as string)} where ${sql.identifier(column_name as string)} is not null`,
+          sql`select distinct to_char(${sql.identifier(column_name)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') as at from ${sql.identifier(table_name)} where ${sql.identifier(column_name)} is not null`,
         ),
       );
-      stamps.set(`${table_name}.${column_name}`, r.map((x) => x.at as string));
+      stamps.set(`${table_name}.${column_name}`, r.map((x) => x.at));
     }
     for (const table of ["centers", "staff", "staff_memberships", "programs", "groups", "participants", "enrollments", "enrollment_events", "sessions", "attendance"]) {
       expect([...stamps.keys()].some((k) => k.startsWith(`${table}.`)), table).toBe(true);

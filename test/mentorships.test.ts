@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { setClock } from "../src/common/clock.js";
 import { decodeId } from "../src/common/ids.js";
 import { mentorships } from "../src/db/schema.js";
-import { Api, asOrgAdmin, sendMutation } from "./support/fixtures.js";
+import { asOrgAdmin, sendMutation, type Api } from "./support/fixtures.js";
 import { useTestServer } from "./support/server.js";
 
 const t = useTestServer();

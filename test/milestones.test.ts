@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { setClock } from "../src/common/clock.js";
 import { addMonths, recoveryMilestones } from "../src/milestones/milestone.service.js";
-import { Api, asOrgAdmin, sendMutation } from "./support/fixtures.js";
+import { asOrgAdmin, sendMutation, type Api } from "./support/fixtures.js";
 import { useTestServer } from "./support/server.js";
 
 const t = useTestServer();

@@ -3,7 +3,7 @@
 // may record or read it.
 import { describe, expect, it } from "vitest";
 import { setClock } from "../src/common/clock.js";
-import { Api, asOrgAdmin, sendMutation } from "./support/fixtures.js";
+import { asOrgAdmin, sendMutation, type Api } from "./support/fixtures.js";
 import { useTestServer } from "./support/server.js";
 
 const t = useTestServer();

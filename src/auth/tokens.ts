@@ -13,13 +13,13 @@ const ASYMMETRIC = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256
 /** Seconds of clock skew allowed on exp/nbf/iat. A token without exp is refused: it would never end. */
 const CLOCK_TOLERANCE = 30;
 /** Default longest lifetime of a token (AUTH_MAX_TOKEN_LIFETIME_SECONDS). */
-export const MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
+const MAX_TOKEN_LIFETIME_SECONDS = 24 * 60 * 60;
 
 /**
  * Claims jose leaves to us: `sub` a non-empty string, `iat` not in the future (beyond the
  * tolerance), and a lifetime (exp - iat, or exp - now without iat) of at most `maxLifetime`.
  */
-export function checkClaims(payload: JWTPayload, now: Date, maxLifetime: number): JWTPayload & { sub: string } {
+function checkClaims(payload: JWTPayload, now: Date, maxLifetime: number): JWTPayload & { sub: string } {
   if (typeof payload.sub !== "string" || payload.sub === "") throw new Error("token sub is not a string");
   const nowSec = Math.floor(now.getTime() / 1000);
   if (typeof payload.exp !== "number") throw new Error("token has no exp");

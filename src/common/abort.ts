@@ -10,7 +10,7 @@ import { clock } from "./clock.js";
 
 export const REQUEST_TIMEOUT = "REQUEST_TIMEOUT";
 
-export type AbortReason = "timeout" | "disconnected";
+type AbortReason = "timeout" | "disconnected";
 
 export interface RequestLifetime {
   signal: AbortSignal;
@@ -49,18 +49,18 @@ export function watchRequest(req: IncomingMessage, res: ServerResponse, timeoutM
   };
 }
 
-export function requestTimedOut(): GraphQLError {
+function requestTimedOut(): GraphQLError {
   return new GraphQLError("The request took too long and was cancelled", {
     extensions: { code: REQUEST_TIMEOUT, http: { status: 503 } },
   });
 }
 
-interface Cancellable {
+export interface Cancellable {
   lifetime?: Pick<RequestLifetime, "signal" | "deadline" | "stopped">;
 }
 
 /** Whether the request is cancelled: aborted, or past its deadline by the clock. */
-export function isCancelled(ctx: Cancellable | undefined): boolean {
+function isCancelled(ctx: Cancellable | undefined): boolean {
   const l = ctx?.lifetime;
   if (!l) return false;
   if (l.signal.aborted) return true;
@@ -81,15 +81,18 @@ export function stopWhenCancelled(context: Cancellable | undefined): void {
  */
 export function cancellationPlugin(): ApolloServerPlugin<BaseContext & Cancellable> {
   return {
-    async requestDidStart() {
-      return {
-        async willSendResponse({ contextValue, response }) {
-          if (!contextValue.lifetime?.stopped) return;
-          const error = requestTimedOut();
-          response.body = { kind: "single", singleResult: { errors: [{ message: error.message, extensions: { code: REQUEST_TIMEOUT } }] } };
-          response.http.status = 503;
+    // Apollo's hooks return promises; these have nothing to wait for.
+    requestDidStart() {
+      return Promise.resolve({
+        willSendResponse({ contextValue, response }) {
+          if (contextValue.lifetime?.stopped) {
+            const error = requestTimedOut();
+            response.body = { kind: "single", singleResult: { errors: [{ message: error.message, extensions: { code: REQUEST_TIMEOUT } }] } };
+            response.http.status = 503;
+          }
+          return Promise.resolve();
         },
-      };
+      });
     },
   };
 }

@@ -39,7 +39,7 @@ export interface QueryLimits {
 }
 
 /** Items assumed for a list that is not a connection (facilitators, roster, history). */
-export const LIST_ESTIMATE = 20;
+const LIST_ESTIMATE = 20;
 
 export const LimitCodes = {
   QUERY_TOO_DEEP: "QUERY_TOO_DEEP",
@@ -202,7 +202,7 @@ function refusal(code: string, message: string): GraphQLError {
 }
 
 /** The first limit a measure breaks, as the error to answer with; null within limits. */
-export function limitError(m: Measure, limits: QueryLimits): GraphQLError | null {
+function limitError(m: Measure, limits: QueryLimits): GraphQLError | null {
   if (m.aliases > limits.maxAliases) return refusal(LimitCodes.TOO_MANY_ALIASES, `A document may hold at most ${limits.maxAliases} aliases`);
   if (m.depth > limits.maxDepth) return refusal(LimitCodes.QUERY_TOO_DEEP, `A query may nest at most ${limits.maxDepth} levels`);
   if (m.cost > limits.maxCost) return refusal(LimitCodes.QUERY_TOO_COSTLY, `A query may cost at most ${limits.maxCost}`);
@@ -212,14 +212,15 @@ export function limitError(m: Measure, limits: QueryLimits): GraphQLError | null
 /** Refuses documents past the limits after validation, before execution starts. */
 export function queryLimitsPlugin(limits: QueryLimits): ApolloServerPlugin<BaseContext> {
   return {
-    async requestDidStart() {
-      return {
-        async didResolveOperation({ document, operation, schema, request }) {
-          if (!operation) return;
+    // Apollo's hooks return promises; these have nothing to wait for.
+    requestDidStart() {
+      return Promise.resolve({
+        didResolveOperation({ document, operation, schema, request }) {
+          if (!operation) return Promise.resolve();
           const error = limitError(measureOperation(document, operation, { schema, variables: request.variables ?? {} }), limits);
-          if (error) throw error;
+          return error ? Promise.reject(error) : Promise.resolve();
         },
-      };
+      });
     },
   };
 }

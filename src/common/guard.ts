@@ -3,8 +3,11 @@
 //   - a cancelled request (client gone, time up) resolves no further field (src/common/abort.ts);
 //   - malformed arguments are refused before the resolver runs (src/common/inputs.ts).
 import { defaultFieldResolver, isObjectType, type GraphQLSchema } from "graphql";
-import { stopWhenCancelled } from "./abort.js";
+import { stopWhenCancelled, type Cancellable } from "./abort.js";
 import { checkFieldArguments } from "./inputs.js";
+
+/** What the checks read of the request context (src/common/context.ts). */
+type GuardedContext = (Cancellable & { viewer?: unknown }) | undefined;
 
 export function guardResolvers(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
@@ -13,13 +16,13 @@ export function guardResolvers(schema: GraphQLSchema): GraphQLSchema {
       const resolve = field.resolve ?? defaultFieldResolver;
       field.resolve =
         field.args.length > 0
-          ? (root, args, context, info) => {
+          ? (root, args: Record<string, unknown>, context: GuardedContext, info) => {
               stopWhenCancelled(context);
               // Anonymous callers get UNAUTHENTICATED from the resolver's @Authorized first.
               if (!context?.viewer) return resolve(root, args, context, info);
               return checkFieldArguments(args, info) ?? resolve(root, args, context, info);
             }
-          : (root, args, context, info) => {
+          : (root, args, context: GuardedContext, info) => {
               stopWhenCancelled(context);
               return resolve(root, args, context, info);
             };

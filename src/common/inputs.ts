@@ -17,14 +17,14 @@ import type { GraphQLResolveInfo } from "graphql";
 import { Extensions } from "type-graphql";
 import { badInput, userError, UserErrorCode, type UserError } from "./errors.js";
 
-export const MAX_LIST_ITEMS = 100;
+const MAX_LIST_ITEMS = 100;
 
 /** Declares the most items a list input field accepts (default MAX_LIST_ITEMS). */
 export const MaxItems = (n: number) => Extensions({ maxItems: n });
 
 const UNPAIRED = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
-export interface InputProblem {
+interface InputProblem {
   path: string[];
   message: string;
 }
@@ -61,7 +61,7 @@ function checkValue(value: unknown, type: GraphQLInputType, bound: number, path:
 }
 
 /** The first problem in a field's arguments, or null. */
-export function checkArguments(args: readonly GraphQLArgument[], values: Record<string, unknown>): InputProblem | null {
+function checkArguments(args: readonly GraphQLArgument[], values: Record<string, unknown>): InputProblem | null {
   for (const arg of args) {
     const p = checkValue(values[arg.name], arg.type, boundOf(arg), [arg.name]);
     if (p) return p;

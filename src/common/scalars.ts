@@ -7,8 +7,8 @@
 import { GraphQLError, GraphQLScalarType, type GraphQLScalarTypeConfig } from "graphql";
 import { DateTimeResolver, LocalDateResolver, LocalTimeResolver } from "graphql-scalars";
 
-export const MIN_YEAR = 1900;
-export const MAX_YEAR = 2200;
+const MIN_YEAR = 1900;
+const MAX_YEAR = 2200;
 
 function outOfRange(): GraphQLError {
   return new GraphQLError(`Years must be between ${MIN_YEAR} and ${MAX_YEAR}`);

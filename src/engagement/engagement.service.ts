@@ -1,12 +1,12 @@
 // Engagement rules that are not SQL: periods asked for, rates, and the list of trend points.
 import { badInput } from "../common/errors.js";
 import { addDays, daysBetween } from "../sessions/timezone.js";
-import { RiskLevel } from "../participants/participant.type.js";
+import type { RiskLevel } from "../participants/participant.type.js";
 import type { DayWindow, ParticipantMetricsRow, TrendInterval, TrendRow } from "./engagement.sql.js";
-import { EngagementTrend, type AttendanceTrendPoint, type ParticipantEngagement } from "./engagement.type.js";
+import type { AttendanceTrendPoint, EngagementTrend, ParticipantEngagement } from "./engagement.type.js";
 
 /** At most this many points in one attendanceTrend (about five years of weeks). */
-export const MAX_TREND_POINTS = 270;
+const MAX_TREND_POINTS = 270;
 
 /** attended / (attended + missed), or null when both are 0. */
 export function rate(attended: number, missed: number): number | null {
@@ -45,7 +45,7 @@ export function toParticipantEngagement(row: ParticipantMetricsRow | null, windo
 }
 
 /** The first day of the period holding `day`: its Monday, or the 1st of its month. */
-export function periodStartOf(day: string, interval: TrendInterval): string {
+function periodStartOf(day: string, interval: TrendInterval): string {
   if (interval === "MONTH") return `${day.slice(0, 8)}01`;
   const weekday = new Date(`${day}T00:00:00Z`).getUTCDay(); // 0 = Sunday
   return addDays(day, -((weekday + 6) % 7));
@@ -58,7 +58,7 @@ function nextPeriod(start: string, interval: TrendInterval): string {
 }
 
 /** Every period start from the one holding `from` to the one holding `to`. */
-export function periodStarts(from: string, to: string, interval: TrendInterval): string[] {
+function periodStarts(from: string, to: string, interval: TrendInterval): string[] {
   const starts: string[] = [];
   for (let p = periodStartOf(from, interval); p <= to; p = nextPeriod(p, interval)) starts.push(p);
   return starts;

@@ -18,20 +18,20 @@ export interface DayWindow {
 /** "ALL", or only these groups (a facilitator's reach). */
 export type GroupScope = "ALL" | string[];
 
-export const ATTENDED = sql.raw(`('PRESENT', 'LATE', 'LEFT_EARLY')`);
+const ATTENDED = sql.raw(`('PRESENT', 'LATE', 'LEFT_EARLY')`);
 const HOURS_28_DAYS = 28 * 24;
 const HOURS_21_DAYS = 21 * 24;
 
 /** Rows of a raw statement, from either driver (postgres.js: an array; PGlite: { rows }). */
 export async function rowsOf<T>(db: DbOrTx, query: SQL): Promise<T[]> {
-  const result = (await db.execute(query)) as unknown;
+  const result: unknown = await db.execute(query);
   return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
 }
 
 const uuidList = (ids: readonly string[]) => sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `);
 
 /** `column in (ids)`, or false for none (an empty IN list is not valid SQL). */
-export function inIds(column: SQL, ids: readonly string[]): SQL {
+function inIds(column: SQL, ids: readonly string[]): SQL {
   return ids.length ? sql`${column} in (${uuidList(ids)})` : sql`false`;
 }
 
@@ -214,7 +214,7 @@ export function scopeGroupCondition(scope: GroupScope): MetricsQuery["groupCondi
 export type RollupKind = "group" | "program" | "center";
 
 /** `k(key, group_id, tz)`: the groups each key covers, within the viewer's reach. */
-export function rollupGroups(kind: RollupKind, ids: readonly string[], scope: GroupScope): SQL {
+function rollupGroups(kind: RollupKind, ids: readonly string[], scope: GroupScope): SQL {
   const keyColumn = sql.raw(kind === "group" ? "g.id" : kind === "program" ? "g.program_id" : "g.center_id");
   return sql`select ${keyColumn} as key, g.id as group_id, c.timezone as tz
     from groups g join centers c on c.id = g.center_id

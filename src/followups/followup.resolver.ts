@@ -23,7 +23,7 @@ import {
 import { claimFollowUp, completeFollowUp, followUpsForbidden, reassignFollowUp } from "./followup.service.js";
 import { FollowUp, FollowUpEvent, FollowUpStatus } from "./followup.type.js";
 
-export const FollowUpConnection = connectionType(FollowUp, "FollowUp");
+const FollowUpConnection = connectionType(FollowUp, "FollowUp");
 
 @ArgsType()
 class StaffFollowUpsArgs extends ConnectionArgs {

@@ -12,9 +12,9 @@ import { ATTENDANCE_MARKS } from "./milestone.loaders.js";
 import { Milestone, MilestoneKind } from "./milestone.type.js";
 
 /** Bounds of `withinDays` on upcoming-milestone lists. */
-export const MAX_WITHIN_DAYS = 366;
+const MAX_WITHIN_DAYS = 366;
 /** A milestone may be marked celebrated once reached, or up to this many days ahead of it. */
-export const CELEBRATE_AHEAD_DAYS = 31;
+const CELEBRATE_AHEAD_DAYS = 31;
 
 const KIND_ORDER = [MilestoneKind.RECOVERY, MilestoneKind.ATTENDANCE, MilestoneKind.COMPLETION];
 
@@ -49,12 +49,12 @@ export function recoveryMilestones(start: string, until: string): Array<{ label:
   return out;
 }
 
-export const attendanceLabel = (n: number) => (n === 1 ? "1 session" : `${n} sessions`);
+const attendanceLabel = (n: number) => (n === 1 ? "1 session" : `${n} sessions`);
 
 const celebrationKey = (kind: string, label: string, dueOn: string) => `${kind}|${label}|${dueOn}`;
 
 /** Today's date in the participant's center's time zone. */
-export async function todayFor(ctx: Context, centerId: string): Promise<{ today: string; timezone: string }> {
+async function todayFor(ctx: Context, centerId: string): Promise<{ today: string; timezone: string }> {
   const center = await ctx.loaders.centers.byId.load(centerId);
   const timezone = center!.timezone;
   return { today: dayInZone(clock.now(), timezone), timezone };
@@ -64,7 +64,7 @@ export async function todayFor(ctx: Context, centerId: string): Promise<{ today:
  * Every milestone of a participant due up to `until` (inclusive), oldest first. Batched: a list
  * of participants costs one statement per kind of fact, however many there are.
  */
-export async function milestonesOf(ctx: Context, participant: ParticipantRow, until: string): Promise<Milestone[]> {
+async function milestonesOf(ctx: Context, participant: ParticipantRow, until: string): Promise<Milestone[]> {
   const l = ctx.loaders.milestones;
   const [{ today, timezone }, marks, completions, celebrations] = await Promise.all([
     todayFor(ctx, participant.centerId),

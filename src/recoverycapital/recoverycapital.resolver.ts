@@ -9,7 +9,7 @@ import { RecordRecoveryCapitalInput, RecordRecoveryCapitalPayload } from "./reco
 import { recordRecoveryCapital } from "./recoverycapital.service.js";
 import { RecoveryCapitalAssessment } from "./recoverycapital.type.js";
 
-export const RecoveryCapitalConnection = connectionType(RecoveryCapitalAssessment, "RecoveryCapitalAssessment");
+const RecoveryCapitalConnection = connectionType(RecoveryCapitalAssessment, "RecoveryCapitalAssessment");
 
 async function requireReadable(ctx: Context, participant: ParticipantRow): Promise<void> {
   if (!(await canReadParticipant(ctx, participant))) throw participantsForbidden();

@@ -8,7 +8,7 @@ import { findReadableParticipant } from "../participants/participant.service.js"
 import { dayInZone } from "../sessions/timezone.js";
 import type { RecordRecoveryCapitalInput } from "./recoverycapital.inputs.js";
 
-export const INSTRUMENTS = { BARC_10: { items: 10, min: 1, max: 6 } } as const;
+const INSTRUMENTS = { BARC_10: { items: 10, min: 1, max: 6 } } as const;
 
 export async function recordRecoveryCapital(ctx: Context, input: RecordRecoveryCapitalInput): Promise<RecoveryCapitalRow> {
   const participant = await findReadableParticipant(ctx, input.participantId, "participantId");

@@ -72,7 +72,7 @@ async function sessionsBetween(tx: Tx, groupId: string, from: Date, to: Date): P
  * it was generated in (the previous zone, during a zone change); a session at one of the wanted
  * instants is that occurrence. A slot is also taken by a session starting at the occurrence's instant.
  */
-export function freeOccurrences(
+function freeOccurrences(
   existing: Array<{ startsAt: Date; scheduledFor: Date }>,
   wanted: Occurrence[],
   timezone: string,

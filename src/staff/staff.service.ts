@@ -32,7 +32,7 @@ export async function linkedStaff(ctx: Context, staffId: string | null | undefin
   return row && visible ? row : null;
 }
 
-export async function findVisibleStaff(ctx: Context, globalId: string, field: string): Promise<StaffRow> {
+async function findVisibleStaff(ctx: Context, globalId: string, field: string): Promise<StaffRow> {
   const id = idOf("Staff", globalId, field);
   const row = await ctx.loaders.staff.byId.load(id);
   if (!row || !(await canSeeStaff(ctx, id))) throw notFound("Staff", field);

@@ -156,25 +156,31 @@ function paramsOf(op: Operation, v: Record<string, unknown>): unknown[] | null {
   }
 }
 
-async function main() {
+const JSON_TYPE = { "content-type": "application/json" };
+
+/** The status and body answering one request body; never rejects (a failure answers 500). */
+async function answer(sql: postgres.Sql, raw: Buffer): Promise<[number, string]> {
+  try {
+    const body = JSON.parse(raw.toString("utf8")) as { operationName?: string; variables?: Record<string, unknown> };
+    const op = body.operationName as Operation;
+    const params = op in FLOOR_SQL ? paramsOf(op, body.variables ?? {}) : null;
+    if (!params) return [400, '{"errors":[{"message":"bad request"}]}'];
+    const [row] = await sql.unsafe(FLOOR_SQL[op], params as never[], { prepare: true });
+    return [200, row.body as string];
+  } catch {
+    return [500, '{"errors":[{"message":"internal error"}]}'];
+  }
+}
+
+function main() {
   const sql = postgres(process.env.DATABASE_URL!, { max: Number(process.env.DATABASE_POOL_SIZE ?? 10), onnotice: () => {} });
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
-    req.on("end", async () => {
-      try {
-        const body = JSON.parse(Buffer.concat(chunks).toString("utf8")) as { operationName?: string; variables?: Record<string, unknown> };
-        const op = body.operationName as Operation;
-        const params = op in FLOOR_SQL ? paramsOf(op, body.variables ?? {}) : null;
-        if (!params) {
-          res.writeHead(400, { "content-type": "application/json" }).end('{"errors":[{"message":"bad request"}]}');
-          return;
-        }
-        const [row] = await sql.unsafe(FLOOR_SQL[op], params as never[], { prepare: true });
-        res.writeHead(200, { "content-type": "application/json" }).end(row.body as string);
-      } catch {
-        res.writeHead(500, { "content-type": "application/json" }).end('{"errors":[{"message":"internal error"}]}');
-      }
+    req.on("end", () => {
+      answer(sql, Buffer.concat(chunks))
+        .then(([status, body]) => res.writeHead(status, JSON_TYPE).end(body))
+        .catch(() => res.destroy());
     });
   });
   server.keepAliveTimeout = 60_000;
@@ -184,4 +190,4 @@ async function main() {
   process.on("SIGINT", stop);
 }
 
-void main();
+main();

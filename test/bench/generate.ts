@@ -12,11 +12,11 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../src/db/client.js";
 
-export const CENTERS = 5;
-export const SESSIONS_PER_GROUP = 104;
+const CENTERS = 5;
+const SESSIONS_PER_GROUP = 104;
 const PARTICIPANTS_PER_GROUP = 15;
 
-export interface DatasetShape {
+interface DatasetShape {
   scale: number;
   centers: number;
   groups: number;
@@ -24,7 +24,7 @@ export interface DatasetShape {
   sessionsPerGroup: number;
 }
 
-export function shapeOf(scale: number): DatasetShape {
+function shapeOf(scale: number): DatasetShape {
   if (!(scale > 0)) throw new Error("scale must be > 0");
   // Groups are dealt round-robin to the centers, so keep them a multiple of the center count.
   const groups = Math.max(CENTERS, Math.round((200 * scale) / CENTERS) * CENTERS);
@@ -44,13 +44,13 @@ export interface GenerateResult {
 type Rows = Array<Record<string, unknown>>;
 
 /** Runs one statement through drizzle (postgres.js answers an array, PGlite `{ rows }`). */
-export async function run(db: Db, text: string): Promise<Rows> {
-  const result = (await db.execute(sql.raw(text))) as unknown;
-  return Array.isArray(result) ? (result as Rows) : ((result as { rows: Rows }).rows ?? []);
+export async function run<Row = Rows[number]>(db: Db, text: string): Promise<Row[]> {
+  const result: unknown = await db.execute(sql.raw(text));
+  return Array.isArray(result) ? (result as Row[]) : ((result as { rows: Row[] }).rows ?? []);
 }
 
 /** The staff member the benchmark acts as: a clinician at every center. */
-export const BENCH_VIEWER_EMAIL = "clinician.all@bench.test";
+const BENCH_VIEWER_EMAIL = "clinician.all@bench.test";
 export const BENCH_VIEWER_SUBJECT = "bench|clinician-all";
 
 const uid = (expr: string) => `md5(${expr})::uuid`;
@@ -240,12 +240,12 @@ const BULK_TABLES = ["attendance", "attendance_history"];
  */
 async function withoutKeysAndIndexes(db: Db, tables: string[], fill: () => Promise<void>): Promise<void> {
   const list = tables.map((t) => `'${t}'::regclass`).join(", ");
-  const keys = await run(
+  const keys = await run<{ t: string; name: string; def: string }>(
     db,
     `select conrelid::regclass::text as t, conname as name, pg_get_constraintdef(oid) as def
      from pg_constraint where contype = 'f' and conrelid in (${list}) order by 1, 2`,
   );
-  const indexes = await run(
+  const indexes = await run<{ name: string; def: string }>(
     db,
     `select indexrelid::regclass::text as name, pg_get_indexdef(indexrelid) as def from pg_index i
      where indrelid in (${list}) and not exists (select 1 from pg_constraint c where c.conindid = i.indexrelid) order by 1`,
@@ -256,7 +256,7 @@ async function withoutKeysAndIndexes(db: Db, tables: string[], fill: () => Promi
   try {
     await fill();
   } finally {
-    for (const i of indexes) await run(db, String(i.def));
+    for (const i of indexes) await run(db, i.def);
     for (const k of keys) await run(db, `alter table ${k.t} add constraint "${k.name}" ${k.def}`);
   }
 }

@@ -5,7 +5,7 @@
 // uuids, instants as ISO strings) so that the three can be compared with each other.
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parse, print, type DefinitionNode } from "graphql";
+import { Kind, parse, print, type DefinitionNode } from "graphql";
 
 export type QueryName = "CenterDashboard" | "SessionRoster" | "ParticipantHistory";
 export type OperationName = QueryName | "RecordAttendance";
@@ -28,9 +28,9 @@ const uuidOf = (globalId: string) => {
 const isoOf = (instant: string) => new Date(instant).toISOString();
 
 /** One named operation of a .graphql file, printed alone (a client sends one operation per request). */
-export function operationText(file: string, name: string): string {
+function operationText(file: string, name: string): string {
   const doc = parse(readFileSync(resolve(import.meta.dirname, "../operations", file), "utf8"));
-  const def = doc.definitions.find((d: DefinitionNode) => d.kind === "OperationDefinition" && d.name?.value === name);
+  const def = doc.definitions.find((d: DefinitionNode) => d.kind === Kind.OPERATION_DEFINITION && d.name?.value === name);
   if (!def) throw new Error(`${name} is not in test/operations/${file}`);
   return print({ kind: doc.kind, definitions: [def] });
 }

@@ -30,9 +30,18 @@ server.keepAliveTimeout = 60_000;
 await serv.addTo(server);
 await pgl.getSchema();
 server.listen(Number(process.env.PORT), process.env.HOST ?? "127.0.0.1", () => console.log("postgraphile listening"));
-const stop = () => server.close(async () => {
-  await pgl.release();
-  process.exit(0);
-});
+const stop = () =>
+  server.close(() => {
+    // release() answers a promise or nothing, and may throw: chain it so every failure lands below.
+    Promise.resolve()
+      .then(() => pgl.release())
+      .then(
+        () => process.exit(0),
+        (err: unknown) => {
+          console.error("postgraphile: releasing failed", err);
+          process.exit(1);
+        },
+      );
+  });
 process.on("SIGTERM", stop);
 process.on("SIGINT", stop);

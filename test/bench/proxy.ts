@@ -3,7 +3,7 @@
 // extended protocol, or a simple Query). No extension needed (pg_stat_statements must be preloaded).
 import net from "node:net";
 
-export interface ProxyCounters {
+interface ProxyCounters {
   statements: number;
   bytesFromServer: number;
   bytesToServer: number;

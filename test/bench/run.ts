@@ -46,7 +46,7 @@ const duration = Number(args.duration);
 const warmup = Number(args.warmup);
 const rounds = Number(args.rounds);
 const connections = Number(args.connections);
-const contenderNames = args.contenders!.split(",").map((s) => s.trim()) as ContenderName[];
+const contenderNames = args.contenders.split(",").map((s) => s.trim()) as ContenderName[];
 const adminUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
 const JWT_SECRET = `bench-${Math.random().toString(36).slice(2)}-${Date.now()}-secret-secret`;
 
@@ -100,8 +100,8 @@ async function startServer(
     output.push(chunk.toString("utf8"));
     if (output.length > 50) output.shift();
   };
-  child.stdout!.on("data", keep);
-  child.stderr!.on("data", keep);
+  child.stdout.on("data", keep);
+  child.stderr.on("data", keep);
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -348,7 +348,7 @@ async function drive(
         },
       },
     ],
-  } as autocannon.Options);
+  });
   if (failures.length) throw new Error(`${server.name} ${op}: wrong answers:\n${failures.join("\n")}`);
   if (result.errors || result.timeouts || result.non2xx) {
     throw new Error(`${server.name} ${op}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`);
@@ -597,7 +597,7 @@ async function main() {
         node22 = spawnSync(bin, ["--version"], { encoding: "utf8" }).stdout.trim().replace(/^v/, "");
         servers.push(await startServer(name, bin, ["--import", "tsx", "test/bench/postgraphile-server.ts"], env, proxy));
       } else {
-        throw new Error(`unknown contender ${name}`);
+        throw new Error(`unknown contender ${String(name)}`);
       }
     }
     const token = await mintToken({ jwtSecret: JWT_SECRET }, BENCH_VIEWER_SUBJECT, { expiresIn: "12h" });
@@ -648,12 +648,12 @@ async function main() {
       summary: summarize(measurements),
       peakRssMb,
     };
-    mkdirSync(args.out!, { recursive: true });
-    writeFileSync(join(args.out!, "latest.json"), JSON.stringify(report, null, 2) + "\n");
+    mkdirSync(args.out, { recursive: true });
+    writeFileSync(join(args.out, "latest.json"), JSON.stringify(report, null, 2) + "\n");
     const md = markdown(report);
-    writeFileSync(join(args.out!, "latest.md"), md);
+    writeFileSync(join(args.out, "latest.md"), md);
     console.log("\n" + md);
-    log(`wrote ${join(args.out!, "latest.json")} and latest.md`);
+    log(`wrote ${join(args.out, "latest.json")} and latest.md`);
   } finally {
     for (const s of servers) await s.stop();
     await admin.end();
@@ -670,7 +670,7 @@ main().then(
   () => process.exit(0),
   (err) => {
     console.error(err instanceof Error ? err.message : err);
-    if (err instanceof Error && err.cause) console.error("cause:", String(err.cause));
+    if (err instanceof Error && err.cause) console.error("cause:", err.cause);
     process.exit(1);
   },
 );

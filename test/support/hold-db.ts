@@ -6,7 +6,8 @@ import { lockDataDir } from "../../src/db/lock.js";
 
 try {
   const dir = process.env.DATA_DIR!;
-  const close = process.env.HOLD === "lock" ? lockDataDir(dir).release : (await openDatabase({ dataDir: dir, migrate: false })).close;
+  const held = process.env.HOLD === "lock" ? lockDataDir(dir) : await openDatabase({ dataDir: dir, migrate: false });
+  const close = () => ("release" in held ? held.release() : held.close());
   console.log(`open ${process.pid}`);
   process.on("SIGTERM", () => {
     void Promise.resolve(close()).then(() => process.exit(0));

@@ -4,8 +4,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { createServer as createNetServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
-export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-export const SECRET = "process-test-secret-0123456789-abcdefghij";
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+const SECRET = "process-test-secret-0123456789-abcdefghij";
 
 export interface Proc {
   child: ChildProcess;
@@ -20,7 +20,7 @@ export interface Running extends Proc {
   url: string;
 }
 
-export async function freePort(): Promise<number> {
+async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createNetServer();
     s.once("error", reject);
@@ -42,11 +42,11 @@ export function run(args: string[], env: NodeJS.ProcessEnv): Proc {
   const output: string[] = [];
   const stdout: string[] = [];
   const stderr: string[] = [];
-  child.stdout!.on("data", (d: Buffer) => {
+  child.stdout.on("data", (d: Buffer) => {
     output.push(d.toString());
     stdout.push(d.toString());
   });
-  child.stderr!.on("data", (d: Buffer) => {
+  child.stderr.on("data", (d: Buffer) => {
     output.push(d.toString());
     stderr.push(d.toString());
   });
