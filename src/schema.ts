@@ -16,12 +16,7 @@ import {
   SessionAttendanceResolver,
 } from "./attendance/attendance.resolver.js";
 import { CenterResolver } from "./centers/center.resolver.js";
-import {
-  EnrollmentEventResolver,
-  EnrollmentResolver,
-  GroupEnrollmentsResolver,
-  ParticipantEnrollmentsResolver,
-} from "./enrollments/enrollment.resolver.js";
+import { EnrollmentEventResolver, EnrollmentResolver, GroupEnrollmentsResolver, ParticipantEnrollmentsResolver } from "./enrollments/enrollment.resolver.js";
 import { CenterGroupsResolver, GroupResolver, ProgramGroupsResolver } from "./groups/group.resolver.js";
 import {
   CenterEngagementResolver,

@@ -227,7 +227,8 @@ export async function createApp(opts: { config: Config; database: Database; logg
         sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: "BAD_REQUEST" } }] }, requestId);
       } else {
         logger.error("request failed", { requestId, errorName: (err as Error)?.name });
-        if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR, requestId } }] }, requestId);
+        if (!res.headersSent)
+          sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR, requestId } }] }, requestId);
         else res.end();
       }
     } finally {
@@ -240,7 +241,8 @@ export async function createApp(opts: { config: Config; database: Database; logg
   const server = createServer((req, res) => {
     handleRequest(req, res).catch((err: unknown) => {
       logger.error("request failed", { errorName: (err as Error)?.name });
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR } }] }, randomUUID());
+      if (!res.headersSent)
+        sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR } }] }, randomUUID());
       else res.destroy();
     });
   });

@@ -4,16 +4,7 @@
 // an expired token, a forged one, an unknown subject and a deactivated staff member all answer
 // UNAUTHENTICATED on every root field.
 import { randomUUID } from "node:crypto";
-import {
-  getNamedType,
-  isEnumType,
-  isInputObjectType,
-  isLeafType,
-  isListType,
-  isNonNullType,
-  type GraphQLField,
-  type GraphQLInputType,
-} from "graphql";
+import { getNamedType, isEnumType, isInputObjectType, isLeafType, isListType, isNonNullType, type GraphQLField, type GraphQLInputType } from "graphql";
 import { SignJWT } from "jose";
 import { describe, expect, it } from "vitest";
 import { mintToken } from "../src/auth/tokens.js";
@@ -55,51 +46,51 @@ type Row = [Outcome, Outcome, Outcome, Outcome, Outcome, Outcome];
 const MATRIX = {
   configuration: {
     //                           ORG_ADMIN  ADMIN      CLINICIAN  FACILITATOR  VIEWER     OUTSIDER
-    createCenter:               [ALLOWED,   FORBIDDEN, FORBIDDEN, FORBIDDEN,   FORBIDDEN, FORBIDDEN],
-    updateCenter:               [ALLOWED,   ALLOWED,   FORBIDDEN, FORBIDDEN,   FORBIDDEN, MISSING],
-    createStaff:                [ALLOWED,   ALLOWED,   FORBIDDEN, FORBIDDEN,   FORBIDDEN, MISSING],
-    updateStaff:                [ALLOWED,   FORBIDDEN, FORBIDDEN, FORBIDDEN,   FORBIDDEN, FORBIDDEN],
-    setStaffMembership:         [ALLOWED,   ALLOWED,   FORBIDDEN, FORBIDDEN,   FORBIDDEN, MISSING],
-    removeStaffMembership:      [ALLOWED,   ALLOWED,   FORBIDDEN, FORBIDDEN,   FORBIDDEN, MISSING],
-    createProgram:              [ALLOWED,   ALLOWED,   FORBIDDEN, FORBIDDEN,   FORBIDDEN, MISSING],
-    updateProgram:              [ALLOWED,   ALLOWED,   FORBIDDEN, FORBIDDEN,   FORBIDDEN, MISSING],
-    createGroup:                [ALLOWED,   ALLOWED,   FORBIDDEN, FORBIDDEN,   FORBIDDEN, MISSING],
-    "updateGroup G1":           [ALLOWED,   ALLOWED,   FORBIDDEN, FORBIDDEN,   FORBIDDEN, MISSING],
-    "updateGroup G2":           [ALLOWED,   ALLOWED,   FORBIDDEN, MISSING,     FORBIDDEN, MISSING],
+    createCenter: [ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN],
+    updateCenter: [ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, MISSING],
+    createStaff: [ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, MISSING],
+    updateStaff: [ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN],
+    setStaffMembership: [ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, MISSING],
+    removeStaffMembership: [ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, MISSING],
+    createProgram: [ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, MISSING],
+    updateProgram: [ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, MISSING],
+    createGroup: [ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, MISSING],
+    "updateGroup G1": [ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, FORBIDDEN, MISSING],
+    "updateGroup G2": [ALLOWED, ALLOWED, FORBIDDEN, MISSING, FORBIDDEN, MISSING],
   },
   "participants and enrolment": {
     //                           ORG_ADMIN  ADMIN      CLINICIAN  FACILITATOR  VIEWER     OUTSIDER
-    createParticipant:          [ALLOWED,   ALLOWED,   ALLOWED,   FORBIDDEN,   FORBIDDEN, MISSING],
-    "updateParticipant Ana":    [ALLOWED,   ALLOWED,   ALLOWED,   FORBIDDEN,   FORBIDDEN, MISSING],
-    "updateParticipant Ben":    [ALLOWED,   ALLOWED,   ALLOWED,   MISSING,     FORBIDDEN, MISSING],
-    "enrollParticipant G1":     [ALLOWED,   ALLOWED,   ALLOWED,   FORBIDDEN,   FORBIDDEN, MISSING],
-    "enrollParticipant G2":     [ALLOWED,   ALLOWED,   ALLOWED,   MISSING,     FORBIDDEN, MISSING],
-    "endEnrollment G1":         [ALLOWED,   ALLOWED,   ALLOWED,   FORBIDDEN,   FORBIDDEN, MISSING],
-    "updateEnrollment G1":      [ALLOWED,   ALLOWED,   ALLOWED,   FORBIDDEN,   FORBIDDEN, MISSING],
+    createParticipant: [ALLOWED, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, MISSING],
+    "updateParticipant Ana": [ALLOWED, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, MISSING],
+    "updateParticipant Ben": [ALLOWED, ALLOWED, ALLOWED, MISSING, FORBIDDEN, MISSING],
+    "enrollParticipant G1": [ALLOWED, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, MISSING],
+    "enrollParticipant G2": [ALLOWED, ALLOWED, ALLOWED, MISSING, FORBIDDEN, MISSING],
+    "endEnrollment G1": [ALLOWED, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, MISSING],
+    "updateEnrollment G1": [ALLOWED, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, MISSING],
   },
   "sessions and attendance": {
     //                           ORG_ADMIN  ADMIN      CLINICIAN  FACILITATOR  VIEWER     OUTSIDER
-    "scheduleSessions G1":      [ALLOWED,   ALLOWED,   ALLOWED,   FORBIDDEN,   FORBIDDEN, MISSING],
-    "scheduleSessions G2":      [ALLOWED,   ALLOWED,   ALLOWED,   MISSING,     FORBIDDEN, MISSING],
-    "cancelSession G1":         [ALLOWED,   ALLOWED,   ALLOWED,   FORBIDDEN,   FORBIDDEN, MISSING],
-    "updateSession G1":         [ALLOWED,   ALLOWED,   ALLOWED,   FORBIDDEN,   FORBIDDEN, MISSING],
-    "completeSession G1":       [ALLOWED,   ALLOWED,   ALLOWED,   ALLOWED,     FORBIDDEN, MISSING],
-    "completeSession G2":       [ALLOWED,   ALLOWED,   ALLOWED,   MISSING,     FORBIDDEN, MISSING],
-    "recordAttendance G1":      [ALLOWED,   ALLOWED,   ALLOWED,   ALLOWED,     FORBIDDEN, MISSING],
-    "recordAttendance G2":      [ALLOWED,   ALLOWED,   ALLOWED,   MISSING,     FORBIDDEN, MISSING],
+    "scheduleSessions G1": [ALLOWED, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, MISSING],
+    "scheduleSessions G2": [ALLOWED, ALLOWED, ALLOWED, MISSING, FORBIDDEN, MISSING],
+    "cancelSession G1": [ALLOWED, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, MISSING],
+    "updateSession G1": [ALLOWED, ALLOWED, ALLOWED, FORBIDDEN, FORBIDDEN, MISSING],
+    "completeSession G1": [ALLOWED, ALLOWED, ALLOWED, ALLOWED, FORBIDDEN, MISSING],
+    "completeSession G2": [ALLOWED, ALLOWED, ALLOWED, MISSING, FORBIDDEN, MISSING],
+    "recordAttendance G1": [ALLOWED, ALLOWED, ALLOWED, ALLOWED, FORBIDDEN, MISSING],
+    "recordAttendance G2": [ALLOWED, ALLOWED, ALLOWED, MISSING, FORBIDDEN, MISSING],
   },
   reads: {
     //                           ORG_ADMIN     ADMIN         CLINICIAN     FACILITATOR   VIEWER        OUTSIDER
-    "center.groups":            [G1_AND_G2,    G1_AND_G2,    G1_AND_G2,    sees("G1"),   G1_AND_G2,    MISSING],
-    "center.participants":      [EVERYONE,     EVERYONE,     EVERYONE,     sees("Ana"),  FORBIDDEN,    MISSING],
-    "node(Ana)":                [ALLOWED,      ALLOWED,      ALLOWED,      ALLOWED,      FORBIDDEN,    MISSING],
-    "node(Ben)":                [ALLOWED,      ALLOWED,      ALLOWED,      MISSING,      FORBIDDEN,    MISSING],
-    "session.attendance G1":    [ANA_PRESENT,  ANA_PRESENT,  ANA_PRESENT,  ANA_PRESENT,  FORBIDDEN,    MISSING],
-    "session.attendance G2":    [BEN_PRESENT,  BEN_PRESENT,  BEN_PRESENT,  MISSING,      FORBIDDEN,    MISSING],
-    "attendanceSummary G1":     [ONE_PRESENT,  ONE_PRESENT,  ONE_PRESENT,  ONE_PRESENT,  ONE_PRESENT,  MISSING],
-    "attendanceSummary G2":     [ONE_PRESENT,  ONE_PRESENT,  ONE_PRESENT,  MISSING,      ONE_PRESENT,  MISSING],
-    "enrollment.status G1":     [IS_ACTIVE,    IS_ACTIVE,    IS_ACTIVE,    IS_ACTIVE,    IS_ACTIVE,    MISSING],
-    "enrollment.participant G1":[sees("Ana"),  sees("Ana"),  sees("Ana"),  sees("Ana"),  FORBIDDEN,    MISSING],
+    "center.groups": [G1_AND_G2, G1_AND_G2, G1_AND_G2, sees("G1"), G1_AND_G2, MISSING],
+    "center.participants": [EVERYONE, EVERYONE, EVERYONE, sees("Ana"), FORBIDDEN, MISSING],
+    "node(Ana)": [ALLOWED, ALLOWED, ALLOWED, ALLOWED, FORBIDDEN, MISSING],
+    "node(Ben)": [ALLOWED, ALLOWED, ALLOWED, MISSING, FORBIDDEN, MISSING],
+    "session.attendance G1": [ANA_PRESENT, ANA_PRESENT, ANA_PRESENT, ANA_PRESENT, FORBIDDEN, MISSING],
+    "session.attendance G2": [BEN_PRESENT, BEN_PRESENT, BEN_PRESENT, MISSING, FORBIDDEN, MISSING],
+    "attendanceSummary G1": [ONE_PRESENT, ONE_PRESENT, ONE_PRESENT, ONE_PRESENT, ONE_PRESENT, MISSING],
+    "attendanceSummary G2": [ONE_PRESENT, ONE_PRESENT, ONE_PRESENT, MISSING, ONE_PRESENT, MISSING],
+    "enrollment.status G1": [IS_ACTIVE, IS_ACTIVE, IS_ACTIVE, IS_ACTIVE, IS_ACTIVE, MISSING],
+    "enrollment.participant G1": [sees("Ana"), sees("Ana"), sees("Ana"), sees("Ana"), FORBIDDEN, MISSING],
   },
 } satisfies Record<string, Record<string, Row>>;
 
@@ -317,9 +308,7 @@ const OPS: Record<OpName, Op> = {
     records: [{ participantId: w.ben, status: "LATE" }],
   })),
   "center.groups": centerRead("groups(first: 100) { nodes { name } }", (c) => c.groups.nodes.map((g: any) => g.name)),
-  "center.participants": centerRead("participants(first: 100) { nodes { firstName } }", (c) =>
-    c.participants.nodes.map((p: any) => p.firstName).sort(),
-  ),
+  "center.participants": centerRead("participants(first: 100) { nodes { firstName } }", (c) => c.participants.nodes.map((p: any) => p.firstName).sort()),
   "node(Ana)": nodeRead((w) => w.ana, "... on Participant { firstName }"),
   "node(Ben)": nodeRead((w) => w.ben, "... on Participant { firstName }"),
   "session.attendance G1": nodeRead(
@@ -342,7 +331,11 @@ const OPS: Record<OpName, Op> = {
     "... on Session { attendanceSummary { present } }",
     (s) => [`${s.attendanceSummary.present} present`],
   ),
-  "enrollment.status G1": nodeRead((w) => w.anaInG1, "... on Enrollment { status }", (e) => [e.status]),
+  "enrollment.status G1": nodeRead(
+    (w) => w.anaInG1,
+    "... on Enrollment { status }",
+    (e) => [e.status],
+  ),
   "enrollment.participant G1": nodeRead(
     (w) => w.anaInG1,
     "... on Enrollment { status participant { firstName } }",

@@ -12,8 +12,7 @@ import { useTestServer } from "./support/server.js";
 const t = useTestServer();
 
 /** Sends `<field>(input:)` and returns the whole response (GraphQL errors included). */
-const send = (token: string, field: string, input: Record<string, unknown>, selection?: string) =>
-  sendMutation(t.server, token, field, input, selection);
+const send = (token: string, field: string, input: Record<string, unknown>, selection?: string) => sendMutation(t.server, token, field, input, selection);
 
 /** The userErrors of a mutation that must not fail with a GraphQL error, as [field path, code]. */
 async function refusals(token: string, field: string, input: Record<string, unknown>) {
@@ -132,7 +131,13 @@ describe("centers", () => {
     const w = await world();
     const q = `{ centers(first: 10) { totalCount nodes { id name } } }`;
     const all = await w.admin.query(q);
-    expect(all.centers).toEqual({ totalCount: 2, nodes: [{ id: w.north, name: "North Clinic" }, { id: w.south, name: "South Clinic" }] });
+    expect(all.centers).toEqual({
+      totalCount: 2,
+      nodes: [
+        { id: w.north, name: "North Clinic" },
+        { id: w.south, name: "South Clinic" },
+      ],
+    });
     const mine = await new Api(t.server, w.southAdmin.token).query(q);
     expect(mine.centers).toEqual({ totalCount: 1, nodes: [{ id: w.south, name: "South Clinic" }] });
     const multi = await w.admin.createStaff("multi@org.test", [
@@ -216,9 +221,9 @@ describe("staff", () => {
     expect(await errorCode(token, "createStaff", { email: "x@org.test", name: "X" })).toBe("FORBIDDEN");
     expect(await errorCode(token, "createStaff", { email: "x@org.test", name: "X", memberships: [] })).toBe("FORBIDDEN");
     // A clinician may not manage staff even at their own center.
-    expect(
-      await errorCode(w.clinician.token, "createStaff", { email: "x@org.test", name: "X", memberships: [{ centerId: w.north, role: "VIEWER" }] }),
-    ).toBe("FORBIDDEN");
+    expect(await errorCode(w.clinician.token, "createStaff", { email: "x@org.test", name: "X", memberships: [{ centerId: w.north, role: "VIEWER" }] })).toBe(
+      "FORBIDDEN",
+    );
 
     expect({ staff: await rows(staff), memberships: await rows(staffMemberships) }).toEqual(before);
   });
@@ -228,7 +233,12 @@ describe("staff", () => {
     await w.admin.createStaff("A@x.test", [{ centerId: w.north, role: "VIEWER" }]);
     const before = await rows(staff);
     expect(
-      await refusals(w.admin.token, "createStaff", { email: "a@x.test", name: "Other A", authSubject: "other-a", memberships: [{ centerId: w.north, role: "VIEWER" }] }),
+      await refusals(w.admin.token, "createStaff", {
+        email: "a@x.test",
+        name: "Other A",
+        authSubject: "other-a",
+        memberships: [{ centerId: w.north, role: "VIEWER" }],
+      }),
     ).toEqual([["input.email", "EMAIL_TAKEN"]]);
     expect(await rows(staff)).toBe(before);
   });
@@ -264,12 +274,17 @@ describe("staff", () => {
     const before = { staff: await rows(staff), memberships: await rows(staffMemberships) };
 
     expect(
-      await refusals(w.admin.token, "createStaff", { email: "other@org.test", name: "Other", authSubject: "c@x.test", memberships: [{ centerId: w.north, role: "VIEWER" }] }),
+      await refusals(w.admin.token, "createStaff", {
+        email: "other@org.test",
+        name: "Other",
+        authSubject: "c@x.test",
+        memberships: [{ centerId: w.north, role: "VIEWER" }],
+      }),
     ).toEqual([["input.authSubject", "AUTH_SUBJECT_TAKEN"]]);
     // No authSubject given: it defaults to the lowercased email, which is taken.
-    expect(
-      await refusals(w.admin.token, "createStaff", { email: "C@X.test", name: "Cee", memberships: [{ centerId: w.north, role: "VIEWER" }] }),
-    ).toEqual([["input.authSubject", "AUTH_SUBJECT_TAKEN"]]);
+    expect(await refusals(w.admin.token, "createStaff", { email: "C@X.test", name: "Cee", memberships: [{ centerId: w.north, role: "VIEWER" }] })).toEqual([
+      ["input.authSubject", "AUTH_SUBJECT_TAKEN"],
+    ]);
     expect({ staff: await rows(staff), memberships: await rows(staffMemberships) }).toEqual(before);
   });
 
@@ -313,9 +328,7 @@ describe("staff", () => {
     expect(await refusals(w.southAdmin.token, "setStaffMembership", { staffId: w.southStaff.id, centerId: w.north, role: "ADMIN" })).toEqual([
       ["input.centerId", "NOT_FOUND"],
     ]);
-    expect(await errorCode(w.clinician.token, "setStaffMembership", { staffId: w.facilitator.id, centerId: w.north, role: "ADMIN" })).toBe(
-      "FORBIDDEN",
-    );
+    expect(await errorCode(w.clinician.token, "setStaffMembership", { staffId: w.facilitator.id, centerId: w.north, role: "ADMIN" })).toBe("FORBIDDEN");
   });
 
   it("removes a membership: the center disappears for that person; removing a missing one is NOT_FOUND", async () => {
@@ -375,11 +388,7 @@ describe("staff", () => {
     const north = await new Api(t.server, w.clinician.token).query(q, { id: w.north });
     expect(north.center.staff.totalCount).toBe(3);
     expect(north.center.staff.nodes.map((s: { email: string }) => s.email)).toEqual(["carl@org.test", "fay@org.test", "nadia@org.test"]);
-    expect(north.center.staff.nodes.map((s: { memberships: Array<{ role: string }> }) => s.memberships[0].role)).toEqual([
-      "CLINICIAN",
-      "FACILITATOR",
-      "ADMIN",
-    ]);
+    expect(north.center.staff.nodes.map((s: { memberships: Array<{ role: string }> }) => s.memberships[0].role)).toEqual(["CLINICIAN", "FACILITATOR", "ADMIN"]);
     const south = await w.admin.query(q, { id: w.south });
     expect(south.center.staff.nodes.map((s: { email: string }) => s.email)).toEqual(["sam@org.test", "sid@org.test"]);
   });
@@ -400,10 +409,7 @@ describe("bootstrap admin", () => {
 
   it("promotes an existing staff member with that email instead of creating a second one", async () => {
     const db = t.server.database.db;
-    const [existing] = await db
-      .insert(staff)
-      .values({ email: "Boss@Org.test", name: "The Boss", authSubject: "boss@org.test" })
-      .returning({ id: staff.id });
+    const [existing] = await db.insert(staff).values({ email: "Boss@Org.test", name: "The Boss", authSubject: "boss@org.test" }).returning({ id: staff.id });
     expect(await ensureBootstrapAdmin(db, "boss@org.test")).toBe("promoted");
     const all = await db.select({ id: staff.id, isOrgAdmin: staff.isOrgAdmin }).from(staff);
     expect(all).toEqual([{ id: existing.id, isOrgAdmin: true }]);
@@ -497,7 +503,13 @@ describe("programs", () => {
       { programId, name: "Renamed", curriculum: ["A", "B"], billingCode: "", attendancePolicy: { absencesBeforeFollowUp: 4 } },
       PROGRAM,
     );
-    expect(u.program).toMatchObject({ name: "Renamed", curriculum: ["A", "B"], billingCode: null, attendancePolicy: { absencesBeforeFollowUp: 4 }, status: "ACTIVE" });
+    expect(u.program).toMatchObject({
+      name: "Renamed",
+      curriculum: ["A", "B"],
+      billingCode: null,
+      attendancePolicy: { absencesBeforeFollowUp: 4 },
+      status: "ACTIVE",
+    });
 
     const r = await northAdmin.mutate("updateProgram", { programId, status: "RETIRED" }, "program { status }");
     expect(r.program.status).toBe("RETIRED");
@@ -632,7 +644,11 @@ describe("groups", () => {
 
   it("rejects a start time that is not a wall-clock time at the GraphQL layer (BAD_USER_INPUT)", async () => {
     const w = await groupWorld();
-    const res = await send(w.northAdmin.token, "createGroup", groupInput(w.programId, [], { schedule: { daysOfWeek: ["MONDAY"], startTime: "25:00", durationMinutes: 60 } }));
+    const res = await send(
+      w.northAdmin.token,
+      "createGroup",
+      groupInput(w.programId, [], { schedule: { daysOfWeek: ["MONDAY"], startTime: "25:00", durationMinutes: 60 } }),
+    );
     expect(res.errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
     expect(await rows(groups)).toBe(0);
   });

@@ -113,7 +113,16 @@ async function record(token: string, sessionId: string, records: Rec[]) {
   const res = await t.server.gql(RECORD, { input: { sessionId, records } }, { token });
   expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
   return res.data.recordAttendance as {
-    attendance: Array<{ id: string; status: string; minutesAttended: number | null; note: string | null; version: number; recordedAt: string; recordedBy: { id: string } | null; participant: { id: string } }> | null;
+    attendance: Array<{
+      id: string;
+      status: string;
+      minutesAttended: number | null;
+      note: string | null;
+      version: number;
+      recordedAt: string;
+      recordedBy: { id: string } | null;
+      participant: { id: string };
+    }> | null;
     userErrors: Array<{ field: string[] | null; message: string; code: string }>;
   };
 }
@@ -363,7 +372,11 @@ describe("attendance history", () => {
     const first = await recordOk(w.centerAdmin.token, session, w.members.map(present));
     const statuses = ["LATE", "ABSENT", "EXCUSED", "LEFT_EARLY"];
     for (const status of statuses) {
-      const again = await recordOk(w.centerAdmin.token, session, [...w.members].reverse().map((participantId) => ({ participantId, status })));
+      const again = await recordOk(
+        w.centerAdmin.token,
+        session,
+        [...w.members].reverse().map((participantId) => ({ participantId, status })),
+      );
       expect(again.map((a) => a.id)).toEqual(first.map((a) => a.id).reverse());
     }
     const rows = await t.server.database.db.select().from(attendance).orderBy(asc(attendance.createdAt));
@@ -477,20 +490,36 @@ describe("concurrent recording", () => {
     for (let r = 0; r < rounds; r++) {
       last = { admin: statuses[r % 5], facilitator: statuses[(r + 2) % 5] };
       const [byAdmin, byFacilitator] = await Promise.all([
-        record(w.centerAdmin.token, session, m.slice(0, 4).map((participantId) => ({ participantId, status: last.admin, note: `admin ${r}` }))),
-        record(w.facilitator.token, session, m.slice(2).map((participantId) => ({ participantId, status: last.facilitator, note: `facilitator ${r}` }))),
+        record(
+          w.centerAdmin.token,
+          session,
+          m.slice(0, 4).map((participantId) => ({ participantId, status: last.admin, note: `admin ${r}` })),
+        ),
+        record(
+          w.facilitator.token,
+          session,
+          m.slice(2).map((participantId) => ({ participantId, status: last.facilitator, note: `facilitator ${r}` })),
+        ),
       ]);
       expect(byAdmin.userErrors).toEqual([]);
       expect(byFacilitator.userErrors).toEqual([]);
     }
 
     const db = t.server.database.db;
-    const rows = await db.select().from(attendance).where(eq(attendance.sessionId, decodeId(session, "Session")!));
+    const rows = await db
+      .select()
+      .from(attendance)
+      .where(eq(attendance.sessionId, decodeId(session, "Session")!));
     expect(rows.map((r) => toGlobalId("Participant", r.participantId)).sort()).toEqual([...m].sort());
     const history = await db
       .select()
       .from(attendanceHistory)
-      .where(inArray(attendanceHistory.attendanceId, rows.map((r) => r.id)))
+      .where(
+        inArray(
+          attendanceHistory.attendanceId,
+          rows.map((r) => r.id),
+        ),
+      )
       .orderBy(asc(attendanceHistory.seq));
     expect(history.length).toBe(rows.reduce((sum, r) => sum + r.version, 0));
     for (const row of rows) {

@@ -61,10 +61,27 @@ describe("the clock", () => {
           sql`select distinct to_char(${sql.identifier(column_name)} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS') as at from ${sql.identifier(table_name)} where ${sql.identifier(column_name)} is not null`,
         ),
       );
-      stamps.set(`${table_name}.${column_name}`, r.map((x) => x.at));
+      stamps.set(
+        `${table_name}.${column_name}`,
+        r.map((x) => x.at),
+      );
     }
-    for (const table of ["centers", "staff", "staff_memberships", "programs", "groups", "participants", "enrollments", "enrollment_events", "sessions", "attendance"]) {
-      expect([...stamps.keys()].some((k) => k.startsWith(`${table}.`)), table).toBe(true);
+    for (const table of [
+      "centers",
+      "staff",
+      "staff_memberships",
+      "programs",
+      "groups",
+      "participants",
+      "enrollments",
+      "enrollment_events",
+      "sessions",
+      "attendance",
+    ]) {
+      expect(
+        [...stamps.keys()].some((k) => k.startsWith(`${table}.`)),
+        table,
+      ).toBe(true);
     }
     for (const [column, values] of stamps) {
       if (values.length) expect(values, column).toEqual(["2028-02-29T23:59:59"]);

@@ -77,7 +77,11 @@ describe("client contract", () => {
       ["Ben", "Brooks", "MRN-2"],
       ["Cy", "Chen", null],
     ]) {
-      const r = await ok(operation("care.graphql", "CreateParticipant"), { input: { centerId, firstName, lastName, externalId, recoveryStartDate: "2025-06-01" } }, admin.token);
+      const r = await ok(
+        operation("care.graphql", "CreateParticipant"),
+        { input: { centerId, firstName, lastName, externalId, recoveryStartDate: "2025-06-01" } },
+        admin.token,
+      );
       expect(r.createParticipant.participant).toMatchObject({ firstName, lastName, externalId, recoveryStartDate: "2025-06-01" });
       people.push(r.createParticipant.participant.id);
     }
@@ -94,12 +98,11 @@ describe("client contract", () => {
 
     const sched = await ok(operation("care.graphql", "ScheduleSessions"), { input: { groupId, from: "2026-01-01", to: "2026-01-31" } }, admin.token);
     // Tuesdays of January 2026 at 18:00 Chicago (UTC-6).
-    expect(sched.scheduleSessions.sessions.map((x: { startsAt: string }) => x.startsAt)).toEqual([
-      "2026-01-06T00:00:00.000Z",
-      "2026-01-13T00:00:00.000Z",
-      "2026-01-20T00:00:00.000Z",
-      "2026-01-27T00:00:00.000Z",
-    ].map((d) => new Date(Date.parse(d) + 24 * 3600_000).toISOString()));
+    expect(sched.scheduleSessions.sessions.map((x: { startsAt: string }) => x.startsAt)).toEqual(
+      ["2026-01-06T00:00:00.000Z", "2026-01-13T00:00:00.000Z", "2026-01-20T00:00:00.000Z", "2026-01-27T00:00:00.000Z"].map((d) =>
+        new Date(Date.parse(d) + 24 * 3600_000).toISOString(),
+      ),
+    );
     const [first, second] = sched.scheduleSessions.sessions;
 
     const cancelled = await ok(operation("care.graphql", "CancelSession"), { input: { sessionId: second.id, reason: "Holiday" } }, admin.token);
@@ -123,7 +126,11 @@ describe("client contract", () => {
     expect(rec.recordAttendance.userErrors).toEqual([]);
     expect(rec.recordAttendance.attendance.map((a: { status: string }) => a.status)).toEqual(["PRESENT", "ABSENT"]);
 
-    const ended = await ok(operation("care.graphql", "EndEnrollment"), { input: { enrollmentId: statuses[0].id, status: "WITHDRAWN", reason: "Moved away" } }, admin.token);
+    const ended = await ok(
+      operation("care.graphql", "EndEnrollment"),
+      { input: { enrollmentId: statuses[0].id, status: "WITHDRAWN", reason: "Moved away" } },
+      admin.token,
+    );
     expect(ended.endEnrollment.enrollment.status).toBe("WITHDRAWN");
 
     const dash = await ok(operation("dashboard.graphql", "CenterDashboard"), { centerId }, admin.token);
@@ -156,15 +163,26 @@ describe("client contract", () => {
     const centerId = await admin.createCenter("North Clinic", "America/New_York");
     const lead = await admin.createStaff("lead@north.test", [{ centerId, role: "FACILITATOR" }]);
     const viewer = await admin.createStaff("viewer@north.test", [{ centerId, role: "VIEWER" }]);
-    const programId = (await admin.mutate("createProgram", { centerId, name: "Relapse prevention", attendancePolicy: { absencesBeforeFollowUp: 2 } }, "program { id }")).program.id;
+    const programId = (
+      await admin.mutate("createProgram", { centerId, name: "Relapse prevention", attendancePolicy: { absencesBeforeFollowUp: 2 } }, "program { id }")
+    ).program.id;
     const groupId = (
       await admin.mutate(
         "createGroup",
-        { programId, name: "Tuesday evening", capacity: 10, status: "ACTIVE", startsOn: "2026-01-05", facilitatorIds: [lead.id], schedule: { daysOfWeek: ["TUESDAY"], startTime: "20:00", durationMinutes: 60 } },
+        {
+          programId,
+          name: "Tuesday evening",
+          capacity: 10,
+          status: "ACTIVE",
+          startsOn: "2026-01-05",
+          facilitatorIds: [lead.id],
+          schedule: { daysOfWeek: ["TUESDAY"], startTime: "20:00", durationMinutes: 60 },
+        },
         "group { id }",
       )
     ).group.id;
-    const sessions: Array<{ id: string }> = (await admin.mutate("scheduleSessions", { groupId, from: "2026-01-05", to: "2026-02-28" }, "sessions { id }")).sessions;
+    const sessions: Array<{ id: string }> = (await admin.mutate("scheduleSessions", { groupId, from: "2026-01-05", to: "2026-02-28" }, "sessions { id }"))
+      .sessions;
     expect(sessions).toHaveLength(8); // Tuesdays 6 January .. 24 February
     // Ana's recovery started 5 December 2025: 90 days on 5 March. Ben has been in recovery since
     // 2024 (eligible to mentor); Cy started on 20 February.
@@ -204,7 +222,11 @@ describe("client contract", () => {
 
     // And Ana's recovery capital is assessed (BARC-10)
     const items = [4, 5, 3, 6, 4, 5, 4, 3, 5, 6];
-    const barc = await ok(operation("engagement.graphql", "RecordRecoveryCapital"), { input: { participantId: ana, assessedOn: "2026-02-27", instrument: "BARC_10", items } }, admin.token);
+    const barc = await ok(
+      operation("engagement.graphql", "RecordRecoveryCapital"),
+      { input: { participantId: ana, assessedOn: "2026-02-27", instrument: "BARC_10", items } },
+      admin.token,
+    );
     expect(barc.recordRecoveryCapital.userErrors).toEqual([]);
     expect(barc.recordRecoveryCapital.assessment).toMatchObject({ total: 45, assessedOn: "2026-02-27" });
 
@@ -258,7 +280,12 @@ describe("client contract", () => {
     expect(center.attendanceTrend[2].rate).toBeNull();
     expect(center.participants.totalCount).toBe(1);
     expect(center.participants.nodes).toEqual([
-      { id: ana, firstName: "Ana", lastName: "Test", engagement: { riskLevel: "HIGH", consecutiveMisses: 2, lastAttendedAt: "2026-02-04T01:00:00.000Z", attendanceRate: 5 / 7 } },
+      {
+        id: ana,
+        firstName: "Ana",
+        lastName: "Test",
+        engagement: { riskLevel: "HIGH", consecutiveMisses: 2, lastAttendedAt: "2026-02-04T01:00:00.000Z", attendanceRate: 5 / 7 },
+      },
     ]);
 
     // And the follow-up the second absence opened is listed, assigned to the group's lead
@@ -268,7 +295,11 @@ describe("client contract", () => {
     expect(open.nodes[0].reason).toMatch(/2 absences in a row/);
 
     // When it is completed, it is no longer open
-    const done = await ok(operation("engagement.graphql", "CompleteFollowUp"), { input: { followUpId: open.nodes[0].id, outcome: "REACHED", note: "Spoke on the phone" } }, admin.token);
+    const done = await ok(
+      operation("engagement.graphql", "CompleteFollowUp"),
+      { input: { followUpId: open.nodes[0].id, outcome: "REACHED", note: "Spoke on the phone" } },
+      admin.token,
+    );
     expect(done.completeFollowUp).toEqual({ followUp: { id: open.nodes[0].id, status: "COMPLETED", outcome: "REACHED" }, userErrors: [] });
     expect((await ok(operation("engagement.graphql", "CenterFollowUps"), { centerId }, admin.token)).center.followUps).toEqual({ totalCount: 0, nodes: [] });
 
@@ -277,6 +308,8 @@ describe("client contract", () => {
     expect(seen.data.node.engagement).toEqual(group.engagement);
     expect(seen.data.node.attendanceTrend).toEqual(group.attendanceTrend);
     expect(seen.data.node.upcomingMilestones).toBeNull();
-    expect(seen.errors?.map((e: { path?: unknown; extensions?: { code?: string } }) => [e.path, e.extensions?.code])).toEqual([[["node", "upcomingMilestones"], "FORBIDDEN"]]);
+    expect(seen.errors?.map((e: { path?: unknown; extensions?: { code?: string } }) => [e.path, e.extensions?.code])).toEqual([
+      [["node", "upcomingMilestones"], "FORBIDDEN"],
+    ]);
   });
 });

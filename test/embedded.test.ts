@@ -36,7 +36,9 @@ afterAll(async () => {
 });
 
 const busyLine = (dir: string, pid: number) =>
-  new RegExp(`^The embedded database in ${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is in use by process ${pid} \\([^)]+\\)\\. Stop it, or set DATABASE_URL\\.$`);
+  new RegExp(
+    `^The embedded database in ${dir.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is in use by process ${pid} \\([^)]+\\)\\. Stop it, or set DATABASE_URL\\.$`,
+  );
 
 /**
  * A process that opens the database (or with `lockOnly`, only takes its lock, as the database does
@@ -119,14 +121,18 @@ describe("the embedded database is held by one process at a time", () => {
     expect(await stop(next)).toBe(0);
   }, 120_000);
 
-  it.runIf(existsSync("/proc/self/stat"))("takes over a lock whose pid now belongs to another process (a different start time)", async () => {
-    // Given a lock naming this (live) test process, but with another start time: the pid was reused
-    const dir = freshDir();
-    writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, started: "1", host: hostname(), command: "npm start" }));
-    const next = holder(dir, true);
-    expect(await settled(next), next.output.join("")).toBe(true);
-    expect(await stop(next)).toBe(0);
-  }, 120_000);
+  it.runIf(existsSync("/proc/self/stat"))(
+    "takes over a lock whose pid now belongs to another process (a different start time)",
+    async () => {
+      // Given a lock naming this (live) test process, but with another start time: the pid was reused
+      const dir = freshDir();
+      writeFileSync(join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, started: "1", host: hostname(), command: "npm start" }));
+      const next = holder(dir, true);
+      expect(await settled(next), next.output.join("")).toBe(true);
+      expect(await stop(next)).toBe(0);
+    },
+    120_000,
+  );
 
   it("lets exactly one of two processes racing for a stale lock in; the other is refused naming the winner", async () => {
     for (let round = 0; round < 3; round++) {
@@ -198,7 +204,12 @@ describe("npm run seed", () => {
     expect(reset.stdout.join("")).toContain('Replaced "Riverside Recovery Center".');
     const replaced = await rows(dir, async (db) => ({
       centers: await db.select({ id: centers.id }).from(centers),
-      demoStaff: (await db.select({ n: count() }).from(staff).where(sql`${staff.email} like '%@riverside.example'`))[0].n,
+      demoStaff: (
+        await db
+          .select({ n: count() })
+          .from(staff)
+          .where(sql`${staff.email} like '%@riverside.example'`)
+      )[0].n,
       participants: (await db.select({ n: count() }).from(participants))[0].n,
     }));
     expect(replaced.centers).toHaveLength(1);

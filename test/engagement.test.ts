@@ -17,7 +17,11 @@ const SUMMARY = `sessionsHeld sessionsExpected sessionsAttended sessionsMissed s
   activeParticipants atRiskCount openFollowUps`;
 
 async function record(api: Api, session: SessionRef, records: Array<[string, string]>) {
-  await api.mutate("recordAttendance", { sessionId: session.id, records: records.map(([participantId, status]) => ({ participantId, status })) }, "attendance { id }");
+  await api.mutate(
+    "recordAttendance",
+    { sessionId: session.id, records: records.map(([participantId, status]) => ({ participantId, status })) },
+    "attendance { id }",
+  );
 }
 
 /**
@@ -47,7 +51,15 @@ async function world() {
   const group = async (programId: string, name: string, day: string, time: string, facilitatorId: string) => {
     const g = await admin.mutate(
       "createGroup",
-      { programId, name, capacity: 20, status: "ACTIVE", startsOn: "2026-01-05", facilitatorIds: [facilitatorId], schedule: { daysOfWeek: [day], startTime: time, durationMinutes: 60 } },
+      {
+        programId,
+        name,
+        capacity: 20,
+        status: "ACTIVE",
+        startsOn: "2026-01-05",
+        facilitatorIds: [facilitatorId],
+        schedule: { daysOfWeek: [day], startTime: time, durationMinutes: 60 },
+      },
       "group { id }",
     );
     const s = await admin.mutate("scheduleSessions", { groupId: g.group.id, from: "2026-01-05", to: "2026-03-31" }, "sessions { id startsAt }");
@@ -65,13 +77,49 @@ async function world() {
 
   setClock("2026-02-17T12:00:00Z");
   const S = monday.sessions;
-  await record(admin, S[0], [[ana, "PRESENT"], [ben, "PRESENT"], [cy, "ABSENT"], [fay, "PRESENT"], [eli, "PRESENT"]]);
-  await record(admin, S[1], [[ana, "LATE"], [ben, "PRESENT"], [cy, "ABSENT"], [fay, "PRESENT"]]);
-  await record(admin, S[2], [[ana, "ABSENT"], [ben, "PRESENT"], [cy, "ABSENT"], [fay, "PRESENT"]]);
-  await record(admin, S[3], [[ana, "EXCUSED"], [ben, "PRESENT"], [cy, "PRESENT"], [fay, "PRESENT"]]);
-  await record(admin, S[4], [[ben, "PRESENT"], [cy, "PRESENT"], [fay, "PRESENT"], [eli, "PRESENT"]]);
-  await record(admin, S[5], [[ana, "ABSENT"], [ben, "PRESENT"], [cy, "PRESENT"], [fay, "ABSENT"], [eli, "PRESENT"]]);
-  await record(admin, S[6], [[ben, "PRESENT"], [cy, "PRESENT"], [eli, "PRESENT"]]);
+  await record(admin, S[0], [
+    [ana, "PRESENT"],
+    [ben, "PRESENT"],
+    [cy, "ABSENT"],
+    [fay, "PRESENT"],
+    [eli, "PRESENT"],
+  ]);
+  await record(admin, S[1], [
+    [ana, "LATE"],
+    [ben, "PRESENT"],
+    [cy, "ABSENT"],
+    [fay, "PRESENT"],
+  ]);
+  await record(admin, S[2], [
+    [ana, "ABSENT"],
+    [ben, "PRESENT"],
+    [cy, "ABSENT"],
+    [fay, "PRESENT"],
+  ]);
+  await record(admin, S[3], [
+    [ana, "EXCUSED"],
+    [ben, "PRESENT"],
+    [cy, "PRESENT"],
+    [fay, "PRESENT"],
+  ]);
+  await record(admin, S[4], [
+    [ben, "PRESENT"],
+    [cy, "PRESENT"],
+    [fay, "PRESENT"],
+    [eli, "PRESENT"],
+  ]);
+  await record(admin, S[5], [
+    [ana, "ABSENT"],
+    [ben, "PRESENT"],
+    [cy, "PRESENT"],
+    [fay, "ABSENT"],
+    [eli, "PRESENT"],
+  ]);
+  await record(admin, S[6], [
+    [ben, "PRESENT"],
+    [cy, "PRESENT"],
+    [eli, "PRESENT"],
+  ]);
   await record(admin, S[7], [[ana, "PRESENT"]]);
   await record(admin, thursday.sessions[0], [[gus, "PRESENT"]]);
   return { admin, centerId, program, otherProgram, monday, thursday, facilitator, otherFacilitator, viewer, clinician, ana, ben, cy, dee, fay, eli, gus };
@@ -117,11 +165,27 @@ describe("a participant's engagement", () => {
     const [ben, cy, dee, fay, eli] = await Promise.all([w.ben, w.cy, w.dee, w.fay, w.eli].map((id) => engagementOf(w.admin, id)));
 
     // Always present: a streak of 7, steady, low risk
-    expect(ben).toMatchObject({ sessionsExpected: 7, attendanceRate: 1, currentStreak: 7, consecutiveMisses: 0, trend: "STEADY", trendDelta: 0, riskLevel: "LOW" });
+    expect(ben).toMatchObject({
+      sessionsExpected: 7,
+      attendanceRate: 1,
+      currentStreak: 7,
+      consecutiveMisses: 0,
+      trend: "STEADY",
+      trendDelta: 0,
+      riskLevel: "LOW",
+    });
     // Three absences, then four sessions attended: improving, and the absences no longer count as a run
     expect(cy).toMatchObject({ attendanceRate: 4 / 7, currentStreak: 4, consecutiveMisses: 0, trend: "IMPROVING", trendDelta: 1, riskLevel: "LOW" });
     // Nothing recorded: no rate, unknown trend, but nothing attended in 21 days with 3 sessions expected is HIGH
-    expect(dee).toMatchObject({ sessionsExpected: 7, sessionsUnrecorded: 7, attendanceRate: null, lastAttendedAt: null, trend: "UNKNOWN", trendDelta: null, riskLevel: "HIGH" });
+    expect(dee).toMatchObject({
+      sessionsExpected: 7,
+      sessionsUnrecorded: 7,
+      attendanceRate: null,
+      lastAttendedAt: null,
+      trend: "UNKNOWN",
+      trendDelta: null,
+      riskLevel: "HIGH",
+    });
     // One absence in a row (below the threshold) and S7 unrecorded: MEDIUM, not HIGH
     expect(fay).toMatchObject({ consecutiveMisses: 1, currentStreak: 0, sessionsUnrecorded: 1, riskLevel: "MEDIUM" });
     // Enrolled on 1 Feb: expected from S5, plus S1 where a record was entered afterwards
@@ -137,7 +201,13 @@ describe("a participant's engagement", () => {
     expect(only13th).toMatchObject({ sessionsExpected: 0, attendanceRate: null });
     // S2..S3 (12 and 19 January)
     const twoWeeks = await engagementOf(w.admin, w.ana, `(from: "2026-01-12", to: "2026-01-19")`);
-    expect(twoWeeks).toMatchObject({ sessionsExpected: 2, sessionsAttended: 1, sessionsMissed: 1, consecutiveMisses: 1, lastAttendedAt: "2026-01-12T23:00:00.000Z" });
+    expect(twoWeeks).toMatchObject({
+      sessionsExpected: 2,
+      sessionsAttended: 1,
+      sessionsMissed: 1,
+      consecutiveMisses: 1,
+      lastAttendedAt: "2026-01-12T23:00:00.000Z",
+    });
     // An open end
     expect(await engagementOf(w.admin, w.ana, `(from: "2026-02-01")`)).toMatchObject({ sessionsExpected: 3, sessionsMissed: 1, sessionsUnrecorded: 2 });
 
@@ -149,8 +219,14 @@ describe("a participant's engagement", () => {
   it("is HIGH only with an ACTIVE enrolment in the group whose run reaches the threshold", async () => {
     const w = await world();
     // Given Ana's enrolment ends
-    const enrollment = await w.admin.query(`query($id: ID!) { node(id: $id) { ... on Participant { enrollments(first: 5) { nodes { id } } } } }`, { id: w.ana });
-    await w.admin.mutate("endEnrollment", { enrollmentId: enrollment.node.enrollments.nodes[0].id, status: "WITHDRAWN", reason: "Moved away" }, "enrollment { id }");
+    const enrollment = await w.admin.query(`query($id: ID!) { node(id: $id) { ... on Participant { enrollments(first: 5) { nodes { id } } } } }`, {
+      id: w.ana,
+    });
+    await w.admin.mutate(
+      "endEnrollment",
+      { enrollmentId: enrollment.node.enrollments.nodes[0].id, status: "WITHDRAWN", reason: "Moved away" },
+      "enrollment { id }",
+    );
     // Then her run still shows, but she is no longer HIGH
     expect(await engagementOf(w.admin, w.ana)).toMatchObject({ consecutiveMisses: 2, riskLevel: "MEDIUM" });
   });
@@ -163,14 +239,24 @@ describe("trend and the 28-day rate at their boundaries", () => {
     setClock("2026-01-01T12:00:00Z");
     const admin = await asOrgAdmin(t.server);
     const centerId = await admin.createCenter("Daily", "America/New_York");
-    const programId = (await admin.mutate("createProgram", { centerId, name: "P", attendancePolicy: { absencesBeforeFollowUp: 5 } }, "program { id }")).program.id;
+    const programId = (await admin.mutate("createProgram", { centerId, name: "P", attendancePolicy: { absencesBeforeFollowUp: 5 } }, "program { id }")).program
+      .id;
     const DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
     const g = await admin.mutate(
       "createGroup",
-      { programId, name: "Daily", capacity: 9, status: "ACTIVE", startsOn: "2026-01-05", schedule: { daysOfWeek: DAYS, startTime: "10:00", durationMinutes: 60 } },
+      {
+        programId,
+        name: "Daily",
+        capacity: 9,
+        status: "ACTIVE",
+        startsOn: "2026-01-05",
+        schedule: { daysOfWeek: DAYS, startTime: "10:00", durationMinutes: 60 },
+      },
       "group { id }",
     );
-    const sessions: SessionRef[] = (await admin.mutate("scheduleSessions", { groupId: g.group.id, from: "2026-01-05", to: "2026-03-01" }, "sessions { id startsAt }")).sessions;
+    const sessions: SessionRef[] = (
+      await admin.mutate("scheduleSessions", { groupId: g.group.id, from: "2026-01-05", to: "2026-03-01" }, "sessions { id startsAt }")
+    ).sessions;
     const ids: string[] = [];
     for (const name of ["Up", "Flat", "Low", "Down"]) {
       const id = (await admin.mutate("createParticipant", { centerId, firstName: name, lastName: "T" }, "participant { id }")).participant.id;
@@ -179,15 +265,59 @@ describe("trend and the 28-day rate at their boundaries", () => {
     }
     // [absent days, attended days] before and within the last 28 days, as ranges of January / February days
     const plan: Array<{ before: [number, number][]; recent: [number, number][] }> = [
-      { before: [[5, 8], [10, 14]], recent: [[2, 4], [5, 11]] }, // Up: 5 Jan-days attended + 1 Feb (added below): 6/10 -> 7/10
-      { before: [[5, 8], [9, 14]], recent: [[2, 5], [6, 11]] }, // Flat: 0.6 -> 0.6
-      { before: [[5, 8], [9, 13]], recent: [[2, 5], [6, 10]] }, // Low: 5/9 -> 5/9
-      { before: [[5, 7], [8, 14]], recent: [[2, 5], [6, 11]] }, // Down: 0.7 -> 0.6
+      {
+        before: [
+          [5, 8],
+          [10, 14],
+        ],
+        recent: [
+          [2, 4],
+          [5, 11],
+        ],
+      }, // Up: 5 Jan-days attended + 1 Feb (added below): 6/10 -> 7/10
+      {
+        before: [
+          [5, 8],
+          [9, 14],
+        ],
+        recent: [
+          [2, 5],
+          [6, 11],
+        ],
+      }, // Flat: 0.6 -> 0.6
+      {
+        before: [
+          [5, 8],
+          [9, 13],
+        ],
+        recent: [
+          [2, 5],
+          [6, 10],
+        ],
+      }, // Low: 5/9 -> 5/9
+      {
+        before: [
+          [5, 7],
+          [8, 14],
+        ],
+        recent: [
+          [2, 5],
+          [6, 11],
+        ],
+      }, // Down: 0.7 -> 0.6
     ];
     const statusOn = (i: number, day: string): string | null => {
       const [month, date] = [Number(day.slice(5, 7)), Number(day.slice(8, 10))];
       if (i === 0 && month === 2 && date === 1) return "PRESENT"; // exactly 28 days before now
-      const [absent, attended] = month === 1 ? plan[i].before : month === 2 ? plan[i].recent : [[0, -1], [0, -1]];
+      const [absent, attended] =
+        month === 1
+          ? plan[i].before
+          : month === 2
+            ? plan[i].recent
+            : [
+                [0, -1],
+                [0, -1],
+              ];
       if (date >= absent[0] && date <= absent[1]) return "ABSENT";
       if (date >= attended[0] && date <= attended[1]) return "PRESENT";
       return null;
@@ -220,10 +350,7 @@ const CENTER = `query($id: ID!, $from: Date!, $to: Date!) { center(id: $id) {
 describe("group, program and center engagement", () => {
   it("pools every expected pair (not an average of rates) and counts active, at-risk and open follow-ups now", async () => {
     const w = await world();
-    const res = await w.admin.query(
-      `query($id: ID!) { node(id: $id) { ... on Group { engagement { ${SUMMARY} } } } }`,
-      { id: w.monday.id },
-    );
+    const res = await w.admin.query(`query($id: ID!) { node(id: $id) { ... on Group { engagement { ${SUMMARY} } } } }`, { id: w.monday.id });
     // Monday group, S1..S7: attended Ana 2 + Ben 7 + Cy 4 + Fay 5 + Eli 4 = 22; missed Ana 2 + Cy 3 + Fay 1 = 6
     expect(res.node.engagement).toEqual({
       sessionsHeld: 7,
@@ -309,7 +436,11 @@ describe("group, program and center engagement", () => {
   it("refuses a trend range in the wrong order or with too many periods", async () => {
     const w = await world();
     const q = (from: string, to: string, interval: string) =>
-      t.server.gql(`query($id: ID!) { center(id: $id) { attendanceTrend(from: "${from}", to: "${to}", interval: ${interval}) { periodStart } } }`, { id: w.centerId }, { token: w.admin.token });
+      t.server.gql(
+        `query($id: ID!) { center(id: $id) { attendanceTrend(from: "${from}", to: "${to}", interval: ${interval}) { periodStart } } }`,
+        { id: w.centerId },
+        { token: w.admin.token },
+      );
     expect((await q("2026-03-01", "2026-02-01", "WEEK")).errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
     expect((await q("2000-01-01", "2026-01-01", "WEEK")).errors?.[0].extensions?.code).toBe("BAD_USER_INPUT");
     expect((await q("2010-01-01", "2026-01-01", "MONTH")).errors).toBeUndefined();
@@ -351,7 +482,11 @@ describe("who sees engagement", () => {
     // But not a participant's figures, nor the list of those at risk
     const node = await t.server.gql(participantQuery(), { id: w.ana }, { token: w.viewer.token });
     expect(node.errors?.[0].extensions?.code).toBe("FORBIDDEN");
-    const list = await t.server.gql(`query($id: ID!) { center(id: $id) { participants(riskLevel: HIGH) { totalCount } } }`, { id: w.centerId }, { token: w.viewer.token });
+    const list = await t.server.gql(
+      `query($id: ID!) { center(id: $id) { participants(riskLevel: HIGH) { totalCount } } }`,
+      { id: w.centerId },
+      { token: w.viewer.token },
+    );
     expect(list.errors?.[0].extensions?.code).toBe("FORBIDDEN");
     expect(list.data?.center ?? null).toBeNull();
   });
@@ -383,7 +518,14 @@ describe("statement count", () => {
     for (const name of ["A", "B"]) {
       const g = await admin.mutate(
         "createGroup",
-        { programId, name, capacity: 100, status: "ACTIVE", startsOn: "2026-01-05", schedule: { daysOfWeek: ["MONDAY", "WEDNESDAY"], startTime: "18:00", durationMinutes: 60 } },
+        {
+          programId,
+          name,
+          capacity: 100,
+          status: "ACTIVE",
+          startsOn: "2026-01-05",
+          schedule: { daysOfWeek: ["MONDAY", "WEDNESDAY"], startTime: "18:00", durationMinutes: 60 },
+        },
         "group { id }",
       );
       const s = await admin.mutate("scheduleSessions", { groupId: g.group.id, from: "2026-01-05", to: "2026-01-16" }, "sessions { id startsAt }");
@@ -400,7 +542,11 @@ describe("statement count", () => {
     for (const [gi, g] of groups.entries()) {
       for (const [si, s] of g.sessions.entries()) {
         const members = ids.filter((_, i) => i % 2 === gi);
-        await record(admin, s, members.map((p, i) => [p, STATUSES[(i + si) % STATUSES.length]] as [string, string]));
+        await record(
+          admin,
+          s,
+          members.map((p, i) => [p, STATUSES[(i + si) % STATUSES.length]] as [string, string]),
+        );
       }
     }
     return centerId;

@@ -148,7 +148,9 @@ async function createGroup(admin: Api, programId: string, extra: Record<string, 
 async function createParticipants(admin: Api, centerId: string, n: number, prefix = "P"): Promise<string[]> {
   return Promise.all(
     Array.from({ length: n }, (_, i) =>
-      admin.mutate("createParticipant", { centerId, firstName: `${prefix}${i}`, lastName: "Tester" }, "participant { id }").then((p) => p.participant.id as string),
+      admin
+        .mutate("createParticipant", { centerId, firstName: `${prefix}${i}`, lastName: "Tester" }, "participant { id }")
+        .then((p) => p.participant.id as string),
     ),
   );
 }
@@ -193,7 +195,14 @@ describe("enrolling into a group", () => {
   it("given a group with a free seat, when a participant enrols, then the enrolment is ACTIVE with activatedAt and takes a seat", async () => {
     const w = await world({ capacity: 2, people: 1 });
     const e = await enrolled(w.clinician.token, w.groupId, w.people[0]);
-    expect(e).toMatchObject({ status: "ACTIVE", role: "MEMBER", waitlistPosition: null, endedAt: null, participant: { id: w.people[0] }, group: { id: w.groupId } });
+    expect(e).toMatchObject({
+      status: "ACTIVE",
+      role: "MEMBER",
+      waitlistPosition: null,
+      endedAt: null,
+      participant: { id: w.people[0] },
+      group: { id: w.groupId },
+    });
     expect(e.activatedAt).toBe(NOW);
     const g = await groupState(w.admin.token, w.groupId);
     expect(g).toMatchObject({ capacity: 2, activeCount: 1, waitlistCount: 0, seatsAvailable: 1 });
@@ -282,7 +291,9 @@ describe("waitlist order and promotion", () => {
 
     const res = await t.server.gql(UPDATE_GROUP, { input: { groupId: w.groupId, capacity: 2, name: "Renamed" } }, { token: w.admin.token });
     expect(res.data.updateGroup.group).toBeNull();
-    expect(res.data.updateGroup.userErrors).toEqual([{ field: ["input", "capacity"], message: "capacity cannot be below the 3 active enrolments", code: "INVALID" }]);
+    expect(res.data.updateGroup.userErrors).toEqual([
+      { field: ["input", "capacity"], message: "capacity cannot be below the 3 active enrolments", code: "INVALID" },
+    ]);
 
     const after = await groupState(w.admin.token, w.groupId);
     expect(after.capacity).toBe(3);
@@ -316,7 +327,9 @@ describe("one open enrolment per participant and group", () => {
     const second = await enrolled(w.clinician.token, w.groupId, w.people[0]);
     expect(second.id).not.toBe(first.id);
     expect(second.status).toBe("ACTIVE");
-    const res = await w.admin.query(`query($id: ID!) { node(id: $id) { ... on Participant { enrollments(first: 10) { nodes { id status } } } } }`, { id: w.people[0] });
+    const res = await w.admin.query(`query($id: ID!) { node(id: $id) { ... on Participant { enrollments(first: 10) { nodes { id status } } } } }`, {
+      id: w.people[0],
+    });
     expect(res.node.enrollments.nodes).toEqual([
       { id: first.id, status: "WITHDRAWN" },
       { id: second.id, status: "ACTIVE" },
@@ -584,6 +597,11 @@ describe("capacity under concurrent requests", () => {
       .select({ enrollmentId: enrollmentEvents.enrollmentId })
       .from(enrollmentEvents)
       .where(and(eq(enrollmentEvents.fromStatus, "WAITLISTED"), eq(enrollmentEvents.toStatus, "ACTIVE")));
-    expect(promotions.map((p) => p.enrollmentId).sort()).toEqual(ids.slice(2, 2 + 2 * rounds).map((id) => decodeId(id, "Enrollment")!).sort());
+    expect(promotions.map((p) => p.enrollmentId).sort()).toEqual(
+      ids
+        .slice(2, 2 + 2 * rounds)
+        .map((id) => decodeId(id, "Enrollment")!)
+        .sort(),
+    );
   });
 });

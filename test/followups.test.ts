@@ -35,12 +35,24 @@ async function world(opts: { threshold?: number; lead?: boolean } = {}) {
     admin.createStaff("amy@north.test", [{ centerId, role: "CLINICIAN" }]),
   ]);
   const programId = (
-    await admin.mutate("createProgram", { centerId, name: "Relapse prevention", attendancePolicy: { absencesBeforeFollowUp: opts.threshold ?? 2 } }, "program { id }")
+    await admin.mutate(
+      "createProgram",
+      { centerId, name: "Relapse prevention", attendancePolicy: { absencesBeforeFollowUp: opts.threshold ?? 2 } },
+      "program { id }",
+    )
   ).program.id;
   const group = async (name: string, day: string, time: string, facilitatorIds: string[]) => {
     const g = await admin.mutate(
       "createGroup",
-      { programId, name, capacity: 20, status: "ACTIVE", startsOn: "2026-01-05", facilitatorIds, schedule: { daysOfWeek: [day], startTime: time, durationMinutes: 60 } },
+      {
+        programId,
+        name,
+        capacity: 20,
+        status: "ACTIVE",
+        startsOn: "2026-01-05",
+        facilitatorIds,
+        schedule: { daysOfWeek: [day], startTime: time, durationMinutes: 60 },
+      },
       "group { id }",
     );
     const s = await admin.mutate("scheduleSessions", { groupId: g.group.id, from: "2026-01-05", to: "2026-02-28" }, "sessions { id startsAt }");
@@ -59,7 +71,11 @@ async function world(opts: { threshold?: number; lead?: boolean } = {}) {
 }
 
 async function record(api: Api, session: SessionRef, records: Array<[string, string]>) {
-  await api.mutate("recordAttendance", { sessionId: session.id, records: records.map(([participantId, status]) => ({ participantId, status })) }, "attendance { id }");
+  await api.mutate(
+    "recordAttendance",
+    { sessionId: session.id, records: records.map(([participantId, status]) => ({ participantId, status })) },
+    "attendance { id }",
+  );
 }
 
 async function followUpsOf(api: Api, centerId: string, args = "") {
@@ -71,11 +87,17 @@ describe("opening a follow-up", () => {
   it("opens in the batch that takes absences in a row to the program's threshold, due two days after the session's local date, assigned to the lead", async () => {
     const w = await world();
     // Given one absence: nothing yet
-    await record(w.admin, w.S[0], [[w.ana, "ABSENT"], [w.ben, "PRESENT"]]);
+    await record(w.admin, w.S[0], [
+      [w.ana, "ABSENT"],
+      [w.ben, "PRESENT"],
+    ]);
     expect((await followUpsOf(w.admin, w.centerId)).totalCount).toBe(0);
 
     // When the second absence in a row is recorded (Tuesday 13 January 20:00 New York = 01:00Z on the 14th)
-    await record(w.admin, w.S[1], [[w.ana, "ABSENT"], [w.ben, "PRESENT"]]);
+    await record(w.admin, w.S[1], [
+      [w.ana, "ABSENT"],
+      [w.ben, "PRESENT"],
+    ]);
 
     // Then one follow-up is OPEN for Ana, due on Thursday the 15th (the session's local date + 2)
     const list = await followUpsOf(w.admin, w.centerId);
@@ -110,7 +132,10 @@ describe("opening a follow-up", () => {
 
   it("assigns the center's clinician with the fewest open follow-ups when the group has no lead", async () => {
     const w = await world({ lead: false });
-    await record(w.admin, w.S[0], [[w.ana, "ABSENT"], [w.ben, "ABSENT"]]);
+    await record(w.admin, w.S[0], [
+      [w.ana, "ABSENT"],
+      [w.ben, "ABSENT"],
+    ]);
     await record(w.admin, w.S[1], [[w.ana, "ABSENT"]]);
     // amy sorts before zed with none open each
     expect((await followUpsOf(w.admin, w.centerId)).nodes[0].assignee).toEqual({ id: w.clinician2.id });
@@ -150,7 +175,11 @@ describe("corrections and returns", () => {
     // When staff correct the second session: Ana was there after all
     await record(w.as(w.clinician.token), w.S[1], [[w.ana, "PRESENT"]]);
     const [f] = (await followUpsOf(w.admin, w.centerId)).nodes;
-    expect(f).toMatchObject({ status: "RESOLVED", resolvedAt: "2026-03-01T12:00:00.000Z", resolution: "Attendance corrected: 0 absences in a row, below the program's 2" });
+    expect(f).toMatchObject({
+      status: "RESOLVED",
+      resolvedAt: "2026-03-01T12:00:00.000Z",
+      resolution: "Attendance corrected: 0 absences in a row, below the program's 2",
+    });
     expect(f.history.map((h: any) => h.kind)).toEqual(["OPENED", "RESOLVED"]);
     expect(f.history[1].actor).toEqual({ id: w.clinician.id });
     // And a RESOLVED one does not stop a new run from opening another
@@ -193,14 +222,29 @@ describe("working follow-ups", () => {
 
   it("completes an OPEN follow-up with an outcome and note, and refuses to complete it again", async () => {
     const w = await opened();
-    const done = await sendMutation(t.server, w.lead.token, "completeFollowUp", { followUpId: w.followUpId, outcome: "REACHED", note: "  Called; back next week " }, COMPLETE);
+    const done = await sendMutation(
+      t.server,
+      w.lead.token,
+      "completeFollowUp",
+      { followUpId: w.followUpId, outcome: "REACHED", note: "  Called; back next week " },
+      COMPLETE,
+    );
     expect(done.payload).toMatchObject({
-      followUp: { status: "COMPLETED", outcome: "REACHED", note: "Called; back next week", completedAt: "2026-03-01T12:00:00.000Z", completedBy: { id: w.lead.id } },
+      followUp: {
+        status: "COMPLETED",
+        outcome: "REACHED",
+        note: "Called; back next week",
+        completedAt: "2026-03-01T12:00:00.000Z",
+        completedBy: { id: w.lead.id },
+      },
       userErrors: [],
     });
     const before = await t.server.database.fingerprint();
     const again = await sendMutation(t.server, w.lead.token, "completeFollowUp", { followUpId: w.followUpId, outcome: "OTHER" }, COMPLETE);
-    expect(again.payload).toEqual({ followUp: null, userErrors: [{ field: ["input", "followUpId"], message: "The follow-up is COMPLETED, not OPEN", code: "INVALID_TRANSITION" }] });
+    expect(again.payload).toEqual({
+      followUp: null,
+      userErrors: [{ field: ["input", "followUpId"], message: "The follow-up is COMPLETED, not OPEN", code: "INVALID_TRANSITION" }],
+    });
     expect(await t.server.database.fingerprint()).toBe(before);
 
     // A further absence in the same run does not open another; a new run after a return does
@@ -214,16 +258,40 @@ describe("working follow-ups", () => {
 
   it("claims and reassigns, keeping every change in the history", async () => {
     const w = await opened();
-    const claimed = await sendMutation(t.server, w.clinician.token, "claimFollowUp", { followUpId: w.followUpId }, "followUp { assignee { id } } userErrors { code }");
+    const claimed = await sendMutation(
+      t.server,
+      w.clinician.token,
+      "claimFollowUp",
+      { followUpId: w.followUpId },
+      "followUp { assignee { id } } userErrors { code }",
+    );
     expect(claimed.payload).toEqual({ followUp: { assignee: { id: w.clinician.id } }, userErrors: [] });
 
     // Reassigning to a facilitator of another group, or to someone unknown, is refused
-    const wrong = await sendMutation(t.server, w.clinician.token, "reassignFollowUp", { followUpId: w.followUpId, assigneeId: w.otherFacilitator.id }, "userErrors { field code }");
+    const wrong = await sendMutation(
+      t.server,
+      w.clinician.token,
+      "reassignFollowUp",
+      { followUpId: w.followUpId, assigneeId: w.otherFacilitator.id },
+      "userErrors { field code }",
+    );
     expect(wrong.payload.userErrors).toMatchObject([{ field: ["input", "assigneeId"], code: "NOT_ALLOWED" }]);
-    const unknown = await sendMutation(t.server, w.clinician.token, "reassignFollowUp", { followUpId: w.followUpId, assigneeId: w.centerId }, "userErrors { field code }");
+    const unknown = await sendMutation(
+      t.server,
+      w.clinician.token,
+      "reassignFollowUp",
+      { followUpId: w.followUpId, assigneeId: w.centerId },
+      "userErrors { field code }",
+    );
     expect(unknown.payload.userErrors).toMatchObject([{ field: ["input", "assigneeId"], code: "NOT_FOUND" }]);
 
-    const moved = await sendMutation(t.server, w.clinician.token, "reassignFollowUp", { followUpId: w.followUpId, assigneeId: w.clinician2.id, note: "Amy knows her" }, "followUp { assignee { id } } userErrors { code }");
+    const moved = await sendMutation(
+      t.server,
+      w.clinician.token,
+      "reassignFollowUp",
+      { followUpId: w.followUpId, assigneeId: w.clinician2.id, note: "Amy knows her" },
+      "followUp { assignee { id } } userErrors { code }",
+    );
     expect(moved.payload.followUp.assignee.id).toBe(w.clinician2.id);
     const node = await w.admin.query(`query($id: ID!) { node(id: $id) { ... on FollowUp { ${FOLLOW_UP} } } }`, { id: w.followUpId });
     expect(node.node.history.map((h: any) => [h.kind, h.fromAssignee?.id ?? null, h.toAssignee?.id ?? null, h.note])).toEqual([
@@ -259,7 +327,10 @@ describe("working follow-ups", () => {
     expect(node.errors?.[0].extensions?.code).toBe("FORBIDDEN");
     const act = await sendMutation(t.server, w.viewer.token, "claimFollowUp", { followUpId: w.followUpId });
     expect(act.errors?.[0].extensions?.code).toBe("FORBIDDEN");
-    const [row] = await t.server.database.db.select().from(followUps).where(eq(followUps.id, decodeId(w.followUpId, "FollowUp")!));
+    const [row] = await t.server.database.db
+      .select()
+      .from(followUps)
+      .where(eq(followUps.id, decodeId(w.followUpId, "FollowUp")!));
     expect(row.assigneeStaffId).toBe(decodeId(w.lead.id, "Staff"));
   });
 });
@@ -292,7 +363,13 @@ describe("two staff recording at once", () => {
     const w = await world();
     await record(w.admin, w.S[0], [[w.ana, "ABSENT"]]);
     const batch = (token: string, note: string) =>
-      sendMutation(t.server, token, "recordAttendance", { sessionId: w.S[1].id, records: [{ participantId: w.ana, status: "ABSENT", note }] }, "attendance { id }");
+      sendMutation(
+        t.server,
+        token,
+        "recordAttendance",
+        { sessionId: w.S[1].id, records: [{ participantId: w.ana, status: "ABSENT", note }] },
+        "attendance { id }",
+      );
     const results = await Promise.all([batch(w.lead.token, "lead"), batch(w.clinician.token, "clinician"), batch(w.admin.token, "admin")]);
     for (const r of results) expect(r.errors).toBeUndefined();
     const rows = await t.server.database.db.select().from(followUps);

@@ -93,14 +93,26 @@ describe.runIf(hasChromium || process.env.CI === "true")("GraphiQL in a headless
     const { chromium } = await import("playwright-core");
     const admin = await asOrgAdmin(t.server);
     const centerId = await admin.createCenter("Browser Clinic", "UTC");
-    const named = await admin.mutate("createStaff", { email: "gia@browser.test", name: "Gia Browser", memberships: [{ centerId, role: "CLINICIAN" }] }, "staff { id }");
+    const named = await admin.mutate(
+      "createStaff",
+      { email: "gia@browser.test", name: "Gia Browser", memberships: [{ centerId, role: "CLINICIAN" }] },
+      "staff { id }",
+    );
     expect(named.staff.id).toBeTruthy();
     const token = await t.server.token("gia@browser.test");
 
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     try {
       const page = context.pages()[0] ?? (await context.newPage());
@@ -133,9 +145,7 @@ describe.runIf(hasChromium || process.env.CI === "true")("GraphiQL in a headless
           undefined,
           { timeout: 30_000 },
         );
-        const text = await page.evaluate(
-          () => document.querySelector(".graphiql-response .CodeMirror").CodeMirror.getValue() as string,
-        );
+        const text = await page.evaluate(() => document.querySelector(".graphiql-response .CodeMirror").CodeMirror.getValue() as string);
         return JSON.parse(text);
       };
       const anonymous = await run("{ viewer { name } }");

@@ -47,9 +47,10 @@ describe("text inputs", () => {
     ] as const) {
       const res = await sendMutation(t.server, admin.token, field, input);
       expect(res.errors, `${field}.${key}`).toBeUndefined();
-      expect(res.payload.userErrors.map((e: { field: string[]; code: string }) => ({ field: e.field, code: e.code })), `${field}.${key}`).toEqual([
-        { field: ["input", ...key.split(".")], code: "INVALID" },
-      ]);
+      expect(
+        res.payload.userErrors.map((e: { field: string[]; code: string }) => ({ field: e.field, code: e.code })),
+        `${field}.${key}`,
+      ).toEqual([{ field: ["input", ...key.split(".")], code: "INVALID" }]);
     }
     expect(await t.server.database.fingerprint()).toBe(before);
   });
@@ -63,13 +64,21 @@ describe("text inputs", () => {
   it("refuses a NUL byte or a lone surrogate in participants(search:) and node(id:) as BAD_USER_INPUT", async () => {
     const { admin, centerId } = await world();
     for (const bad of [NUL, LONE_HIGH]) {
-      const search = await t.server.gql(`query($id: ID!, $s: String) { center(id: $id) { participants(search: $s) { totalCount } } }`, { id: centerId, s: bad }, { token: admin.token });
+      const search = await t.server.gql(
+        `query($id: ID!, $s: String) { center(id: $id) { participants(search: $s) { totalCount } } }`,
+        { id: centerId, s: bad },
+        { token: admin.token },
+      );
       expect(search.errors?.map((e) => [e.extensions?.code, e.path])).toEqual([["BAD_USER_INPUT", ["center", "participants"]]]);
       const node = await t.server.gql(`query($id: ID!) { node(id: $id) { id } }`, { id: bad }, { token: admin.token });
       expect(node.errors?.map((e) => e.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
     }
     // Also when written into the document itself
-    const literal = await t.server.gql(`query($id: ID!) { center(id: $id) { participants(search: "a\\u0000b") { totalCount } } }`, { id: centerId }, { token: admin.token });
+    const literal = await t.server.gql(
+      `query($id: ID!) { center(id: $id) { participants(search: "a\\u0000b") { totalCount } } }`,
+      { id: centerId },
+      { token: admin.token },
+    );
     expect(literal.errors?.map((e) => e.extensions?.code)).toEqual(["BAD_USER_INPUT"]);
   });
 });
@@ -80,13 +89,26 @@ describe("dates and times", () => {
     const before = await t.server.database.fingerprint();
     for (const day of ["0000-01-01", "1899-12-31", "2201-01-01", "9999-12-31"]) {
       const create = await sendMutation(t.server, admin.token, "createGroup", { ...groupInput, startsOn: day });
-      expect(create.errors?.map((e) => e.extensions?.code), day).toEqual(["BAD_USER_INPUT"]);
+      expect(
+        create.errors?.map((e) => e.extensions?.code),
+        day,
+      ).toEqual(["BAD_USER_INPUT"]);
       const schedule = await sendMutation(t.server, admin.token, "scheduleSessions", { groupId, from: "2026-01-06", to: day });
-      expect(schedule.errors?.map((e) => e.extensions?.code), day).toEqual(["BAD_USER_INPUT"]);
+      expect(
+        schedule.errors?.map((e) => e.extensions?.code),
+        day,
+      ).toEqual(["BAD_USER_INPUT"]);
     }
     for (const instant of ["0000-01-01T00:00:00Z", "9999-12-31T23:59:59Z", "1899-12-31T12:00:00Z"]) {
-      const res = await t.server.gql(`query($id: ID!, $from: DateTime) { center(id: $id) { sessions(from: $from) { totalCount } } }`, { id: centerId, from: instant }, { token: admin.token });
-      expect(res.errors?.map((e) => e.extensions?.code), instant).toEqual(["BAD_USER_INPUT"]);
+      const res = await t.server.gql(
+        `query($id: ID!, $from: DateTime) { center(id: $id) { sessions(from: $from) { totalCount } } }`,
+        { id: centerId, from: instant },
+        { token: admin.token },
+      );
+      expect(
+        res.errors?.map((e) => e.extensions?.code),
+        instant,
+      ).toEqual(["BAD_USER_INPUT"]);
       expect(res.errors?.[0].message, instant).toContain("Years must be between 1900 and 2200");
     }
     expect(await t.server.database.fingerprint()).toBe(before);
@@ -129,7 +151,13 @@ describe("list inputs", () => {
     const res = await sendMutation(t.server, admin.token, "createProgram", { centerId, name: "Long", curriculum: Array.from({ length: 100_000 }, () => "") });
     expect(res.payload.userErrors).toEqual([{ field: ["input", "curriculum"], code: "INVALID", message: "curriculum takes at most 200 items" }]);
     expect(await t.server.database.fingerprint()).toBe(before);
-    const ok = await sendMutation(t.server, admin.token, "createProgram", { centerId, name: "Long", curriculum: Array.from({ length: 200 }, (_, i) => `T${i}`) }, "program { curriculum }");
+    const ok = await sendMutation(
+      t.server,
+      admin.token,
+      "createProgram",
+      { centerId, name: "Long", curriculum: Array.from({ length: 200 }, (_, i) => `T${i}`) },
+      "program { curriculum }",
+    );
     expect(ok.payload.userErrors).toEqual([]);
     expect(ok.payload.program.curriculum).toHaveLength(200);
   });

@@ -60,7 +60,10 @@ describe("query limits over HTTP", () => {
       const { result: res, count } = await t.server.database.countQueries(() => t.server.gql(nestedSessions(levels), { id: groupId }, { token: viewer.token }));
       expect(res.status, `${levels} levels`).toBe(400);
       expect(res.data, `${levels} levels`).toBeUndefined();
-      expect(res.errors?.map((e) => e.extensions?.code), `${levels} levels`).toEqual([levels === 3 ? "QUERY_TOO_COSTLY" : "QUERY_TOO_DEEP"]);
+      expect(
+        res.errors?.map((e) => e.extensions?.code),
+        `${levels} levels`,
+      ).toEqual([levels === 3 ? "QUERY_TOO_COSTLY" : "QUERY_TOO_DEEP"]);
       expect(count, `${levels} levels`).toBe(baseline.count);
     }
   });
@@ -127,7 +130,12 @@ describe("query limits over HTTP", () => {
 
 describe("query limits and the client contract", () => {
   const here = dirname(fileURLToPath(import.meta.url));
-  const files = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".graphql")).map((f) => join(dir, f)) : []);
+  const files = (dir: string) =>
+    existsSync(dir)
+      ? readdirSync(dir)
+          .filter((f) => f.endsWith(".graphql"))
+          .map((f) => join(dir, f))
+      : [];
   // The shared contract (with operations still ahead, measured against the fields that exist) when
   // it is at hand, and always the copies the tests send.
   const all = [...files(join(here, "operations")), ...files(process.env.CONTRACT_DIR ?? "/work/shared/contract")];
@@ -140,7 +148,9 @@ describe("query limits and the client contract", () => {
       const doc = parse(readFileSync(file, "utf8"));
       for (const op of doc.definitions) {
         if (op.kind !== Kind.OPERATION_DEFINITION) continue;
-        const largest = Object.fromEntries((op.variableDefinitions ?? []).map((v) => [v.variable.name.value, v.variable.name.value === "first" ? 100 : undefined]));
+        const largest = Object.fromEntries(
+          (op.variableDefinitions ?? []).map((v) => [v.variable.name.value, v.variable.name.value === "first" ? 100 : undefined]),
+        );
         const m = measureOperation(doc, op, { schema, variables: largest });
         const name = `${file.split("/").slice(-2).join("/")} ${op.name?.value}`;
         if (m.cost * 3 > DEFAULT_QUERY_LIMITS.maxCost) over.push(`${name}: cost ${m.cost}`);
@@ -160,7 +170,11 @@ describe("query limits and the client contract", () => {
 
   it("answers GraphiQL's introspection query, and refuses introspection nested to multiply its lists", async () => {
     const admin = await asOrgAdmin(t.server);
-    const res = await t.server.gql(getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true }), {}, { token: admin.token });
+    const res = await t.server.gql(
+      getIntrospectionQuery({ descriptions: true, specifiedByUrl: true, inputValueDeprecation: true }),
+      {},
+      { token: admin.token },
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data.__schema.queryType.name).toBe("Query");
     const nested = `{ __schema { types { fields { type { fields { type { fields { type { fields { name } } } } } } } } } }`;
@@ -207,7 +221,13 @@ describe("cancellation", () => {
     const { program } = await admin.mutate("createProgram", { centerId, name: "Relapse prevention" }, "program { id }");
     await admin.mutate(
       "createGroup",
-      { programId: program.id, name: "Daily", capacity: 5, startsOn: "2026-01-05", schedule: { daysOfWeek: ["MONDAY"], startTime: "18:00", durationMinutes: 60 } },
+      {
+        programId: program.id,
+        name: "Daily",
+        capacity: 5,
+        startsOn: "2026-01-05",
+        schedule: { daysOfWeek: ["MONDAY"], startTime: "18:00", durationMinutes: 60 },
+      },
       "group { id }",
     );
     setClock(start);
@@ -237,10 +257,12 @@ describe("cancellation", () => {
           release();
         });
       } else {
-        res.end("ok", () => setImmediate(() => {
-          seen.push({ aborted: lifetime.signal.aborted, reason: lifetime.signal.reason });
-          lifetime.dispose();
-        }));
+        res.end("ok", () =>
+          setImmediate(() => {
+            seen.push({ aborted: lifetime.signal.aborted, reason: lifetime.signal.reason });
+            lifetime.dispose();
+          }),
+        );
       }
     });
     await new Promise<void>((r) => http.listen(0, "127.0.0.1", r));

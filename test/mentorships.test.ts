@@ -111,11 +111,20 @@ describe("eligibility", () => {
     const mentor = await participant(w, "Mo", "2026-05-31"); // 30 days
     const mentee = await participant(w, "Nia");
     expect(codes(await assign(w.admin.token, mentor, mentee))).toEqual([["MENTOR_NOT_ELIGIBLE", "input.mentorId"]]);
-    for (const [field, value] of [["peerMentorMinimumDays", -1], ["peerMentorMinimumDays", 3651], ["maxMenteesPerMentor", 0], ["maxMenteesPerMentor", 21]] as const) {
+    for (const [field, value] of [
+      ["peerMentorMinimumDays", -1],
+      ["peerMentorMinimumDays", 3651],
+      ["maxMenteesPerMentor", 0],
+      ["maxMenteesPerMentor", 21],
+    ] as const) {
       const res = await sendMutation(t.server, w.admin.token, "updateCenter", { centerId: w.centerId, [field]: value }, `center { id } ${ERRORS}`);
       expect(codes(res)).toEqual([["INVALID", `input.${field}`]]);
     }
-    const ok = await w.admin.mutate("updateCenter", { centerId: w.centerId, peerMentorMinimumDays: 30 }, "center { peerMentorMinimumDays maxMenteesPerMentor }");
+    const ok = await w.admin.mutate(
+      "updateCenter",
+      { centerId: w.centerId, peerMentorMinimumDays: 30 },
+      "center { peerMentorMinimumDays maxMenteesPerMentor }",
+    );
     expect(ok.center).toEqual({ peerMentorMinimumDays: 30, maxMenteesPerMentor: 3 });
     await assigned(w.admin.token, mentor, mentee);
   });
@@ -190,7 +199,9 @@ describe("ending and history", () => {
     ]);
     const menteeView = (await w.admin.query(PEOPLE, { id: mentee })).node;
     expect(menteeView.mentors).toEqual([]);
-    expect(menteeView.mentorships).toEqual([{ id: m.id, startedOn: "2026-03-01", endedOn: "2026-03-31", current: false, mentor: { id: mentor }, mentee: { id: mentee } }]);
+    expect(menteeView.mentorships).toEqual([
+      { id: m.id, startedOn: "2026-03-01", endedOn: "2026-03-31", current: false, mentor: { id: mentor }, mentee: { id: mentee } },
+    ]);
 
     const before = await t.server.database.fingerprint();
     expect(codes(await endIt(w.admin.token, m.id))).toEqual([["INVALID_TRANSITION", "input.mentorshipId"]]);

@@ -191,7 +191,22 @@ describe("attendance and completion milestones", () => {
     await enrol(w, id);
     const scheduled = await w.admin.mutate("scheduleSessions", { groupId: w.groupId, from: "2026-03-02", to: "2026-03-15" }, "sessions { id startsAt }");
     const sessions = scheduled.sessions as Array<{ id: string }>;
-    const statuses = ["ABSENT", "PRESENT", "EXCUSED", "LATE", "LEFT_EARLY", "PRESENT", "PRESENT", "ABSENT", "PRESENT", "PRESENT", "LATE", "PRESENT", "PRESENT", "PRESENT"];
+    const statuses = [
+      "ABSENT",
+      "PRESENT",
+      "EXCUSED",
+      "LATE",
+      "LEFT_EARLY",
+      "PRESENT",
+      "PRESENT",
+      "ABSENT",
+      "PRESENT",
+      "PRESENT",
+      "LATE",
+      "PRESENT",
+      "PRESENT",
+      "PRESENT",
+    ];
     for (const [i, s] of sessions.entries()) {
       await w.admin.mutate("recordAttendance", { sessionId: s.id, records: [{ participantId: id, status: statuses[i] }] }, "attendance { id }");
     }
@@ -245,12 +260,21 @@ describe("a group's upcoming milestones and celebrations", () => {
     for (const id of [ana, bo, cy, dee]) await enrol(w, id);
     const other = await w.admin.mutate(
       "createGroup",
-      { programId: w.programId, name: "Other", capacity: 5, status: "ACTIVE", startsOn: "2026-01-01", schedule: { daysOfWeek: ["MONDAY"], startTime: "10:00", durationMinutes: 60 } },
+      {
+        programId: w.programId,
+        name: "Other",
+        capacity: 5,
+        status: "ACTIVE",
+        startsOn: "2026-01-01",
+        schedule: { daysOfWeek: ["MONDAY"], startTime: "10:00", durationMinutes: 60 },
+      },
       "group { id }",
     );
     await enrol(w, eve, other.group.id);
     // Dee's enrolment ends: no longer on the list.
-    const list = await w.admin.query(`query($id: ID!) { node(id: $id) { ... on Group { enrollments(first: 10) { nodes { id participant { id } } } } } }`, { id: w.groupId });
+    const list = await w.admin.query(`query($id: ID!) { node(id: $id) { ... on Group { enrollments(first: 10) { nodes { id participant { id } } } } } }`, {
+      id: w.groupId,
+    });
     const deeEnrollment = list.node.enrollments.nodes.find((n: { participant: { id: string } }) => n.participant.id === dee).id;
     await w.admin.mutate("endEnrollment", { enrollmentId: deeEnrollment, status: "WITHDRAWN" }, "enrollment { id }");
 
@@ -278,7 +302,13 @@ describe("a group's upcoming milestones and celebrations", () => {
     const ana = await participant(w, "Ana", { recoveryStartDate: "2026-03-10" });
     await enrol(w, ana);
     setClock("2026-06-04T16:00:00Z");
-    const first = await sendMutation(t.server, lead.token, "markMilestoneCelebrated", { participantId: ana, kind: "RECOVERY", label: "90 days" }, `${MARK} ${ERRORS}`);
+    const first = await sendMutation(
+      t.server,
+      lead.token,
+      "markMilestoneCelebrated",
+      { participantId: ana, kind: "RECOVERY", label: "90 days" },
+      `${MARK} ${ERRORS}`,
+    );
     expect(first.errors).toBeUndefined();
     expect(first.payload.userErrors).toEqual([]);
     expect(first.payload.milestone).toEqual({
@@ -290,7 +320,13 @@ describe("a group's upcoming milestones and celebrations", () => {
       participant: { id: ana },
     });
     setClock("2026-06-05T16:00:00Z");
-    const second = await sendMutation(t.server, w.admin.token, "markMilestoneCelebrated", { participantId: ana, kind: "RECOVERY", label: "90 days", dueOn: "2026-06-08" }, `${MARK} ${ERRORS}`);
+    const second = await sendMutation(
+      t.server,
+      w.admin.token,
+      "markMilestoneCelebrated",
+      { participantId: ana, kind: "RECOVERY", label: "90 days", dueOn: "2026-06-08" },
+      `${MARK} ${ERRORS}`,
+    );
     expect(second.payload.milestone.celebratedAt).toBe("2026-06-04T16:00:00.000Z");
     const data = await w.admin.query(GROUP_MILESTONES, { id: w.groupId, within: 7 });
     expect(data.node.upcomingMilestones[0]).toMatchObject({ label: "90 days", celebratedAt: "2026-06-04T16:00:00.000Z" });
@@ -343,7 +379,15 @@ describe("a group's upcoming milestones and celebrations", () => {
     await w.admin.mutate("updateGroup", { groupId: w.groupId, facilitatorIds: [mine.id] }, "group { id }");
     await w.admin.mutate(
       "createGroup",
-      { programId: w.programId, name: "Other", capacity: 5, status: "ACTIVE", startsOn: "2026-01-01", facilitatorIds: [other.id], schedule: { daysOfWeek: ["MONDAY"], startTime: "10:00", durationMinutes: 60 } },
+      {
+        programId: w.programId,
+        name: "Other",
+        capacity: 5,
+        status: "ACTIVE",
+        startsOn: "2026-01-01",
+        facilitatorIds: [other.id],
+        schedule: { daysOfWeek: ["MONDAY"], startTime: "10:00", durationMinutes: 60 },
+      },
       "group { id }",
     );
     const ana = await participant(w, "Ana", { recoveryStartDate: "2026-03-10" });
@@ -376,9 +420,15 @@ describe("a group's upcoming milestones and celebrations", () => {
         ids.push(id);
       }
       for (const s of scheduled.sessions as Array<{ id: string }>) {
-        await w.admin.mutate("recordAttendance", { sessionId: s.id, records: ids.map((participantId) => ({ participantId, status: "PRESENT" })) }, "attendance { id }");
+        await w.admin.mutate(
+          "recordAttendance",
+          { sessionId: s.id, records: ids.map((participantId) => ({ participantId, status: "PRESENT" })) },
+          "attendance { id }",
+        );
       }
-      const { result, count } = await t.server.database.countQueries(() => t.server.gql(GROUP_MILESTONES, { id: w.groupId, within: 60 }, { token: w.admin.token }));
+      const { result, count } = await t.server.database.countQueries(() =>
+        t.server.gql(GROUP_MILESTONES, { id: w.groupId, within: 60 }, { token: w.admin.token }),
+      );
       expect(result.errors).toBeUndefined();
       expect(new Set(result.data.node.upcomingMilestones.map((m: { participant: { id: string } }) => m.participant.id)).size).toBe(size);
       counts.push(count);

@@ -50,7 +50,11 @@ async function buildWorld(): Promise<World> {
         capacity: 10,
         status: "ACTIVE",
         startsOn: "2026-02-01",
-        schedule: { daysOfWeek: i === 0 ? ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"] : ["MONDAY"], startTime: "09:00", durationMinutes: 60 },
+        schedule: {
+          daysOfWeek: i === 0 ? ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"] : ["MONDAY"],
+          startTime: "09:00",
+          durationMinutes: 60,
+        },
       },
       "group { id }",
     );
@@ -96,17 +100,29 @@ function subjects(w: World): Subject[] {
     {
       name: "center.groups",
       read: (vars) =>
-        read(`query($id: ID!, ${ARGS}) { center(id: $id) { groups(${PASS}) { ${PAGE} edges { node { label: name } } } } }`, { id: w.centerId, ...vars }, (d) => d.center?.groups),
+        read(
+          `query($id: ID!, ${ARGS}) { center(id: $id) { groups(${PASS}) { ${PAGE} edges { node { label: name } } } } }`,
+          { id: w.centerId, ...vars },
+          (d) => d.center?.groups,
+        ),
     },
     {
       name: "center.participants",
       read: (vars) =>
-        read(`query($id: ID!, ${ARGS}) { center(id: $id) { participants(${PASS}) { ${PAGE} edges { node { label: lastName } } } } }`, { id: w.centerId, ...vars }, (d) => d.center?.participants),
+        read(
+          `query($id: ID!, ${ARGS}) { center(id: $id) { participants(${PASS}) { ${PAGE} edges { node { label: lastName } } } } }`,
+          { id: w.centerId, ...vars },
+          (d) => d.center?.participants,
+        ),
     },
     {
       name: "group.sessions",
       read: (vars) =>
-        read(`query($id: ID!, ${ARGS}) { node(id: $id) { ... on Group { sessions(${PASS}) { ${PAGE} edges { node { label: startsAt } } } } } }`, { id: w.busyGroupId, ...vars }, (d) => d.node?.sessions),
+        read(
+          `query($id: ID!, ${ARGS}) { node(id: $id) { ... on Group { sessions(${PASS}) { ${PAGE} edges { node { label: startsAt } } } } } }`,
+          { id: w.busyGroupId, ...vars },
+          (d) => d.node?.sessions,
+        ),
     },
   ];
 }
@@ -230,7 +246,10 @@ describe("Relay connections", () => {
     for (const s of subjects(w)) {
       for (const vars of bad) {
         const res = await s.read(vars);
-        expect(res.errors?.map((e) => e.extensions?.code), `${s.name} ${JSON.stringify(vars)}`).toEqual(["BAD_USER_INPUT"]);
+        expect(
+          res.errors?.map((e) => e.extensions?.code),
+          `${s.name} ${JSON.stringify(vars)}`,
+        ).toEqual(["BAD_USER_INPUT"]);
       }
     }
   });
@@ -244,7 +263,10 @@ describe("Relay connections", () => {
     const pages = byName(first);
     for (const m of w.members) {
       const c = pages.get(m.name);
-      expect(c.nodes.map((n: any) => n.participant.lastName), m.name).toEqual(m.lastNames.slice(0, 2));
+      expect(
+        c.nodes.map((n: any) => n.participant.lastName),
+        m.name,
+      ).toEqual(m.lastNames.slice(0, 2));
       expect(c.totalCount).toBe(m.lastNames.length);
       expect(c.pageInfo).toMatchObject({ hasNextPage: m.lastNames.length > 2, hasPreviousPage: false });
     }
@@ -254,7 +276,10 @@ describe("Relay connections", () => {
     const second = byName(await w.admin.query(q, { id: w.centerId, after }));
     for (const m of w.members) {
       const c = second.get(m.name);
-      expect(c.nodes.map((n: any) => n.participant.lastName), m.name).toEqual(m.lastNames.slice(2, 4));
+      expect(
+        c.nodes.map((n: any) => n.participant.lastName),
+        m.name,
+      ).toEqual(m.lastNames.slice(2, 4));
       expect(c.totalCount).toBe(m.lastNames.length);
       expect(c.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
     }

@@ -15,8 +15,7 @@ beforeEach(() => setClock("2026-11-24T01:00:00.000Z"));
 
 const PARTICIPANT = `participant { id firstName lastName preferredName externalId dateOfBirth recoveryStartDate phone email status }`;
 
-const send = (token: string, field: string, input: Record<string, unknown>, selection = PARTICIPANT) =>
-  sendMutation(t.server, token, field, input, selection);
+const send = (token: string, field: string, input: Record<string, unknown>, selection = PARTICIPANT) => sendMutation(t.server, token, field, input, selection);
 
 /** The userErrors of a mutation that must not fail with a GraphQL error, as [field path, code]. */
 async function refusals(token: string, field: string, input: Record<string, unknown>) {
@@ -80,9 +79,12 @@ describe("createParticipant", () => {
     });
 
     const id = res.data.createParticipant.participant.id;
-    const node = await w.carl.query(`query($id: ID!) { node(id: $id) { ... on Participant { ${PARTICIPANT.slice("participant { ".length, -2)} center { id } } } }`, {
-      id,
-    });
+    const node = await w.carl.query(
+      `query($id: ID!) { node(id: $id) { ... on Participant { ${PARTICIPANT.slice("participant { ".length, -2)} center { id } } } }`,
+      {
+        id,
+      },
+    );
     expect(node.node).toEqual({
       id,
       firstName: "Ana",
@@ -257,9 +259,7 @@ describe("updateParticipant", () => {
   it("answers NOT_FOUND for a participant of another center", async () => {
     const w = await world();
     const south = await w.register({ firstName: "Sol", lastName: "South" }, w.south, new Api(t.server, w.southClinician.token));
-    expect(await refusals(w.clinician.token, "updateParticipant", { participantId: south, firstName: "X" })).toEqual([
-      ["input.participantId", "NOT_FOUND"],
-    ]);
+    expect(await refusals(w.clinician.token, "updateParticipant", { participantId: south, firstName: "X" })).toEqual([["input.participantId", "NOT_FOUND"]]);
   });
 });
 
@@ -381,9 +381,7 @@ describe("who reads participants", () => {
     const w = await groupsWorld();
     const mine = await send(w.fay.token, "updateParticipant", { participantId: w.ana, preferredName: "Annie" });
     expect(mine.errors?.[0].extensions?.code).toBe("FORBIDDEN");
-    expect(await refusals(w.fay.token, "updateParticipant", { participantId: w.cy, preferredName: "C" })).toEqual([
-      ["input.participantId", "NOT_FOUND"],
-    ]);
+    expect(await refusals(w.fay.token, "updateParticipant", { participantId: w.cy, preferredName: "C" })).toEqual([["input.participantId", "NOT_FOUND"]]);
   });
 
   it("refuses participants to a VIEWER (FORBIDDEN), in lists and by id", async () => {

@@ -71,7 +71,13 @@ describe("recording BARC-10", () => {
       [{ items: [...TEN, 4] }, [["input", "items"]]],
       [{ items: [] }, [["input", "items"]]],
       [{ items: [4, 5, 3, 0, 2, 4, 5, 4, 3, 5] }, [["input", "items", "3"]]],
-      [{ items: [7, 5, 3, 6, 2, 4, 5, 4, 3, -1] }, [["input", "items", "0"], ["input", "items", "9"]]],
+      [
+        { items: [7, 5, 3, 6, 2, 4, 5, 4, 3, -1] },
+        [
+          ["input", "items", "0"],
+          ["input", "items", "9"],
+        ],
+      ],
       [{ assessedOn: "2026-05-11" }, [["input", "assessedOn"]]],
     ];
     for (const [input, fields] of cases) {
@@ -111,7 +117,11 @@ describe("history and change", () => {
       ["2026-01-15", 2],
     ];
     for (const [day, value] of entries) {
-      await w.admin.mutate("recordRecoveryCapital", { participantId: w.participantId, instrument: "BARC_10", assessedOn: day, items: Array(10).fill(value) }, "assessment { id }");
+      await w.admin.mutate(
+        "recordRecoveryCapital",
+        { participantId: w.participantId, instrument: "BARC_10", assessedOn: day, items: Array(10).fill(value) },
+        "assessment { id }",
+      );
       if (day === "2026-03-01") {
         data = (await w.admin.query(HISTORY, { id: w.participantId, first: 10 })).node;
         expect(data.recoveryCapitalChange).toBeNull(); // one assessment: no change yet

@@ -95,10 +95,19 @@ describe("schema", () => {
   it("declares who may read every field carrying free text or a person's identity (@ReadableBy)", async () => {
     const schema = await createSchema();
     expect(undeclaredTextFields(schema)).toEqual([]);
-    const declared = (type: string, field: string) => ((schema.getType(type) as GraphQLObjectType).getFields()[field].extensions as { readableBy?: string }).readableBy;
+    const declared = (type: string, field: string) =>
+      ((schema.getType(type) as GraphQLObjectType).getFields()[field].extensions as { readableBy?: string }).readableBy;
     // The clinical notes and end reasons are declared clinical; staff links follow node(id:)
-    expect([declared("Enrollment", "endReason"), declared("EnrollmentEvent", "reason"), declared("Attendance", "note")]).toEqual(["CLINICAL", "CLINICAL", "CLINICAL"]);
-    expect([declared("EnrollmentEvent", "actor"), declared("Attendance", "recordedBy"), declared("Group", "facilitators")]).toEqual(["STAFF", "STAFF", "STAFF"]);
+    expect([declared("Enrollment", "endReason"), declared("EnrollmentEvent", "reason"), declared("Attendance", "note")]).toEqual([
+      "CLINICAL",
+      "CLINICAL",
+      "CLINICAL",
+    ]);
+    expect([declared("EnrollmentEvent", "actor"), declared("Attendance", "recordedBy"), declared("Group", "facilitators")]).toEqual([
+      "STAFF",
+      "STAFF",
+      "STAFF",
+    ]);
   });
 
   it("names a new text field or person link that declares no reader", () => {
@@ -147,9 +156,24 @@ describe("schema", () => {
     expect(notNodes).toEqual([]);
     const node = schema.getType("Node");
     expect(isInterfaceType(node)).toBe(true);
-    const implementations = schema.getPossibleTypes(node as never).map((ty) => ty.name).sort();
+    const implementations = schema
+      .getPossibleTypes(node as never)
+      .map((ty) => ty.name)
+      .sort();
     expect(implementations).toEqual(withId.map((ty) => ty.name).sort());
-    expect(implementations).toEqual(["Attendance", "Center", "Enrollment", "FollowUp", "Group", "Mentorship", "Participant", "Program", "RecoveryCapitalAssessment", "Session", "Staff"]);
+    expect(implementations).toEqual([
+      "Attendance",
+      "Center",
+      "Enrollment",
+      "FollowUp",
+      "Group",
+      "Mentorship",
+      "Participant",
+      "Program",
+      "RecoveryCapitalAssessment",
+      "Session",
+      "Staff",
+    ]);
   });
 
   it("gives every mutation exactly one argument `input: <Name>Input!` and a payload with `userErrors: [UserError!]!`", async () => {
@@ -217,7 +241,10 @@ describe("connection page bounds over HTTP", () => {
     const { admin, ids } = await world();
     for (const page of [{ first: 0 }, { first: 101 }, { last: 101 }, { last: 0 }, { first: -1 }]) {
       const res = await t.server.gql(GROUPS, { id: ids.Center, ...page }, { token: admin.token });
-      expect(res.errors?.map((e) => e.extensions?.code), JSON.stringify(page)).toEqual(["BAD_USER_INPUT"]);
+      expect(
+        res.errors?.map((e) => e.extensions?.code),
+        JSON.stringify(page),
+      ).toEqual(["BAD_USER_INPUT"]);
       expect(res.errors?.[0].path, JSON.stringify(page)).toEqual(["center", "groups"]);
     }
   });
@@ -254,8 +281,7 @@ describe("connection page bounds over HTTP", () => {
     const wrong: string[] = [];
     for (const { parent, field } of fields) {
       const call = (args: string) => `${field.name}(${args}) { totalCount }`;
-      const doc = (args: string) =>
-        parent === "Query" ? `{ ${call(args)} }` : `query($id: ID!) { node(id: $id) { ... on ${parent} { ${call(args)} } } }`;
+      const doc = (args: string) => (parent === "Query" ? `{ ${call(args)} }` : `query($id: ID!) { node(id: $id) { ... on ${parent} { ${call(args)} } } }`);
       if (parent !== "Query" && !ids[parent]) {
         wrong.push(`${parent}.${field.name}: the test world has no ${parent}; add one`);
         continue;

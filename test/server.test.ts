@@ -36,7 +36,11 @@ describe("HTTP endpoints", () => {
   });
 
   it("refuses a body that is not JSON with 400", async () => {
-    const res = await fetch(`${t.server.url}/graphql`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"query": "{ viewer { id } ' });
+    const res = await fetch(`${t.server.url}/graphql`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"query": "{ viewer { id } ',
+    });
     expect(res.status).toBe(400);
     const body = (await res.json()) as { errors: Array<{ extensions: { code: string } }> };
     expect(body.errors[0].extensions.code).toBe("BAD_REQUEST");
@@ -150,7 +154,10 @@ describe("unexpected errors", () => {
 
       // Then each is masked for the client and logged once, findable by its request id
       for (const r of responses) {
-        expect(JSON.parse(r.text).errors[0]).toMatchObject({ message: "Internal server error", extensions: { code: "INTERNAL_SERVER_ERROR", requestId: r.requestId } });
+        expect(JSON.parse(r.text).errors[0]).toMatchObject({
+          message: "Internal server error",
+          extensions: { code: "INTERNAL_SERVER_ERROR", requestId: r.requestId },
+        });
         const logged = lines.map((l) => JSON.parse(l)).filter((l) => l.level === "error" && l.requestId === r.requestId);
         expect(logged, lines.join("\n")).toHaveLength(1);
         expect(logged[0]).toMatchObject({ msg: "unexpected error", pgCode: "42P01" });
@@ -287,9 +294,14 @@ describe("the real process", () => {
 
     // Then they are an org admin and may create a center
     expect(viewer).toEqual({ data: { viewer: { email: BOOT_EMAIL, isOrgAdmin: true } } });
-    const created = await gqlAt(running.url, token, `mutation($input: CreateCenterInput!) { createCenter(input: $input) { center { id } userErrors { code } } }`, {
-      input: { name: centerNames[0], timezone: "Europe/Lisbon" },
-    });
+    const created = await gqlAt(
+      running.url,
+      token,
+      `mutation($input: CreateCenterInput!) { createCenter(input: $input) { center { id } userErrors { code } } }`,
+      {
+        input: { name: centerNames[0], timezone: "Europe/Lisbon" },
+      },
+    );
     expect(created.data.createCenter.userErrors).toEqual([]);
   }, 120_000);
 
@@ -352,7 +364,10 @@ describe("the real process", () => {
     // And the database holds exactly one staff member with the bootstrap email
     const database = await openDatabase({ dataDir });
     try {
-      const rows = await database.db.select({ n: count() }).from(staff).where(sql`lower(${staff.email}) = lower(${BOOT_EMAIL})`);
+      const rows = await database.db
+        .select({ n: count() })
+        .from(staff)
+        .where(sql`lower(${staff.email}) = lower(${BOOT_EMAIL})`);
       expect(rows).toEqual([{ n: 1 }]);
     } finally {
       await database.close();

@@ -52,11 +52,7 @@ interface World {
 async function world(o: GroupOptions = {}): Promise<World> {
   const admin = await asOrgAdmin(t.server);
   const centerId = await admin.createCenter("North Clinic", o.timezone ?? "America/New_York");
-  const program = await admin.mutate(
-    "createProgram",
-    { centerId, name: "Relapse prevention", curriculum: o.curriculum ?? [] },
-    "program { id }",
-  );
+  const program = await admin.mutate("createProgram", { centerId, name: "Relapse prevention", curriculum: o.curriculum ?? [] }, "program { id }");
   const groupId = await addGroup(admin, program.program.id, o);
   return { admin, centerId, programId: program.program.id, groupId };
 }
@@ -202,10 +198,7 @@ describe("scheduleSessions is idempotent", () => {
 
   it("writes no duplicates when two identical requests run at the same time", async () => {
     const { admin, groupId } = await world();
-    const [a, b] = await Promise.all([
-      schedule(admin, groupId, "2026-03-01", "2026-03-31"),
-      schedule(admin, groupId, "2026-03-01", "2026-03-31"),
-    ]);
+    const [a, b] = await Promise.all([schedule(admin, groupId, "2026-03-01", "2026-03-31"), schedule(admin, groupId, "2026-03-01", "2026-03-31")]);
     expect(a).toHaveLength(9);
     expect(b.map((s) => s.id)).toEqual(a.map((s) => s.id));
     expect(await countSessions()).toBe(9);
@@ -557,7 +550,9 @@ describe("the expected roster", () => {
       expect(s.attendanceSummary, s.startsAt).toEqual({ expected: 0, unrecorded: 0, present: 0 });
     }
     for (const s of future) {
-      expect(s.roster, s.startsAt).toEqual([{ expected: true, participant: { id: participantId }, enrollment: { id: enrolled.enrollment.id }, attendance: null }]);
+      expect(s.roster, s.startsAt).toEqual([
+        { expected: true, participant: { id: participantId }, enrollment: { id: enrolled.enrollment.id }, attendance: null },
+      ]);
       expect(s.attendanceSummary, s.startsAt).toEqual({ expected: 1, unrecorded: 1, present: 0 });
     }
     // Sessions scheduled after the enrolment expect the member too.
@@ -587,11 +582,7 @@ describe("changing a group's schedule, dates or status refits its future session
     expect(past.length).toBeGreaterThanOrEqual(5);
 
     // When it moves to Wednesdays at 10:00 for 90 minutes
-    const u = await admin.mutate(
-      "updateGroup",
-      { groupId, schedule: { daysOfWeek: ["WEDNESDAY"], startTime: "10:00", durationMinutes: 90 } },
-      "group { id }",
-    );
+    const u = await admin.mutate("updateGroup", { groupId, schedule: { daysOfWeek: ["WEDNESDAY"], startTime: "10:00", durationMinutes: 90 } }, "group { id }");
     expect(u.group.id).toBe(groupId);
 
     // Then the past sessions are as they were, and the future ones are every Wednesday up to the old horizon
@@ -822,7 +813,10 @@ describe("a refit never uses a schedule slot twice, at the instants that break i
     const future = after.filter((s) => !isPastAt(s.startsAt));
     expect(past).toEqual(before.filter((s) => isPastAt(s.startsAt)));
     for (const s of future) expect(wallClock(s.startsAt, "America/New_York")).toBe("18:30");
-    const slots = [...past.map((s) => dayInZone(new Date(s.startsAt), "America/Los_Angeles")), ...future.map((s) => dayInZone(new Date(s.startsAt), "America/New_York"))];
+    const slots = [
+      ...past.map((s) => dayInZone(new Date(s.startsAt), "America/Los_Angeles")),
+      ...future.map((s) => dayInZone(new Date(s.startsAt), "America/New_York")),
+    ];
     expect(new Set(slots).size, slots.join(" ")).toBe(slots.length);
     expect(slots[slots.length - 1]).toBe(addDays(local, 14));
   });

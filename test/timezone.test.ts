@@ -131,7 +131,13 @@ describe("every wall time of 2026", () => {
     const zones = ["America/New_York", "Europe/London", "Australia/Sydney", "Pacific/Auckland", "Asia/Kolkata", "Asia/Kathmandu", "UTC"];
     for (const tz of zones) {
       for (let day = "2026-01-01"; day <= "2026-12-31"; day = addDays(day, 1)) {
-        for (const [hour, minute] of [[0, 0], [1, 30], [2, 30], [3, 0], [18, 30]]) {
+        for (const [hour, minute] of [
+          [0, 0],
+          [1, 30],
+          [2, 30],
+          [3, 0],
+          [18, 30],
+        ]) {
           const instant = zonedTimeToUtc(day, hour, minute, tz);
           const wanted = `${day} ${String(hour).padStart(2, "0")}:${String(minute).padStart(2, "0")}`;
           const got = wallClock(instant, tz);

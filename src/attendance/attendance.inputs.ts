@@ -31,9 +31,4 @@ export class RecordAttendanceInput {
   records!: AttendanceRecordInput[];
 }
 
-export const RecordAttendancePayload = payloadType(
-  "RecordAttendancePayload",
-  "attendance",
-  () => [Attendance],
-  "All records are written, or none is.",
-);
+export const RecordAttendancePayload = payloadType("RecordAttendancePayload", "attendance", () => [Attendance], "All records are written, or none is.");

@@ -4,15 +4,7 @@ import { byIdLoader, connectionLoader, listLoader, mapLoader } from "../common/l
 import { loadPages } from "../common/relay.js";
 import { inScope, qualified } from "../common/sql.js";
 import type { Db } from "../db/client.js";
-import {
-  attendance,
-  attendanceHistory,
-  enrollments,
-  participants,
-  sessions,
-  type AttendanceHistoryRow,
-  type AttendanceRow,
-} from "../db/schema.js";
+import { attendance, attendanceHistory, enrollments, participants, sessions, type AttendanceHistoryRow, type AttendanceRow } from "../db/schema.js";
 
 /** Whether enrolment `e` held a seat when session `s` started. */
 const activeAtStart = (e: string, s: string) =>
@@ -37,20 +29,28 @@ export interface ParticipantAttendanceFilter {
 export function attendanceLoaders(db: Db) {
   const count = (status: string) =>
     sql<number>`(select count(*) from ${attendance} a where a.session_id = ${qualified(sessions.id)} and a.status = ${status})::int`;
-  const byId = byIdLoader<AttendanceRow>((ids) => db.select().from(attendance).where(inArray(attendance.id, [...ids])));
+  const byId = byIdLoader<AttendanceRow>((ids) =>
+    db
+      .select()
+      .from(attendance)
+      .where(inArray(attendance.id, [...ids])),
+  );
   return {
     byId,
     /** Recorded attendance of each session, by participant name; primes byId with what it reads. */
-    bySessionId: listLoader<AttendanceRow>(async (ids) => {
-      const rows = await db
-        .select(getTableColumns(attendance))
-        .from(attendance)
-        .innerJoin(participants, eq(participants.id, attendance.participantId))
-        .where(inArray(attendance.sessionId, [...ids]))
-        .orderBy(asc(participants.lastName), asc(participants.firstName), asc(participants.id));
-      for (const row of rows) byId.prime(row.id, row);
-      return rows;
-    }, (a) => a.sessionId),
+    bySessionId: listLoader<AttendanceRow>(
+      async (ids) => {
+        const rows = await db
+          .select(getTableColumns(attendance))
+          .from(attendance)
+          .innerJoin(participants, eq(participants.id, attendance.participantId))
+          .where(inArray(attendance.sessionId, [...ids]))
+          .orderBy(asc(participants.lastName), asc(participants.firstName), asc(participants.id));
+        for (const row of rows) byId.prime(row.id, row);
+        return rows;
+      },
+      (a) => a.sessionId,
+    ),
     /** The expected roster of each session: enrolments that held a seat at its start, by participant name. */
     expectedBySessionId: listLoader<{ sessionId: string; participantId: string; enrollmentId: string }>(
       (ids) =>

@@ -154,10 +154,6 @@ export class SessionAttendanceResolver {
 export class ParticipantAttendanceResolver {
   @FieldResolver(() => AttendanceConnection, { description: "Latest session first. Facilitators see their groups' sessions only." })
   attendance(@Root() participant: ParticipantRow, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
-    return ctx.loaders.attendance.byParticipant.load(
-      participant.id,
-      { groupScope: ctx.access.groupScope(participant.centerId) },
-      pageWindow(args),
-    );
+    return ctx.loaders.attendance.byParticipant.load(participant.id, { groupScope: ctx.access.groupScope(participant.centerId) }, pageWindow(args));
   }
 }

@@ -192,4 +192,3 @@ export function requireRecordsOf(ctx: Context, group: Pick<GroupRow, "id" | "cen
     throw forbidden("Your role does not allow reading attendance records");
   }
 }
-

@@ -33,8 +33,7 @@ export type Capability =
 
 type Rule = (role: CenterRole, target: Target, viewer: Viewer) => boolean;
 
-const facilitates = (target: Target, viewer: Viewer) =>
-  target.groupIds?.some((g) => viewer.facilitatedGroupIds.has(g)) ?? false;
+const facilitates = (target: Target, viewer: Viewer) => target.groupIds?.some((g) => viewer.facilitatedGroupIds.has(g)) ?? false;
 
 const RULES: Record<Capability, Rule> = {
   "center.read": () => true,
@@ -136,9 +135,7 @@ export class Access {
    */
   canManageStaff(target: { staffId: string; isOrgAdmin: boolean; centerIds: readonly string[] }): boolean {
     const viewer = this.requireViewer();
-    const allowed =
-      viewer.isOrgAdmin ||
-      (!target.isOrgAdmin && target.centerIds.length > 0 && target.centerIds.every((c) => viewer.roles.get(c) === "ADMIN"));
+    const allowed = viewer.isOrgAdmin || (!target.isOrgAdmin && target.centerIds.length > 0 && target.centerIds.every((c) => viewer.roles.get(c) === "ADMIN"));
     return this.record("staff.manage", null, allowed);
   }
 

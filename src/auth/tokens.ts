@@ -69,11 +69,7 @@ export function createTokenVerifier(auth: AuthConfig): TokenVerifier {
 }
 
 /** Mints an HS256 token for development and tests. */
-export async function mintToken(
-  auth: AuthConfig,
-  subject: string,
-  opts: { expiresIn?: string; email?: string } = {},
-): Promise<string> {
+export async function mintToken(auth: AuthConfig, subject: string, opts: { expiresIn?: string; email?: string } = {}): Promise<string> {
   if (!auth.jwtSecret) throw new Error("minting needs AUTH_JWT_SECRET");
   let jwt = new SignJWT(opts.email ? { email: opts.email } : {})
     .setProtectedHeader({ alg: "HS256", typ: "JWT" })

@@ -7,7 +7,12 @@ import { centers, type CenterRow } from "../db/schema.js";
 
 export function centerLoaders(db: Db) {
   return {
-    byId: byIdLoader<CenterRow>((ids) => db.select().from(centers).where(inArray(centers.id, [...ids]))),
+    byId: byIdLoader<CenterRow>((ids) =>
+      db
+        .select()
+        .from(centers)
+        .where(inArray(centers.id, [...ids])),
+    ),
     /** The centers a viewer can see: all (org admin) or those listed. */
     visible: connectionLoader<{ ids: "ALL" | string[] }, CenterRow>((parents, filter, win) =>
       loadPages<CenterRow>(

@@ -29,10 +29,7 @@ export async function createCenter(ctx: Context, input: CreateCenterInput): Prom
   const address = text(p, "address", input.address, { max: LIMITS.text });
   const phone = text(p, "phone", input.phone, { max: LIMITS.short });
   p.throwIfAny();
-  const [row] = await ctx.db
-    .insert(centers)
-    .values({ name: name!, timezone: timezone!, address, phone })
-    .returning();
+  const [row] = await ctx.db.insert(centers).values({ name: name!, timezone: timezone!, address, phone }).returning();
   return row;
 }
 

@@ -142,7 +142,7 @@ function measureSet(set: SelectionSetNode, parent: GraphQLNamedType | undefined,
       cost += 1 + (scope.introspection ? 1 : multiplier(sel, def, parent, scope)) * inner.cost;
       depth = Math.max(depth, introspection ? 1 : 1 + inner.depth);
     } else if (sel.kind === Kind.INLINE_FRAGMENT) {
-      const type = sel.typeCondition ? scope.schema?.getType(sel.typeCondition.name.value) ?? undefined : parent;
+      const type = sel.typeCondition ? (scope.schema?.getType(sel.typeCondition.name.value) ?? undefined) : parent;
       const inner = measureSet(sel.selectionSet, type, scope, seen);
       cost += inner.cost;
       depth = Math.max(depth, inner.depth);

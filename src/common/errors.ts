@@ -46,7 +46,7 @@ registerEnumType(UserErrorCode, { name: "UserErrorCode", description: "Why a mut
 @ObjectType({ description: "A problem with a mutation's input. When any is returned, nothing was written." })
 export class UserError {
   @ReadableBy("CALLER")
-  @Field(() => [String], { nullable: true, description: "Path to the offending input field, e.g. [\"input\", \"records\", \"2\", \"status\"]." })
+  @Field(() => [String], { nullable: true, description: 'Path to the offending input field, e.g. ["input", "records", "2", "status"].' })
   field!: string[] | null;
 
   @ReadableBy("CALLER")

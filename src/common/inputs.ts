@@ -5,14 +5,7 @@
 //   lists    at most MAX_LIST_ITEMS items, or the bound a field declares with `@MaxItems(n)`.
 // A mutation's `input` gets one userError on the offending field (nothing is written); any other
 // argument is BAD_USER_INPUT.
-import {
-  getNullableType,
-  isInputObjectType,
-  isListType,
-  type GraphQLArgument,
-  type GraphQLInputField,
-  type GraphQLInputType,
-} from "graphql";
+import { getNullableType, isInputObjectType, isListType, type GraphQLArgument, type GraphQLInputField, type GraphQLInputType } from "graphql";
 import type { GraphQLResolveInfo } from "graphql";
 import { Extensions } from "type-graphql";
 import { badInput, userError, UserErrorCode, type UserError } from "./errors.js";

@@ -44,9 +44,7 @@ interface PageKey<F> {
  * Batches connection pages: every parent that asks with the same filter and window is loaded
  * in one statement.
  */
-export function connectionLoader<F, T>(
-  load: (parentIds: string[], filter: F, win: PageWindow) => Promise<Map<string, Connection<T>>>,
-) {
+export function connectionLoader<F, T>(load: (parentIds: string[], filter: F, win: PageWindow) => Promise<Map<string, Connection<T>>>) {
   const filterKey = (f: F) => JSON.stringify(f ?? null);
   const loader = new DataLoader<PageKey<F>, Connection<T>, string>(
     async (keys) => {

@@ -180,11 +180,7 @@ export interface PagedQuery {
  * One statement for a page of every parent: rows numbered per parent, filtered to the window,
  * plus each parent's first row so that totalCount is known even for an empty page.
  */
-export async function loadPages<T>(
-  db: Db,
-  q: PagedQuery,
-  win: PageWindow,
-): Promise<Map<string, Connection<T>>> {
+export async function loadPages<T>(db: Db, q: PagedQuery, win: PageWindow): Promise<Map<string, Connection<T>>> {
   const result = new Map<string, Connection<T>>();
   if (q.parentIds.length === 0) return result;
   let inner = db
@@ -199,7 +195,15 @@ export async function loadPages<T>(
   // Joins add tables to filter and order by; the selected columns stay those above.
   if (q.joins) inner = q.joins(inner) as typeof inner;
   const sub = inner
-    .where(and(sql`${q.parent} in (${sql.join(q.parentIds.map((id) => sql`${id}`), sql`, `)})`, q.where))
+    .where(
+      and(
+        sql`${q.parent} in (${sql.join(
+          q.parentIds.map((id) => sql`${id}`),
+          sql`, `,
+        )})`,
+        q.where,
+      ),
+    )
     .as("paged");
   const rn = sql`${sub.__rn}`;
   const cnt = sql`${sub.__cnt}`;

@@ -5,12 +5,7 @@ import { type Problems, UserErrorCode, UserInputError } from "./errors.js";
 export const LIMITS = { name: 200, text: 2000, note: 4000, short: 64 } as const;
 
 /** Trimmed text; blank becomes null. Records a problem if required and missing, or too long. */
-export function text(
-  problems: Problems,
-  field: string,
-  value: string | null | undefined,
-  opts: { required?: boolean; max?: number } = {},
-): string | null {
+export function text(problems: Problems, field: string, value: string | null | undefined, opts: { required?: boolean; max?: number } = {}): string | null {
   const max = opts.max ?? LIMITS.name;
   const v = typeof value === "string" ? value.trim() : null;
   if (!v) {

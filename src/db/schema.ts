@@ -1,21 +1,7 @@
 // All drizzle tables live here. Every tenant table carries `center_id` so the data can be
 // sharded by center later (Citus) and every query can be scoped to the viewer's centers.
 import { sql } from "drizzle-orm";
-import {
-  bigserial,
-  boolean,
-  check,
-  date,
-  index,
-  integer,
-  jsonb,
-  pgTable,
-  primaryKey,
-  text,
-  timestamp,
-  uniqueIndex,
-  uuid,
-} from "drizzle-orm/pg-core";
+import { bigserial, boolean, check, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
 import { clock } from "../common/clock.js";
 
 // Timestamps that default to "now" take it from the clock (src/common/clock.ts) when drizzle
@@ -57,10 +43,7 @@ export const staff = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [
-    uniqueIndex("staff_email_lower_uq").on(sql`lower(${t.email})`),
-    uniqueIndex("staff_auth_subject_uq").on(t.authSubject),
-  ],
+  (t) => [uniqueIndex("staff_email_lower_uq").on(sql`lower(${t.email})`), uniqueIndex("staff_auth_subject_uq").on(t.authSubject)],
 );
 
 export const staffMemberships = pgTable(
@@ -116,11 +99,7 @@ export const groups = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [
-    index("groups_center_idx").on(t.centerId),
-    index("groups_program_idx").on(t.programId),
-    check("groups_capacity_positive", sql`${t.capacity} > 0`),
-  ],
+  (t) => [index("groups_center_idx").on(t.centerId), index("groups_program_idx").on(t.programId), check("groups_capacity_positive", sql`${t.capacity} > 0`)],
 );
 
 export const groupFacilitators = pgTable(
@@ -158,10 +137,7 @@ export const participants = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [
-    index("participants_center_idx").on(t.centerId, t.lastName, t.firstName),
-    uniqueIndex("participants_external_id_uq").on(t.centerId, t.externalId),
-  ],
+  (t) => [index("participants_center_idx").on(t.centerId, t.lastName, t.firstName), uniqueIndex("participants_external_id_uq").on(t.centerId, t.externalId)],
 );
 
 export const enrollments = pgTable(
@@ -262,10 +238,7 @@ export const attendance = pgTable(
     version: integer("version").notNull().default(1),
     createdAt: createdAt(),
   },
-  (t) => [
-    uniqueIndex("attendance_session_participant_uq").on(t.sessionId, t.participantId),
-    index("attendance_participant_idx").on(t.participantId),
-  ],
+  (t) => [uniqueIndex("attendance_session_participant_uq").on(t.sessionId, t.participantId), index("attendance_participant_idx").on(t.participantId)],
 );
 
 // Every change to an attendance record, with the value before it. Append-only.
@@ -399,7 +372,9 @@ export const mentorships = pgTable(
   },
   (t) => [
     // One current pairing of the same mentor and mentee.
-    uniqueIndex("mentorships_current_uq").on(t.mentorId, t.menteeId).where(sql`${t.endedAt} is null`),
+    uniqueIndex("mentorships_current_uq")
+      .on(t.mentorId, t.menteeId)
+      .where(sql`${t.endedAt} is null`),
     index("mentorships_mentor_idx").on(t.mentorId),
     index("mentorships_mentee_idx").on(t.menteeId),
     check("mentorships_two_people", sql`${t.mentorId} <> ${t.menteeId}`),

@@ -94,29 +94,41 @@ const EMPTY_ROLLUP = (key: string): RollupRow => ({
 export function engagementLoaders(db: Db) {
   return {
     /** Each participant's figures over a period, judged on the groups in reach. */
-    participant: batchedBy<ParticipantKey, ParticipantMetricsRow | null>(async (ids, { window, scope }) => {
-      const rows = await rowsOf<ParticipantMetricsRow>(
-        db,
-        participantMetricsSql({ members: participantMembers(ids), groupCondition: scopeGroupCondition(scope), window, now: clock.now() }),
-      );
-      return new Map(rows.map((r) => [r.participant_id, r]));
-    }, () => null),
+    participant: batchedBy<ParticipantKey, ParticipantMetricsRow | null>(
+      async (ids, { window, scope }) => {
+        const rows = await rowsOf<ParticipantMetricsRow>(
+          db,
+          participantMetricsSql({ members: participantMembers(ids), groupCondition: scopeGroupCondition(scope), window, now: clock.now() }),
+        );
+        return new Map(rows.map((r) => [r.participant_id, r]));
+      },
+      () => null,
+    ),
     /** Counts of each group, program or center over a period. */
-    rollup: batchedBy<RollupLoadKey, RollupRow>(async (ids, { kind, window, scope }) => {
-      const rows = await rowsOf<RollupRow>(db, rollupSql(kind, ids, scope, window, clock.now()));
-      return new Map(rows.map((r) => [r.key, r]));
-    }, (k) => EMPTY_ROLLUP(k.id)),
+    rollup: batchedBy<RollupLoadKey, RollupRow>(
+      async (ids, { kind, window, scope }) => {
+        const rows = await rowsOf<RollupRow>(db, rollupSql(kind, ids, scope, window, clock.now()));
+        return new Map(rows.map((r) => [r.key, r]));
+      },
+      (k) => EMPTY_ROLLUP(k.id),
+    ),
     /** Participants at HIGH risk in each group, program or center. */
-    atRisk: batchedBy<Omit<RollupLoadKey, "window">, number>(async (ids, { kind, scope }) => {
-      const rows = await rowsOf<{ key: string; n: number }>(db, atRiskSql(kind, ids, scope, clock.now()));
-      return new Map(rows.map((r) => [r.key, Number(r.n)]));
-    }, () => 0),
+    atRisk: batchedBy<Omit<RollupLoadKey, "window">, number>(
+      async (ids, { kind, scope }) => {
+        const rows = await rowsOf<{ key: string; n: number }>(db, atRiskSql(kind, ids, scope, clock.now()));
+        return new Map(rows.map((r) => [r.key, Number(r.n)]));
+      },
+      () => 0,
+    ),
     /** Counts per period of each group, program or center. */
-    trend: batchedBy<TrendLoadKey, TrendRow[]>(async (ids, { kind, window, scope, interval }) => {
-      const rows = await rowsOf<TrendRow>(db, trendSql(kind, ids, scope, window, interval, clock.now()));
-      const map = new Map<string, TrendRow[]>();
-      for (const r of rows) map.set(r.key, [...(map.get(r.key) ?? []), r]);
-      return map;
-    }, () => []),
+    trend: batchedBy<TrendLoadKey, TrendRow[]>(
+      async (ids, { kind, window, scope, interval }) => {
+        const rows = await rowsOf<TrendRow>(db, trendSql(kind, ids, scope, window, interval, clock.now()));
+        const map = new Map<string, TrendRow[]>();
+        for (const r of rows) map.set(r.key, [...(map.get(r.key) ?? []), r]);
+        return map;
+      },
+      () => [],
+    ),
   };
 }

@@ -20,7 +20,24 @@ export function dayWindow(from: string | null | undefined, to: string | null | u
 }
 
 export function toParticipantEngagement(row: ParticipantMetricsRow | null, window: DayWindow): ParticipantEngagement {
-  const r = row ?? ({ expected: 0, attended: 0, missed: 0, excused: 0, unrecorded: 0, consecutive_misses: 0, current_streak: 0, last_attended_at: null, a28: 0, m28: 0, ap: 0, mp: 0, trend: "UNKNOWN", risk_level: "LOW" } as const);
+  const r =
+    row ??
+    ({
+      expected: 0,
+      attended: 0,
+      missed: 0,
+      excused: 0,
+      unrecorded: 0,
+      consecutive_misses: 0,
+      current_streak: 0,
+      last_attended_at: null,
+      a28: 0,
+      m28: 0,
+      ap: 0,
+      mp: 0,
+      trend: "UNKNOWN",
+      risk_level: "LOW",
+    } as const);
   const recent = rate(Number(r.a28), Number(r.m28));
   const previous = rate(Number(r.ap), Number(r.mp));
   return {

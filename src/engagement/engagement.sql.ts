@@ -28,7 +28,11 @@ export async function rowsOf<T>(db: DbOrTx, query: SQL): Promise<T[]> {
   return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
 }
 
-const uuidList = (ids: readonly string[]) => sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `);
+const uuidList = (ids: readonly string[]) =>
+  sql.join(
+    ids.map((id) => sql`${id}::uuid`),
+    sql`, `,
+  );
 
 /** `column in (ids)`, or false for none (an empty IN list is not valid SQL). */
 function inIds(column: SQL, ids: readonly string[]): SQL {

@@ -41,7 +41,12 @@ export function enrollmentLoaders(db: Db) {
       ),
     );
   return {
-    byId: byIdLoader<EnrollmentRow>((ids) => db.select().from(enrollments).where(inArray(enrollments.id, [...ids]))),
+    byId: byIdLoader<EnrollmentRow>((ids) =>
+      db
+        .select()
+        .from(enrollments)
+        .where(inArray(enrollments.id, [...ids])),
+    ),
     byGroup: pagesBy(enrollments.groupId),
     byParticipant: pagesBy(enrollments.participantId),
     eventsByEnrollmentId: listLoader<EnrollmentEventRow>(

@@ -5,15 +5,7 @@ import { isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../c
 import { decodeId } from "../common/ids.js";
 import { idOf, LIMITS, notFound, text } from "../common/validate.js";
 import type { Tx } from "../db/client.js";
-import {
-  attendance,
-  enrollmentEvents,
-  enrollments,
-  programs,
-  sessions,
-  type EnrollmentRow,
-  type GroupRow,
-} from "../db/schema.js";
+import { attendance, enrollmentEvents, enrollments, programs, sessions, type EnrollmentRow, type GroupRow } from "../db/schema.js";
 import { findVisibleGroup, lockGroup } from "../groups/group.service.js";
 import type { EndEnrollmentInput, EnrollParticipantInput, UpdateEnrollmentInput } from "./enrollment.inputs.js";
 import { EnrollmentEndStatus } from "./enrollment.type.js";
@@ -57,9 +49,7 @@ async function recordEvents(
   reason: string,
 ) {
   if (!rows.length) return;
-  await tx
-    .insert(enrollmentEvents)
-    .values(rows.map((e) => ({ centerId: e.centerId, enrollmentId: e.id, fromStatus, toStatus, actorStaffId, reason })));
+  await tx.insert(enrollmentEvents).values(rows.map((e) => ({ centerId: e.centerId, enrollmentId: e.id, fromStatus, toStatus, actorStaffId, reason })));
 }
 
 export async function activeEnrollmentCount(tx: Tx, groupId: string): Promise<number> {
@@ -88,7 +78,12 @@ export async function promoteWaitlist(tx: Tx, group: GroupRow, actorStaffId: str
   const promoted = await tx
     .update(enrollments)
     .set({ status: "ACTIVE", activatedAt: now, updatedAt: now })
-    .where(inArray(enrollments.id, next.map((n) => n.id)))
+    .where(
+      inArray(
+        enrollments.id,
+        next.map((n) => n.id),
+      ),
+    )
     .returning();
   await recordEvents(tx, promoted, "WAITLISTED", "ACTIVE", actorStaffId, reason);
   return promoted;
@@ -143,13 +138,7 @@ export async function enrollParticipant(ctx: Context, input: EnrollParticipantIn
       const [open] = await tx
         .select({ id: enrollments.id })
         .from(enrollments)
-        .where(
-          and(
-            eq(enrollments.groupId, group.id),
-            eq(enrollments.participantId, participant.id),
-            inArray(enrollments.status, ["WAITLISTED", "ACTIVE"]),
-          ),
-        );
+        .where(and(eq(enrollments.groupId, group.id), eq(enrollments.participantId, participant.id), inArray(enrollments.status, ["WAITLISTED", "ACTIVE"])));
       if (open) throw UserInputError.of("participantId", UserErrorCode.ALREADY_ENROLLED, "The participant is already enrolled in or waitlisted for this group");
       await promoteWaitlist(tx, locked, ctx.access.staffId, "Seat available");
       const active = await activeEnrollmentCount(tx, group.id);
@@ -240,11 +229,6 @@ export async function updateEnrollment(ctx: Context, input: UpdateEnrollmentInpu
   const { enrollment, group } = await findVisibleEnrollment(ctx, input.enrollmentId, "enrollmentId");
   ctx.access.require("enrollment.write", { centerId: group.centerId, groupIds: [group.id] }, "Only clinical staff may change enrolments");
   if (!input.role || (input.role as string) === enrollment.role) return enrollment;
-  const [row] = await ctx.db
-    .update(enrollments)
-    .set({ role: input.role, updatedAt: clock.now() })
-    .where(eq(enrollments.id, enrollment.id))
-    .returning();
+  const [row] = await ctx.db.update(enrollments).set({ role: input.role, updatedAt: clock.now() }).where(eq(enrollments.id, enrollment.id)).returning();
   return row;
 }
-

@@ -32,9 +32,19 @@ function scopeSql(scope: StaffFollowUpFilter["scope"]): SQL | undefined {
 
 export function followUpLoaders(db: Db) {
   return {
-    byId: byIdLoader<FollowUpRow>((ids) => db.select().from(followUps).where(inArray(followUps.id, [...ids]))),
+    byId: byIdLoader<FollowUpRow>((ids) =>
+      db
+        .select()
+        .from(followUps)
+        .where(inArray(followUps.id, [...ids])),
+    ),
     eventsByFollowUpId: listLoader<FollowUpEventRow>(
-      (ids) => db.select().from(followUpEvents).where(inArray(followUpEvents.followUpId, [...ids])).orderBy(asc(followUpEvents.seq)),
+      (ids) =>
+        db
+          .select()
+          .from(followUpEvents)
+          .where(inArray(followUpEvents.followUpId, [...ids]))
+          .orderBy(asc(followUpEvents.seq)),
       (e) => e.followUpId,
     ),
     /** A center's follow-ups, soonest due first. */

@@ -198,7 +198,15 @@ export const followUpStep: AttendanceWriteStep = async (tx, { group, actorStaffI
       .onConflictDoNothing()
       .returning();
     for (const f of created) {
-      events.push({ centerId: f.centerId, followUpId: f.id, kind: "OPENED", actorStaffId, toAssigneeStaffId: assigneeStaffId, note: f.reason, occurredAt: now });
+      events.push({
+        centerId: f.centerId,
+        followUpId: f.id,
+        kind: "OPENED",
+        actorStaffId,
+        toAssigneeStaffId: assigneeStaffId,
+        note: f.reason,
+        occurredAt: now,
+      });
     }
   }
   if (events.length) await tx.insert(followUpEvents).values(events);
@@ -229,11 +237,7 @@ async function defaultAssignee(tx: Tx, groupId: string, centerId: string): Promi
     .from(staffMemberships)
     .innerJoin(staff, eq(staff.id, staffMemberships.staffId))
     .where(and(eq(staffMemberships.centerId, centerId), eq(staffMemberships.role, "CLINICIAN"), eq(staff.status, "ACTIVE")))
-    .orderBy(
-      sql`(select count(*) from ${followUps} f where f.assignee_staff_id = ${staff.id} and f.status = 'OPEN')`,
-      asc(staff.name),
-      asc(staff.id),
-    )
+    .orderBy(sql`(select count(*) from ${followUps} f where f.assignee_staff_id = ${staff.id} and f.status = 'OPEN')`, asc(staff.name), asc(staff.id))
     .limit(1);
   return clinician?.staffId ?? null;
 }
@@ -302,9 +306,8 @@ export async function reassignFollowUp(ctx: Context, input: ReassignFollowUpInpu
         .where(and(eq(staffMemberships.staffId, assigneeId), eq(staffMemberships.centerId, followUp.centerId)))
     : [];
   if (!candidate) throw UserInputError.of("assigneeId", UserErrorCode.NOT_FOUND, "No staff member with that id at this center");
-  const facilitates = candidate.role === "FACILITATOR"
-    ? (await ctx.loaders.groups.facilitatorsByGroupId.load(followUp.groupId)).some((f) => f.staffId === assigneeId)
-    : false;
+  const facilitates =
+    candidate.role === "FACILITATOR" ? (await ctx.loaders.groups.facilitatorsByGroupId.load(followUp.groupId)).some((f) => f.staffId === assigneeId) : false;
   if (candidate.status !== "ACTIVE" || !(candidate.role === "ADMIN" || candidate.role === "CLINICIAN" || facilitates)) {
     throw UserInputError.of(
       "assigneeId",
@@ -315,7 +318,10 @@ export async function reassignFollowUp(ctx: Context, input: ReassignFollowUpInpu
   return transition(ctx, followUp, (current) =>
     current.assigneeStaffId === assigneeId
       ? null
-      : { set: { assigneeStaffId: assigneeId }, event: { kind: "REASSIGNED", fromAssigneeStaffId: current.assigneeStaffId, toAssigneeStaffId: assigneeId, note } },
+      : {
+          set: { assigneeStaffId: assigneeId },
+          event: { kind: "REASSIGNED", fromAssigneeStaffId: current.assigneeStaffId, toAssigneeStaffId: assigneeId, note },
+        },
   );
 }
 

@@ -45,11 +45,12 @@ registerEnumType(FollowUpEventKind, {
 
 @ObjectType({
   implements: Node,
-  description: "Outreach owed to a participant whose absences in a row in a group reached the program's threshold. Clinical staff, and the group's facilitators.",
+  description:
+    "Outreach owed to a participant whose absences in a row in a group reached the program's threshold. Clinical staff, and the group's facilitators.",
 })
 export class FollowUp extends Node {
   @ReadableBy("CLINICAL")
-  @Field(() => String, { description: "Why it opened, e.g. \"2 absences in a row from Tuesday evening\"." })
+  @Field(() => String, { description: 'Why it opened, e.g. "2 absences in a row from Tuesday evening".' })
   reason!: string;
 
   @Field(() => Int, { description: "Absences in a row when it opened." })

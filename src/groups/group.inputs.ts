@@ -80,7 +80,9 @@ export class UpdateGroupInput {
   })
   endsOn?: string | null;
 
-  @Field(() => GroupScheduleInput, { nullable: true, description:
+  @Field(() => GroupScheduleInput, {
+    nullable: true,
+    description:
       "Future sessions nobody has touched (SCHEDULED, at their generated time, without attendance) are refitted to it: " +
       "those it no longer produces are removed, its new occurrences are created as far ahead as the group was scheduled.",
   })

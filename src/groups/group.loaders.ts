@@ -36,7 +36,12 @@ export function groupLoaders(db: Db) {
       ),
     );
   return {
-    byId: byIdLoader<GroupRow>((ids) => db.select().from(groups).where(inArray(groups.id, [...ids]))),
+    byId: byIdLoader<GroupRow>((ids) =>
+      db
+        .select()
+        .from(groups)
+        .where(inArray(groups.id, [...ids])),
+    ),
     byCenter: pagesBy(groups.centerId),
     byProgram: pagesBy(groups.programId),
     facilitatorsByGroupId: listLoader<FacilitatorRow>(

@@ -11,7 +11,12 @@ export enum GroupStatus {
 }
 registerEnumType(GroupStatus, {
   name: "GroupStatus",
-  valuesConfig: { CLOSED: { description: "Final: no enrolments, no new sessions. Closing cancels the sessions that have not started and withdraws the waitlist; ACTIVE enrolments stay for staff to end." } },
+  valuesConfig: {
+    CLOSED: {
+      description:
+        "Final: no enrolments, no new sessions. Closing cancels the sessions that have not started and withdraws the waitlist; ACTIVE enrolments stay for staff to end.",
+    },
+  },
 });
 
 export enum EnrollmentMode {

@@ -5,15 +5,30 @@ import { enrollments, mentorships, participants, type MentorshipRow, type Partic
 
 export function mentorshipLoaders(db: Db) {
   return {
-    byId: byIdLoader<MentorshipRow>((ids) => db.select().from(mentorships).where(inArray(mentorships.id, [...ids]))),
+    byId: byIdLoader<MentorshipRow>((ids) =>
+      db
+        .select()
+        .from(mentorships)
+        .where(inArray(mentorships.id, [...ids])),
+    ),
     /** Every mentorship (current and ended) where the participant mentors, newest first. */
     asMentorByParticipantId: listLoader<MentorshipRow>(
-      (ids) => db.select().from(mentorships).where(inArray(mentorships.mentorId, [...ids])).orderBy(desc(mentorships.startedAt)),
+      (ids) =>
+        db
+          .select()
+          .from(mentorships)
+          .where(inArray(mentorships.mentorId, [...ids]))
+          .orderBy(desc(mentorships.startedAt)),
       (r) => r.mentorId,
     ),
     /** Every mentorship (current and ended) where the participant is mentored, newest first. */
     asMenteeByParticipantId: listLoader<MentorshipRow>(
-      (ids) => db.select().from(mentorships).where(inArray(mentorships.menteeId, [...ids])).orderBy(desc(mentorships.startedAt)),
+      (ids) =>
+        db
+          .select()
+          .from(mentorships)
+          .where(inArray(mentorships.menteeId, [...ids]))
+          .orderBy(desc(mentorships.startedAt)),
       (r) => r.menteeId,
     ),
     /** Participants with an ACTIVE PEER_MENTOR enrolment in each group. */

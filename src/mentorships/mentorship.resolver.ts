@@ -77,10 +77,7 @@ export class ParticipantMentorshipsResolver {
       ctx.loaders.mentorships.asMentorByParticipantId.load(participant.id),
       ctx.loaders.mentorships.asMenteeByParticipantId.load(participant.id),
     ]);
-    const visible = [
-      ...(await readableMentorships(ctx, asMentor, (r) => r.menteeId)),
-      ...(await readableMentorships(ctx, asMentee, (r) => r.mentorId)),
-    ];
+    const visible = [...(await readableMentorships(ctx, asMentor, (r) => r.menteeId)), ...(await readableMentorships(ctx, asMentee, (r) => r.mentorId))];
     return visible.sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || b.id.localeCompare(a.id));
   }
 }

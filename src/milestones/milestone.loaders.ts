@@ -33,42 +33,57 @@ export interface Completion {
 export function milestoneLoaders(db: Db) {
   return {
     /** Each participant's 1st, 10th, 25th, 50th and 100th attended session (started, not cancelled). */
-    attendanceMarksByParticipantId: listLoader<AttendanceMark>(async (ids) => {
-      const ranked = db
-        .select({
-          participantId: attendance.participantId,
-          startsAt: sessions.startsAt,
-          n: sql<number>`row_number() over (partition by ${attendance.participantId} order by ${sessions.startsAt}, ${sessions.id})`.as("n"),
-        })
-        .from(attendance)
-        .innerJoin(sessions, eq(sessions.id, attendance.sessionId))
-        .where(
-          and(
-            inArray(attendance.participantId, [...ids]),
-            inArray(attendance.status, [...ATTENDED_STATUSES]),
-            ne(sessions.status, "CANCELLED"),
-            lte(sessions.startsAt, clock.now()),
-          ),
-        )
-        .as("ranked");
-      const rows = await db
-        .select()
-        .from(ranked)
-        .where(sql`${ranked.n} in (${sql.join(ATTENDANCE_MARKS.map((n) => sql`${n}`), sql`, `)})`);
-      return rows.map((r) => ({ participantId: r.participantId, n: Number(r.n), startsAt: new Date(r.startsAt) }));
-    }, (r) => r.participantId),
+    attendanceMarksByParticipantId: listLoader<AttendanceMark>(
+      async (ids) => {
+        const ranked = db
+          .select({
+            participantId: attendance.participantId,
+            startsAt: sessions.startsAt,
+            n: sql<number>`row_number() over (partition by ${attendance.participantId} order by ${sessions.startsAt}, ${sessions.id})`.as("n"),
+          })
+          .from(attendance)
+          .innerJoin(sessions, eq(sessions.id, attendance.sessionId))
+          .where(
+            and(
+              inArray(attendance.participantId, [...ids]),
+              inArray(attendance.status, [...ATTENDED_STATUSES]),
+              ne(sessions.status, "CANCELLED"),
+              lte(sessions.startsAt, clock.now()),
+            ),
+          )
+          .as("ranked");
+        const rows = await db
+          .select()
+          .from(ranked)
+          .where(
+            sql`${ranked.n} in (${sql.join(
+              ATTENDANCE_MARKS.map((n) => sql`${n}`),
+              sql`, `,
+            )})`,
+          );
+        return rows.map((r) => ({ participantId: r.participantId, n: Number(r.n), startsAt: new Date(r.startsAt) }));
+      },
+      (r) => r.participantId,
+    ),
     /** Completed enrolments, with the program's name. */
-    completionsByParticipantId: listLoader<Completion>(async (ids) => {
-      const rows = await db
-        .select({ participantId: enrollments.participantId, programName: programs.name, endedAt: enrollments.endedAt })
-        .from(enrollments)
-        .innerJoin(groups, eq(groups.id, enrollments.groupId))
-        .innerJoin(programs, eq(programs.id, groups.programId))
-        .where(and(inArray(enrollments.participantId, [...ids]), eq(enrollments.status, "COMPLETED")));
-      return rows.filter((r) => r.endedAt).map((r) => ({ ...r, endedAt: r.endedAt! }));
-    }, (r) => r.participantId),
+    completionsByParticipantId: listLoader<Completion>(
+      async (ids) => {
+        const rows = await db
+          .select({ participantId: enrollments.participantId, programName: programs.name, endedAt: enrollments.endedAt })
+          .from(enrollments)
+          .innerJoin(groups, eq(groups.id, enrollments.groupId))
+          .innerJoin(programs, eq(programs.id, groups.programId))
+          .where(and(inArray(enrollments.participantId, [...ids]), eq(enrollments.status, "COMPLETED")));
+        return rows.filter((r) => r.endedAt).map((r) => ({ ...r, endedAt: r.endedAt! }));
+      },
+      (r) => r.participantId,
+    ),
     celebrationsByParticipantId: listLoader<MilestoneCelebrationRow>(
-      (ids) => db.select().from(milestoneCelebrations).where(inArray(milestoneCelebrations.participantId, [...ids])),
+      (ids) =>
+        db
+          .select()
+          .from(milestoneCelebrations)
+          .where(inArray(milestoneCelebrations.participantId, [...ids])),
       (r) => r.participantId,
     ),
     /** Participants with an ACTIVE enrolment in each group who have not opted out of celebrations. */

@@ -8,13 +8,7 @@ import { Group } from "../groups/group.type.js";
 import { canReadParticipant, participantsForbidden, readableParticipant } from "../participants/participant.service.js";
 import { Participant } from "../participants/participant.type.js";
 import { MarkMilestoneCelebratedInput, MarkMilestoneCelebratedPayload } from "./milestone.inputs.js";
-import {
-  checkWithinDays,
-  groupUpcomingMilestones,
-  markMilestoneCelebrated,
-  reachedMilestones,
-  upcomingMilestones,
-} from "./milestone.service.js";
+import { checkWithinDays, groupUpcomingMilestones, markMilestoneCelebrated, reachedMilestones, upcomingMilestones } from "./milestone.service.js";
 import { Milestone } from "./milestone.type.js";
 
 const WITHIN_DAYS = { defaultValue: 14, description: "Days ahead, 0..366; today counts." };
@@ -33,7 +27,8 @@ export class MilestoneResolver {
 
   @Authorized()
   @Mutation(() => MarkMilestoneCelebratedPayload, {
-    description: "Records that a milestone was celebrated (reached, or due within 31 days). Staff who may read the participant and facilitators of their groups.",
+    description:
+      "Records that a milestone was celebrated (reached, or due within 31 days). Staff who may read the participant and facilitators of their groups.",
   })
   markMilestoneCelebrated(@Arg("input", () => MarkMilestoneCelebratedInput) input: MarkMilestoneCelebratedInput, @Ctx() ctx: Context) {
     return mutate("milestone", () => markMilestoneCelebrated(ctx, input));
@@ -52,11 +47,7 @@ export class ParticipantMilestonesResolver {
     description:
       "Milestones due from today to today + withinDays, inclusive. Attendance and completion milestones cannot be foreseen, so only those reached today appear.",
   })
-  async upcomingMilestones(
-    @Root() participant: ParticipantRow,
-    @Arg("withinDays", () => Int, WITHIN_DAYS) withinDays: number,
-    @Ctx() ctx: Context,
-  ) {
+  async upcomingMilestones(@Root() participant: ParticipantRow, @Arg("withinDays", () => Int, WITHIN_DAYS) withinDays: number, @Ctx() ctx: Context) {
     checkWithinDays(withinDays);
     await requireReadable(ctx, participant);
     return upcomingMilestones(ctx, participant, withinDays);

@@ -88,7 +88,10 @@ async function milestonesOf(ctx: Context, participant: ParticipantRow, until: st
     .filter((i) => i.dueOn <= until)
     .sort(
       (a, b) =>
-        a.dueOn.localeCompare(b.dueOn) || KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) || (a.at ?? 0) - (b.at ?? 0) || a.label.localeCompare(b.label),
+        a.dueOn.localeCompare(b.dueOn) ||
+        KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind) ||
+        (a.at ?? 0) - (b.at ?? 0) ||
+        a.label.localeCompare(b.label),
     )
     .map((i) =>
       Object.assign(new Milestone(), {

@@ -51,7 +51,12 @@ function filterSql(f: ParticipantFilter, centerIds: readonly string[]): SQL | un
 
 export function participantLoaders(db: Db) {
   return {
-    byId: byIdLoader<ParticipantRow>((ids) => db.select().from(participants).where(inArray(participants.id, [...ids]))),
+    byId: byIdLoader<ParticipantRow>((ids) =>
+      db
+        .select()
+        .from(participants)
+        .where(inArray(participants.id, [...ids])),
+    ),
     /** Groups each participant has an enrolment in (any status): facilitators' reach. */
     groupIdsByParticipantId: listLoader<{ participantId: string; groupId: string }>(
       (ids) =>

@@ -4,12 +4,7 @@ import { mutate } from "../common/payload.js";
 import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import { Center } from "../centers/center.type.js";
 import type { CenterRow, ParticipantRow } from "../db/schema.js";
-import {
-  CreateParticipantInput,
-  CreateParticipantPayload,
-  UpdateParticipantInput,
-  UpdateParticipantPayload,
-} from "./participant.inputs.js";
+import { CreateParticipantInput, CreateParticipantPayload, UpdateParticipantInput, UpdateParticipantPayload } from "./participant.inputs.js";
 import { createParticipant, participantsForbidden, updateParticipant } from "./participant.service.js";
 import { Participant, ParticipantStatus, RiskLevel } from "./participant.type.js";
 import { ReadableBy } from "../common/readable.js";

@@ -15,8 +15,7 @@ import type { CreateParticipantInput, UpdateParticipantInput } from "./participa
 export async function canReadParticipant(ctx: Context, p: Pick<ParticipantRow, "id" | "centerId">): Promise<boolean> {
   if (!ctx.access.canSeeCenter(p.centerId)) return false;
   const role = ctx.access.roleAt(p.centerId);
-  const groupIds =
-    role === "FACILITATOR" ? (await ctx.loaders.participants.groupIdsByParticipantId.load(p.id)).map((r) => r.groupId) : [];
+  const groupIds = role === "FACILITATOR" ? (await ctx.loaders.participants.groupIdsByParticipantId.load(p.id)).map((r) => r.groupId) : [];
   return ctx.access.can("participant.read", { centerId: p.centerId, groupIds });
 }
 
@@ -147,4 +146,3 @@ export async function updateParticipant(ctx: Context, input: UpdateParticipantIn
     throw uniqueProblem(err) ?? err;
   }
 }
-

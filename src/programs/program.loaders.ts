@@ -6,7 +6,12 @@ import { programs, type ProgramRow } from "../db/schema.js";
 
 export function programLoaders(db: Db) {
   return {
-    byId: byIdLoader<ProgramRow>((ids) => db.select().from(programs).where(inArray(programs.id, [...ids]))),
+    byId: byIdLoader<ProgramRow>((ids) =>
+      db
+        .select()
+        .from(programs)
+        .where(inArray(programs.id, [...ids])),
+    ),
     byCenter: connectionLoader<{ status: string | null }, ProgramRow>((centerIds, filter, win) =>
       loadPages<ProgramRow>(
         db,

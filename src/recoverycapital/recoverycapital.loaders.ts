@@ -6,7 +6,12 @@ import { recoveryCapitalAssessments as rc, type RecoveryCapitalRow } from "../db
 
 export function recoveryCapitalLoaders(db: Db) {
   return {
-    byId: byIdLoader<RecoveryCapitalRow>((ids) => db.select().from(rc).where(inArray(rc.id, [...ids]))),
+    byId: byIdLoader<RecoveryCapitalRow>((ids) =>
+      db
+        .select()
+        .from(rc)
+        .where(inArray(rc.id, [...ids])),
+    ),
     /** Assessments of each participant, newest first (by day assessed, then by entry). */
     byParticipant: connectionLoader<null, RecoveryCapitalRow>((participantIds, _filter, win) =>
       loadPages<RecoveryCapitalRow>(

@@ -7,7 +7,9 @@ export enum RecoveryCapitalInstrument {
 }
 registerEnumType(RecoveryCapitalInstrument, {
   name: "RecoveryCapitalInstrument",
-  valuesConfig: { BARC_10: { description: "Brief Assessment of Recovery Capital: ten statements, each answered 1 (strongly disagree) to 6 (strongly agree); total 10-60." } },
+  valuesConfig: {
+    BARC_10: { description: "Brief Assessment of Recovery Capital: ten statements, each answered 1 (strongly disagree) to 6 (strongly agree); total 10-60." },
+  },
 });
 
 @ObjectType({ implements: Node, description: "One recovery capital assessment of a participant." })

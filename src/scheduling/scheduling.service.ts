@@ -37,9 +37,7 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
   p.throwIfAny();
   const row = await ctx.db.transaction(async (tx) => {
     // The zone the sessions were generated in, read under the row lock this update takes anyway.
-    const [before] = timezone
-      ? await tx.select({ timezone: centers.timezone }).from(centers).where(eq(centers.id, center.id)).for("update")
-      : [center];
+    const [before] = timezone ? await tx.select({ timezone: centers.timezone }).from(centers).where(eq(centers.id, center.id)).for("update") : [center];
     const [updated] = await tx
       .update(centers)
       .set({
@@ -100,10 +98,7 @@ export async function updateGroup(ctx: Context, input: UpdateGroupInput): Promis
   if (input.status && (input.status as string) !== group.status && !TRANSITIONS[group.status].includes(input.status)) {
     p.add("status", UserErrorCode.INVALID_TRANSITION, `A ${group.status} group cannot become ${input.status}`);
   }
-  const facilitators =
-    input.facilitatorIds != null
-      ? await facilitatorsOf(ctx, p, group.centerId, input.facilitatorIds, input.leadFacilitatorId)
-      : undefined;
+  const facilitators = input.facilitatorIds != null ? await facilitatorsOf(ctx, p, group.centerId, input.facilitatorIds, input.leadFacilitatorId) : undefined;
   if (input.facilitatorIds == null && input.leadFacilitatorId) {
     p.add("leadFacilitatorId", UserErrorCode.INVALID, "Pass facilitatorIds together with leadFacilitatorId");
   }

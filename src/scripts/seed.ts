@@ -83,7 +83,10 @@ async function orgAdminSubject(db: Db): Promise<string> {
     .limit(1);
   if (existing) return existing.authSubject;
   await ensureBootstrapAdmin(db, ORG_ADMIN);
-  const [made] = await db.select({ authSubject: staff.authSubject }).from(staff).where(sql`lower(${staff.email}) = ${ORG_ADMIN}`);
+  const [made] = await db
+    .select({ authSubject: staff.authSubject })
+    .from(staff)
+    .where(sql`lower(${staff.email}) = ${ORG_ADMIN}`);
   if (!made) throw new Error("an organisation admin exists but none is active: activate one, or set BOOTSTRAP_ADMIN_EMAIL");
   return made.authSubject;
 }
@@ -107,19 +110,91 @@ async function removeDemo(db: Db, centerId: string): Promise<void> {
     deleted.add(next);
   }
   await db.delete(centers).where(eq(centers.id, centerId));
-  await db
-    .delete(staff)
-    .where(
-      and(
-        inArray(staff.email, DEMO_STAFF.map(([email]) => email)),
-        eq(staff.isOrgAdmin, false),
-        notExists(db.select({ one: sql`1` }).from(staffMemberships).where(eq(staffMemberships.staffId, staff.id))),
+  await db.delete(staff).where(
+    and(
+      inArray(
+        staff.email,
+        DEMO_STAFF.map(([email]) => email),
       ),
-    );
+      eq(staff.isOrgAdmin, false),
+      notExists(
+        db
+          .select({ one: sql`1` })
+          .from(staffMemberships)
+          .where(eq(staffMemberships.staffId, staff.id)),
+      ),
+    ),
+  );
 }
 
-const FIRST = ["Ava", "Ben", "Carla", "Dev", "Elena", "Farid", "Grace", "Hector", "Imani", "Jon", "Kira", "Luis", "Maya", "Noah", "Olivia", "Pete", "Quinn", "Rosa", "Sam", "Tara", "Uma", "Victor", "Wendy", "Xavier", "Yara", "Zane", "Abby", "Brett", "Chloe", "Dmitri", "Esme", "Flynn"];
-const LAST = ["Alvarez", "Brooks", "Chen", "Diaz", "Evans", "Foster", "Garcia", "Hughes", "Ito", "Jensen", "Khan", "Lopez", "Morgan", "Nguyen", "Okafor", "Patel", "Quinn", "Reyes", "Singh", "Turner", "Usman", "Vega", "Walsh", "Xu", "Young", "Zimmer", "Abbott", "Byrne", "Cruz", "Dunn", "Ellis", "Ford"];
+const FIRST = [
+  "Ava",
+  "Ben",
+  "Carla",
+  "Dev",
+  "Elena",
+  "Farid",
+  "Grace",
+  "Hector",
+  "Imani",
+  "Jon",
+  "Kira",
+  "Luis",
+  "Maya",
+  "Noah",
+  "Olivia",
+  "Pete",
+  "Quinn",
+  "Rosa",
+  "Sam",
+  "Tara",
+  "Uma",
+  "Victor",
+  "Wendy",
+  "Xavier",
+  "Yara",
+  "Zane",
+  "Abby",
+  "Brett",
+  "Chloe",
+  "Dmitri",
+  "Esme",
+  "Flynn",
+];
+const LAST = [
+  "Alvarez",
+  "Brooks",
+  "Chen",
+  "Diaz",
+  "Evans",
+  "Foster",
+  "Garcia",
+  "Hughes",
+  "Ito",
+  "Jensen",
+  "Khan",
+  "Lopez",
+  "Morgan",
+  "Nguyen",
+  "Okafor",
+  "Patel",
+  "Quinn",
+  "Reyes",
+  "Singh",
+  "Turner",
+  "Usman",
+  "Vega",
+  "Walsh",
+  "Xu",
+  "Young",
+  "Zimmer",
+  "Abbott",
+  "Byrne",
+  "Cruz",
+  "Dunn",
+  "Ellis",
+  "Ford",
+];
 
 /**
  * Recovery starts that make the demo's engagement pages say something whatever the date: two
@@ -151,7 +226,15 @@ async function seed(db: Db, reset: boolean): Promise<Seeded> {
   const [existing] = await db.select().from(centers).where(eq(centers.name, DEMO_CENTER)).orderBy(asc(centers.createdAt)).limit(1);
   if (existing && !reset) return { centerId: existing.id, created: false, replaced: false, orgAdmin: await orgAdminSubject(db) };
   if (existing) await removeDemo(db, existing.id);
-  const taken = await db.select({ email: staff.email }).from(staff).where(inArray(staff.email, DEMO_STAFF.map(([email]) => email)));
+  const taken = await db
+    .select({ email: staff.email })
+    .from(staff)
+    .where(
+      inArray(
+        staff.email,
+        DEMO_STAFF.map(([email]) => email),
+      ),
+    );
   if (taken.length) {
     throw new Error(`${taken[0].email} already exists without the demo center: run npm run seed -- --reset, or remove that staff member`);
   }
@@ -172,7 +255,16 @@ async function seed(db: Db, reset: boolean): Promise<Seeded> {
     centerId: centerGid,
     name: "Relapse Prevention",
     description: "Cognitive-behavioural skills for high-risk situations, cravings and early warning signs.",
-    curriculum: ["Identifying triggers", "Coping with cravings", "Managing stress", "Building a support network", "Healthy routines", "Handling lapses", "Communication skills", "Relapse prevention plan"],
+    curriculum: [
+      "Identifying triggers",
+      "Coping with cravings",
+      "Managing stress",
+      "Building a support network",
+      "Healthy routines",
+      "Handling lapses",
+      "Communication skills",
+      "Relapse prevention plan",
+    ],
     attendancePolicy: { absencesBeforeFollowUp: 2 },
     completionRule: { minimumAttendedSessions: 6 },
     billingCode: "H0005",
@@ -193,10 +285,46 @@ async function seed(db: Db, reset: boolean): Promise<Seeded> {
   const today = dayInZone(clock.now(), TZ);
   const start = addDays(today, -28);
   const groupSpecs = [
-    { program: relapse, name: "Relapse Prevention — Monday Evening", capacity: 12, days: [DayOfWeek.MONDAY, DayOfWeek.THURSDAY], time: "18:30", minutes: 90, facilitators: ["j.romero@riverside.example"], location: "Room 2B" },
-    { program: relapse, name: "Relapse Prevention — Morning", capacity: 8, days: [DayOfWeek.WEDNESDAY], time: "10:00", minutes: 90, facilitators: ["p.achebe@riverside.example"], location: "Room 1A" },
-    { program: family, name: "Family Circle", capacity: 10, days: [DayOfWeek.TUESDAY], time: "19:00", minutes: 75, facilitators: ["p.achebe@riverside.example", "j.romero@riverside.example"], location: "Community Hall" },
-    { program: alumni, name: "Alumni Saturday", capacity: 6, days: [DayOfWeek.SATURDAY], time: "11:00", minutes: 60, facilitators: ["j.romero@riverside.example"], virtualLink: "https://meet.example.org/riverside-alumni" },
+    {
+      program: relapse,
+      name: "Relapse Prevention — Monday Evening",
+      capacity: 12,
+      days: [DayOfWeek.MONDAY, DayOfWeek.THURSDAY],
+      time: "18:30",
+      minutes: 90,
+      facilitators: ["j.romero@riverside.example"],
+      location: "Room 2B",
+    },
+    {
+      program: relapse,
+      name: "Relapse Prevention — Morning",
+      capacity: 8,
+      days: [DayOfWeek.WEDNESDAY],
+      time: "10:00",
+      minutes: 90,
+      facilitators: ["p.achebe@riverside.example"],
+      location: "Room 1A",
+    },
+    {
+      program: family,
+      name: "Family Circle",
+      capacity: 10,
+      days: [DayOfWeek.TUESDAY],
+      time: "19:00",
+      minutes: 75,
+      facilitators: ["p.achebe@riverside.example", "j.romero@riverside.example"],
+      location: "Community Hall",
+    },
+    {
+      program: alumni,
+      name: "Alumni Saturday",
+      capacity: 6,
+      days: [DayOfWeek.SATURDAY],
+      time: "11:00",
+      minutes: 60,
+      facilitators: ["j.romero@riverside.example"],
+      virtualLink: "https://meet.example.org/riverside-alumni",
+    },
   ];
   const groupRows = [];
   for (const g of groupSpecs) {
@@ -295,7 +423,12 @@ async function seed(db: Db, reset: boolean): Promise<Seeded> {
     await assignPeerMentor(admin, { mentorId: participantIds[mentor], menteeId: participantIds[mentee] });
   }
   for (const [pi, daysAgo, items] of ASSESSMENTS) {
-    await recordRecoveryCapital(admin, { participantId: participantIds[pi], assessedOn: addDays(today, -daysAgo), instrument: RecoveryCapitalInstrument.BARC_10, items });
+    await recordRecoveryCapital(admin, {
+      participantId: participantIds[pi],
+      assessedOn: addDays(today, -daysAgo),
+      instrument: RecoveryCapitalInstrument.BARC_10,
+      items,
+    });
   }
   return { centerId: center.id, created: true, replaced: Boolean(existing), orgAdmin };
 }

@@ -40,7 +40,12 @@ export function sessionLoaders(db: Db) {
       ),
     );
   return {
-    byId: byIdLoader<SessionRow>((ids) => db.select().from(sessions).where(inArray(sessions.id, [...ids]))),
+    byId: byIdLoader<SessionRow>((ids) =>
+      db
+        .select()
+        .from(sessions)
+        .where(inArray(sessions.id, [...ids])),
+    ),
     byGroup: pagesBy(sessions.groupId),
     byCenter: pagesBy(sessions.centerId),
   };

@@ -24,7 +24,6 @@ export async function findVisibleSession(ctx: Context, globalId: string, field: 
   return { session, group };
 }
 
-
 /** The columns a cancellation sets. */
 const cancellation = (reason: string | null, now: Date) => ({ status: "CANCELLED", cancelReason: reason, cancelledAt: now, updatedAt: now });
 
@@ -80,9 +79,7 @@ function freeOccurrences(
 ): Occurrence[] {
   const wantedAt = new Set(wanted.map((o) => o.startsAt.getTime()));
   const takenAt = new Set(existing.flatMap((s) => [s.scheduledFor.getTime(), s.startsAt.getTime()]));
-  const takenDays = new Set(
-    existing.map((s) => dayInZone(s.scheduledFor, wantedAt.has(s.scheduledFor.getTime()) ? timezone : slotZone)),
-  );
+  const takenDays = new Set(existing.map((s) => dayInZone(s.scheduledFor, wantedAt.has(s.scheduledFor.getTime()) ? timezone : slotZone)));
   return wanted.filter((o) => !takenAt.has(o.startsAt.getTime()) && !takenDays.has(dayInZone(o.startsAt, timezone)));
 }
 
@@ -137,14 +134,7 @@ export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: s
   const candidates = await tx
     .select({ id: sessions.id, startsAt: sessions.startsAt, endsAt: sessions.endsAt })
     .from(sessions)
-    .where(
-      and(
-        eq(sessions.groupId, group.id),
-        eq(sessions.status, "SCHEDULED"),
-        gt(sessions.startsAt, now),
-        eq(sessions.startsAt, sessions.scheduledFor),
-      ),
-    )
+    .where(and(eq(sessions.groupId, group.id), eq(sessions.status, "SCHEDULED"), gt(sessions.startsAt, now), eq(sessions.startsAt, sessions.scheduledFor)))
     .orderBy(asc(sessions.startsAt))
     .for("update");
   if (!candidates.length) return;
@@ -153,7 +143,12 @@ export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: s
       await tx
         .selectDistinct({ sessionId: attendance.sessionId })
         .from(attendance)
-        .where(inArray(attendance.sessionId, candidates.map((c) => c.id)))
+        .where(
+          inArray(
+            attendance.sessionId,
+            candidates.map((c) => c.id),
+          ),
+        )
     ).map((r) => r.sessionId),
   );
   const untouched = candidates.filter((c) => !recorded.has(c.id));
@@ -172,7 +167,12 @@ export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: s
     await tx
       .update(sessions)
       .set({ endsAt: sql`${sessions.startsAt} + make_interval(mins => ${group.scheduleDurationMinutes})`, updatedAt: now })
-      .where(inArray(sessions.id, resized.map((c) => c.id)));
+      .where(
+        inArray(
+          sessions.id,
+          resized.map((c) => c.id),
+        ),
+      );
   }
   await insertOccurrences(tx, group, wanted, timezone, previousTimezone);
 }
@@ -257,7 +257,8 @@ export async function updateSession(ctx: Context, input: UpdateSessionInput): Pr
   const p = new Problems();
   const topic = optionalText(p, "topic", input.topic);
   const startsAt = input.startsAt ?? session.startsAt;
-  const endsAt = input.endsAt ?? (input.startsAt ? new Date(input.startsAt.getTime() + (session.endsAt.getTime() - session.startsAt.getTime())) : session.endsAt);
+  const endsAt =
+    input.endsAt ?? (input.startsAt ? new Date(input.startsAt.getTime() + (session.endsAt.getTime() - session.startsAt.getTime())) : session.endsAt);
   if (endsAt.getTime() <= startsAt.getTime()) p.add("endsAt", UserErrorCode.INVALID, "endsAt must be after startsAt");
   if (endsAt.getTime() - startsAt.getTime() > 12 * 3_600_000) p.add("endsAt", UserErrorCode.INVALID, "A session lasts at most 12 hours");
   if (session.status === "CANCELLED" && (input.startsAt || input.endsAt)) {

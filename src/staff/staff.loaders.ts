@@ -6,9 +6,18 @@ import { staff, staffMemberships, type MembershipRow, type StaffRow } from "../d
 
 export function staffLoaders(db: Db) {
   return {
-    byId: byIdLoader<StaffRow>((ids) => db.select().from(staff).where(inArray(staff.id, [...ids]))),
+    byId: byIdLoader<StaffRow>((ids) =>
+      db
+        .select()
+        .from(staff)
+        .where(inArray(staff.id, [...ids])),
+    ),
     membershipsByStaffId: listLoader<MembershipRow>(
-      (ids) => db.select().from(staffMemberships).where(inArray(staffMemberships.staffId, [...ids])),
+      (ids) =>
+        db
+          .select()
+          .from(staffMemberships)
+          .where(inArray(staffMemberships.staffId, [...ids])),
       (m) => m.staffId,
     ),
     /** Members of each center, by name. */

@@ -64,10 +64,7 @@ export class StaffResolver {
   @Mutation(() => RemoveStaffMembershipPayload, {
     description: "Removes a role at a center (center admins, for staff whose every center they administer; others are NOT_FOUND).",
   })
-  removeStaffMembership(
-    @Arg("input", () => RemoveStaffMembershipInput) input: RemoveStaffMembershipInput,
-    @Ctx() ctx: Context,
-  ) {
+  removeStaffMembership(@Arg("input", () => RemoveStaffMembershipInput) input: RemoveStaffMembershipInput, @Ctx() ctx: Context) {
     return mutate("staff", () => removeStaffMembership(ctx, input));
   }
 }

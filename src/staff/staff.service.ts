@@ -6,12 +6,7 @@ import { decodeId } from "../common/ids.js";
 import { idOf, isEmail, notFound, optionalText, text } from "../common/validate.js";
 import type { Db } from "../db/client.js";
 import { staff, staffMemberships, type StaffRow } from "../db/schema.js";
-import type {
-  CreateStaffInput,
-  RemoveStaffMembershipInput,
-  SetStaffMembershipInput,
-  UpdateStaffInput,
-} from "./staff.inputs.js";
+import type { CreateStaffInput, RemoveStaffMembershipInput, SetStaffMembershipInput, UpdateStaffInput } from "./staff.inputs.js";
 import { StaffStatus } from "./staff.type.js";
 
 /** Staff the viewer may see: themselves, colleagues at a shared center, anyone for org admins. */
@@ -97,7 +92,11 @@ export async function createStaff(ctx: Context, input: CreateStaffInput): Promis
     // Center admins do not see staff of other centers: an address (or sign-in identity) in use
     // anywhere in the organisation gets one answer, whoever and wherever that person is.
     if (!ctx.access.isOrgAdmin && uniqueProblem(err)) {
-      throw UserInputError.of("email", UserErrorCode.EMAIL_TAKEN, "That address is already in use in the organisation; an organisation admin can add that person to your center");
+      throw UserInputError.of(
+        "email",
+        UserErrorCode.EMAIL_TAKEN,
+        "That address is already in use in the organisation; an organisation admin can add that person to your center",
+      );
     }
     throw uniqueProblem(err) ?? err;
   }
@@ -185,7 +184,10 @@ export async function ensureBootstrapAdmin(db: Db, email: string): Promise<"crea
     await tx.execute(sql`select pg_advisory_xact_lock(4242001)`);
     const [admin] = await tx.select({ id: staff.id }).from(staff).where(eq(staff.isOrgAdmin, true)).limit(1);
     if (admin) return "exists";
-    const [existing] = await tx.select().from(staff).where(sql`lower(${staff.email}) = lower(${address})`);
+    const [existing] = await tx
+      .select()
+      .from(staff)
+      .where(sql`lower(${staff.email}) = lower(${address})`);
     if (existing) {
       await tx.update(staff).set({ isOrgAdmin: true, status: "ACTIVE" }).where(eq(staff.id, existing.id));
       return "promoted";

@@ -122,7 +122,10 @@ const FLOOR_SQL = {
 type Operation = keyof typeof FLOOR_SQL;
 
 /** The staff member the bench acts as (test/bench/generate.ts); the floor does no authentication. */
-const BENCH_STAFF_ID = createHash("md5").update("staff:clinician-all").digest("hex").replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
+const BENCH_STAFF_ID = createHash("md5")
+  .update("staff:clinician-all")
+  .digest("hex")
+  .replace(/^(.{8})(.{4})(.{4})(.{4})/, "$1-$2-$3-$4-");
 
 function uuidOf(globalId: unknown): string | null {
   if (typeof globalId !== "string") return null;

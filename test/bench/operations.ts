@@ -196,9 +196,7 @@ export function digest(flavor: Flavor, op: QueryName, data: any): unknown {
           endsAt: isoOf(s.endsAt),
           status: s.status,
           group: [uuidOf(s.group.id), s.group.name],
-          attendance: s.attendance
-            .map((a: any) => [uuidOf(a.participant.id), a.status, a.note, a.participant.firstName, a.participant.lastName])
-            .sort(byFirst),
+          attendance: s.attendance.map((a: any) => [uuidOf(a.participant.id), a.status, a.note, a.participant.firstName, a.participant.lastName]).sort(byFirst),
         };
       }
       case "ParticipantHistory": {

@@ -81,13 +81,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function startServer(
-  name: Server["name"],
-  command: string,
-  argv: string[],
-  env: Record<string, string>,
-  proxy: PgProxy | null,
-): Promise<Server> {
+async function startServer(name: Server["name"], command: string, argv: string[], env: Record<string, string>, proxy: PgProxy | null): Promise<Server> {
   const port = await freePort();
   const child = spawn(command, argv, {
     cwd: ROOT,
@@ -265,7 +259,9 @@ async function checkEquivalence(servers: Server[], token: string, targets: Targe
         const want = digest("api", op, apiData);
         const got = digest(flavorOf(other.name), op, data);
         if (!isDeepStrictEqual(want, got)) {
-          throw new Error(`${op}: ${other.name} answers other data than the API:\n${JSON.stringify(got).slice(0, 1500)}\n---\n${JSON.stringify(want).slice(0, 1500)}`);
+          throw new Error(
+            `${op}: ${other.name} answers other data than the API:\n${JSON.stringify(got).slice(0, 1500)}\n---\n${JSON.stringify(want).slice(0, 1500)}`,
+          );
         }
       }
     }
@@ -320,9 +316,7 @@ async function drive(
   if (measure) await settle(server.child.pid!);
   const writes = op === "RecordAttendance" && measure;
   const historyBefore = writes ? await historyRows(measure.admin) : 0;
-  const before = measure
-    ? { proxy: { ...server.proxy!.counters }, cpu: cpuMs(server.child.pid!), pg: await backendCpu(measure.admin, measure.dbName) }
-    : null;
+  const before = measure ? { proxy: { ...server.proxy!.counters }, cpu: cpuMs(server.child.pid!), pg: await backendCpu(measure.admin, measure.dbName) } : null;
   const result = await autocannon({
     url: `${server.url}/graphql`,
     connections,
@@ -524,7 +518,12 @@ function markdown(report: Report): string {
     );
     lines.push("", `recordAttendance: attendance changes written per request (of 12 records): ${byContender.join(", ")}.`);
   }
-  lines.push("", `Peak RSS: ${Object.entries(report.peakRssMb).map(([k, v]) => `${k} ${v} MB`).join(", ")}.`);
+  lines.push(
+    "",
+    `Peak RSS: ${Object.entries(report.peakRssMb)
+      .map(([k, v]) => `${k} ${v} MB`)
+      .join(", ")}.`,
+  );
   lines.push(
     `Dataset: ${fmt(report.dataset.totalRows)} rows generated in ${fmt(report.dataset.seconds, 1)} s (${fmt(report.dataset.rowsPerSecond)} rows/s).` +
       (report.pglite ? ` PGlite smoke run: ok (${fmt(report.pglite.generated.totalRows)} rows, ${fmt(report.pglite.seconds, 1)} s).` : ""),

@@ -18,9 +18,7 @@ export interface TestDatabase extends Database {
 }
 
 /** Every table of the schema, so reset and fingerprint follow it as it grows. */
-const TABLES = (Object.values(schema) as unknown[])
-  .filter((v): v is PgTable => is(v, PgTable))
-  .map((table) => getTableName(table));
+const TABLES = (Object.values(schema) as unknown[]).filter((v): v is PgTable => is(v, PgTable)).map((table) => getTableName(table));
 
 export async function openTestDatabase(opts: { onQuery?: (sql: string) => void } = {}): Promise<TestDatabase> {
   const statements: string[] = [];
