@@ -16,7 +16,5 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
-    // Both cores: the default (cores - 1) runs the files one at a time on CI's 2-core machines.
-    maxWorkers: 2,
   },
 });

@@ -52,8 +52,10 @@ function holder(dir: string, lockOnly = false): Proc {
 async function settled(p: Proc): Promise<boolean> {
   let exited = false;
   void p.exited.then(() => (exited = true));
-  await waitFor(p, (out) => out.includes("open ") || exited || /in use by/.test(out), 60_000).catch(() => {});
-  return p.output.join("").includes("open ");
+  // Its own line on stdout, not any output that happens to contain "open " (a warning, an error).
+  const opened = () => /^open \d+$/m.test(p.stdout.join(""));
+  await waitFor(p, (out) => opened() || exited || /in use by/.test(out), 60_000).catch(() => {});
+  return opened();
 }
 
 /** The pid of a process that has exited. */

@@ -8,10 +8,11 @@ try {
   const dir = process.env.DATA_DIR!;
   const held = process.env.HOLD === "lock" ? lockDataDir(dir) : await openDatabase({ dataDir: dir, migrate: false });
   const close = () => ("release" in held ? held.release() : held.close());
-  console.log(`open ${process.pid}`);
+  // The handler first: the test sends SIGTERM as soon as it reads the line below.
   process.on("SIGTERM", () => {
     void Promise.resolve(close()).then(() => process.exit(0));
   });
+  console.log(`open ${process.pid}`);
   setInterval(() => {}, 1 << 30);
 } catch (err) {
   console.error((err as Error).message);
