@@ -13,8 +13,12 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
+    // The migrated schema, once per run (a PGlite snapshot or a PostgreSQL template database).
+    globalSetup: ["test/support/global-setup.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Both cores: the default (cores - 1) runs the files one at a time on CI's 2-core machines.
+    maxWorkers: 2,
   },
 });

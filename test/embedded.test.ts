@@ -54,7 +54,7 @@ async function settled(p: Proc): Promise<boolean> {
   void p.exited.then(() => (exited = true));
   // Its own line on stdout, not any output that happens to contain "open " (a warning, an error).
   const opened = () => /^open \d+$/m.test(p.stdout.join(""));
-  await waitFor(p, (out) => opened() || exited || /in use by/.test(out), 60_000).catch(() => {});
+  await waitFor(p, (out) => opened() || exited || /in use by/.test(out), 180_000).catch(() => {});
   return opened();
 }
 

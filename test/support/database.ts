@@ -1,9 +1,12 @@
 // A real PostgreSQL for tests: in-memory PGlite by default (one per test file), or a fresh
-// database on the server named by TEST_DATABASE_URL. Reset between tests by truncation.
+// database on the server named by TEST_DATABASE_URL. Both start from the migrated schema made once
+// per run (test/support/global-setup.ts). Reset between tests by truncation.
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { getTableName, is, sql } from "drizzle-orm";
 import { PgTable } from "drizzle-orm/pg-core";
 import postgres from "postgres";
+import { inject } from "vitest";
 import { openDatabase, type Database } from "../../src/db/client.js";
 import * as schema from "../../src/db/schema.js";
 
@@ -34,7 +37,8 @@ export async function openTestDatabase(opts: { onQuery?: (sql: string) => void }
   if (serverUrl) {
     const name = `rg_test_${Date.now()}_${randomBytes(4).toString("hex")}`;
     const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
-    await admin.unsafe(`create database ${name}`);
+    const template = inject("templateDatabase");
+    await createDatabase(admin, name, template);
     const u = new URL(serverUrl);
     u.pathname = `/${name}`;
     url = u.toString();
@@ -44,7 +48,9 @@ export async function openTestDatabase(opts: { onQuery?: (sql: string) => void }
       await admin.end();
     };
   } else {
-    database = await openDatabase({ memory: true, onQuery });
+    const snapshot = inject("pgliteSnapshot");
+    const loadDataDir = snapshot ? new Blob([readFileSync(snapshot)]) : undefined;
+    database = await openDatabase({ memory: true, loadDataDir, onQuery });
   }
   return {
     ...database,
@@ -74,4 +80,21 @@ export async function openTestDatabase(opts: { onQuery?: (sql: string) => void }
       await dropDatabase?.();
     },
   };
+}
+
+/**
+ * A copy of the migrated template (or an empty database when there is none). Copies are refused
+ * while another session is connected to the template, which the setup closes before any file runs;
+ * a refusal is retried all the same, in case the server is still ending that session.
+ */
+async function createDatabase(admin: postgres.Sql, name: string, template: string | null): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await admin.unsafe(template ? `create database ${name} template ${template}` : `create database ${name}`);
+      return;
+    } catch (err) {
+      if (!template || attempt >= 20 || !/is being accessed by other users/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
 }
