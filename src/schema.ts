@@ -82,9 +82,16 @@ const resolvers: NonEmptyArray<ClassType> = [
   ParticipantRecoveryCapitalResolver,
 ];
 
-/** Roles on @Authorized: none = any signed-in staff member; "ORG_ADMIN" = organisation admins. */
+/**
+ * Roles on @Authorized: none = any signed-in staff member; "ORG_ADMIN" = organisation admins;
+ * "API_CLIENT" = API clients too (no other root field answers them: every mutation is FORBIDDEN).
+ */
 const authChecker: AuthChecker<Context> = ({ context }, roles) => {
   if (!context.viewer) throw unauthenticated();
+  if (context.viewer.kind === "apiClient") {
+    if (!roles.includes("API_CLIENT")) throw forbidden("API clients may not do this");
+    return true;
+  }
   if (roles.includes("ORG_ADMIN") && !context.viewer.isOrgAdmin) throw forbidden("Only organisation admins may do this");
   return true;
 };
