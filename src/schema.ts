@@ -27,6 +27,10 @@ import {
 } from "./engagement/engagement.resolver.js";
 import { CenterFollowUpsResolver, FollowUpEventResolver, FollowUpResolver, StaffFollowUpsResolver } from "./followups/followup.resolver.js";
 import { NodeResolver } from "./node/node.resolver.js";
+import { ApiClientResolver } from "./apiclients/apiclient.resolver.js";
+import { ConsentResolver, ParticipantConsentsResolver } from "./consents/consent.resolver.js";
+import { DisclosureResolver, ParticipantDisclosuresResolver } from "./disclosures/disclosure.resolver.js";
+import { FeedResolver } from "./feed/feed.resolver.js";
 import { SchedulingResolver } from "./scheduling/scheduling.resolver.js";
 import { GroupPeerMentorsResolver, MentorshipResolver, ParticipantMentorshipsResolver } from "./mentorships/mentorship.resolver.js";
 import { GroupMilestonesResolver, MilestoneResolver, ParticipantMilestonesResolver } from "./milestones/milestone.resolver.js";
@@ -80,6 +84,12 @@ const resolvers: NonEmptyArray<ClassType> = [
   GroupPeerMentorsResolver,
   RecoveryCapitalResolver,
   ParticipantRecoveryCapitalResolver,
+  ApiClientResolver,
+  ConsentResolver,
+  ParticipantConsentsResolver,
+  DisclosureResolver,
+  ParticipantDisclosuresResolver,
+  FeedResolver,
 ];
 
 /**

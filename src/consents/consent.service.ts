@@ -171,3 +171,11 @@ export async function consentsOf(ctx: Context, participant: ParticipantRow): Pro
   if (!ctx.access.can("consent.write", { centerId: participant.centerId })) throw forbidden("Only clinicians and admins may read consents");
   return ctx.db.select().from(consents).where(eq(consents.participantId, participant.id)).orderBy(desc(consents.recordedAt), desc(consents.id));
 }
+
+/** A consent for node(id:): the clinicians and admins of its participant's center read it; anyone else reads null. */
+export async function visibleConsent(ctx: Context, id: string): Promise<ConsentRow | null> {
+  const [row] = await ctx.db.select().from(consents).where(eq(consents.id, id));
+  const participant = row ? await ctx.loaders.participants.byId.load(row.participantId) : null;
+  if (!row || !participant || !(await canReadParticipant(ctx, participant))) return null;
+  return ctx.access.can("consent.write", { centerId: row.centerId }) ? row : null;
+}
