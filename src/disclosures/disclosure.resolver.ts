@@ -18,7 +18,7 @@ class DisclosuresArgs extends ConnectionArgs {
   @Field(() => DateTime, { nullable: true, description: "Disclosures at or after this instant; default: three years before now (the accounting of 42 CFR 2.24)." })
   from?: Date | null;
 
-  @Field(() => DateTime, { nullable: true, description: "Disclosures before this instant; default: now." })
+  @Field(() => DateTime, { nullable: true, description: "Disclosures at or before this instant; default: now." })
   to?: Date | null;
 }
 

@@ -40,4 +40,4 @@ export function threeYearsBefore(now: Date): Date {
 }
 
 export const disclosedBetween = (from: Date, to: Date) =>
-  sql`${disclosures.disclosedAt} >= ${from.toISOString()}::timestamptz and ${disclosures.disclosedAt} < ${to.toISOString()}::timestamptz`;
+  sql`${disclosures.disclosedAt} >= ${from.toISOString()}::timestamptz and ${disclosures.disclosedAt} <= ${to.toISOString()}::timestamptz`;
