@@ -36,9 +36,13 @@ async function world(): Promise<World> {
   const org = await asOrgAdmin(t.server);
   const w = await integratorWorld(org);
   for (const participantId of [w.ana, w.ben]) {
-    const res = await t.server.gql(operation("integrator.graphql", "RecordConsent"), { input: { participantId, recipientId: w.client.id, purpose: "Care" } }, {
-      token: w.clinician.token,
-    });
+    const res = await t.server.gql(
+      operation("integrator.graphql", "RecordConsent"),
+      { input: { participantId, recipientId: w.client.id, purpose: "Care" } },
+      {
+        token: w.clinician.token,
+      },
+    );
     expect(res.data.recordConsent.userErrors).toEqual([]);
   }
   const raw = postgres(t.server.database.url!, { max: 10, onnotice: () => {} });

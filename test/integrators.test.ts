@@ -102,13 +102,21 @@ describe("API clients and keys", () => {
 
   it("an API client calls no mutation and reads no other root field: FORBIDDEN", async () => {
     const { w } = await setup();
-    const m = await t.server.gql(operation("integrator.graphql", "RecordConsent"), { input: { participantId: w.ana, recipientId: w.client.id, purpose: "x" } }, {
-      token: w.client.key,
-    });
+    const m = await t.server.gql(
+      operation("integrator.graphql", "RecordConsent"),
+      { input: { participantId: w.ana, recipientId: w.client.id, purpose: "x" } },
+      {
+        token: w.client.key,
+      },
+    );
     expect(m.errors?.[0].extensions?.code).toBe("FORBIDDEN");
-    const create = await t.server.gql(operation("integrator.graphql", "CreateApiClient"), { input: { name: "x", centerIds: [w.centerId], scopes: ["ATTENDANCE_READ"] } }, {
-      token: w.client.key,
-    });
+    const create = await t.server.gql(
+      operation("integrator.graphql", "CreateApiClient"),
+      { input: { name: "x", centerIds: [w.centerId], scopes: ["ATTENDANCE_READ"] } },
+      {
+        token: w.client.key,
+      },
+    );
     expect(create.errors?.[0].extensions?.code).toBe("FORBIDDEN");
     const q = await t.server.gql(`{ centers(first: 5) { nodes { id } } }`, {}, { token: w.client.key });
     expect(q.errors?.[0].extensions?.code).toBe("FORBIDDEN");
@@ -120,13 +128,21 @@ describe("API clients and keys", () => {
     const { org, w } = await setup();
     const staffFeed = await t.server.gql(operation("integrator.graphql", "AttendanceChanges"), {}, { token: w.admin.token });
     expect(staffFeed.errors?.[0].extensions?.code).toBe("FORBIDDEN");
-    const byClinician = await t.server.gql(operation("integrator.graphql", "CreateApiClient"), { input: { name: "x", centerIds: [w.centerId], scopes: ["ATTENDANCE_READ"] } }, {
-      token: w.clinician.token,
-    });
+    const byClinician = await t.server.gql(
+      operation("integrator.graphql", "CreateApiClient"),
+      { input: { name: "x", centerIds: [w.centerId], scopes: ["ATTENDANCE_READ"] } },
+      {
+        token: w.clinician.token,
+      },
+    );
     expect(byClinician.errors?.[0].extensions?.code).toBe("FORBIDDEN");
-    const elsewhere = await t.server.gql(operation("integrator.graphql", "CreateApiClient"), { input: { name: "x", centerIds: [w.otherCenterId], scopes: ["ATTENDANCE_READ"] } }, {
-      token: w.admin.token,
-    });
+    const elsewhere = await t.server.gql(
+      operation("integrator.graphql", "CreateApiClient"),
+      { input: { name: "x", centerIds: [w.otherCenterId], scopes: ["ATTENDANCE_READ"] } },
+      {
+        token: w.admin.token,
+      },
+    );
     expect(elsewhere.data.createApiClient.userErrors).toEqual([{ field: ["input", "centerIds", "0"], code: "NOT_FOUND", message: "No center with that id" }]);
     const both = await createApiClient(org, org.token, { name: "State reporting", centerIds: [w.centerId, w.otherCenterId], scopes: ["ATTENDANCE_READ"] });
     expect(both.key).toMatch(/^rg_live_/);

@@ -54,7 +54,9 @@ export class ApiClientResolver {
   }
 
   @Authorized()
-  @Mutation(() => CreateApiClientPayload, { description: "Center admins, for their center; organisation admins for several centers. The key is returned here only." })
+  @Mutation(() => CreateApiClientPayload, {
+    description: "Center admins, for their center; organisation admins for several centers. The key is returned here only.",
+  })
   createApiClient(@Arg("input", () => CreateApiClientInput) input: CreateApiClientInput, @Ctx() ctx: Context) {
     return withKey(() => createApiClient(ctx, input));
   }

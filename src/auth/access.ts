@@ -141,8 +141,8 @@ export class Access {
     const client = this.apiClient;
     const allowed = client !== null && client.scopes.has("ATTENDANCE_READ");
     this.record("apiclient.feed", null, allowed);
-    if (!allowed) throw forbidden("The attendance feed is read with an API key that has ATTENDANCE_READ");
-    return client!;
+    if (!client || !allowed) throw forbidden("The attendance feed is read with an API key that has ATTENDANCE_READ");
+    return client;
   }
 
   get staffId(): string | null {

@@ -9,7 +9,7 @@ import type { Db, DbOrTx } from "../db/client.js";
 import { apiClientCenters, apiClients, apiKeys } from "../db/schema.js";
 import { API_SCOPES, type ApiClientViewer, type ApiScope } from "./viewer.js";
 
-export const API_KEY_PREFIX = "rg_live_";
+const API_KEY_PREFIX = "rg_live_";
 /** Characters of the secret kept in the visible prefix (≈ 48 bits: tells keys apart, opens nothing). */
 const VISIBLE_CHARS = 8;
 /** lastUsedAt is written at most this often per key, so that reading does not cost a write each time. */
@@ -28,7 +28,10 @@ function hashKey(key: string): string {
 export async function issueApiKey(tx: DbOrTx, apiClientId: string): Promise<{ key: string; id: string; prefix: string }> {
   const key = API_KEY_PREFIX + randomBytes(32).toString("base64url");
   const prefix = key.slice(0, API_KEY_PREFIX.length + VISIBLE_CHARS);
-  const [row] = await tx.insert(apiKeys).values({ apiClientId, prefix, keyHash: hashKey(key) }).returning({ id: apiKeys.id });
+  const [row] = await tx
+    .insert(apiKeys)
+    .values({ apiClientId, prefix, keyHash: hashKey(key) })
+    .returning({ id: apiKeys.id });
   return { key, id: row.id, prefix };
 }
 

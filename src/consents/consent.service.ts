@@ -6,7 +6,7 @@
 import { and, desc, eq, isNull, sql } from "drizzle-orm";
 import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
-import { forbidden, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
+import { forbidden, Problems, UserErrorCode } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
 import { idOf, notFound, text, LIMITS } from "../common/validate.js";
 import type { DbOrTx, Tx } from "../db/client.js";
@@ -160,7 +160,10 @@ export async function closeEndedConsents(tx: Tx, apiClientId: string, now: Date)
   let count = 0;
   for (const { id, participantId } of ended) {
     await lockParticipant(tx, participantId);
-    const [row] = await tx.select().from(consents).where(and(eq(consents.id, id), isNull(consents.closedAt)));
+    const [row] = await tx
+      .select()
+      .from(consents)
+      .where(and(eq(consents.id, id), isNull(consents.closedAt)));
     if (row && (await closeConsent(tx, row, now))) count++;
   }
   return count;

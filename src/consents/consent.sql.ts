@@ -14,7 +14,7 @@ const activeConsentRow = (now: Date): SQL =>
   sql`c.revoked_at is null and 'ATTENDANCE' = any(c.information) and (c.expires_on is null or c.expires_on >= ${todayIn(sql`ctr.timezone`, now)})`;
 
 /**
- * A SQL condition: the participant (`participantId`, a column or expression of the outer query)
+ * A SQL condition (for exports too): the participant (`participantId`, a column or expression of the outer query)
  * has an active consent naming the API client at `now`.
  */
 export function activeConsentCondition(participantId: SQL, apiClientId: string, now: Date): SQL {
@@ -22,7 +22,10 @@ export function activeConsentCondition(participantId: SQL, apiClientId: string, 
     where c.participant_id = ${participantId} and c.api_client_id = ${apiClientId} and ${activeConsentRow(now)})`;
 }
 
-/** The ids of the participants whose records may reach the API client now. */
+/**
+ * The ids of the participants whose records may reach the API client now (for exports).
+ * @public
+ */
 export async function consentedParticipantIds(db: DbOrTx, apiClientId: string, now: Date): Promise<string[]> {
   const rows = await db
     .selectDistinct({ participantId: sql<string>`c.participant_id` })

@@ -1,7 +1,22 @@
 // All drizzle tables live here. Every tenant table carries `center_id` so the data can be
 // sharded by center later (Citus) and every query can be scoped to the viewer's centers.
 import { sql } from "drizzle-orm";
-import { bigserial, boolean, check, customType, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigserial,
+  boolean,
+  check,
+  customType,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { clock } from "../common/clock.js";
 
 // Timestamps that default to "now" take it from the clock (src/common/clock.ts) when drizzle

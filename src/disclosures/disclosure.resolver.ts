@@ -15,7 +15,10 @@ const DisclosureConnection = connectionType(Disclosure, "Disclosure");
 
 @ArgsType()
 class DisclosuresArgs extends ConnectionArgs {
-  @Field(() => DateTime, { nullable: true, description: "Disclosures at or after this instant; default: three years before now (the accounting of 42 CFR 2.24)." })
+  @Field(() => DateTime, {
+    nullable: true,
+    description: "Disclosures at or after this instant; default: three years before now (the accounting of 42 CFR 2.24).",
+  })
   from?: Date | null;
 
   @Field(() => DateTime, { nullable: true, description: "Disclosures at or before this instant; default: now." })
@@ -38,10 +41,12 @@ export class DisclosureResolver {
 @Resolver(() => Participant)
 export class ParticipantDisclosuresResolver {
   @FieldResolver(() => DisclosureConnection, {
-    description: "The accounting of disclosures (42 CFR 2.24): what went to whom and when, newest first; the last three years unless `from`/`to` say otherwise. Clinicians and admins.",
+    description:
+      "The accounting of disclosures (42 CFR 2.24): what went to whom and when, newest first; the last three years unless `from`/`to` say otherwise. Clinicians and admins.",
   })
   disclosures(@Root() participant: ParticipantRow, @Args(() => DisclosuresArgs) args: DisclosuresArgs, @Ctx() ctx: Context) {
-    if (!ctx.access.can("disclosure.read", { centerId: participant.centerId })) throw forbidden("Only clinicians and admins may read the accounting of disclosures");
+    if (!ctx.access.can("disclosure.read", { centerId: participant.centerId }))
+      throw forbidden("Only clinicians and admins may read the accounting of disclosures");
     const now = clock.now();
     const to = args.to ?? now;
     const from = args.from ?? threeYearsBefore(to);

@@ -1,4 +1,4 @@
-import { Field, ID, Int, ObjectType } from "type-graphql";
+import { Field, Int, ObjectType } from "type-graphql";
 import { ReadableBy } from "../common/readable.js";
 import { DateTime } from "../common/scalars.js";
 

@@ -27,7 +27,10 @@ import { closeEndedConsents } from "../consents/consent.service.js";
 import { logDisclosures } from "../disclosures/disclosure.service.js";
 import { AttendanceChangeType, type AttendanceFeedConnection, type AttendanceFeedChange } from "./feed.type.js";
 
-/** 42 CFR 2.32(a)(1): the notice that accompanies each disclosure made with the patient's consent. */
+/**
+ * 42 CFR 2.32(a)(1): the notice that accompanies each disclosure made with the patient's consent (exports too).
+ * @public
+ */
 export const DISCLOSURE_NOTICE =
   "This information has been disclosed to you from records protected by federal confidentiality rules (42 CFR part 2). " +
   "The federal rules prohibit you from making any further disclosure of information in this record that identifies a patient as having or " +
@@ -37,7 +40,7 @@ export const DISCLOSURE_NOTICE =
   "information is NOT sufficient for this purpose (see § 2.31). The federal rules restrict any use of the information to investigate or " +
   "prosecute with regard to a crime any patient with a substance use disorder, except as provided at §§ 2.12(c)(5) and 2.65.";
 
-export const MAX_FEED_PAGE = 1000;
+const MAX_FEED_PAGE = 1000;
 const DEFAULT_FEED_PAGE = 100;
 
 /** Every attendance change, in the change's transaction (added in src/steps.ts). */

@@ -43,8 +43,8 @@ export async function integratorWorld(org: Api, timezone = "America/New_York"): 
     "group { id }",
   );
   const person = async (firstName: string, externalId: string) =>
-    (await org.mutate("createParticipant", { centerId, firstName, lastName: "Test", externalId, dateOfBirth: "1990-01-01" }, "participant { id }"))
-      .participant.id as string;
+    (await org.mutate("createParticipant", { centerId, firstName, lastName: "Test", externalId, dateOfBirth: "1990-01-01" }, "participant { id }")).participant
+      .id as string;
   const ana = await person("Ana", "MRN-A");
   const ben = await person("Ben", "MRN-B");
   for (const participantId of [ana, ben]) await org.mutate("enrollParticipant", { groupId: group.id, participantId }, "enrollment { id }");
