@@ -75,7 +75,7 @@ const API_CLIENT_CAPABILITIES = new Set<Capability>(["center.read", "group.read"
 const API_CLIENT_FIELDS: Record<ApiScope, Record<string, readonly string[]>> = {
   ATTENDANCE_READ: {
     Query: ["attendanceChanges"],
-    AttendanceFeedConnection: ["*"],
+    AttendanceChangeFeed: ["*"],
     AttendanceFeedEdge: ["*"],
     AttendanceFeedChange: ["*"],
     PageInfo: ["*"],

@@ -2,12 +2,12 @@ import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Authorized, Ctx, Info, Int, Query, Resolver } from "type-graphql";
 import type { Context } from "../common/context.js";
 import { readFeed } from "./feed.service.js";
-import { AttendanceFeedConnection } from "./feed.type.js";
+import { AttendanceChangeFeed } from "./feed.type.js";
 
 @Resolver()
 export class FeedResolver {
   @Authorized("API_CLIENT")
-  @Query(() => AttendanceFeedConnection, {
+  @Query(() => AttendanceChangeFeed, {
     description:
       "API clients (ATTENDANCE_READ): every committed change of attendance at their centers, of participants whose consent names them, in commit-safe order, each at least once. Resume after `pageInfo.endCursor`.",
   })

@@ -25,7 +25,7 @@ import { attendance, attendanceChanges, type AttendanceRow } from "../db/schema.
 import { activeConsentCondition } from "../consents/consent.sql.js";
 import { closeEndedConsents } from "../consents/consent.service.js";
 import { logDisclosures } from "../disclosures/disclosure.service.js";
-import { AttendanceChangeType, type AttendanceFeedConnection, type AttendanceFeedChange } from "./feed.type.js";
+import { AttendanceChangeType, type AttendanceChangeFeed, type AttendanceFeedChange } from "./feed.type.js";
 
 /**
  * 42 CFR 2.32(a)(1): the notice that accompanies each disclosure made with the patient's consent (exports too).
@@ -85,7 +85,7 @@ interface ScannedRow extends Record<string, unknown> {
 
 const rowsOf = <T>(r: unknown): T[] => (Array.isArray(r) ? (r as T[]) : (r as { rows: T[] }).rows);
 
-export async function readFeed(ctx: Context, args: { after?: string | null; first?: number | null; operation: string }): Promise<AttendanceFeedConnection> {
+export async function readFeed(ctx: Context, args: { after?: string | null; first?: number | null; operation: string }): Promise<AttendanceChangeFeed> {
   const client: ApiClientViewer = ctx.access.requireApiClientFeed();
   const first = args.first ?? DEFAULT_FEED_PAGE;
   if (!Number.isInteger(first) || first < 1 || first > MAX_FEED_PAGE) throw badInput(`\`first\` must be between 1 and ${MAX_FEED_PAGE}`, "first");
@@ -143,7 +143,7 @@ export async function readFeed(ctx: Context, args: { after?: string | null; firs
   });
 }
 
-function page(edges: AttendanceFeedConnection["edges"], endCursor: string | null, hasNextPage: boolean, after: string | null): AttendanceFeedConnection {
+function page(edges: AttendanceChangeFeed["edges"], endCursor: string | null, hasNextPage: boolean, after: string | null): AttendanceChangeFeed {
   const pageInfo: PageInfo = {
     hasNextPage,
     hasPreviousPage: after !== null,

@@ -44,7 +44,7 @@ export class AttendanceFeedEdge {
   description:
     "A page of the attendance change feed. Resume from `pageInfo.endCursor` (it moves past changes that are not yours too, so a page may hold fewer than `first` changes, even none, while `hasNextPage` is true).",
 })
-export class AttendanceFeedConnection {
+export class AttendanceChangeFeed {
   @ReadableBy("CALLER")
   @Field(() => String, { description: "The notice that must accompany each disclosure (42 CFR 2.32)." })
   disclosureNotice!: string;
