@@ -1,4 +1,6 @@
 // Per-request DataLoaders, one set per module. Built fresh for every request.
+import { apiClientLoaders } from "./apiclients/apiclient.loaders.js";
+import { disclosureLoaders } from "./disclosures/disclosure.loaders.js";
 import { attendanceLoaders } from "./attendance/attendance.loaders.js";
 import { centerLoaders } from "./centers/center.loaders.js";
 import type { Db } from "./db/client.js";
@@ -29,6 +31,8 @@ export function createLoaders(db: Db) {
     milestones: milestoneLoaders(db),
     mentorships: mentorshipLoaders(db),
     recoveryCapital: recoveryCapitalLoaders(db),
+    apiClients: apiClientLoaders(db),
+    disclosures: disclosureLoaders(db),
   };
 }
 

@@ -27,6 +27,10 @@ import {
 } from "./engagement/engagement.resolver.js";
 import { CenterFollowUpsResolver, FollowUpEventResolver, FollowUpResolver, StaffFollowUpsResolver } from "./followups/followup.resolver.js";
 import { NodeResolver } from "./node/node.resolver.js";
+import { ApiClientResolver } from "./apiclients/apiclient.resolver.js";
+import { ConsentResolver, ParticipantConsentsResolver } from "./consents/consent.resolver.js";
+import { DisclosureResolver, ParticipantDisclosuresResolver } from "./disclosures/disclosure.resolver.js";
+import { FeedResolver } from "./feed/feed.resolver.js";
 import { SchedulingResolver } from "./scheduling/scheduling.resolver.js";
 import { GroupPeerMentorsResolver, MentorshipResolver, ParticipantMentorshipsResolver } from "./mentorships/mentorship.resolver.js";
 import { GroupMilestonesResolver, MilestoneResolver, ParticipantMilestonesResolver } from "./milestones/milestone.resolver.js";
@@ -80,11 +84,24 @@ const resolvers: NonEmptyArray<ClassType> = [
   GroupPeerMentorsResolver,
   RecoveryCapitalResolver,
   ParticipantRecoveryCapitalResolver,
+  ApiClientResolver,
+  ConsentResolver,
+  ParticipantConsentsResolver,
+  DisclosureResolver,
+  ParticipantDisclosuresResolver,
+  FeedResolver,
 ];
 
-/** Roles on @Authorized: none = any signed-in staff member; "ORG_ADMIN" = organisation admins. */
+/**
+ * Roles on @Authorized: none = any signed-in staff member; "ORG_ADMIN" = organisation admins;
+ * "API_CLIENT" = API clients too (no other root field answers them: every mutation is FORBIDDEN).
+ */
 const authChecker: AuthChecker<Context> = ({ context }, roles) => {
   if (!context.viewer) throw unauthenticated();
+  if (context.viewer.kind === "apiClient") {
+    if (!roles.includes("API_CLIENT")) throw forbidden("API clients may not do this");
+    return true;
+  }
   if (roles.includes("ORG_ADMIN") && !context.viewer.isOrgAdmin) throw forbidden("Only organisation admins may do this");
   return true;
 };

@@ -10,7 +10,7 @@ import { Access } from "./auth/access.js";
 import { cancellationPlugin, REQUEST_TIMEOUT, watchRequest } from "./common/abort.js";
 import { KnownRootOperation, LimitCodes, queryLimitsPlugin } from "./common/cost.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
-import { loadViewer, type Viewer } from "./auth/viewer.js";
+import { authenticate } from "./auth/authenticate.js";
 import type { Context } from "./common/context.js";
 import { ErrorCodes, pgErrorOf } from "./common/errors.js";
 import type { Config } from "./config.js";
@@ -146,18 +146,6 @@ export async function createApp(opts: { config: Config; database: Database; logg
   });
   await apollo.start();
 
-  async function authenticate(header: string | undefined): Promise<Viewer | null> {
-    if (!header) return null;
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
-    if (!m) return null;
-    try {
-      const claims = await verifier.verify(m[1]);
-      return await loadViewer(database.db, claims.sub);
-    } catch {
-      return null;
-    }
-  }
-
   async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string) {
     let body: unknown = undefined;
     if (req.method === "POST") {
@@ -182,7 +170,7 @@ export async function createApp(opts: { config: Config; database: Database; logg
       .executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
         context: async () => {
-          const viewer = await authenticate(req.headers.authorization);
+          const viewer = await authenticate(database.db, verifier, req.headers.authorization);
           return { requestId, viewer, access: new Access(viewer), db: database.db, loaders: createLoaders(database.db), lifetime };
         },
       })

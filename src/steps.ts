@@ -4,6 +4,7 @@
 // import it. Rules a module above calls itself (e.g. scheduling's refits) are not steps: they are
 // explicit at their call site.
 import { attendanceWriteSteps, writeHistory } from "./attendance/attendance.service.js";
+import { feedStep } from "./feed/feed.service.js";
 import { followUpStep } from "./followups/followup.service.js";
 
 let composed = false;
@@ -17,5 +18,7 @@ export function composeWriteSteps(): void {
   attendanceWriteSteps.add("attendance history", writeHistory);
   // a run of absences reaching the program's threshold opens a follow-up (src/followups):
   attendanceWriteSteps.add("follow-ups", followUpStep);
+  // the change feed integrators pull (src/feed): one row per change, in the change's transaction:
+  attendanceWriteSteps.add("attendance change feed", feedStep);
   attendanceWriteSteps.seal();
 }

@@ -162,8 +162,10 @@ describe("schema", () => {
       .sort();
     expect(implementations).toEqual(withId.map((ty) => ty.name).sort());
     expect(implementations).toEqual([
+      "ApiClient",
       "Attendance",
       "Center",
+      "Consent",
       "Enrollment",
       "FollowUp",
       "Group",

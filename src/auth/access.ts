@@ -8,8 +8,14 @@
 //   CLINICIAN    participants, enrolment, sessions and attendance at its centers
 //   FACILITATOR  reads the groups it facilitates, their members and sessions; records their attendance
 //   VIEWER       reads groups, sessions and counts; never participants' names or notes
+//
+// API clients (integrators, `Authorization: Bearer rg_live_…`) have no role: they read only their
+// centers, only the fields their scopes open (API_CLIENT_FIELDS, enforced for every field by
+// src/common/guard.ts), never notes or staff data, and call no mutation. A participant's records
+// reach a client only while a consent naming it is active (src/consents: the feed and every
+// other read selects through that condition).
 import { forbidden, unauthenticated } from "../common/errors.js";
-import type { CenterRole, Viewer } from "./viewer.js";
+import type { ApiClientViewer, ApiScope, CenterRole, StaffViewer, Viewer } from "./viewer.js";
 
 export type Capability =
   /** See the center itself, its programs. */
@@ -29,11 +35,17 @@ export type Capability =
   | "followup.read"
   | "followup.write"
   /** Mark a participant's milestone as celebrated (at a session of their group). */
-  | "milestone.celebrate";
+  | "milestone.celebrate"
+  /** Create, rotate and revoke the center's API clients. */
+  | "apiclient.manage"
+  /** Record and revoke a participant's consents to disclose (42 CFR 2.31), and read them. */
+  | "consent.write"
+  /** The accounting of a participant's disclosures (42 CFR 2.24). */
+  | "disclosure.read";
 
-type Rule = (role: CenterRole, target: Target, viewer: Viewer) => boolean;
+type Rule = (role: CenterRole, target: Target, viewer: StaffViewer) => boolean;
 
-const facilitates = (target: Target, viewer: Viewer) => target.groupIds?.some((g) => viewer.facilitatedGroupIds.has(g)) ?? false;
+const facilitates = (target: Target, viewer: StaffViewer) => target.groupIds?.some((g) => viewer.facilitatedGroupIds.has(g)) ?? false;
 
 const RULES: Record<Capability, Rule> = {
   "center.read": () => true,
@@ -47,7 +59,47 @@ const RULES: Record<Capability, Rule> = {
   "followup.read": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
   "followup.write": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
   "milestone.celebrate": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
+  "apiclient.manage": (role) => role === "ADMIN",
+  "consent.write": (role) => role === "ADMIN" || role === "CLINICIAN",
+  "disclosure.read": (role) => role === "ADMIN" || role === "CLINICIAN",
 };
+
+/** What an API client may do at one of its centers: read, with ATTENDANCE_READ. Nothing else. */
+const API_CLIENT_CAPABILITIES = new Set<Capability>(["center.read", "group.read", "participant.read"]);
+
+/**
+ * The fields an API client may resolve, per scope: `Type: [fields]`, "*" for every field. Any
+ * other field answers as for an outsider (src/common/guard.ts): null, an empty list, or FORBIDDEN
+ * when it cannot be null (every mutation among them).
+ */
+const API_CLIENT_FIELDS: Record<ApiScope, Record<string, readonly string[]>> = {
+  ATTENDANCE_READ: {
+    Query: ["attendanceChanges"],
+    AttendanceChangeFeed: ["*"],
+    AttendanceFeedEdge: ["*"],
+    AttendanceFeedChange: ["*"],
+    PageInfo: ["*"],
+    Attendance: ["id", "status", "minutesAttended", "recordedAt", "version", "session", "participant"],
+    Session: ["id", "startsAt", "endsAt", "status", "cancelledAt", "group"],
+    Group: ["id", "name", "status", "startsOn", "endsOn", "program", "center"],
+    Program: ["id", "name", "billingCode"],
+    Center: ["id", "name", "timezone"],
+    // The identifiers needed to file a record.
+    Participant: ["id", "externalId"],
+  },
+  PARTICIPANT_READ: {
+    Participant: ["id", "externalId", "firstName", "lastName", "preferredName", "dateOfBirth"],
+  },
+};
+
+/** Whether an API client with these scopes may resolve `type.field` at all. */
+export function apiClientMayRead(viewer: ApiClientViewer, type: string, field: string): boolean {
+  for (const scope of viewer.scopes) {
+    const fields = API_CLIENT_FIELDS[scope][type];
+    if (fields && (fields.includes("*") || fields.includes(field))) return true;
+  }
+  return false;
+}
 
 export interface Target {
   centerId: string;
@@ -56,7 +108,7 @@ export interface Target {
 }
 
 export interface Decision {
-  capability: Capability | "center.visible" | "org.admin" | "staff.manage";
+  capability: Capability | "center.visible" | "org.admin" | "staff.manage" | "apiclient.feed";
   centerId: string | null;
   allowed: boolean;
 }
@@ -71,18 +123,34 @@ export class Access {
     return allowed;
   }
 
-  /** The authenticated viewer, or UNAUTHENTICATED. */
-  requireViewer(): Viewer {
+  /** The authenticated staff member, or UNAUTHENTICATED (no one) or FORBIDDEN (an API client). */
+  requireViewer(): StaffViewer {
     if (!this.viewer) throw unauthenticated();
+    if (this.viewer.kind !== "staff") throw forbidden("API clients may not do this");
     return this.viewer;
   }
 
+  /** The API client behind the request, or null for staff and anonymous callers. */
+  get apiClient(): ApiClientViewer | null {
+    return this.viewer?.kind === "apiClient" ? this.viewer : null;
+  }
+
+  /** The API client reading its feed: UNAUTHENTICATED without credentials, FORBIDDEN for staff or without ATTENDANCE_READ. */
+  requireApiClientFeed(): ApiClientViewer {
+    if (!this.viewer) throw unauthenticated();
+    const client = this.apiClient;
+    const allowed = client !== null && client.scopes.has("ATTENDANCE_READ");
+    this.record("apiclient.feed", null, allowed);
+    if (!client || !allowed) throw forbidden("The attendance feed is read with an API key that has ATTENDANCE_READ");
+    return client;
+  }
+
   get staffId(): string | null {
-    return this.viewer?.staffId ?? null;
+    return this.viewer?.kind === "staff" ? this.viewer.staffId : null;
   }
 
   get isOrgAdmin(): boolean {
-    return this.viewer?.isOrgAdmin ?? false;
+    return this.viewer?.kind === "staff" && this.viewer.isOrgAdmin;
   }
 
   requireOrgAdmin(): void {
@@ -90,20 +158,25 @@ export class Access {
     if (!this.record("org.admin", null, viewer.isOrgAdmin)) throw forbidden("Only organisation admins may do this");
   }
 
+  /** The staff role at a center; null for anyone else (API clients have no role). */
   roleAt(centerId: string): CenterRole | "ORG_ADMIN" | null {
-    if (!this.viewer) return null;
+    if (this.viewer?.kind !== "staff") return null;
     if (this.viewer.isOrgAdmin) return "ORG_ADMIN";
     return this.viewer.roles.get(centerId) ?? null;
   }
 
   /** Centers the viewer can see at all: "ALL" for org admins. */
   visibleCenterIds(): "ALL" | string[] {
+    const client = this.apiClient;
+    if (client) return [...client.centerIds];
     const viewer = this.requireViewer();
     return viewer.isOrgAdmin ? "ALL" : [...viewer.roles.keys()];
   }
 
   /** Whether the center exists for this viewer; outside it, objects read as missing. */
   canSeeCenter(centerId: string): boolean {
+    const client = this.apiClient;
+    if (client) return this.record("center.visible", centerId, client.centerIds.has(centerId));
     return this.record("center.visible", centerId, this.roleAt(centerId) !== null);
   }
 
@@ -111,15 +184,22 @@ export class Access {
    * Groups of a center the viewer may list: "ALL", or the facilitated ones for a facilitator.
    */
   groupScope(centerId: string): "ALL" | string[] {
+    const client = this.apiClient;
+    if (client) return client.centerIds.has(centerId) ? "ALL" : [];
     const role = this.roleAt(centerId);
     if (role === null) return [];
-    if (role === "FACILITATOR") return [...this.viewer!.facilitatedGroupIds];
+    if (role === "FACILITATOR") return [...(this.viewer as StaffViewer).facilitatedGroupIds];
     return "ALL";
   }
 
   can(capability: Capability, target: Target): boolean {
+    const client = this.apiClient;
+    if (client) {
+      const allowed = client.centerIds.has(target.centerId) && client.scopes.has("ATTENDANCE_READ") && API_CLIENT_CAPABILITIES.has(capability);
+      return this.record(capability, target.centerId, allowed);
+    }
     const role = this.roleAt(target.centerId);
-    const allowed = role === null ? false : role === "ORG_ADMIN" ? true : RULES[capability](role, target, this.viewer!);
+    const allowed = role === null ? false : role === "ORG_ADMIN" ? true : RULES[capability](role, target, this.viewer as StaffViewer);
     return this.record(capability, target.centerId, allowed);
   }
 

@@ -1,4 +1,5 @@
-// The viewer: the staff member behind a request, with their reach (memberships, facilitated groups).
+// The viewer: who is behind a request. A staff member, with their reach (memberships, facilitated
+// groups), or an API client (an integrator's system), with its centers and scopes.
 import { eq, sql } from "drizzle-orm";
 import { qualified } from "../common/sql.js";
 import type { Db } from "../db/client.js";
@@ -6,7 +7,23 @@ import { groupFacilitators, staff, staffMemberships } from "../db/schema.js";
 
 export type CenterRole = "ADMIN" | "CLINICIAN" | "FACILITATOR" | "VIEWER";
 
-export interface Viewer {
+/** What an API client may read (src/auth/access.ts decides what each scope opens). */
+export type ApiScope = "ATTENDANCE_READ" | "PARTICIPANT_READ";
+export const API_SCOPES: readonly ApiScope[] = ["ATTENDANCE_READ", "PARTICIPANT_READ"];
+
+export interface ApiClientViewer {
+  kind: "apiClient";
+  apiClientId: string;
+  /** The key that authenticated the request (its row id, never the key). */
+  apiKeyId: string;
+  name: string;
+  centerIds: Set<string>;
+  scopes: Set<ApiScope>;
+}
+
+export type Viewer = StaffViewer | ApiClientViewer;
+
+export interface StaffViewer {
   kind: "staff";
   staffId: string;
   email: string;
@@ -24,7 +41,7 @@ function fromJson<T>(value: T | string): T {
 }
 
 /** One statement: the active staff member with that subject, their memberships and groups. */
-export async function loadViewer(db: Db, authSubject: string): Promise<Viewer | null> {
+export async function loadViewer(db: Db, authSubject: string): Promise<StaffViewer | null> {
   const rows = await db
     .select({
       id: staff.id,

@@ -99,9 +99,10 @@ function multiplier(field: FieldNode, def: GraphQLField<unknown, unknown> | unde
   const ids = listArgLength(field, scope);
   if (ids !== null) return ids;
   if (def) {
-    // A connection's edges/nodes lists were counted by the connection field's page size.
-    if (parent?.name.endsWith("Connection")) return 1;
-    if (getNamedType(def.type).name.endsWith("Connection")) return DEFAULT_PAGE_SIZE;
+    // A connection's (or the change feed's: any page with pageInfo) edges/nodes lists were counted
+    // by the connection field's page size.
+    if (parent?.name.endsWith("Connection") || isPage(parent)) return 1;
+    if (getNamedType(def.type).name.endsWith("Connection") || isPage(getNamedType(def.type))) return DEFAULT_PAGE_SIZE;
     return isListType(getNullableType(def.type)) ? LIST_ESTIMATE : 1;
   }
   // Not in the schema (estimating an operation of the contract still ahead): a selection of
@@ -109,6 +110,9 @@ function multiplier(field: FieldNode, def: GraphQLField<unknown, unknown> | unde
   if (hasChild(field.selectionSet, ["nodes", "edges"])) return DEFAULT_PAGE_SIZE;
   return 1;
 }
+
+/** A paged list that is not a Relay connection (the attendance change feed): it has pageInfo. */
+const isPage = (type: GraphQLNamedType | undefined) => Boolean(fieldsOf(type)?.pageInfo);
 
 function fieldsOf(type: GraphQLNamedType | undefined): Record<string, GraphQLField<unknown, unknown>> | undefined {
   return type && (isObjectType(type) || isInterfaceType(type)) ? type.getFields() : undefined;

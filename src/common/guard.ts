@@ -1,19 +1,34 @@
 // Checks that run before every field of the schema resolves, wrapped around the built resolvers
 // (synchronously: a type-graphql global middleware would make every field a promise):
 //   - a cancelled request (client gone, time up) resolves no further field (src/common/abort.ts);
-//   - malformed arguments are refused before the resolver runs (src/common/inputs.ts).
-import { defaultFieldResolver, isObjectType, type GraphQLSchema } from "graphql";
+//   - malformed arguments are refused before the resolver runs (src/common/inputs.ts);
+//   - an API client resolves only the fields its scopes open (src/auth/access.ts); any other field
+//     answers as for an outsider: null, an empty list, or FORBIDDEN when it cannot be null.
+import { defaultFieldResolver, getNullableType, isListType, isNonNullType, isObjectType, type GraphQLSchema } from "graphql";
+import { apiClientMayRead } from "../auth/access.js";
+import type { Viewer } from "../auth/viewer.js";
 import { stopWhenCancelled, type Cancellable } from "./abort.js";
+import { forbidden } from "./errors.js";
 import { checkFieldArguments } from "./inputs.js";
 
 /** What the checks read of the request context (src/common/context.ts). */
-type GuardedContext = (Cancellable & { viewer?: unknown }) | undefined;
+type GuardedContext = (Cancellable & { viewer?: Viewer | null }) | undefined;
 
 export function guardResolvers(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith("__")) continue;
     for (const field of Object.values(type.getFields())) {
-      const resolve = field.resolve ?? defaultFieldResolver;
+      const inner = field.resolve ?? defaultFieldResolver;
+      const outsider = isListType(getNullableType(field.type)) ? "empty" : isNonNullType(field.type) ? "forbidden" : "null";
+      const typeName = type.name;
+      const resolve: typeof inner = (root, args, context, info) => {
+        const viewer = (context as GuardedContext)?.viewer;
+        if (viewer?.kind === "apiClient" && !apiClientMayRead(viewer, typeName, field.name)) {
+          if (outsider === "forbidden") throw forbidden(`API clients may not read ${typeName}.${field.name}`);
+          return outsider === "empty" ? [] : null;
+        }
+        return inner(root, args, context, info);
+      };
       field.resolve =
         field.args.length > 0
           ? (root, args: Record<string, unknown>, context: GuardedContext, info) => {

@@ -2,7 +2,19 @@
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export type NodeTypeName =
-  "Center" | "Staff" | "Program" | "Group" | "Participant" | "Enrollment" | "Session" | "Attendance" | "FollowUp" | "Mentorship" | "RecoveryCapitalAssessment";
+  | "Center"
+  | "Staff"
+  | "Program"
+  | "Group"
+  | "Participant"
+  | "Enrollment"
+  | "Session"
+  | "Attendance"
+  | "FollowUp"
+  | "Mentorship"
+  | "RecoveryCapitalAssessment"
+  | "ApiClient"
+  | "Consent";
 
 export function toGlobalId(type: NodeTypeName, id: string): string {
   return Buffer.from(`${type}:${id}`, "utf8").toString("base64url");

@@ -1,7 +1,22 @@
 // All drizzle tables live here. Every tenant table carries `center_id` so the data can be
 // sharded by center later (Citus) and every query can be scoped to the viewer's centers.
 import { sql } from "drizzle-orm";
-import { bigserial, boolean, check, date, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigserial,
+  boolean,
+  check,
+  customType,
+  date,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 import { clock } from "../common/clock.js";
 
 // Timestamps that default to "now" take it from the clock (src/common/clock.ts) when drizzle
@@ -404,6 +419,134 @@ export const recoveryCapitalAssessments = pgTable(
   ],
 );
 
+// Integrators (src/apiclients, src/consents, src/feed, src/disclosures).
+
+/** PostgreSQL's 64-bit transaction id (xid8), read as a decimal string. */
+const xid8 = customType<{ data: string; driverData: string }>({ dataType: () => "xid8" });
+
+// A system that reads a center's data with an API key (an EHR, billing, state reporting).
+export const apiClients = pgTable("api_clients", {
+  id: id(),
+  name: text("name").notNull(),
+  /** ATTENDANCE_READ, PARTICIPANT_READ. */
+  scopes: text("scopes").array().notNull(),
+  createdByStaffId: uuid("created_by_staff_id").references(() => staff.id),
+  createdAt: createdAt(),
+  revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  revokedByStaffId: uuid("revoked_by_staff_id").references(() => staff.id),
+});
+
+// The centers a client reads (one for a center admin's client; several for an org admin's).
+export const apiClientCenters = pgTable(
+  "api_client_centers",
+  {
+    centerId: centerId(),
+    apiClientId: uuid("api_client_id")
+      .notNull()
+      .references(() => apiClients.id),
+  },
+  (t) => [primaryKey({ columns: [t.centerId, t.apiClientId] }), index("api_client_centers_client_idx").on(t.apiClientId)],
+);
+
+// A client's keys: only the SHA-256 of a key is kept, with its visible prefix to tell keys apart.
+// Rotation gives the old key an end (`expires_at`) so that old and new overlap for a while.
+export const apiKeys = pgTable(
+  "api_keys",
+  {
+    id: id(),
+    apiClientId: uuid("api_client_id")
+      .notNull()
+      .references(() => apiClients.id),
+    /** `rg_live_` and the first characters of the secret: shown in lists, never enough to use. */
+    prefix: text("prefix").notNull(),
+    /** Hex SHA-256 of the whole key. */
+    keyHash: text("key_hash").notNull(),
+    createdAt: createdAt(),
+    expiresAt: timestamp("expires_at", { withTimezone: true }),
+    lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
+  },
+  (t) => [uniqueIndex("api_keys_hash_uq").on(t.keyHash), index("api_keys_client_idx").on(t.apiClientId)],
+);
+
+// 42 CFR 2.31 consent: a participant allows the disclosure of their records to one recipient.
+// Kept forever (history); its status is judged at read time (revoked, expired in the center's zone).
+export const consents = pgTable(
+  "consents",
+  {
+    id: id(),
+    centerId: centerId(),
+    participantId: uuid("participant_id")
+      .notNull()
+      .references(() => participants.id),
+    apiClientId: uuid("api_client_id")
+      .notNull()
+      .references(() => apiClients.id),
+    purpose: text("purpose").notNull(),
+    /** The kinds of information disclosed: ATTENDANCE. */
+    information: text("information").array().notNull(),
+    signedOn: date("signed_on", { mode: "string" }).notNull(),
+    /** Active through the end of this day in the center's time zone; null: until revoked. */
+    expiresOn: date("expires_on", { mode: "string" }),
+    recordedByStaffId: uuid("recorded_by_staff_id").references(() => staff.id),
+    recordedAt: timestamp("recorded_at", { withTimezone: true }).notNull().defaultNow().$defaultFn(now),
+    revokedAt: timestamp("revoked_at", { withTimezone: true }),
+    revokedByStaffId: uuid("revoked_by_staff_id").references(() => staff.id),
+    revokeReason: text("revoke_reason"),
+    /** When the feed was told (DELETE changes) that this consent ended; set once, by revocation or the first read after expiry. */
+    closedAt: timestamp("closed_at", { withTimezone: true }),
+  },
+  (t) => [index("consents_participant_idx").on(t.participantId, t.apiClientId), index("consents_client_idx").on(t.apiClientId, t.closedAt)],
+);
+
+// The attendance change feed: one row per change, written in the change's own transaction.
+// `tx` is that transaction's id; the feed hands out only rows of transactions older than every
+// transaction still running (pg_snapshot_xmin), in (tx, seq) order, so no later commit can land
+// behind a position already handed out. A row with a recipient is for that client only (the
+// records disclosed when consent is given, the DELETEs when it ends).
+export const attendanceChanges = pgTable(
+  "attendance_changes",
+  {
+    seq: bigserial("seq", { mode: "number" }).primaryKey(),
+    tx: xid8("tx")
+      .notNull()
+      .default(sql`pg_current_xact_id()`),
+    centerId: centerId(),
+    attendanceId: uuid("attendance_id")
+      .notNull()
+      .references(() => attendance.id),
+    participantId: uuid("participant_id")
+      .notNull()
+      .references(() => participants.id),
+    /** UPSERT or DELETE. */
+    changeType: text("change_type").notNull(),
+    recipientApiClientId: uuid("recipient_api_client_id").references(() => apiClients.id),
+    changedAt: timestamp("changed_at", { withTimezone: true }).notNull().defaultNow().$defaultFn(now),
+  },
+  (t) => [index("attendance_changes_position_idx").on(t.tx, t.seq), index("attendance_changes_center_idx").on(t.centerId, t.tx, t.seq)],
+);
+
+// Accounting of disclosures (42 CFR 2.24, 2.25): what went to whom, when, by which operation.
+export const disclosures = pgTable(
+  "disclosures",
+  {
+    id: id(),
+    centerId: centerId(),
+    participantId: uuid("participant_id")
+      .notNull()
+      .references(() => participants.id),
+    apiClientId: uuid("api_client_id")
+      .notNull()
+      .references(() => apiClients.id),
+    disclosedAt: timestamp("disclosed_at", { withTimezone: true }).notNull().defaultNow().$defaultFn(now),
+    /** The GraphQL operation (or root field) that handed the records out. */
+    operation: text("operation").notNull(),
+    /** The attendance records handed out. */
+    attendanceIds: uuid("attendance_ids").array().notNull(),
+    recordCount: integer("record_count").notNull(),
+  },
+  (t) => [index("disclosures_participant_idx").on(t.participantId, t.disclosedAt)],
+);
+
 export type CenterRow = typeof centers.$inferSelect;
 export type StaffRow = typeof staff.$inferSelect;
 export type MembershipRow = typeof staffMemberships.$inferSelect;
@@ -421,3 +564,8 @@ export type MentorshipRow = typeof mentorships.$inferSelect;
 export type RecoveryCapitalRow = typeof recoveryCapitalAssessments.$inferSelect;
 export type FollowUpRow = typeof followUps.$inferSelect;
 export type FollowUpEventRow = typeof followUpEvents.$inferSelect;
+export type ApiClientRow = typeof apiClients.$inferSelect;
+export type ApiKeyRow = typeof apiKeys.$inferSelect;
+export type ConsentRow = typeof consents.$inferSelect;
+export type AttendanceChangeRow = typeof attendanceChanges.$inferSelect;
+export type DisclosureRow = typeof disclosures.$inferSelect;

@@ -5,7 +5,9 @@ import { badInput } from "../common/errors.js";
 import type { Context } from "../common/context.js";
 import { fromGlobalId } from "../common/ids.js";
 import { asNode, Node } from "../common/node.js";
+import { canSeeApiClient } from "../apiclients/apiclient.service.js";
 import { requireRecordsOf } from "../attendance/attendance.service.js";
+import { visibleConsent } from "../consents/consent.service.js";
 import { followUpsForbidden, followUpVisibility } from "../followups/followup.service.js";
 import { mentorshipVisibility } from "../mentorships/mentorship.service.js";
 import { participantsForbidden, participantVisibility } from "../participants/participant.service.js";
@@ -77,6 +79,14 @@ async function loadNode(ctx: Context, globalId: string): Promise<object | null> 
       const visibility = participant ? await participantVisibility(ctx, participant) : "missing";
       if (visibility === "forbidden") throw participantsForbidden();
       return visibility === "readable" ? asNode(type, row!) : null;
+    }
+    case "ApiClient": {
+      const row = await l.apiClients.byId.load(id);
+      return row && ctx.access.apiClient === null && (await canSeeApiClient(ctx, row)) ? asNode(type, row) : null;
+    }
+    case "Consent": {
+      const row = await visibleConsent(ctx, id);
+      return row ? asNode(type, row) : null;
     }
     default:
       return null;

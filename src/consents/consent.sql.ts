@@ -1,0 +1,35 @@
+// The consent rule as SQL, for every read that hands a participant's records to an API client
+// (the feed here; CSV and FHIR exports too): a consent naming the client, not revoked, covering
+// attendance, and not past the end of its `expiresOn` day in the participant's center's zone, at
+// the moment of the read (`now`, from src/common/clock.ts).
+import { sql, type SQL } from "drizzle-orm";
+import type { DbOrTx } from "../db/client.js";
+import { centers, consents } from "../db/schema.js";
+
+/** "Today" at a center, in its time zone, as SQL (`tz` a column or expression holding the zone). */
+export const todayIn = (tz: SQL, now: Date): SQL => sql`(${now.toISOString()}::timestamptz at time zone ${tz})::date`;
+
+/** The conditions of an active consent row `c` (joined to its center `ctr`) at `now`. */
+const activeConsentRow = (now: Date): SQL =>
+  sql`c.revoked_at is null and 'ATTENDANCE' = any(c.information) and (c.expires_on is null or c.expires_on >= ${todayIn(sql`ctr.timezone`, now)})`;
+
+/**
+ * A SQL condition (for exports too): the participant (`participantId`, a column or expression of the outer query)
+ * has an active consent naming the API client at `now`.
+ */
+export function activeConsentCondition(participantId: SQL, apiClientId: string, now: Date): SQL {
+  return sql`exists (select 1 from ${consents} c join ${centers} ctr on ctr.id = c.center_id
+    where c.participant_id = ${participantId} and c.api_client_id = ${apiClientId} and ${activeConsentRow(now)})`;
+}
+
+/**
+ * The ids of the participants whose records may reach the API client now (for exports).
+ * @public
+ */
+export async function consentedParticipantIds(db: DbOrTx, apiClientId: string, now: Date): Promise<string[]> {
+  const rows = await db
+    .selectDistinct({ participantId: sql<string>`c.participant_id` })
+    .from(sql`${consents} c join ${centers} ctr on ctr.id = c.center_id`)
+    .where(sql`c.api_client_id = ${apiClientId} and ${activeConsentRow(now)}`);
+  return rows.map((r) => r.participantId);
+}
