@@ -10,7 +10,7 @@ import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
 import { createApp, type App } from "../src/server.js";
 import { asOrgAdmin } from "./support/fixtures.js";
-import { TEST_SECRET, useTestServer } from "./support/server.js";
+import { TEST_DEFAULTS, TEST_SECRET, useTestServer } from "./support/server.js";
 
 const t = useTestServer();
 // The page's DOM, inside page.evaluate (this project's TypeScript has no DOM library).
@@ -20,7 +20,7 @@ const HTML = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/
 
 /** The same database served with another configuration (e.g. production). */
 async function appWith(env: Record<string, string>): Promise<{ app: App; url: string }> {
-  const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error", ...env });
+  const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error", ...TEST_DEFAULTS, ...env });
   const app = await createApp({ config, database: t.server.database, logger: silentLogger });
   const port = await app.listen(0, "127.0.0.1");
   return { app, url: `http://127.0.0.1:${port}` };
