@@ -174,7 +174,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
         },
         willSendResponse({ contextValue, response }) {
           if (response.body.kind === "single") {
-            for (const e of response.body.singleResult.errors ?? []) contextValue.record.codes.push(String(e.extensions?.code ?? "UNKNOWN"));
+            for (const e of response.body.singleResult.errors ?? []) contextValue.record.codes.push(typeof e.extensions?.code === "string" ? e.extensions.code : "UNKNOWN");
           }
           return Promise.resolve();
         },
@@ -232,8 +232,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   await apollo.start();
 
+  // Typed as fastify's base logger so that the instance has fastify's default type parameters.
+  const baseLogger: FastifyBaseLogger = logger;
   const app = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
+    loggerInstance: baseLogger,
     // One line per request of our own (onResponse), without URL or headers: a GET's URL holds
     // the query and its variables.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "requestId" }),

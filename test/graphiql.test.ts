@@ -64,11 +64,11 @@ describe("GraphiQL over HTTP", () => {
     try {
       const page = await fetch(`${off.url}/graphql`, { headers: HTML });
       expect(page.headers.get("content-type")).toMatch(/json/);
-      expect((await fetch(`${off.url}/graphiql/graphiql.js`)).status).toBe(404);
+      expect((await fetch(`${off.url}/graphiql/graphiql.min.js`)).status).toBe(404);
 
       const enabled = await fetch(`${on.url}/graphql`, { headers: HTML });
       expect(enabled.headers.get("content-type")).toMatch(/^text\/html/);
-      expect((await fetch(`${on.url}/graphiql/graphiql.js`)).status).toBe(200);
+      expect((await fetch(`${on.url}/graphiql/graphiql.min.js`)).status).toBe(200);
     } finally {
       await off.app.close();
       await on.app.close();
