@@ -32,7 +32,7 @@ interface LimitsConfig {
 }
 
 /** Requests per window, counted in the database so that every instance shares them. */
-export interface RateLimitConfig {
+interface RateLimitConfig {
   enabled: boolean;
   windowMs: number;
   /** Per client IP, before authentication (every request, signed in or not). */
@@ -42,7 +42,7 @@ export interface RateLimitConfig {
 }
 
 /** Shedding load (@fastify/under-pressure): past these, requests get 503 with Retry-After. */
-export interface PressureConfig {
+interface PressureConfig {
   maxEventLoopDelayMs: number;
   /** 0 = not checked. */
   maxHeapUsedBytes: number;

@@ -87,7 +87,8 @@ declare module "fastify" {
 /**
  * Routes added beside /graphql (e.g. the exports): called with the fastify instance once the
  * shared hooks are in place, so a route gets request ids, limits, authentication (request.viewer)
- * and the log line like /graphql.
+ * and the log line like /graphql. (Pass them as `createApp({ routes: [...] })`.)
+ * @public
  */
 export type RoutePlugin = (app: FastifyInstance, deps: { config: Config; database: Database; logger: Logger }) => void | Promise<void>;
 

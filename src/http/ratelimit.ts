@@ -20,7 +20,7 @@ function rowsOf<T>(result: unknown): T[] {
 }
 
 /** Counts one hit for `key` in the window of `windowMs` that holds now; returns the hits so far. */
-export async function countHit(db: Db, key: string, windowMs: number): Promise<Counted> {
+async function countHit(db: Db, key: string, windowMs: number): Promise<Counted> {
   const now = clock.now().toISOString();
   const expired = sql`rate_limits.window_start <= ${now}::timestamptz - make_interval(secs => ${windowMs / 1000}::float8)`;
   const result = await db.execute(sql`
