@@ -154,9 +154,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
       onReject: [
         (ctx) =>
           ctx?.reportError(
-            new GraphQLError(`A document may hold at most ${config.limits.maxQueryDirectives} directives`, {
-              extensions: { code: LimitCodes.TOO_MANY_DIRECTIVES },
-            }),
+            // (Apollo answers every validation error as GRAPHQL_VALIDATION_FAILED, HTTP 400)
+            new GraphQLError(`A document may hold at most ${config.limits.maxQueryDirectives} directives`),
           ),
       ],
     },
@@ -328,7 +327,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     maxEventLoopDelay: config.pressure.maxEventLoopDelayMs,
     maxHeapUsedBytes: config.pressure.maxHeapUsedBytes,
     retryAfter: config.pressure.retryAfterSeconds,
-    sampleInterval: 100,
+    // Mean delay over a second: one long pause (start-up, a large parse) does not trip it alone.
+    sampleInterval: 1000,
     // Returning a body sends it; returning nothing lets the request through (infra routes).
     pressureHandler: ((request: FastifyRequest, reply: FastifyReply) => {
       if (request.routeOptions.config?.infra) return undefined;

@@ -45,8 +45,6 @@ export const LimitCodes = {
   QUERY_TOO_DEEP: "QUERY_TOO_DEEP",
   TOO_MANY_ALIASES: "TOO_MANY_ALIASES",
   QUERY_TOO_COSTLY: "QUERY_TOO_COSTLY",
-  /** Checked by graphql-armor's max-directives rule (src/server.ts). */
-  TOO_MANY_DIRECTIVES: "TOO_MANY_DIRECTIVES",
 } as const;
 
 export interface Measure {
