@@ -254,6 +254,17 @@ export async function createApp(opts: AppOptions): Promise<App> {
   app.decorateRequest("lifetime", undefined);
   app.decorateRequest("started", 0);
 
+  // JSON as before the move to fastify: JSON.parse, an empty body as {} (fastify's own parser
+  // would strip a byte-order mark and refuse an empty body differently). Apollo reads only the
+  // fields it knows, so a "__proto__" key is an own property that nothing merges.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    try {
+      done(null, (body as string).length ? (JSON.parse(body as string) as unknown) : {});
+    } catch {
+      done(Object.assign(new Error("Body is not valid JSON"), { statusCode: 400, code: "FST_ERR_CTP_INVALID_JSON_BODY" }), undefined);
+    }
+  });
   // Any other content type reaches Apollo as text, which answers it as GraphQL over HTTP does.
   app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => done(null, body));
 
