@@ -174,7 +174,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
         },
         willSendResponse({ contextValue, response }) {
           if (response.body.kind === "single") {
-            for (const e of response.body.singleResult.errors ?? []) contextValue.record.codes.push(typeof e.extensions?.code === "string" ? e.extensions.code : "UNKNOWN");
+            for (const e of response.body.singleResult.errors ?? [])
+              contextValue.record.codes.push(typeof e.extensions?.code === "string" ? e.extensions.code : "UNKNOWN");
           }
           return Promise.resolve();
         },
@@ -409,14 +410,20 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
 
   app.get("/healthz", { config: { infra: true } }, () => ({ status: "ok", database: database.kind }));
-  app.get("/readyz", { config: { infra: true } }, async (_request, reply) => {
+  app.get("/readyz", { config: { infra: true } }, async (request, reply) => {
     try {
       await database.ping();
-      if (!(await migrationsApplied(database))) return reply.code(503).send({ status: "unavailable", reason: "migrations pending" });
-      return { status: "ok", database: database.kind };
-    } catch {
+    } catch (err) {
+      logger.warn({ requestId: request.id, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "readiness: database unreachable");
       return reply.code(503).send({ status: "unavailable", reason: "database unreachable" });
     }
+    try {
+      if (!(await migrationsApplied(database))) return reply.code(503).send({ status: "unavailable", reason: "migrations pending" });
+    } catch (err) {
+      logger.warn({ requestId: request.id, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "readiness: migrations unknown");
+      return reply.code(503).send({ status: "unavailable", reason: "migrations unknown" });
+    }
+    return { status: "ok", database: database.kind };
   });
   app.get("/metrics", { config: { infra: true } }, async (_request, reply) => {
     void reply.header("content-type", metrics.registry.contentType);

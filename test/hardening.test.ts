@@ -262,24 +262,24 @@ describe("allow-list mode", () => {
 });
 
 describe("statement timeout", () => {
-  it.runIf(Boolean(process.env.TEST_DATABASE_URL))(
-    "cancels a statement past STATEMENT_TIMEOUT_MS on PostgreSQL (57014)",
-    async () => {
-      const database = await openDatabase({ databaseUrl: t.server.database.url, statementTimeoutMs: 200, migrate: false });
-      try {
-        await expect(database.db.execute(sql`select pg_sleep(2)`)).rejects.toMatchObject({ cause: { code: "57014" } });
-        await database.db.execute(sql`select 1`);
-      } finally {
-        await database.close();
-      }
-    },
-  );
+  it.runIf(Boolean(process.env.TEST_DATABASE_URL))("cancels a statement past STATEMENT_TIMEOUT_MS on PostgreSQL (57014)", async () => {
+    const database = await openDatabase({ databaseUrl: t.server.database.url, statementTimeoutMs: 200, migrate: false });
+    try {
+      await expect(database.db.execute(sql`select pg_sleep(2)`)).rejects.toMatchObject({ cause: { code: "57014" } });
+      await database.db.execute(sql`select 1`);
+    } finally {
+      await database.close();
+    }
+  });
 });
 
 describe("request logs", () => {
   it("log one line per request with ids, operation, outcome and duration, and never names, emails, notes, variables or the token", async () => {
     const lines: string[] = [];
-    const logged = await instance({ LOG_LEVEL: "debug" }, createLogger("debug", (l) => lines.push(l)));
+    const logged = await instance(
+      { LOG_LEVEL: "debug" },
+      createLogger("debug", (l) => lines.push(l)),
+    );
     const admin = await asOrgAdmin(t.server);
     const centerId = await admin.createCenter("Quillfeather Recovery House", "UTC");
     const clinician = await admin.createStaff("ottoline.vexworth@org.test", [{ centerId, role: "CLINICIAN" }]);
@@ -294,9 +294,17 @@ describe("request logs", () => {
       auth,
     );
     expect(created.status).toBe(200);
-    await post(logged.url, { query: `query($id: ID!) { center(id: $id) { participants(search: "Zebediah") { nodes { lastName } } } }`, variables: { id: centerId } }, auth);
+    await post(
+      logged.url,
+      { query: `query($id: ID!) { center(id: $id) { participants(search: "Zebediah") { nodes { lastName } } } }`, variables: { id: centerId } },
+      auth,
+    );
     await post(logged.url, { query: `{ viewer { name email } }` }, auth);
-    await post(logged.url, { query: `mutation { createCenter(input: { name: "Secret note: relapsed on Tuesday", timezone: "Nowhere/Else" }) { userErrors { code } } }` }, auth);
+    await post(
+      logged.url,
+      { query: `mutation { createCenter(input: { name: "Secret note: relapsed on Tuesday", timezone: "Nowhere/Else" }) { userErrors { code } } }` },
+      auth,
+    );
     await post(logged.url, "{ not json", auth);
 
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);

@@ -352,7 +352,6 @@ describe("the real process", () => {
     // When the admin signs in with the token the command printed
     const viewer = await gqlAt(server.url, scriptToken, `{ viewer { email isOrgAdmin } }`);
     const centers = await gqlAt(server.url, scriptToken, `{ centers(first: 10) { totalCount nodes { name } } }`);
-    console.log("DEBUG", JSON.stringify(centers));
 
     // Then the token works and both centers, including the one created during shutdown, are there
     expect(viewer).toEqual({ data: { viewer: { email: BOOT_EMAIL, isOrgAdmin: true } } });
