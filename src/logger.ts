@@ -17,7 +17,9 @@ export function createLogger(level: LogLevel = "info", write?: (line: string) =>
     formatters: { level: (label: string) => ({ level: label }) },
     redact: { paths: ["req.headers.authorization", "req.headers.cookie", "headers.authorization", "variables"], censor: "[redacted]" },
   };
-  if (!write) return pino(options);
+  // Synchronous writes: a line logged just before process.exit (shutdown, start-up failure) is
+  // not lost in a buffer.
+  if (!write) return pino(options, pino.destination({ dest: 1, sync: true }));
   return pino(options, { write: (line: string) => write(line.endsWith("\n") ? line.slice(0, -1) : line) });
 }
 
