@@ -15,15 +15,38 @@ export interface AuthConfig {
  * CenterDashboard with 100 groups a page, costs about 46,000 and the deepest nests 8 levels; no
  * contract operation uses aliases and the longest has about 120 tokens.
  */
-export const DEFAULT_QUERY_LIMITS = { maxDepth: 15, maxAliases: 50, maxCost: 150_000, maxTokens: 5_000 } as const;
+export const DEFAULT_QUERY_LIMITS = { maxDepth: 15, maxAliases: 50, maxCost: 150_000, maxTokens: 5_000, maxDirectives: 50 } as const;
 
 interface LimitsConfig {
   /** A request still running after this long is cancelled (ms; 0 = no limit). */
   requestTimeoutMs: number;
+  /** PostgreSQL statement_timeout per connection (ms; 0 = none). */
+  statementTimeoutMs: number;
+  /** Largest request body (bytes); larger ones get 413. */
+  maxBodyBytes: number;
+  maxQueryDirectives: number;
   maxQueryDepth: number;
   maxQueryAliases: number;
   maxQueryCost: number;
   maxQueryTokens: number;
+}
+
+/** Requests per window, counted in the database so that every instance shares them. */
+interface RateLimitConfig {
+  enabled: boolean;
+  windowMs: number;
+  /** Per client IP, before authentication (every request, signed in or not). */
+  perIp: number;
+  /** Per signed-in actor (staff member; API client once those land). */
+  perActor: number;
+}
+
+/** Shedding load (@fastify/under-pressure): past these, requests get 503 with Retry-After. */
+interface PressureConfig {
+  maxEventLoopDelayMs: number;
+  /** 0 = not checked. */
+  maxHeapUsedBytes: number;
+  retryAfterSeconds: number;
 }
 
 export interface Config {
@@ -36,7 +59,17 @@ export interface Config {
   bootstrapAdminEmail?: string;
   logLevel: "debug" | "info" | "warn" | "error";
   introspection: boolean;
+  /** "Did you mean …?" in validation errors (off in production: it leaks the schema). */
+  fieldSuggestions: boolean;
   limits: LimitsConfig;
+  rateLimit: RateLimitConfig;
+  pressure: PressureConfig;
+  /** Origins allowed by CORS; none by default (the dashboard is served from the same origin). */
+  corsOrigins: string[];
+  /** Trust X-Forwarded-For from a proxy in front (the client IP for per-IP limits and logs). */
+  trustProxy: boolean;
+  /** Only operations in the manifest (persisted operations) are answered. */
+  allowlist: { enabled: boolean; manifestPath: string };
   /** GraphiQL at GET /graphql for browsers (src/graphiql.ts). */
   graphiql: boolean;
 }
@@ -75,13 +108,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     bootstrapAdminEmail: env.BOOTSTRAP_ADMIN_EMAIL || undefined,
     logLevel: (["debug", "info", "warn", "error"].includes(env.LOG_LEVEL ?? "") ? env.LOG_LEVEL : "info") as Config["logLevel"],
     introspection: env.GRAPHQL_INTROSPECTION ? env.GRAPHQL_INTROSPECTION === "true" : !production,
+    fieldSuggestions: env.GRAPHQL_FIELD_SUGGESTIONS ? env.GRAPHQL_FIELD_SUGGESTIONS === "true" : !production,
     limits: {
       requestTimeoutMs: intFrom(env.REQUEST_TIMEOUT_MS, 15_000, "REQUEST_TIMEOUT_MS"),
+      statementTimeoutMs: intFrom(env.STATEMENT_TIMEOUT_MS, 10_000, "STATEMENT_TIMEOUT_MS"),
+      maxBodyBytes: intFrom(env.MAX_BODY_BYTES, 1024 * 1024, "MAX_BODY_BYTES"),
+      maxQueryDirectives: intFrom(env.QUERY_MAX_DIRECTIVES, DEFAULT_QUERY_LIMITS.maxDirectives, "QUERY_MAX_DIRECTIVES"),
       maxQueryDepth: intFrom(env.QUERY_MAX_DEPTH, DEFAULT_QUERY_LIMITS.maxDepth, "QUERY_MAX_DEPTH"),
       maxQueryAliases: intFrom(env.QUERY_MAX_ALIASES, DEFAULT_QUERY_LIMITS.maxAliases, "QUERY_MAX_ALIASES"),
       maxQueryCost: intFrom(env.QUERY_MAX_COST, DEFAULT_QUERY_LIMITS.maxCost, "QUERY_MAX_COST"),
       maxQueryTokens: intFrom(env.QUERY_MAX_TOKENS, DEFAULT_QUERY_LIMITS.maxTokens, "QUERY_MAX_TOKENS"),
     },
+    rateLimit: {
+      enabled: env.RATE_LIMIT ? env.RATE_LIMIT !== "off" : true,
+      windowMs: intFrom(env.RATE_LIMIT_WINDOW_MS, 60_000, "RATE_LIMIT_WINDOW_MS"),
+      perIp: intFrom(env.RATE_LIMIT_PER_IP, 1_200, "RATE_LIMIT_PER_IP"),
+      perActor: intFrom(env.RATE_LIMIT_PER_ACTOR, 600, "RATE_LIMIT_PER_ACTOR"),
+    },
+    pressure: {
+      maxEventLoopDelayMs: intFrom(env.PRESSURE_MAX_EVENT_LOOP_DELAY_MS, 1_000, "PRESSURE_MAX_EVENT_LOOP_DELAY_MS"),
+      maxHeapUsedBytes: intFrom(env.PRESSURE_MAX_HEAP_USED_BYTES, 0, "PRESSURE_MAX_HEAP_USED_BYTES"),
+      retryAfterSeconds: intFrom(env.PRESSURE_RETRY_AFTER_SECONDS, 10, "PRESSURE_RETRY_AFTER_SECONDS"),
+    },
+    corsOrigins: (env.CORS_ORIGINS ?? "")
+      .split(",")
+      .map((o) => o.trim())
+      .filter(Boolean),
+    trustProxy: env.TRUST_PROXY === "true",
+    allowlist: { enabled: env.ALLOWLIST === "on", manifestPath: env.ALLOWLIST_MANIFEST || "operations.manifest.json" },
     graphiql: env.GRAPHIQL ? env.GRAPHIQL === "true" : !production,
   };
 }

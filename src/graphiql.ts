@@ -1,13 +1,13 @@
 // GraphiQL, the GraphQL IDE, for browsers: GET /graphql with Accept: text/html answers the page,
-// and /graphiql/* its assets, all from npm packages (graphiql 3's browser build, React 18's UMD
-// builds): no CDN, it works offline. A token field above the IDE adds `Authorization: Bearer …`
+// and /graphiql/* its assets, served by @fastify/static straight from npm packages (graphiql 3's
+// browser build, React 18's UMD builds; only those files): no CDN, it works offline. A token field above the IDE adds `Authorization: Bearer …`
 // to every request (the headers tab adds any other header). On in development, off in production
 // unless GRAPHIQL=true (see config.ts). POST /graphql and GETs that do not ask for HTML are
 // GraphQL over HTTP as before.
-import { readFileSync } from "node:fs";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import { createRequire } from "node:module";
-import { dirname, join } from "node:path";
+import { dirname } from "node:path";
+import fastifyStatic from "@fastify/static";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 
 const require = createRequire(import.meta.url);
 
@@ -31,7 +31,7 @@ const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>GraphiQL · Recovery Groups API</title>
-<link rel="stylesheet" href="${ASSET_PREFIX}graphiql.css">
+<link rel="stylesheet" href="${ASSET_PREFIX}graphiql.min.css">
 <link rel="stylesheet" href="${ASSET_PREFIX}page.css">
 </head>
 <body>
@@ -41,9 +41,9 @@ const PAGE = `<!doctype html>
   <span id="auth-note">sent as <code>Authorization: Bearer …</code>; kept for this tab only</span>
 </form>
 <div id="graphiql">Loading…</div>
-<script src="${ASSET_PREFIX}react.js"></script>
-<script src="${ASSET_PREFIX}react-dom.js"></script>
-<script src="${ASSET_PREFIX}graphiql.js"></script>
+<script src="${ASSET_PREFIX}react.production.min.js"></script>
+<script src="${ASSET_PREFIX}react-dom.production.min.js"></script>
+<script src="${ASSET_PREFIX}graphiql.min.js"></script>
 <script src="${ASSET_PREFIX}app.js"></script>
 </body>
 </html>
@@ -83,60 +83,55 @@ const APP_JS = `(function () {
 })();
 `;
 
-interface Asset {
-  type: string;
-  body: Buffer;
-}
+/** The files served from each package directory, and nothing else of those packages. */
+const PACKAGE_FILES: Array<[pkg: string, dir: string, file: string]> = [
+  ["react", "umd", "react.production.min.js"],
+  ["react-dom", "umd", "react-dom.production.min.js"],
+  ["graphiql", "", "graphiql.min.js"],
+  ["graphiql", "", "graphiql.min.css"],
+];
 
-let assets: Map<string, Asset> | undefined;
-
-/** The assets, read from node_modules once, on first use. */
-function loadAssets(): Map<string, Asset> {
-  if (assets) return assets;
-  // The packages' "exports" hide these files from require.resolve: resolve each package's directory.
-  const file = (pkg: string, path: string) => readFileSync(join(dirname(require.resolve(`${pkg}/package.json`)), path));
-  const js = "text/javascript; charset=utf-8";
-  const css = "text/css; charset=utf-8";
-  assets = new Map<string, Asset>([
-    ["react.js", { type: js, body: file("react", "umd/react.production.min.js") }],
-    ["react-dom.js", { type: js, body: file("react-dom", "umd/react-dom.production.min.js") }],
-    ["graphiql.js", { type: js, body: file("graphiql", "graphiql.min.js") }],
-    ["graphiql.css", { type: css, body: file("graphiql", "graphiql.min.css") }],
-    ["page.css", { type: css, body: Buffer.from(PAGE_CSS) }],
-    ["app.js", { type: js, body: Buffer.from(APP_JS) }],
-  ]);
-  return assets;
+function headers(reply: FastifyReply, type: string, cache: string): FastifyReply {
+  return reply
+    .header("content-type", type)
+    .header("cache-control", cache)
+    .header("x-content-type-options", "nosniff")
+    .header("content-security-policy", CSP)
+    .header("referrer-policy", "no-referrer");
 }
 
 /** A browser asking for a page: Accept names text/html (GraphQL clients ask for JSON). */
-function wantsHtml(req: IncomingMessage): boolean {
-  return (req.method === "GET" || req.method === "HEAD") && /\btext\/html\b/i.test(req.headers.accept ?? "");
+export function wantsHtml(request: FastifyRequest): boolean {
+  return (request.method === "GET" || request.method === "HEAD") && /\btext\/html\b/i.test(request.headers.accept ?? "");
 }
 
-function send(req: IncomingMessage, res: ServerResponse, type: string, body: Buffer | string, cache: string) {
-  res.statusCode = 200;
-  res.setHeader("content-type", type);
-  res.setHeader("cache-control", cache);
-  res.setHeader("x-content-type-options", "nosniff");
-  res.setHeader("content-security-policy", CSP);
-  res.setHeader("referrer-policy", "no-referrer");
-  res.end(req.method === "HEAD" ? undefined : body);
+export function sendGraphiQLPage(reply: FastifyReply): FastifyReply {
+  return headers(reply, "text/html; charset=utf-8", "no-store").send(PAGE);
 }
 
-/**
- * Serves the page or an asset if the request is for one; returns false to let the caller go on.
- * Call only when GraphiQL is enabled.
- */
-export function serveGraphiQL(req: IncomingMessage, res: ServerResponse, pathname: string): boolean {
-  if (pathname === "/graphql" && wantsHtml(req)) {
-    send(req, res, "text/html; charset=utf-8", PAGE, "no-store");
-    return true;
-  }
-  if (pathname.startsWith(ASSET_PREFIX) && (req.method === "GET" || req.method === "HEAD")) {
-    const asset = loadAssets().get(pathname.slice(ASSET_PREFIX.length));
-    if (!asset) return false;
-    send(req, res, asset.type, asset.body, "public, max-age=3600");
-    return true;
-  }
-  return false;
+/** The assets under /graphiql/ (call only when GraphiQL is enabled). */
+export async function registerGraphiQL(app: FastifyInstance): Promise<void> {
+  // The packages' "exports" hide these files from require.resolve: resolve each package's directory.
+  const dirOf = (pkg: string, sub: string) => [dirname(require.resolve(`${pkg}/package.json`)), sub].filter(Boolean).join("/");
+  const allowed = new Set(PACKAGE_FILES.map(([, , file]) => `/${file}`));
+  await app.register(fastifyStatic, {
+    root: [...new Set(PACKAGE_FILES.map(([pkg, sub]) => dirOf(pkg, sub)))],
+    prefix: ASSET_PREFIX,
+    wildcard: true,
+    index: false,
+    list: false,
+    decorateReply: false,
+    dotfiles: "deny",
+    allowedPath: (path) => allowed.has(path),
+    maxAge: 3_600_000,
+    setHeaders(res) {
+      res.setHeader("x-content-type-options", "nosniff");
+      res.setHeader("content-security-policy", CSP);
+      res.setHeader("referrer-policy", "no-referrer");
+    },
+    // (the infra flag is not set: assets count against the per-IP limit like any request)
+  });
+  const js = "text/javascript; charset=utf-8";
+  app.get(`${ASSET_PREFIX}app.js`, (_req, reply) => headers(reply, js, "public, max-age=3600").send(APP_JS));
+  app.get(`${ASSET_PREFIX}page.css`, (_req, reply) => headers(reply, "text/css; charset=utf-8", "public, max-age=3600").send(PAGE_CSS));
 }

@@ -14,21 +14,22 @@ async function main() {
     databaseUrl: config.databaseUrl,
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
+    statementTimeoutMs: config.limits.statementTimeoutMs,
   });
-  logger.info("database ready", { kind: database.kind });
+  logger.info({ kind: database.kind }, "database ready");
   if (config.bootstrapAdminEmail) {
     const outcome = await ensureBootstrapAdmin(database.db, config.bootstrapAdminEmail);
-    logger.info("bootstrap admin", { outcome });
+    logger.info({ outcome }, "bootstrap admin");
   }
   const app = await createApp({ config, database, logger });
   const port = await app.listen(config.port, config.host);
-  logger.info("listening", { url: `http://localhost:${port}/graphql` });
+  logger.info({ url: `http://localhost:${port}/graphql` }, "listening");
 
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info("shutting down", { signal });
+    logger.info({ signal }, "shutting down");
     const force = setTimeout(() => process.exit(1), 15_000);
     force.unref();
     try {

@@ -1,23 +1,26 @@
-// Structured JSON log lines. Never log protected data: no names, notes, variables, SQL or
-// database error messages (drizzle puts the SQL and its parameters into them).
-type Level = "debug" | "info" | "warn" | "error";
-const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+// Structured JSON log lines through pino (fastify's own logger). Never log protected data: no
+// names, emails, notes, variables, tokens, SQL or database error messages (drizzle puts the SQL and
+// its parameters into them). Request lines carry ids, the operation's name, the outcome and the
+// duration only (src/server.ts); the authorization and cookie headers are redacted should a
+// request object ever be logged.
+import { pino, type Logger as PinoLogger } from "pino";
 
-export interface Logger {
-  debug(msg: string, fields?: Record<string, unknown>): void;
-  info(msg: string, fields?: Record<string, unknown>): void;
-  warn(msg: string, fields?: Record<string, unknown>): void;
-  error(msg: string, fields?: Record<string, unknown>): void;
+export type Logger = PinoLogger;
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+/** `write` receives each line (tests); stdout otherwise. */
+export function createLogger(level: LogLevel = "info", write?: (line: string) => void): Logger {
+  const options = {
+    level,
+    base: undefined,
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
+    redact: { paths: ["req.headers.authorization", "req.headers.cookie", "headers.authorization", "variables"], censor: "[redacted]" },
+  };
+  // Synchronous writes: a line logged just before process.exit (shutdown, start-up failure) is
+  // not lost in a buffer.
+  if (!write) return pino(options, pino.destination({ dest: 1, sync: true }));
+  return pino(options, { write: (line: string) => write(line.endsWith("\n") ? line.slice(0, -1) : line) });
 }
 
-export function createLogger(level: Level = "info", write: (line: string) => void = (l) => process.stdout.write(l + "\n")): Logger {
-  const log =
-    (lvl: Level) =>
-    (msg: string, fields: Record<string, unknown> = {}) => {
-      if (ORDER[lvl] < ORDER[level]) return;
-      write(JSON.stringify({ time: new Date().toISOString(), level: lvl, msg, ...fields }));
-    };
-  return { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
-}
-
-export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+export const silentLogger: Logger = pino({ level: "silent" });

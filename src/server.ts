@@ -1,27 +1,49 @@
-// The HTTP server: POST /graphql (Apollo Server 5 over node:http), GET /healthz. Stateless: every
-// request builds its own context from its token and the database.
+// The HTTP server on fastify 5 (with pino, its logger) and Apollo Server 5 through
+// @as-integrations/fastify. Stateless: every request builds its own context from its token and the
+// database; the only shared state (rate-limit counters) is in the database.
+//   POST/GET /graphql   GraphQL over HTTP (and the GraphiQL page for browsers, src/graphiql.ts)
+//   GET /healthz        the process is up (no database call)
+//   GET /readyz         the database answers and every migration is applied, else 503
+//   GET /metrics        Prometheus metrics (src/observability/metrics.ts)
+// Per request, in order: request id; target check; load shedding (@fastify/under-pressure);
+// per-IP rate limit; body (bodyLimit, 413); authentication; per-actor rate limit; allow-list;
+// GraphQL (query limits, cancellation, masked errors); one log line and metrics at the end.
 import { AsyncLocalStorage } from "node:async_hooks";
+import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { ApolloServer, HeaderMap, type BaseContext } from "@apollo/server";
+import type { Server } from "node:http";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
-import type { GraphQLFormattedError } from "graphql";
+import { fastifyApolloHandler } from "@as-integrations/fastify";
+import { ApolloArmor } from "@escape.tech/graphql-armor";
+import fastifyCors from "@fastify/cors";
+import fastifyHelmet from "@fastify/helmet";
+import fastifyRateLimit from "@fastify/rate-limit";
+import fastifyUnderPressure from "@fastify/under-pressure";
+import { sql } from "drizzle-orm";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { Access } from "./auth/access.js";
-import { cancellationPlugin, REQUEST_TIMEOUT, watchRequest } from "./common/abort.js";
-import { KnownRootOperation, LimitCodes, queryLimitsPlugin } from "./common/cost.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
 import { authenticate } from "./auth/authenticate.js";
+import type { Viewer } from "./auth/viewer.js";
+import { cancellationPlugin, REQUEST_TIMEOUT, watchRequest, type RequestLifetime } from "./common/abort.js";
 import type { Context } from "./common/context.js";
+import { KnownRootOperation, LimitCodes, queryLimitsPlugin } from "./common/cost.js";
 import { ErrorCodes, pgErrorOf } from "./common/errors.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/client.js";
-import { serveGraphiQL } from "./graphiql.js";
+import { registerGraphiQL, wantsHtml, sendGraphiQLPage } from "./graphiql.js";
+import { allowlistPlugin, loadManifest, type Manifest } from "./http/allowlist.js";
+import { errorBody, HttpCodes } from "./http/codes.js";
+import { postgresStore, pruneRateLimits } from "./http/ratelimit.js";
 import { createLoaders } from "./loaders.js";
 import { createLogger, type Logger } from "./logger.js";
+import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { createSchema } from "./schema.js";
 
-const MAX_BODY_BYTES = 1024 * 1024;
-const MAX_DISCARD_BYTES = 64 * 1024 * 1024;
 const PASS_THROUGH = new Set<string>([
   ErrorCodes.UNAUTHENTICATED,
   ErrorCodes.FORBIDDEN,
@@ -33,84 +55,151 @@ const PASS_THROUGH = new Set<string>([
   "PERSISTED_QUERY_NOT_FOUND",
   "PERSISTED_QUERY_NOT_SUPPORTED",
   ...Object.values(LimitCodes),
+  HttpCodes.OPERATION_NOT_ALLOWED,
   REQUEST_TIMEOUT,
 ]);
 
-interface RequestContext extends Context, BaseContext {}
+const REQUEST_ID = /^[\w.-]{1,64}$/;
+const migrationsJournal = resolve(dirname(fileURLToPath(import.meta.url)), "../drizzle/meta/_journal.json");
 
-export interface App {
-  server: Server;
-  listen(port: number, host?: string): Promise<number>;
-  close(): Promise<void>;
+/** What one request leaves for its log line and metrics (shared by reference with its context). */
+interface RequestRecord {
+  operation?: string;
+  codes: string[];
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
+interface RequestContext extends Context, BaseContext {
+  record: RequestRecord;
+}
+
+declare module "fastify" {
+  interface FastifyRequest {
+    viewer: Viewer | null;
+    record: RequestRecord;
+    lifetime?: RequestLifetime;
+    started: number;
+  }
+  interface FastifyContextConfig {
+    /** Health, readiness and metrics: no rate limit, no load shedding, no authentication. */
+    infra?: boolean;
   }
 }
 
 /**
- * Reads the body, refusing it past MAX_BODY_BYTES. The rest of a refused body is read and dropped
- * (up to MAX_DISCARD_BYTES) rather than the connection reset, so that the client, still sending,
- * gets the 413 instead of ECONNRESET.
+ * Routes added beside /graphql (e.g. the exports): called with the fastify instance once the
+ * shared hooks are in place, so a route gets request ids, limits, authentication (request.viewer)
+ * and the log line like /graphql. (Pass them as `createApp({ routes: [...] })`.)
+ * @public
  */
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let refused = false;
-    req.on("data", (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= MAX_BODY_BYTES) {
-        chunks.push(chunk);
-      } else if (!refused) {
-        refused = true;
-        chunks.length = 0;
-        reject(new HttpError(413, "Request body too large"));
-      } else if (size > MAX_DISCARD_BYTES) {
-        req.destroy();
-      }
-    });
-    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", reject);
-    req.on("close", () => {
-      if (!req.complete) reject(new HttpError(400, "Request body incomplete"));
-    });
-  });
+export type RoutePlugin = (app: FastifyInstance, deps: { config: Config; database: Database; logger: Logger }) => void | Promise<void>;
+
+export interface App {
+  server: Server;
+  fastify: FastifyInstance;
+  metrics: Metrics;
+  listen(port: number, host?: string): Promise<number>;
+  close(): Promise<void>;
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, requestId: string) {
-  res.statusCode = status;
-  res.setHeader("content-type", "application/json; charset=utf-8");
-  res.setHeader("x-request-id", requestId);
-  res.end(JSON.stringify(body));
+export interface AppOptions {
+  config: Config;
+  database: Database;
+  logger?: Logger;
+  verifier?: TokenVerifier;
+  routes?: RoutePlugin[];
 }
 
-export async function createApp(opts: { config: Config; database: Database; logger?: Logger; verifier?: TokenVerifier }): Promise<App> {
+/** drizzle's record of applied migrations against the journal shipped with the code. */
+async function migrationsApplied(database: Database): Promise<boolean> {
+  const journal = JSON.parse(readFileSync(migrationsJournal, "utf8")) as { entries: unknown[] };
+  const result = await database.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ n: number }>;
+  return Number(rows[0]?.n) >= journal.entries.length;
+}
+
+/** Bounded label values: a client cannot grow the metrics without end by naming operations. */
+function operationLabeler(manifest: Manifest | undefined) {
+  const seen = new Set<string>();
+  return (name: string | undefined): string => {
+    if (!name) return "anonymous";
+    if (manifest) return manifest.names.has(name) ? name : "other";
+    if (seen.has(name)) return name;
+    if (seen.size >= 200 || !/^[A-Za-z_]\w{0,63}$/.test(name)) return "other";
+    seen.add(name);
+    return name;
+  };
+}
+
+export async function createApp(opts: AppOptions): Promise<App> {
   const { config, database } = opts;
   const logger = opts.logger ?? createLogger(config.logLevel);
   const verifier = opts.verifier ?? createTokenVerifier(config.auth);
   const schema = await createSchema();
+  const metrics = createMetrics({ poolSize: database.kind === "postgres" ? config.databasePoolSize : 1 });
+  const manifest = config.allowlist.enabled ? loadManifest(config.allowlist.manifestPath) : undefined;
+  const labelOf = operationLabeler(manifest);
   // The id of the request being served, wherever Apollo calls back (formatError has no context).
   const currentRequestId = new AsyncLocalStorage<string>();
+
+  // Abuse limits from graphql-armor: directives per document, and no "Did you mean …?" (which
+  // would spell out the schema) unless configured. Depth, aliases and cost stay ours
+  // (src/common/cost.ts): armor's cost model cannot multiply by a connection's page size; tokens
+  // are bounded by the parser itself (parseOptions.maxTokens), before any tree is built.
+  const armor = new ApolloArmor({
+    blockFieldSuggestion: { enabled: !config.fieldSuggestions, mask: "" },
+    maxDirectives: {
+      enabled: true,
+      n: config.limits.maxQueryDirectives,
+      exposeLimits: false,
+      propagateOnRejection: false,
+      onReject: [
+        (ctx) =>
+          ctx?.reportError(
+            // (Apollo answers every validation error as GRAPHQL_VALIDATION_FAILED, HTTP 400)
+            new GraphQLError(`A document may hold at most ${config.limits.maxQueryDirectives} directives`),
+          ),
+      ],
+    },
+    maxTokens: { enabled: false },
+    costLimit: { enabled: false },
+    maxAliases: { enabled: false },
+    maxDepth: { enabled: false },
+  }).protect();
+
+  const observe: ApolloServerPlugin<RequestContext> = {
+    requestDidStart() {
+      return Promise.resolve({
+        didResolveOperation({ contextValue, operationName }) {
+          contextValue.record.operation = operationName ?? undefined;
+          return Promise.resolve();
+        },
+        willSendResponse({ contextValue, response }) {
+          if (response.body.kind === "single") {
+            for (const e of response.body.singleResult.errors ?? [])
+              contextValue.record.codes.push(typeof e.extensions?.code === "string" ? e.extensions.code : "UNKNOWN");
+          }
+          return Promise.resolve();
+        },
+      });
+    },
+  };
 
   const apollo = new ApolloServer<RequestContext>({
     schema,
     introspection: config.introspection,
     includeStacktraceInErrorResponses: false,
+    allowBatchedHttpRequests: false,
     // index.ts owns SIGTERM/SIGINT: it closes the HTTP server, then Apollo, then the database.
     // Apollo's own handler would stop first, and a second stop() waits forever on its barrier.
     stopOnTerminationSignals: false,
     // Query limits (src/common/cost.ts): tokens at parsing, depth/aliases/cost before execution.
     parseOptions: { maxTokens: config.limits.maxQueryTokens },
-    validationRules: [KnownRootOperation],
+    validationRules: [KnownRootOperation, ...armor.validationRules],
     plugins: [
       // No Apollo landing page (it loads from a CDN): browsers get GraphiQL (src/graphiql.ts) or nothing.
       ApolloServerPluginLandingPageDisabled(),
+      ...(armor.plugins as ApolloServerPlugin<RequestContext>[]),
+      ...(manifest ? [allowlistPlugin(manifest)] : []),
       queryLimitsPlugin({
         maxDepth: config.limits.maxQueryDepth,
         maxAliases: config.limits.maxQueryAliases,
@@ -118,6 +207,7 @@ export async function createApp(opts: { config: Config; database: Database; logg
         maxTokens: config.limits.maxQueryTokens,
       }),
       cancellationPlugin(),
+      observe,
     ],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const code = formatted.extensions?.code as string | undefined;
@@ -130,12 +220,10 @@ export async function createApp(opts: { config: Config; database: Database; logg
       // and the values bound to it), and the request id the client is given, to find it by.
       const original = (error as { originalError?: unknown })?.originalError ?? error;
       const requestId = currentRequestId.getStore();
-      logger.error("unexpected error", {
-        requestId,
-        path: formatted.path?.join("."),
-        errorName: (original as Error)?.name ?? typeof original,
-        pgCode: pgErrorOf(original)?.code,
-      });
+      logger.error(
+        { requestId, path: formatted.path?.join("."), errorName: (original as Error)?.name ?? typeof original, pgCode: pgErrorOf(original)?.code },
+        "unexpected error",
+      );
       return {
         message: "Internal server error",
         path: formatted.path,
@@ -146,114 +234,252 @@ export async function createApp(opts: { config: Config; database: Database; logg
   });
   await apollo.start();
 
-  async function handleGraphQL(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string) {
-    let body: unknown = undefined;
-    if (req.method === "POST") {
-      const raw = await readBody(req);
-      const type = req.headers["content-type"] ?? "";
-      if (type.includes("application/json")) {
-        try {
-          body = raw.length ? JSON.parse(raw) : {};
-        } catch {
-          throw new HttpError(400, "Body is not valid JSON");
-        }
-      } else {
-        body = raw;
-      }
-    }
-    const headers = new HeaderMap();
-    for (const [key, value] of Object.entries(req.headers)) {
-      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
-    }
-    const lifetime = watchRequest(req, res, config.limits.requestTimeoutMs);
-    const result = await apollo
-      .executeHTTPGraphQLRequest({
-        httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
-        context: async () => {
-          const viewer = await authenticate(database.db, verifier, req.headers.authorization);
-          return { requestId, viewer, access: new Access(viewer), db: database.db, loaders: createLoaders(database.db), lifetime };
-        },
-      })
-      .finally(() => lifetime.dispose());
-    for (const [key, value] of result.headers) res.setHeader(key, value);
-    res.setHeader("x-request-id", requestId);
-    res.statusCode = result.status ?? 200;
-    if (result.body.kind === "complete") {
-      res.end(result.body.string);
-    } else {
-      for await (const chunk of result.body.asyncIterator) res.write(chunk);
-      res.end();
-    }
-  }
-
-  async function handleRequest(req: IncomingMessage, res: ServerResponse) {
-    const started = performance.now();
-    const incomingId = req.headers["x-request-id"];
-    const requestId = typeof incomingId === "string" && /^[\w.-]{1,64}$/.test(incomingId) ? incomingId : randomUUID();
-    if (!URL.canParse(req.url ?? "/", "http://localhost")) {
-      sendJson(res, 400, { errors: [{ message: "Bad request target", extensions: { code: "BAD_REQUEST" } }] }, requestId);
-      return;
-    }
-    const url = new URL(req.url ?? "/", "http://localhost");
-    try {
-      // GraphiQL for browsers (GET /graphql asking for HTML, /graphiql/*), when enabled.
-      if (config.graphiql && serveGraphiQL(req, res, url.pathname)) return;
-      if (url.pathname === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
-        try {
-          await database.ping();
-          sendJson(res, 200, { status: "ok", database: database.kind }, requestId);
-        } catch {
-          sendJson(res, 503, { status: "unavailable" }, requestId);
-        }
-      } else if (url.pathname === "/graphql") {
-        await currentRequestId.run(requestId, () => handleGraphQL(req, res, url, requestId));
-      } else {
-        sendJson(res, 404, { error: "Not found" }, requestId);
-      }
-    } catch (err) {
-      if (err instanceof HttpError) {
-        sendJson(res, err.status, { errors: [{ message: err.message, extensions: { code: "BAD_REQUEST" } }] }, requestId);
-      } else {
-        logger.error("request failed", { requestId, errorName: (err as Error)?.name });
-        if (!res.headersSent)
-          sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR, requestId } }] }, requestId);
-        else res.end();
-      }
-    } finally {
-      logger.debug("request", { requestId, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) });
-    }
-  }
-
-  // Node ignores what a listener returns: a rejected promise here would be unhandled, which stops
-  // the process (every request in flight with it).
-  const server = createServer((req, res) => {
-    handleRequest(req, res).catch((err: unknown) => {
-      logger.error("request failed", { errorName: (err as Error)?.name });
-      if (!res.headersSent)
-        sendJson(res, 500, { errors: [{ message: "Internal server error", extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR } }] }, randomUUID());
-      else res.destroy();
-    });
+  // Typed as fastify's base logger so that the instance has fastify's default type parameters.
+  const baseLogger: FastifyBaseLogger = logger;
+  const app = Fastify({
+    loggerInstance: baseLogger,
+    // One line per request of our own (onResponse), without URL or headers: a GET's URL holds
+    // the query and its variables.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: "requestId" }),
+    requestIdHeader: false,
+    genReqId(req) {
+      const incoming = req.headers["x-request-id"];
+      return typeof incoming === "string" && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    bodyLimit: config.limits.maxBodyBytes,
+    keepAliveTimeout: 5_000,
+    trustProxy: config.trustProxy,
+    return503OnClosing: true,
   });
-  server.keepAliveTimeout = 5_000;
+  app.decorateRequest("viewer", null);
+  app.decorateRequest("record", null as unknown as RequestRecord);
+  app.decorateRequest("lifetime", undefined);
+  app.decorateRequest("started", 0);
 
+  // JSON as before the move to fastify: JSON.parse, an empty body as {} (fastify's own parser
+  // would strip a byte-order mark and refuse an empty body differently). Apollo reads only the
+  // fields it knows, so a "__proto__" key is an own property that nothing merges.
+  app.removeContentTypeParser("application/json");
+  app.addContentTypeParser("application/json", { parseAs: "string" }, (_req, body, done) => {
+    try {
+      done(null, (body as string).length ? (JSON.parse(body as string) as unknown) : {});
+    } catch {
+      done(Object.assign(new Error("Body is not valid JSON"), { statusCode: 400, code: "FST_ERR_CTP_INVALID_JSON_BODY" }), undefined);
+    }
+  });
+  // Any other content type reaches Apollo as text, which answers it as GraphQL over HTTP does.
+  app.addContentTypeParser("*", { parseAs: "string" }, (_req, body, done) => done(null, body));
+
+  app.addHook("onRequest", async (request, reply) => {
+    request.started = performance.now();
+    request.record = { codes: [] };
+    metrics.inFlight.inc();
+    void reply.header("x-request-id", request.id);
+    if (!URL.canParse(request.url, "http://localhost")) {
+      request.record.codes.push(HttpCodes.BAD_REQUEST);
+      return reply.code(400).send(errorBody(HttpCodes.BAD_REQUEST, "Bad request target"));
+    }
+  });
+
+  app.addHook("onResponse", async (request, reply) => {
+    metrics.inFlight.dec();
+    const seconds = (performance.now() - request.started) / 1000;
+    const route = request.routeOptions.url ?? "unknown";
+    metrics.http.inc({ route, status: String(reply.statusCode) });
+    const codes = request.record?.codes ?? [];
+    for (const code of codes) metrics.errors.inc({ code });
+    const outcome = reply.statusCode >= 500 ? "error" : reply.statusCode >= 400 ? "refused" : codes.length ? "partial" : "ok";
+    if (route === "/graphql") {
+      const operation = labelOf(request.record?.operation);
+      metrics.requests.inc({ operation, outcome });
+      metrics.duration.observe({ operation }, seconds);
+    }
+    const line = {
+      requestId: request.id,
+      actorId: actorIdOf(request.viewer),
+      method: request.method,
+      route,
+      operation: request.record?.operation,
+      status: reply.statusCode,
+      outcome,
+      codes: codes.length ? [...new Set(codes)] : undefined,
+      durationMs: Math.round(seconds * 1000),
+    };
+    if (request.routeOptions.config?.infra) logger.debug(line, "request");
+    else logger.info(line, "request");
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    request.record?.codes.push(HttpCodes.NOT_FOUND);
+    return reply.code(404).send(errorBody(HttpCodes.NOT_FOUND, "Not found"));
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
+    if (status === 413) {
+      request.record?.codes.push(HttpCodes.PAYLOAD_TOO_LARGE);
+      return reply.code(413).send(errorBody(HttpCodes.PAYLOAD_TOO_LARGE, "Request body too large"));
+    }
+    if (status === 503 && reply.getHeader("retry-after")) {
+      request.record?.codes.push(HttpCodes.SERVER_OVERLOADED);
+      return reply.code(503).send(errorBody(HttpCodes.SERVER_OVERLOADED, "The server is overloaded; retry later"));
+    }
+    if (status < 500) {
+      request.record?.codes.push(HttpCodes.BAD_REQUEST);
+      const message = err.code === "FST_ERR_CTP_INVALID_JSON_BODY" || err instanceof SyntaxError ? "Body is not valid JSON" : "Bad request";
+      return reply.code(status).send(errorBody(HttpCodes.BAD_REQUEST, message));
+    }
+    // Never the message: it may hold SQL.
+    request.record?.codes.push(ErrorCodes.INTERNAL_SERVER_ERROR);
+    logger.error({ requestId: request.id, errorName: err.name, pgCode: pgErrorOf(err)?.code }, "request failed");
+    return reply.code(500).send(errorBody(ErrorCodes.INTERNAL_SERVER_ERROR, "Internal server error", { requestId: request.id }));
+  });
+
+  // Shed load before any work: past the event-loop delay or heap bound, 503 with Retry-After.
+  await app.register(fastifyUnderPressure, {
+    maxEventLoopDelay: config.pressure.maxEventLoopDelayMs,
+    maxHeapUsedBytes: config.pressure.maxHeapUsedBytes,
+    retryAfter: config.pressure.retryAfterSeconds,
+    // Mean delay over a second: one long pause (start-up, a large parse) does not trip it alone.
+    sampleInterval: 1000,
+    // Returning a body sends it; returning nothing lets the request through (infra routes).
+    pressureHandler: ((request: FastifyRequest, reply: FastifyReply) => {
+      if (request.routeOptions.config?.infra) return undefined;
+      request.record?.codes.push(HttpCodes.SERVER_OVERLOADED);
+      void reply.code(503).header("retry-after", config.pressure.retryAfterSeconds);
+      return errorBody(HttpCodes.SERVER_OVERLOADED, "The server is overloaded; retry later");
+    }) as unknown as (request: FastifyRequest, reply: FastifyReply) => void,
+  });
+  await app.register(fastifyHelmet, {
+    global: true,
+    // A JSON API: no page of ours runs script but GraphiQL, which sets its own policy.
+    contentSecurityPolicy: false,
+    crossOriginEmbedderPolicy: false,
+  });
+  if (config.corsOrigins.length > 0) {
+    await app.register(fastifyCors, {
+      origin: config.corsOrigins,
+      methods: ["GET", "POST", "OPTIONS"],
+      allowedHeaders: ["content-type", "authorization", "x-request-id", "apollo-require-preflight"],
+      exposedHeaders: ["x-request-id", "retry-after"],
+      maxAge: 600,
+    });
+  }
+
+  // Rate limits (src/http/ratelimit.ts): counted in the database, shared by every instance.
+  await app.register(fastifyRateLimit, { global: false, store: postgresStore(database.db), skipOnError: true });
+  const perIp = app.createRateLimit({ max: config.rateLimit.perIp, timeWindow: config.rateLimit.windowMs, keyGenerator: (r) => `ip:${r.ip}` });
+  const perActor = app.createRateLimit({
+    max: config.rateLimit.perActor,
+    timeWindow: config.rateLimit.windowMs,
+    keyGenerator: (r) => `actor:${actorIdOf(r.viewer)}`,
+  });
+  async function limited(result: Awaited<ReturnType<typeof perIp>>, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    if (result.isAllowed || !result.isExceeded) return false;
+    const seconds = Math.max(1, result.ttlInSeconds);
+    request.record.codes.push(HttpCodes.RATE_LIMITED);
+    await reply
+      .code(429)
+      .header("retry-after", seconds)
+      .send(errorBody(HttpCodes.RATE_LIMITED, "Too many requests; retry later", { retryAfter: seconds }));
+    return true;
+  }
+  if (config.rateLimit.enabled) {
+    app.addHook("onRequest", async (request, reply) => {
+      if (request.routeOptions.config?.infra || reply.sent) return;
+      await limited(await perIp(request), request, reply);
+    });
+  }
+
+  // Authentication, then the actor's own limit, once the body is in (routes that are not infra).
+  app.addHook("preHandler", async (request, reply) => {
+    if (request.routeOptions.config?.infra) return;
+    request.viewer = await authenticate(database.db, verifier, request.headers.authorization);
+    if (config.rateLimit.enabled && request.viewer) await limited(await perActor(request), request, reply);
+  });
+
+  app.get("/healthz", { config: { infra: true } }, () => ({ status: "ok", database: database.kind }));
+  app.get("/readyz", { config: { infra: true } }, async (request, reply) => {
+    try {
+      await database.ping();
+    } catch (err) {
+      logger.warn({ requestId: request.id, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "readiness: database unreachable");
+      return reply.code(503).send({ status: "unavailable", reason: "database unreachable" });
+    }
+    try {
+      if (!(await migrationsApplied(database))) return reply.code(503).send({ status: "unavailable", reason: "migrations pending" });
+    } catch (err) {
+      logger.warn({ requestId: request.id, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "readiness: migrations unknown");
+      return reply.code(503).send({ status: "unavailable", reason: "migrations unknown" });
+    }
+    return { status: "ok", database: database.kind };
+  });
+  app.get("/metrics", { config: { infra: true } }, async (_request, reply) => {
+    void reply.header("content-type", metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+
+  if (config.graphiql) await registerGraphiQL(app);
+
+  const graphql = fastifyApolloHandler<RequestContext>(apollo, {
+    context: (request) =>
+      Promise.resolve({
+        requestId: request.id,
+        viewer: request.viewer,
+        access: new Access(request.viewer),
+        db: database.db,
+        loaders: createLoaders(database.db),
+        lifetime: request.lifetime,
+        record: request.record,
+      }),
+  });
+  app.route({
+    method: ["GET", "POST"],
+    url: "/graphql",
+    async handler(request, reply) {
+      if (config.graphiql && wantsHtml(request)) return sendGraphiQLPage(reply);
+      request.lifetime = watchRequest(request.raw, reply.raw, config.limits.requestTimeoutMs);
+      try {
+        return await currentRequestId.run(request.id, () => graphql.call(this, request as never, reply as never));
+      } finally {
+        request.lifetime.dispose();
+      }
+    },
+  });
+
+  for (const plugin of opts.routes ?? []) await plugin(app, { config, database, logger });
+
+  // Counters of windows long past are dropped now and then (any instance may do it).
+  const prune = setInterval(() => void pruneRateLimits(database.db, 10 * config.rateLimit.windowMs + 3_600_000).catch(() => {}), 600_000);
+  prune.unref();
+
+  await app.ready();
   return {
-    server,
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once("error", reject);
-        server.listen(port, host, () => {
-          const address = server.address();
-          resolve(typeof address === "object" && address ? address.port : port);
-        });
-      });
+    server: app.server,
+    fastify: app,
+    metrics,
+    async listen(port, host) {
+      await app.listen({ port, host: host ?? "0.0.0.0" });
+      const address = app.server.address();
+      return typeof address === "object" && address ? address.port : port;
     },
     async close() {
-      // Stop accepting, let in-flight requests finish, then stop Apollo.
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
+      clearInterval(prune);
+      // Stop accepting, let in-flight requests finish (idle keep-alive connections are closed),
+      // then stop Apollo.
+      await app.close();
       await apollo.stop();
     },
   };
+}
+
+/** The id of whoever is behind a request (a staff member or an API client), for logs and limits. */
+function actorIdOf(viewer: Viewer | null): string | undefined {
+  if (!viewer) return undefined;
+  switch (viewer.kind) {
+    case "staff":
+      return viewer.staffId;
+    case "apiClient":
+      return viewer.apiClientId;
+  }
 }

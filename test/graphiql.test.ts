@@ -10,7 +10,7 @@ import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
 import { createApp, type App } from "../src/server.js";
 import { asOrgAdmin } from "./support/fixtures.js";
-import { TEST_SECRET, useTestServer } from "./support/server.js";
+import { TEST_DEFAULTS, TEST_SECRET, useTestServer } from "./support/server.js";
 
 const t = useTestServer();
 // The page's DOM, inside page.evaluate (this project's TypeScript has no DOM library).
@@ -20,7 +20,7 @@ const HTML = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/
 
 /** The same database served with another configuration (e.g. production). */
 async function appWith(env: Record<string, string>): Promise<{ app: App; url: string }> {
-  const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error", ...env });
+  const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error", ...TEST_DEFAULTS, ...env });
   const app = await createApp({ config, database: t.server.database, logger: silentLogger });
   const port = await app.listen(0, "127.0.0.1");
   return { app, url: `http://127.0.0.1:${port}` };
@@ -64,11 +64,11 @@ describe("GraphiQL over HTTP", () => {
     try {
       const page = await fetch(`${off.url}/graphql`, { headers: HTML });
       expect(page.headers.get("content-type")).toMatch(/json/);
-      expect((await fetch(`${off.url}/graphiql/graphiql.js`)).status).toBe(404);
+      expect((await fetch(`${off.url}/graphiql/graphiql.min.js`)).status).toBe(404);
 
       const enabled = await fetch(`${on.url}/graphql`, { headers: HTML });
       expect(enabled.headers.get("content-type")).toMatch(/^text\/html/);
-      expect((await fetch(`${on.url}/graphiql/graphiql.js`)).status).toBe(200);
+      expect((await fetch(`${on.url}/graphiql/graphiql.min.js`)).status).toBe(200);
     } finally {
       await off.app.close();
       await on.app.close();

@@ -31,6 +31,11 @@ export interface OpenOptions {
   /** A PGlite data-dir snapshot to start from (tests). */
   loadDataDir?: Blob;
   poolSize?: number;
+  /**
+   * PostgreSQL's statement_timeout for every connection (ms; 0 or absent = none). PGlite runs in
+   * this process and has no timer to cancel a statement: there the request timeout is the bound.
+   */
+  statementTimeoutMs?: number;
   /** Called once per SQL statement sent (query-count tests). */
   onQuery?: (sql: string) => void;
   migrate?: boolean;
@@ -47,6 +52,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     const client = postgres(opts.databaseUrl, {
       max: opts.poolSize ?? 10,
       onnotice: () => {},
+      ...(opts.statementTimeoutMs ? { connection: { statement_timeout: opts.statementTimeoutMs } } : {}),
       // Dates and timestamps stay strings at the driver; drizzle maps them per column.
     });
     const db = drizzle(client, { schema, logger }) as unknown as Db;

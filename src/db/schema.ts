@@ -549,6 +549,16 @@ export const disclosures = pgTable(
 
 export type CenterRow = typeof centers.$inferSelect;
 export type StaffRow = typeof staff.$inferSelect;
+/**
+ * Request counters for rate limiting (src/http/ratelimit.ts), one row per key (`ip:…`, `staff:…`)
+ * and fixed window, shared by every instance on the database. Not tenant data: no center_id.
+ */
+export const rateLimits = pgTable("rate_limits", {
+  key: text("key").primaryKey(),
+  windowStart: timestamp("window_start", { withTimezone: true, mode: "date" }).notNull(),
+  hits: integer("hits").notNull(),
+});
+
 export type MembershipRow = typeof staffMemberships.$inferSelect;
 export type ProgramRow = typeof programs.$inferSelect;
 export type GroupRow = typeof groups.$inferSelect;

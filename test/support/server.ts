@@ -9,6 +9,14 @@ import { openTestDatabase, type TestDatabase } from "./database.js";
 
 export const TEST_SECRET = "test-secret-0123456789-0123456789-abcdef";
 
+/**
+ * Settings every test server starts with unless its test says otherwise: no rate limits (each test
+ * file sends hundreds of requests from one IP; test/ratelimit.test.ts turns them on) and no load
+ * shedding (the test process itself blocks its event loop, building megabyte bodies and running
+ * PGlite, which is not the server being overloaded; test/http.test.ts turns it on).
+ */
+export const TEST_DEFAULTS: Record<string, string> = { RATE_LIMIT: "off", PRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0" };
+
 export interface GqlResult<T = any> {
   status: number;
   data: T;
@@ -29,7 +37,7 @@ export interface TestServer {
 /** `env` adds settings (e.g. REQUEST_TIMEOUT_MS); `onQuery` sees every SQL statement as it is sent. */
 export async function startTestServer(opts: { env?: Record<string, string>; onQuery?: (sql: string) => void } = {}): Promise<TestServer> {
   const database = await openTestDatabase({ onQuery: opts.onQuery });
-  const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error", ...opts.env });
+  const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error", ...TEST_DEFAULTS, ...opts.env });
   const app = await createApp({ config, database, logger: silentLogger });
   const port = await app.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
