@@ -42,6 +42,7 @@ import { postgresStore, pruneRateLimits } from "./http/ratelimit.js";
 import { createLoaders } from "./loaders.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
+import { feedLag } from "./feed/feed.service.js";
 import { createSchema } from "./schema.js";
 
 const PASS_THROUGH = new Set<string>([
@@ -136,6 +137,18 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const verifier = opts.verifier ?? createTokenVerifier(config.auth);
   const schema = await createSchema();
   const metrics = createMetrics({ poolSize: database.kind === "postgres" ? config.databasePoolSize : 1 });
+  // How far behind the integrators' feed is (src/feed): the horizon is cluster-wide, so a long
+  // transaction anywhere holds every client's feed back until it ends.
+  metrics.registerGauge(
+    "feed_oldest_open_transaction_seconds",
+    "Age of the oldest open transaction, which holds the attendance feed back",
+    async () => (await feedLag(database.db)).oldestOpenTransactionSeconds,
+  );
+  metrics.registerGauge(
+    "feed_pending_changes",
+    "Committed attendance changes not yet handed out (behind the horizon)",
+    async () => (await feedLag(database.db)).pendingChanges,
+  );
   const manifest = config.allowlist.enabled ? loadManifest(config.allowlist.manifestPath) : undefined;
   const labelOf = operationLabeler(manifest);
   // The id of the request being served, wherever Apollo calls back (formatError has no context).

@@ -233,6 +233,9 @@ describe("health, readiness and metrics", () => {
     expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
     expect(text).toMatch(/^process_resident_memory_bytes /m);
     expect(text).toMatch(/^feed_lag_seconds 1\.5$/m);
+    // The integrators' feed: how long the oldest open transaction has held it back, what waits behind it
+    expect(text).toMatch(/^feed_oldest_open_transaction_seconds \d/m);
+    expect(text).toMatch(/^feed_pending_changes 0$/m);
   });
 });
 
