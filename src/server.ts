@@ -15,6 +15,8 @@ import type { Context } from "./common/context.js";
 import { ErrorCodes, pgErrorOf } from "./common/errors.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/client.js";
+import { exportRoutes } from "./exports/routes.js";
+import { baseUrlOf, sendExport } from "./exports/http.js";
 import { serveGraphiQL } from "./graphiql.js";
 import { createLoaders } from "./loaders.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -217,6 +219,10 @@ export async function createApp(opts: { config: Config; database: Database; logg
         } catch {
           sendJson(res, 503, { status: "unavailable" }, requestId);
         }
+      } else if (req.method === "GET" && exportRoutes.has(url.pathname)) {
+        const access = new Access(await authenticate(req.headers.authorization));
+        const exportRequest = { query: url.searchParams, access, db: database.db, requestId, baseUrl: baseUrlOf(req) };
+        await sendExport(res, await exportRoutes.get(url.pathname)!(exportRequest), requestId);
       } else if (url.pathname === "/graphql") {
         await currentRequestId.run(requestId, () => handleGraphQL(req, res, url, requestId));
       } else {
