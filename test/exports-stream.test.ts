@@ -129,7 +129,10 @@ async function settled(value: () => number, quietMs = 400): Promise<number> {
   while (Date.now() - since < quietMs) {
     if (Date.now() - start > 20_000) throw new Error("never settled");
     await pause(50);
-    if (value() !== last) (last = value()), (since = Date.now());
+    if (value() !== last) {
+      last = value();
+      since = Date.now();
+    }
   }
   return last;
 }
@@ -165,7 +168,9 @@ describe("a year of a busy center", () => {
         peak = Math.max(peak, process.memoryUsage().heapUsed - before);
       }
     }
-    console.info(`[${t.server.database.kind}] exported ${lines - 1} rows, ${(bytes / 1e6).toFixed(1)} MB in ${chunks} chunks; peak heap growth ${(peak / 1e6).toFixed(1)} MB`);
+    console.info(
+      `[${t.server.database.kind}] exported ${lines - 1} rows, ${(bytes / 1e6).toFixed(1)} MB in ${chunks} chunks; peak heap growth ${(peak / 1e6).toFixed(1)} MB`,
+    );
     expect(last).toBe("\r\n");
     expect(lines).toBe(RECORDS + 1);
     // The file is ~14 MB; rows held as objects would be several times that. The heap (between
@@ -174,28 +179,32 @@ describe("a year of a busy center", () => {
     expect(peak).toBeLessThan(8_000_000);
   });
 
-  it("given a client that reads the first bytes and then stops, when it waits, then the server stalls with most rows unread, and goes on when the client does", { timeout: 120_000 }, async () => {
-    pageReads = 0;
-    const res = await download(url(), world.clinician.token);
-    const first = await nextChunk(res);
-    expect(first!.toString()).toMatch(/^center,program,billing_code,group,session_start/);
-    // The client reads no more: the server may only fill the buffers between them, then waits.
-    const pagesWhileStalled = await settled(() => pageReads);
-    const cursorsWhileStalled = t.server.database.kind === "postgres" ? await openCursors() : 0;
-    let lines = 0;
-    for await (const chunk of res as AsyncIterable<Buffer>) for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
-    expect(lines).toBeGreaterThan(RECORDS * 0.8);
-    if (t.server.database.kind === "postgres") {
-      // The cursor's statement was still open (rows unread) while the client waited, and is closed now.
-      expect(cursorsWhileStalled).toBe(1);
-      await waitFor(async () => (await openCursors()) === 0, "the cursor to close");
-    } else {
-      const total = pageReads;
-      console.info(`[pglite] pages read while the client waited: ${pagesWhileStalled} of ${total}`);
-      expect(total).toBeGreaterThan(50);
-      expect(pagesWhileStalled).toBeLessThan(total / 2);
-    }
-  });
+  it(
+    "given a client that reads the first bytes and then stops, when it waits, then the server stalls with most rows unread, and goes on when the client does",
+    { timeout: 120_000 },
+    async () => {
+      pageReads = 0;
+      const res = await download(url(), world.clinician.token);
+      const first = await nextChunk(res);
+      expect(first!.toString()).toMatch(/^center,program,billing_code,group,session_start/);
+      // The client reads no more: the server may only fill the buffers between them, then waits.
+      const pagesWhileStalled = await settled(() => pageReads);
+      const cursorsWhileStalled = t.server.database.kind === "postgres" ? await openCursors() : 0;
+      let lines = 0;
+      for await (const chunk of res as AsyncIterable<Buffer>) for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+      expect(lines).toBeGreaterThan(RECORDS * 0.8);
+      if (t.server.database.kind === "postgres") {
+        // The cursor's statement was still open (rows unread) while the client waited, and is closed now.
+        expect(cursorsWhileStalled).toBe(1);
+        await waitFor(async () => (await openCursors()) === 0, "the cursor to close");
+      } else {
+        const total = pageReads;
+        console.info(`[pglite] pages read while the client waited: ${pagesWhileStalled} of ${total}`);
+        expect(total).toBeGreaterThan(50);
+        expect(pagesWhileStalled).toBeLessThan(total / 2);
+      }
+    },
+  );
 
   it("given a client that goes away mid-file, when it does, then the reads stop and the next export is whole", { timeout: 120_000 }, async () => {
     const res = await download(url(), world.clinician.token);

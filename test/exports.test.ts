@@ -119,8 +119,10 @@ function parseCsv(text: string): string[][] {
     if (text[i] === '"') {
       i++;
       for (;;) {
-        if (text[i] === '"' && text[i + 1] === '"') (field += '"'), (i += 2);
-        else if (text[i] === '"') {
+        if (text[i] === '"' && text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+        } else if (text[i] === '"') {
           i++;
           break;
         } else if (i >= text.length) throw new Error("unterminated quote");
@@ -197,7 +199,9 @@ describe("GET /exports/attendance.csv", () => {
     expect(res.text).toContain(`,'-2+3,LATE,70\r\n`);
     const rows = parseCsv(res.text).slice(1);
     const late = rows.filter((r) => r[3].startsWith("'="));
-    expect(late).toEqual([["North Clinic", PROGRAM, "90853", `'${FORMULA_GROUP}`, "2026-03-01T23:30:00-05:00", "2026-03-02T00:30:00-05:00", "MRN-1", "PRESENT", "60"]]);
+    expect(late).toEqual([
+      ["North Clinic", PROGRAM, "90853", `'${FORMULA_GROUP}`, "2026-03-01T23:30:00-05:00", "2026-03-02T00:30:00-05:00", "MRN-1", "PRESENT", "60"],
+    ]);
     // No field of the file begins with a character a spreadsheet would run.
     for (const field of rows.flat()) expect(field).not.toMatch(/^[=+\-@\t\r]/);
   });
@@ -462,7 +466,9 @@ describe("CSV injection from stored text", () => {
   it("given a name that begins with a tab and an external id that begins with CR, when exported, then both get the leading ' (and CR is quoted)", async () => {
     const db = server.database.db;
     const { sql } = await import("drizzle-orm");
-    await db.execute(sql`update groups set name = ${"\tcmd|' /C calc'!A0"} where id = ${Buffer.from(w.evening.id, "base64url").toString().split(":")[1]}::uuid`);
+    await db.execute(
+      sql`update groups set name = ${"\tcmd|' /C calc'!A0"} where id = ${Buffer.from(w.evening.id, "base64url").toString().split(":")[1]}::uuid`,
+    );
     await db.execute(sql`update participants set external_id = ${"\r+SUM(1)"} where external_id = 'MRN-1'`);
     const res = await get(csvPath({ centerId: w.north, from: "2026-03-08", to: "2026-03-08" }), w.clinician.token);
     const rows = parseCsv(res.text).slice(1);

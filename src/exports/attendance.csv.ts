@@ -13,7 +13,7 @@ import { centerExportScope } from "./scope.js";
 
 const OPERATION = "export.attendance.csv";
 /** The longest range one request may ask for, in days (both ends counted). */
-export const MAX_RANGE_DAYS = 366;
+const MAX_RANGE_DAYS = 366;
 
 const HEADER = ["center", "program", "billing_code", "group", "session_start", "session_end", "participant_external_id", "status", "minutes"];
 
@@ -21,7 +21,7 @@ const HEADER = ["center", "program", "billing_code", "group", "session_start", "
  * One CSV field: a value a spreadsheet would run as a formula (it begins with =, +, -, @, tab or CR)
  * gets a leading ', then a value holding a comma, quote, CR or LF is quoted (quotes doubled).
  */
-export function csvField(value: string | number | null): string {
+function csvField(value: string | number | null): string {
   if (value === null) return "";
   let v = String(value);
   if (/^[=+\-@\t\r]/.test(v)) v = `'${v}`;

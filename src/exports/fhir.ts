@@ -14,8 +14,8 @@ import { exportScope } from "./scope.js";
 
 const OPERATION = "fhir.Encounter.search";
 const ATTENDED = ["PRESENT", "LATE", "LEFT_EARLY"] as const;
-export const DEFAULT_COUNT = 50;
-export const MAX_COUNT = 1000;
+const DEFAULT_COUNT = 50;
+const MAX_COUNT = 1000;
 const CONTENT_TYPE = "application/fhir+json; charset=utf-8";
 const ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 
@@ -46,17 +46,7 @@ function dateRange(value: string): { low: StartBound; high: StartBound } {
   const valid =
     y >= 1900 && y <= 2200 && back.getUTCMonth() === mo - 1 && back.getUTCDate() === d && back.getUTCHours() === h && back.getUTCMinutes() === mi && s < 60;
   if (!valid) throw new BadParam(`date: "${value.slice(0, 40)}" is not a real date or time`);
-  const high = !m[2]
-    ? Date.UTC(y + 1, 0, 1)
-    : !m[3]
-      ? Date.UTC(y, mo, 1)
-      : !m[4]
-        ? low + 86_400_000
-        : m[7]
-          ? low + 1
-          : m[6]
-            ? low + 1000
-            : low + 60_000;
+  const high = !m[2] ? Date.UTC(y + 1, 0, 1) : !m[3] ? Date.UTC(y, mo, 1) : !m[4] ? low + 86_400_000 : m[7] ? low + 1 : m[6] ? low + 1000 : low + 60_000;
   const zone = m[8];
   if (!zone) {
     const local = (t: number) => new Date(t).toISOString().slice(0, 23);
@@ -94,7 +84,7 @@ function decodeCursor(value: string): RowKey {
         UUID.test(sessionId) &&
         (attendanceId === null || (typeof attendanceId === "string" && UUID.test(attendanceId)))
       ) {
-        return { startsUs, sessionId, within: true, attendanceId: attendanceId as string | null };
+        return { startsUs, sessionId, within: true, attendanceId };
       }
     }
   } catch {
@@ -109,8 +99,10 @@ function parseSearch(query: URLSearchParams): Search {
     const prefixed = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)/.exec(raw);
     const prefix = prefixed?.[1] ?? "eq";
     const { low, high } = dateRange(prefixed ? raw.slice(2) : raw);
-    if (prefix === "eq") search.from.push(low), search.before.push(high);
-    else if (prefix === "ge") search.from.push(low);
+    if (prefix === "eq") {
+      search.from.push(low);
+      search.before.push(high);
+    } else if (prefix === "ge") search.from.push(low);
     else if (prefix === "gt") search.from.push(high);
     else if (prefix === "lt") search.before.push(low);
     else if (prefix === "le") search.before.push(high);
@@ -235,7 +227,12 @@ export async function searchEncounters(req: ExportRequest): Promise<ExportRespon
     }
     previous = r.session_id;
     if (r.attendance_id) {
-      entries.push({ resource: attendanceEncounter(r), key: { ...base, attendanceId: r.attendance_id }, centerId: r.center_id, participantId: r.participant_id });
+      entries.push({
+        resource: attendanceEncounter(r),
+        key: { ...base, attendanceId: r.attendance_id },
+        centerId: r.center_id,
+        participantId: r.participant_id,
+      });
     }
   }
   const page = entries.slice(0, search.count);

@@ -42,6 +42,12 @@ export interface ExportResponse {
   body: string | AsyncIterable<string>;
 }
 
+/**
+ * A streamed answer whose client reads nothing for this long is dropped, which closes its cursor:
+ * a stalled download must not hold a database connection and snapshot forever.
+ */
+const STALLED_CLIENT_MS = 60_000;
+
 /** Writes an export answer; a stream that fails mid-way aborts the response (never a clean end). */
 export async function sendExport(res: ServerResponse, answer: ExportResponse, requestId: string): Promise<void> {
   res.statusCode = answer.status;
@@ -51,6 +57,7 @@ export async function sendExport(res: ServerResponse, answer: ExportResponse, re
     res.end(answer.body);
     return;
   }
+  res.setTimeout(STALLED_CLIENT_MS, () => res.destroy());
   try {
     await pipeline(Readable.from(answer.body, { objectMode: false, highWaterMark: 64 * 1024 }), res);
   } catch (err) {

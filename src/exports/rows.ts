@@ -79,7 +79,13 @@ function sessionConditions(f: RowFilter): SQL {
 /** Conditions on a record (`a`, with its participant `p`). */
 function recordConditions(f: RowFilter, key?: RowKey): SQL {
   const parts: SQL[] = [sql`true`];
-  if (f.statuses) parts.push(sql`a.status in (${sql.join(f.statuses.map((st) => sql`${st}`), sql`, `)})`);
+  if (f.statuses)
+    parts.push(
+      sql`a.status in (${sql.join(
+        f.statuses.map((st) => sql`${st}`),
+        sql`, `,
+      )})`,
+    );
   if (f.participantFilter) parts.push(sql`(${f.participantFilter})`);
   // Inside the session the page starts in, only the records after the last one read.
   if (key?.within && key.attendanceId) parts.push(sql`(s.id <> ${key.sessionId}::uuid or a.id > ${key.attendanceId}::uuid)`);
