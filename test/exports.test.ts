@@ -37,7 +37,7 @@ async function world() {
     admin.mutate("createProgram", { centerId: north, name: PROGRAM, billingCode: "90853" }, "program { id }"),
     admin.mutate("createProgram", { centerId: south, name: "South program", billingCode: "H0005" }, "program { id }"),
   ]);
-  const group = async (programId: string, name: string, facilitatorId: string, startTime: string, durationMinutes: number) => {
+  const group = async (programId: string, name: string, facilitatorId: string, startTime: string, durationMinutes: number, virtualLink?: string) => {
     const g = await admin.mutate(
       "createGroup",
       {
@@ -48,6 +48,7 @@ async function world() {
         startsOn: "2026-02-01",
         facilitatorIds: [facilitatorId],
         schedule: { daysOfWeek: ["SUNDAY"], startTime, durationMinutes },
+        virtualLink,
       },
       "group { id }",
     );
@@ -57,7 +58,7 @@ async function world() {
   const [evening, late, southGroup] = await Promise.all([
     group(northProgram.program.id, "Sunday evening", fac.id, "18:30", 90),
     group(northProgram.program.id, FORMULA_GROUP, fac2.id, "23:30", 60),
-    group(southProgram.program.id, "South group", southClinician.id, "18:30", 60),
+    group(southProgram.program.id, "South group", southClinician.id, "18:30", 60, "https://meet.example.org/south"),
   ]);
   const people = await Promise.all(
     EXT.map(async (externalId, i) => {
@@ -86,6 +87,7 @@ async function world() {
   await record(late.sessions[1], [{ participantId: people[0], status: "PRESENT", minutesAttended: 60 }]);
   await record(southGroup.sessions[1], [{ participantId: southPerson, status: "PRESENT", minutesAttended: 60 }]);
   await admin.mutate("cancelSession", { sessionId: late.sessions[3], reason: "Holiday" }, "session { id }");
+  await admin.mutate("completeSession", { sessionId: evening.sessions[0] }, "session { id }");
   return { admin, north, south, clinician, viewer, fac, fac2, southClinician, evening, late, southGroup, people, southPerson };
 }
 
@@ -362,7 +364,7 @@ describe("GET /fhir/Encounter", () => {
     expect(mrn1.subject!.identifier.system).toBe(`urn:uuid:${Buffer.from(w.north, "base64url").toString().split(":")[1]}`);
     expect(mrn1.length?.value).toBe(90);
     expect(mrn1.serviceType).toEqual({ coding: [{ system: "http://www.ama-assn.org/go/cpt", code: "90853" }], text: PROGRAM });
-    expect(mrn1.class.code).toBe("AMB");
+    expect(mrn1.class).toEqual({ system: "http://terminology.hl7.org/CodeSystem/v3-ActCode", code: "AMB", display: "ambulatory" });
     // A participant without an external id is referenced by a URI identifier, not left out.
     expect(attended.filter((a) => a.subject!.identifier.system === "urn:ietf:rfc:3986")).toHaveLength(1);
     // Past, scheduled, someone attended: finished; past, nobody recorded: unknown.
@@ -414,6 +416,32 @@ describe("GET /fhir/Encounter", () => {
     expect(await starts("date=2026-02")).toEqual(["2026-02-22T18:30:00-05:00", "2026-02-22T23:30:00-05:00"]);
     // South Clinic's staff get its own session, in Chicago time.
     expect(await starts("date=2026-03-01", w.southClinician.token)).toEqual(["2026-03-01T18:30:00-06:00"]);
+  });
+
+  it("given sessions completed, cancelled, under way, past and unrecorded, when searched, then each status maps to the Encounter's", async () => {
+    setClock("2026-03-15T22:45:00Z"); // 18:45 in New York: the evening session of 03-15 runs
+    const res = await fhir("/fhir/Encounter?date=ge2026-02-22&_count=1000", w.clinician.token);
+    const status = Object.fromEntries(res.body.entry!.filter((e) => !e.resource.partOf).map((e) => [e.resource.period.start, e.resource.status]));
+    expect(status).toEqual({
+      "2026-02-22T18:30:00-05:00": "finished", // COMPLETED, nobody recorded
+      "2026-02-22T23:30:00-05:00": "unknown", // scheduled, past, nobody recorded
+      "2026-03-01T18:30:00-05:00": "finished", // scheduled, past, attended
+      "2026-03-01T23:30:00-05:00": "finished",
+      "2026-03-08T18:30:00-04:00": "finished",
+      "2026-03-08T23:30:00-04:00": "unknown",
+      "2026-03-15T18:30:00-04:00": "in-progress",
+      "2026-03-15T23:30:00-04:00": "cancelled",
+    });
+  });
+
+  it("given a program billed with an HCPCS code and a virtual group, when South Clinic's staff search, then the coding names HCPCS, the class is VR and the period in Chicago's offset", async () => {
+    const res = await fhir("/fhir/Encounter?date=2026-03-01", w.southClinician.token);
+    expectValid(res.body);
+    const [session, record] = res.body.entry!.map((e) => e.resource);
+    expect(session.serviceType).toEqual({ coding: [{ system: "urn:oid:2.16.840.1.113883.6.285", code: "H0005" }], text: "South program" });
+    expect(record.subject!.identifier).toEqual({ system: `urn:uuid:${Buffer.from(w.south, "base64url").toString().split(":")[1]}`, value: "S-1" });
+    expect(record.period.start).toBe("2026-03-01T18:30:00-06:00");
+    expect([session.class.code, record.class.code]).toEqual(["VR", "VR"]);
   });
 
   it("given a facilitator, when searching, then only the sessions and records of their group", async () => {
