@@ -4,7 +4,12 @@
 // left out, date filters, access). One world, built once through the API; the tests only read it
 // (the last one changes two names and reads again).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Access } from "../src/auth/access.js";
+import { loadViewer } from "../src/auth/viewer.js";
 import { setClock } from "../src/common/clock.js";
+import { exportAttendanceCsv } from "../src/exports/attendance.csv.js";
+import { searchEncounters } from "../src/exports/fhir.js";
+import type { ExportAuditEvent } from "../src/exports/http.js";
 import { toGlobalId } from "../src/common/ids.js";
 import { fhirErrors } from "./support/fhir.js";
 import { asOrgAdmin } from "./support/fixtures.js";
@@ -486,6 +491,54 @@ describe("GET /fhir/Encounter", () => {
     const viewer = await fhir("/fhir/Encounter", w.viewer.token);
     expect(viewer.status).toBe(403);
     expect(viewer.body.issue![0].code).toBe("forbidden");
+  });
+});
+
+// The audit log's call site (src/exports/http.ts `audit`): the handlers, called as the server calls
+// them, report each export once, with identifiers only.
+describe("the audit call site", () => {
+  async function run(handler: typeof exportAttendanceCsv, email: string | null, query: string) {
+    const viewer = email ? await loadViewer(server.database.db, email) : null;
+    const events: ExportAuditEvent[] = [];
+    const answer = await handler({
+      query: new URLSearchParams(query),
+      access: new Access(viewer),
+      db: server.database.db,
+      requestId: "req-1",
+      baseUrl: "http://api.test",
+      audit: (e) => void events.push(e),
+    });
+    if (typeof answer.body !== "string") for await (const chunk of answer.body) void chunk; // sends it
+    return { answer, events };
+  }
+  const uuid = (globalId: string) => Buffer.from(globalId, "base64url").toString().split(":")[1];
+
+  it("given a CSV export, when it has been sent, then one EXPORT event names the operation, the center and the participants whose records left", async () => {
+    const { answer, events } = await run(exportAttendanceCsv, "clin@north.test", `centerId=${w.north}&from=2026-03-08&to=2026-03-08`);
+    expect(answer.status).toBe(200);
+    expect(events).toEqual([
+      {
+        operation: "export.attendance.csv",
+        action: "EXPORT",
+        outcome: "ALLOWED",
+        requestId: "req-1",
+        centerIds: [uuid(w.north)],
+        participantIds: expect.arrayContaining([uuid(w.people[0]), uuid(w.people[1])]) as unknown,
+      },
+    ]);
+    expect(events[0].participantIds).toHaveLength(2);
+  });
+
+  it("given a FHIR search, when answered, then one EXPORT event with the participants of the page; a refusal is an event too", async () => {
+    const { events } = await run(searchEncounters, "clin@north.test", "date=2026-03-08");
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({ operation: "fhir.Encounter.search", action: "EXPORT", outcome: "ALLOWED", centerIds: [uuid(w.north)] });
+    expect(events[0].participantIds).toEqual([uuid(w.people[0])]); // PRESENT; the ABSENT record did not leave
+    const refused = await run(searchEncounters, "viewer@north.test", "");
+    expect(refused.answer.status).toBe(403);
+    expect(refused.events).toMatchObject([{ operation: "fhir.Encounter.search", outcome: "DENIED", participantIds: [] }]);
+    const anonymous = await run(exportAttendanceCsv, null, `centerId=${w.north}&from=2026-03-08&to=2026-03-08`);
+    expect(anonymous.events).toMatchObject([{ operation: "export.attendance.csv", outcome: "DENIED", participantIds: [] }]);
   });
 });
 
