@@ -43,6 +43,8 @@ import { createLoaders } from "./loaders.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { feedLag } from "./feed/feed.service.js";
+import { exportRoutes } from "./exports/routes.js";
+import { baseUrlOf, bodyOf, STALLED_CLIENT_MS } from "./exports/http.js";
 import { createSchema } from "./schema.js";
 
 const PASS_THROUGH = new Set<string>([
@@ -459,6 +461,24 @@ export async function createApp(opts: AppOptions): Promise<App> {
       }
     },
   });
+
+  // The exports (src/exports): attendance as CSV and FHIR R4 Encounters, streamed, with the same
+  // request ids, limits, authentication and log line as /graphql.
+  for (const [path, handler] of exportRoutes) {
+    app.get(path, async (request, reply) => {
+      const search = request.raw.url?.split("?")[1] ?? "";
+      const answer = await handler({
+        query: new URLSearchParams(search),
+        access: new Access(request.viewer),
+        db: database.db,
+        requestId: request.id,
+        baseUrl: baseUrlOf(request.raw),
+      });
+      void reply.code(answer.status).headers(answer.headers);
+      if (typeof answer.body !== "string") reply.raw.setTimeout(STALLED_CLIENT_MS, () => reply.raw.destroy());
+      return reply.send(bodyOf(answer));
+    });
+  }
 
   for (const plugin of opts.routes ?? []) await plugin(app, { config, database, logger });
 

@@ -1,0 +1,9 @@
+// The export endpoints, by path, for the HTTP server to mount (GET only).
+import { exportAttendanceCsv } from "./attendance.csv.js";
+import { searchEncounters } from "./fhir.js";
+import type { ExportRequest, ExportResponse } from "./http.js";
+
+export const exportRoutes = new Map<string, (req: ExportRequest) => Promise<ExportResponse>>([
+  ["/exports/attendance.csv", exportAttendanceCsv],
+  ["/fhir/Encounter", searchEncounters],
+]);
