@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ApolloServer, HeaderMap, type BaseContext } from "@apollo/server";
 import { ApolloServerPluginLandingPageDisabled } from "@apollo/server/plugin/disabled";
 import type { GraphQLFormattedError } from "graphql";
+import { auditPlugin } from "./audit/audit.plugin.js";
 import { Access } from "./auth/access.js";
 import { cancellationPlugin, REQUEST_TIMEOUT, watchRequest } from "./common/abort.js";
 import { KnownRootOperation, LimitCodes, queryLimitsPlugin } from "./common/cost.js";
@@ -118,6 +119,8 @@ export async function createApp(opts: { config: Config; database: Database; logg
         maxTokens: config.limits.maxQueryTokens,
       }),
       cancellationPlugin(),
+      // The request's audit entries, written once at its end (src/audit/).
+      auditPlugin(logger),
     ],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const code = formatted.extensions?.code as string | undefined;
