@@ -220,7 +220,8 @@ export function auditResolvers(schema: GraphQLSchema): GraphQLSchema {
           const resourceType = returned in AUDITED_TYPES ? returned : parentAudited ? typeName : returned;
           const participantIds = parentAudited ? AUDITED_TYPES[typeName].participantIds(parent).map(str).filter((p): p is string => !!p) : [];
           const asked = isNodeField ? fromGlobalId(String(args.id ?? "")) : null;
-          return { resourceType: asked?.type ?? resourceType, resourceId: asked?.id ?? null, centerId: str(parent.centerId), participantIds };
+          const centerId = str(parent.centerId) ?? (typeName === "Center" ? str(parent.id) : null);
+          return { resourceType: asked?.type ?? resourceType, resourceId: asked?.id ?? null, centerId, participantIds };
         };
         return watching(
           ctx,
