@@ -274,25 +274,28 @@ describe("the hash chain", () => {
     // When someone with the owner's rights sets the trigger aside and changes an entry
     const victim = rows[3];
     await db.execute(sql`alter table audit_events disable trigger audit_events_append_only`);
-    await db.execute(sql`update audit_events set actor_id = ${rows[0].actorId ?? victim.actorId}, action = 'READ' where seq = ${victim.seq}`);
-    // Then the chain check names it
-    const changed = await verifyAuditChain(db);
-    expect(changed.broken).toMatchObject({ seq: victim.seq, id: victim.id });
-    expect(changed.checked).toBe(3);
+    try {
+      await db.execute(sql`update audit_events set action = 'DELETE', participant_ids = '{}' where seq = ${victim.seq}`);
+      // Then the chain check names it
+      const changed = await verifyAuditChain(db);
+      expect(changed.broken).toMatchObject({ seq: victim.seq, id: victim.id });
+      expect(changed.checked).toBe(3);
 
-    // And the command line says so and exits 1 (it needs a database another process can open)
-    if (t.server.database.url) {
-      const run = spawnSync("npx", ["tsx", "src/scripts/audit-verify.ts"], { env: { ...process.env, DATABASE_URL: t.server.database.url }, encoding: "utf8" });
-      expect(run.status).toBe(1);
-      expect(run.stderr).toContain(`broken link at entry seq ${victim.seq} (id ${victim.id})`);
+      // And the command line says so and exits 1 (it needs a database another process can open)
+      if (t.server.database.url) {
+        const run = spawnSync("npx", ["tsx", "src/scripts/audit-verify.ts"], { env: { ...process.env, DATABASE_URL: t.server.database.url }, encoding: "utf8" });
+        expect(run.status).toBe(1);
+        expect(run.stderr).toContain(`broken link at entry seq ${victim.seq} (id ${victim.id})`);
+      }
+
+      // When instead an entry is removed (the changed one put back), the one after it is named
+      await db.execute(sql`update audit_events set action = ${victim.action}, participant_ids = ${sql.raw(`'{${victim.participantIds.join(",")}}'`)} where seq = ${victim.seq}`);
+      expect(await verifyAuditChain(db)).toEqual({ checked: rows.length });
+      await db.execute(sql`delete from audit_events where seq = ${rows[5].seq}`);
+      expect((await verifyAuditChain(db)).broken).toMatchObject({ seq: rows[6].seq, id: rows[6].id });
+    } finally {
+      await db.execute(sql`alter table audit_events enable trigger audit_events_append_only`);
     }
-
-    // When instead an entry is removed, the one after it is named
-    await db.execute(sql`update audit_events set actor_id = ${victim.actorId}, action = ${victim.action} where seq = ${victim.seq}`);
-    expect(await verifyAuditChain(db)).toEqual({ checked: rows.length });
-    await db.execute(sql`delete from audit_events where seq = ${rows[5].seq}`);
-    await db.execute(sql`alter table audit_events enable trigger audit_events_append_only`);
-    expect((await verifyAuditChain(db)).broken).toMatchObject({ seq: rows[6].seq, id: rows[6].id });
   });
 
   it("refuses UPDATE and DELETE of audit rows", async () => {
