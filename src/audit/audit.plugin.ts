@@ -4,7 +4,7 @@
 // (nothing is disclosed unrecorded); a mutation has already committed, so its answer stands and
 // the failure is logged.
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
-import { Kind, type OperationDefinitionNode } from "graphql";
+import { Kind, OperationTypeNode, type OperationDefinitionNode } from "graphql";
 import type { Context } from "../common/context.js";
 import { ErrorCodes, pgErrorOf } from "../common/errors.js";
 import type { Logger } from "../logger.js";
@@ -21,8 +21,8 @@ export function operationNameOf(operationName: string | null | undefined, operat
 
 export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseContext> {
   return {
-    async requestDidStart() {
-      return {
+    requestDidStart() {
+      return Promise.resolve({
         async willSendResponse({ contextValue, request, operation, response }) {
           const access = contextValue?.access;
           if (!access || access.touches.length === 0) return;
@@ -35,7 +35,7 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseCo
             await appendAuditEntries(contextValue.db, entries);
           } catch (err) {
             logger.error("audit write failed", { requestId: contextValue.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code });
-            if (operation?.operation !== "mutation" && response.body.kind === "single") {
+            if (operation?.operation !== OperationTypeNode.MUTATION && response.body.kind === "single") {
               response.http.status = 500;
               response.body.singleResult = {
                 errors: [{ message: "Internal server error", extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR, requestId: contextValue.requestId } }],
@@ -43,7 +43,7 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseCo
             }
           }
         },
-      };
+      });
     },
   };
 }

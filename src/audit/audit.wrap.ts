@@ -125,7 +125,7 @@ function watching(ctx: Context | undefined, run: () => unknown, onError: () => O
     return fail(err);
   }
   if (value instanceof Promise) {
-    return value.then((v) => {
+    return (value as Promise<unknown>).then((v) => {
       then?.(v);
       return v;
     }, fail);
@@ -219,7 +219,7 @@ export function auditResolvers(schema: GraphQLSchema): GraphQLSchema {
           const parent = (root ?? {}) as Row;
           const resourceType = returned in AUDITED_TYPES ? returned : parentAudited ? typeName : returned;
           const participantIds = parentAudited ? AUDITED_TYPES[typeName].participantIds(parent).map(str).filter((p): p is string => !!p) : [];
-          const asked = isNodeField ? fromGlobalId(String(args.id ?? "")) : null;
+          const asked = isNodeField ? fromGlobalId(typeof args.id === "string" ? args.id : "") : null;
           const centerId = str(parent.centerId) ?? (typeName === "Center" ? str(parent.id) : null);
           return { resourceType: asked?.type ?? resourceType, resourceId: asked?.id ?? null, centerId, participantIds };
         };
@@ -244,7 +244,7 @@ function deniedNodes(ctx: Context | undefined, args: Record<string, unknown>, va
   const values = Array.isArray(args.ids) ? (Array.isArray(value) ? value : []) : [value];
   ids.forEach((globalId, i) => {
     if (values[i] != null) return;
-    const asked = fromGlobalId(String(globalId ?? ""));
+    const asked = typeof globalId === "string" ? fromGlobalId(globalId) : null;
     if (!asked || !(asked.type in AUDITED_TYPES)) return;
     ctx.access.touch({
       action: "DENIED",
