@@ -3,7 +3,19 @@
 // schema walk that keeps every field of participant data audited.
 import { spawnSync } from "node:child_process";
 import { asc, sql } from "drizzle-orm";
-import { getNamedType, getNullableType, GraphQLID, GraphQLList, GraphQLNonNull, GraphQLObjectType, GraphQLSchema, GraphQLString, isInterfaceType, isObjectType, type GraphQLField } from "graphql";
+import {
+  getNamedType,
+  getNullableType,
+  GraphQLID,
+  GraphQLList,
+  GraphQLNonNull,
+  GraphQLObjectType,
+  GraphQLSchema,
+  GraphQLString,
+  isInterfaceType,
+  isObjectType,
+  type GraphQLField,
+} from "graphql";
 import { describe, expect, it } from "vitest";
 import { AUDITED_MUTATIONS, returnedTypeName } from "../src/audit/audit.wrap.js";
 import { appendAuditEntries, entriesOf, verifyAuditChain } from "../src/audit/audit.service.js";
@@ -101,7 +113,13 @@ describe("audit entries", () => {
       ["READ", "Participant", [uuidOf(w.participantId)]],
     ]);
     // When the clinician updates the participant
-    const res = await sendMutation(t.server, w.clinician.token, "updateParticipant", { participantId: w.participantId, preferredName: "Zeb" }, "participant { id }");
+    const res = await sendMutation(
+      t.server,
+      w.clinician.token,
+      "updateParticipant",
+      { participantId: w.participantId, preferredName: "Zeb" },
+      "participant { id }",
+    );
     expect(res.payload.userErrors).toEqual([]);
     const updated = (await auditRows()).filter((r) => r.requestId === res.headers.get("x-request-id"));
     expect(updated.map((r) => [r.action, r.resourceType, r.resourceId, r.actorId, r.centerId])).toEqual([
@@ -115,7 +133,11 @@ describe("audit entries", () => {
     const entriesFor = async (res: { headers: Headers }) => (await auditRows()).filter((r) => r.requestId === res.headers.get("x-request-id"));
 
     // A VIEWER listing the center's participants: FORBIDDEN
-    const viewed = await t.server.gql(`query { node(id: "${w.centerA}") { ... on Center { participants { nodes { firstName } } } } }`, {}, { token: w.viewer.token });
+    const viewed = await t.server.gql(
+      `query { node(id: "${w.centerA}") { ... on Center { participants { nodes { firstName } } } } }`,
+      {},
+      { token: w.viewer.token },
+    );
     expect(viewed.errors?.map((e) => e.extensions?.code)).toEqual(["FORBIDDEN"]);
     expect((await entriesFor(viewed)).map((r) => [r.action, r.outcome, r.resourceType, r.actorId, r.centerId])).toEqual([
       ["DENIED", "DENIED", "Participant", uuidOf(w.viewer.id), uuidOf(w.centerA)],
@@ -165,7 +187,10 @@ describe("audit entries", () => {
     const text = rowsOf(await t.server.database.db.execute(sql`select t::text as row from audit_events t`)).map((r) => String(r.row));
     expect(text.length).toBeGreaterThan(10);
     for (const secret of [FIRST, LAST, NOTE, "clin@a.test", "Harbor House", "Relapse prevention", "Tuesday"]) {
-      expect(text.filter((row) => row.toLowerCase().includes(secret.toLowerCase())), secret).toEqual([]);
+      expect(
+        text.filter((row) => row.toLowerCase().includes(secret.toLowerCase())),
+        secret,
+      ).toEqual([]);
     }
   });
 });
@@ -183,7 +208,14 @@ describe("auditEvents", () => {
     const nodes = res.data.auditEvents.nodes;
     expect(nodes).toHaveLength(total);
     // Newest first: the anonymous refusal leads, the participant's creation is further down
-    expect(nodes[0]).toMatchObject({ actorType: null, actorId: null, action: "DENIED", resourceType: "Participant", resourceId: w.participantId, outcome: "DENIED" });
+    expect(nodes[0]).toMatchObject({
+      actorType: null,
+      actorId: null,
+      action: "DENIED",
+      resourceType: "Participant",
+      resourceId: w.participantId,
+      outcome: "DENIED",
+    });
     expect(nodes.find((n: any) => n.operationName === "createParticipant")).toMatchObject({
       actorType: "STAFF",
       actorId: w.clinician.id,
@@ -283,13 +315,18 @@ describe("the hash chain", () => {
 
       // And the command line says so and exits 1 (it needs a database another process can open)
       if (t.server.database.url) {
-        const run = spawnSync("npx", ["tsx", "src/scripts/audit-verify.ts"], { env: { ...process.env, DATABASE_URL: t.server.database.url }, encoding: "utf8" });
+        const run = spawnSync("npx", ["tsx", "src/scripts/audit-verify.ts"], {
+          env: { ...process.env, DATABASE_URL: t.server.database.url },
+          encoding: "utf8",
+        });
         expect(run.status).toBe(1);
         expect(run.stderr).toContain(`broken link at entry seq ${victim.seq} (id ${victim.id})`);
       }
 
       // When instead an entry is removed (the changed one put back), the one after it is named
-      await db.execute(sql`update audit_events set action = ${victim.action}, participant_ids = ${sql.raw(`'{${victim.participantIds.join(",")}}'`)} where seq = ${victim.seq}`);
+      await db.execute(
+        sql`update audit_events set action = ${victim.action}, participant_ids = ${sql.raw(`'{${victim.participantIds.join(",")}}'`)} where seq = ${victim.seq}`,
+      );
       expect(await verifyAuditChain(db)).toEqual({ checked: rows.length });
       await db.execute(sql`delete from audit_events where seq = ${rows[5].seq}`);
       expect((await verifyAuditChain(db)).broken).toMatchObject({ seq: rows[6].seq, id: rows[6].id });
@@ -313,11 +350,14 @@ describe("the hash chain", () => {
     const w = await world(admin);
     const db = t.server.database.db;
     const entry = () =>
-      entriesOf([{ action: "READ", outcome: "ALLOWED", resourceType: "Participant", resourceId: uuidOf(w.participantId), centerId: null, participantIds: [] }], {
-        actor: null,
-        operationName: "bench",
-        requestId: null,
-      });
+      entriesOf(
+        [{ action: "READ", outcome: "ALLOWED", resourceType: "Participant", resourceId: uuidOf(w.participantId), centerId: null, participantIds: [] }],
+        {
+          actor: null,
+          operationName: "bench",
+          requestId: null,
+        },
+      );
     const N = 100;
     let started = performance.now();
     for (let i = 0; i < N; i++) await appendAuditEntries(db, entry());
@@ -408,7 +448,10 @@ describe("the audit schema walk", () => {
   it("names a new field of participant data that is not audited, and an unclassified mutation", () => {
     // Given a schema with a new type holding a participant, reachable from an unaudited field
     const Participant = new GraphQLObjectType({ name: "Participant", fields: { id: { type: GraphQLID, extensions: { audited: "Participant" } } } });
-    const Relapse = new GraphQLObjectType({ name: "Relapse", fields: { participant: { type: new GraphQLNonNull(Participant) }, note: { type: GraphQLString } } });
+    const Relapse = new GraphQLObjectType({
+      name: "Relapse",
+      fields: { participant: { type: new GraphQLNonNull(Participant) }, note: { type: GraphQLString } },
+    });
     const Payload = new GraphQLObjectType({ name: "RecordRelapsePayload", fields: { relapse: { type: Relapse } } });
     const schema = new GraphQLSchema({
       query: new GraphQLObjectType({

@@ -145,7 +145,8 @@ export class SessionAttendanceResolver {
     }));
     const listed = new Set(expected.map((e) => e.participantId));
     for (const a of recorded) {
-      if (!listed.has(a.participantId)) entries.push({ participantId: a.participantId, centerId: session.centerId, enrollmentId: null, attendanceId: a.id, expected: false });
+      if (!listed.has(a.participantId))
+        entries.push({ participantId: a.participantId, centerId: session.centerId, enrollmentId: null, attendanceId: a.id, expected: false });
     }
     return entries;
   }

@@ -11,7 +11,7 @@ import type { Logger } from "../logger.js";
 import { actorOf, appendAuditEntries, entriesOf } from "./audit.service.js";
 
 /** The GraphQL operationName when given, else the root fields asked for. */
-export function operationNameOf(operationName: string | null | undefined, operation: OperationDefinitionNode | undefined): string | null {
+function operationNameOf(operationName: string | null | undefined, operation: OperationDefinitionNode | undefined): string | null {
   if (operationName) return operationName.slice(0, 200);
   const fields = (operation?.selectionSet.selections ?? [])
     .filter((s) => s.kind === Kind.FIELD && !s.name.value.startsWith("__"))

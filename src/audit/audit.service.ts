@@ -13,7 +13,7 @@ import { clock } from "../common/clock.js";
 import type { Db } from "../db/client.js";
 import { auditEvents, type AuditEventRow } from "../db/schema.js";
 
-export type ActorType = "STAFF" | "API_CLIENT" | "SYSTEM";
+type ActorType = "STAFF" | "API_CLIENT" | "SYSTEM";
 
 export interface Actor {
   type: ActorType;
@@ -47,7 +47,7 @@ export interface AuditEntry {
   outcome: AuditOutcome;
 }
 
-export const GENESIS_HASH = "0".repeat(64);
+const GENESIS_HASH = "0".repeat(64);
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 
@@ -69,18 +69,15 @@ function canonical(e: AuditEntry): string {
   ]);
 }
 
-export const entryDigest = (e: AuditEntry) => sha256(canonical(e));
-export const linkHash = (prevHash: string, digest: string) => sha256(prevHash + digest);
+const entryDigest = (e: AuditEntry) => sha256(canonical(e));
+const linkHash = (prevHash: string, digest: string) => sha256(prevHash + digest);
 
 /**
  * The request's entries: one per (action, outcome, resource type, center), naming the resource
  * when it is the only one, with every participant touched. Reads of a resource the request also
  * wrote are left out (the write says it).
  */
-export function entriesOf(
-  touches: readonly Touch[],
-  meta: { actor: Actor | null; operationName: string | null; requestId: string | null },
-): AuditEntry[] {
+export function entriesOf(touches: readonly Touch[], meta: { actor: Actor | null; operationName: string | null; requestId: string | null }): AuditEntry[] {
   const written = new Set(touches.filter((t) => t.action !== "READ" && t.action !== "DENIED" && t.resourceId).map((t) => `${t.resourceType}/${t.resourceId}`));
   const groups = new Map<string, { touch: Touch; resourceIds: Set<string>; participantIds: Set<string> }>();
   const occurredAt = clock.now();
@@ -195,7 +192,10 @@ export async function listAuditEvents(
       .where(and(...pageConds))
       .orderBy(page.newestFirst ? desc(auditEvents.seq) : asc(auditEvents.seq))
       .limit(page.first + 1),
-    db.select({ count: sql<number>`count(*)::int` }).from(auditEvents).where(where),
+    db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(auditEvents)
+      .where(where),
   ]);
   const taken = rows.slice(0, page.first);
   return { rows: page.newestFirst ? taken : taken.reverse(), hasMore: rows.length > page.first, totalCount: Number(count) };

@@ -27,8 +27,7 @@ export enum AuditOutcomeEnum {
 registerEnumType(AuditOutcomeEnum, { name: "AuditOutcome" });
 
 @ObjectType({
-  description:
-    "One entry of the audit log: a request's reads, writes, exports or refusals of one kind of participant data at one center. Identifiers only.",
+  description: "One entry of the audit log: a request's reads, writes, exports or refusals of one kind of participant data at one center. Identifiers only.",
 })
 export class AuditEvent {
   @Field(() => DateTime)

@@ -25,7 +25,7 @@ interface AuditedType {
 const ofParticipant: AuditedType = { participantIds: (o) => [o.participantId] };
 
 /** Types whose objects are participant data: reading any field of one is a READ of it. */
-export const AUDITED_TYPES: Record<string, AuditedType> = {
+const AUDITED_TYPES: Record<string, AuditedType> = {
   Participant: { participantIds: (o) => [o.id] },
   Attendance: ofParticipant,
   Enrollment: ofParticipant,
@@ -73,7 +73,7 @@ export const AUDITED_MUTATIONS: Record<string, Exclude<AuditAction, "READ" | "DE
 };
 
 /** Root queries that read participant data of a type not in AUDITED_TYPES: recorded once per call. */
-export const AUDITED_ROOT_QUERIES: Record<string, string> = { auditEvents: "AuditEvent" };
+const AUDITED_ROOT_QUERIES: Record<string, string> = { auditEvents: "AuditEvent" };
 
 const REFUSALS = new Set(["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"]);
 
@@ -112,7 +112,13 @@ function errorTouch(err: unknown, base: Omit<Touch, "action" | "outcome">, actio
 }
 
 /** Runs a resolver; on a refusal or an unexpected error records it, and rethrows. */
-function watching(ctx: Context | undefined, run: () => unknown, onError: () => Omit<Touch, "action" | "outcome">, action: AuditAction, then?: (v: unknown) => void): unknown {
+function watching(
+  ctx: Context | undefined,
+  run: () => unknown,
+  onError: () => Omit<Touch, "action" | "outcome">,
+  action: AuditAction,
+  then?: (v: unknown) => void,
+): unknown {
   const fail = (err: unknown) => {
     const touch = ctx?.access ? errorTouch(err, onError(), action) : null;
     if (touch) ctx!.access.touch(touch);
@@ -206,7 +212,13 @@ export function auditResolvers(schema: GraphQLSchema): GraphQLSchema {
         const resourceType = AUDITED_ROOT_QUERIES[field.name];
         const base = { resourceType, resourceId: null, centerId: null, participantIds: [] };
         field.resolve = (root, args, ctx: Context, info) =>
-          watching(ctx, () => resolve(root, args, ctx, info), () => base, "READ", () => ctx?.access?.touch({ ...base, action: "READ", outcome: "ALLOWED" }));
+          watching(
+            ctx,
+            () => resolve(root, args, ctx, info),
+            () => base,
+            "READ",
+            () => ctx?.access?.touch({ ...base, action: "READ", outcome: "ALLOWED" }),
+          );
         field.extensions = { ...field.extensions, audited: resourceType };
         continue;
       }
@@ -218,18 +230,17 @@ export function auditResolvers(schema: GraphQLSchema): GraphQLSchema {
         const onError = () => {
           const parent = (root ?? {}) as Row;
           const resourceType = returned in AUDITED_TYPES ? returned : parentAudited ? typeName : returned;
-          const participantIds = parentAudited ? AUDITED_TYPES[typeName].participantIds(parent).map(str).filter((p): p is string => !!p) : [];
+          const participantIds = parentAudited
+            ? AUDITED_TYPES[typeName]
+                .participantIds(parent)
+                .map(str)
+                .filter((p): p is string => !!p)
+            : [];
           const asked = isNodeField ? fromGlobalId(typeof args.id === "string" ? args.id : "") : null;
           const centerId = str(parent.centerId) ?? (typeName === "Center" ? str(parent.id) : null);
           return { resourceType: asked?.type ?? resourceType, resourceId: asked?.id ?? null, centerId, participantIds };
         };
-        return watching(
-          ctx,
-          () => resolve(root, args, ctx, info),
-          onError,
-          "READ",
-          isNodeField ? (value) => deniedNodes(ctx, args, value) : undefined,
-        );
+        return watching(ctx, () => resolve(root, args, ctx, info), onError, "READ", isNodeField ? (value) => deniedNodes(ctx, args, value) : undefined);
       };
       field.extensions = { ...field.extensions, audited: parentAudited ? typeName : returned };
     }

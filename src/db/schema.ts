@@ -426,7 +426,10 @@ export const auditEvents = pgTable(
     resourceType: text("resource_type").notNull(),
     /** The resource, when the entry is about exactly one. */
     resourceId: uuid("resource_id"),
-    participantIds: uuid("participant_ids").array().notNull().default(sql`'{}'::uuid[]`),
+    participantIds: uuid("participant_ids")
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
     operationName: text("operation_name"),
     requestId: text("request_id"),
     /** ALLOWED | DENIED | ERROR */

@@ -58,7 +58,9 @@ export async function openTestDatabase(opts: { onQuery?: (sql: string) => void }
     async fingerprint() {
       const db = database.db;
       const rowsOf = (r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows) as Array<Record<string, string>>;
-      const parts = TABLES.filter((name) => name !== "audit_events").map((name) => sql`(select coalesce(md5(string_agg(t::text, ',' order by t::text)), '-') from ${sql.identifier(name)} t)`);
+      const parts = TABLES.filter((name) => name !== "audit_events").map(
+        (name) => sql`(select coalesce(md5(string_agg(t::text, ',' order by t::text)), '-') from ${sql.identifier(name)} t)`,
+      );
       const [row] = rowsOf(await db.execute(sql`select concat_ws('/', ${sql.join(parts, sql`, `)}) as digest`));
       return row.digest;
     },

@@ -22,7 +22,11 @@ export interface TestServer {
   config: Config;
   app: App;
   token(subject: string): Promise<string>;
-  gql<T = any>(query: string, variables?: Record<string, unknown>, opts?: { token?: string | null; headers?: Record<string, string>; operationName?: string }): Promise<GqlResult<T>>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    opts?: { token?: string | null; headers?: Record<string, string>; operationName?: string },
+  ): Promise<GqlResult<T>>;
   close(): Promise<void>;
 }
 
