@@ -165,6 +165,34 @@ describe("audit entries", () => {
     ]);
   });
 
+  it("answers a read whose entries cannot be written with an internal error and no data; a committed write keeps its answer", async () => {
+    const admin = await asOrgAdmin(t.server);
+    const w = await world(admin);
+    const db = t.server.database.db;
+    // Given an audit log that cannot be written to
+    await db.execute(sql`alter function audit_append(jsonb) rename to audit_append_away`);
+    try {
+      // When the clinician reads the participant
+      const read = await t.server.gql(PARTICIPANT, { id: w.participantId }, { token: w.clinician.token });
+      // Then nothing of the participant is disclosed
+      expect(read.status).toBe(500);
+      expect(read.data ?? null).toBeNull();
+      expect(read.errors?.map((e) => e.extensions?.code)).toEqual(["INTERNAL_SERVER_ERROR"]);
+      expect(JSON.stringify(read)).not.toContain(FIRST);
+      // And a write, already committed, is still answered
+      const write = await sendMutation(
+        t.server,
+        w.clinician.token,
+        "updateParticipant",
+        { participantId: w.participantId, preferredName: "Zed" },
+        "participant { id }",
+      );
+      expect(write.payload.userErrors).toEqual([]);
+    } finally {
+      await db.execute(sql`alter function audit_append_away(jsonb) rename to audit_append`);
+    }
+  });
+
   it("writes no entry (and no statement) for a read that touches no participant data", async () => {
     const admin = await asOrgAdmin(t.server);
     const w = await world(admin);

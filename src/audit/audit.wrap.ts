@@ -77,7 +77,9 @@ const AUDITED_ROOT_QUERIES: Record<string, string> = { auditEvents: "AuditEvent"
 
 const REFUSALS = new Set(["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"]);
 
-const str = (v: unknown): string | null => (typeof v === "string" && v ? v : null);
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** An identifier (the log's columns are uuids), or null for anything else. */
+const str = (v: unknown): string | null => (typeof v === "string" && UUID.test(v) ? v : null);
 
 /** The type a field returns, looking through lists, non-null and connections. */
 export function returnedTypeName(field: GraphQLField<unknown, unknown>): string {
