@@ -15,6 +15,8 @@ import {
   RosterEntryResolver,
   SessionAttendanceResolver,
 } from "./attendance/attendance.resolver.js";
+import { AuditResolver } from "./audit/audit.resolver.js";
+import { auditResolvers } from "./audit/audit.wrap.js";
 import { CenterResolver } from "./centers/center.resolver.js";
 import { EnrollmentEventResolver, EnrollmentResolver, GroupEnrollmentsResolver, ParticipantEnrollmentsResolver } from "./enrollments/enrollment.resolver.js";
 import { CenterGroupsResolver, GroupResolver, ProgramGroupsResolver } from "./groups/group.resolver.js";
@@ -90,6 +92,7 @@ const resolvers: NonEmptyArray<ClassType> = [
   DisclosureResolver,
   ParticipantDisclosuresResolver,
   FeedResolver,
+  AuditResolver,
 ];
 
 /**
@@ -116,7 +119,10 @@ export function createSchema(): Promise<GraphQLSchema> {
     authMode: "error",
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTime }],
-    // Cancelled requests and malformed arguments stop before any resolver (src/common/guard.ts).
-  }).then(guardResolvers);
+    // Cancelled requests and malformed arguments stop before any resolver (src/common/guard.ts);
+    // what each request touches of participant data is recorded for the audit log (src/audit/).
+  })
+    .then(guardResolvers)
+    .then(auditResolvers);
   return cached;
 }

@@ -25,6 +25,7 @@ import fastifyUnderPressure from "@fastify/under-pressure";
 import { sql } from "drizzle-orm";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
+import { auditPlugin } from "./audit/audit.plugin.js";
 import { Access } from "./auth/access.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
 import { authenticate } from "./auth/authenticate.js";
@@ -222,6 +223,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
         maxTokens: config.limits.maxQueryTokens,
       }),
       cancellationPlugin(),
+      // The request's audit entries, written once at its end (src/audit/).
+      auditPlugin(logger),
       observe,
     ],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {

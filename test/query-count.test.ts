@@ -8,11 +8,15 @@ import { useTestServer } from "./support/server.js";
 const t = useTestServer();
 
 // Upper bounds, as measured when this test was written; a regression that adds statements fails.
-// All include the viewer lookup that every authenticated request makes.
-const MAX_STATEMENTS = { CenterDashboard: 10, SessionRoster: 5, ParticipantHistory: 6 };
+// All include the viewer lookup that every authenticated request makes, and the one append of
+// the request's audit entries (src/audit/) that every read of participant data makes.
+const MAX_STATEMENTS = { CenterDashboard: 11, SessionRoster: 6, ParticipantHistory: 7 };
 // A facilitator's dashboard adds one batched check of which participants are in their groups,
 // and one of the facilitators' centers (staff links follow node(id:) visibility; org admins skip it).
-const MAX_FACILITATOR_DASHBOARD = 12;
+const MAX_FACILITATOR_DASHBOARD = 13;
+
+/** The audit log costs one statement per request that reads participant data, whatever its size. */
+const auditStatements = (statements: string[]) => statements.filter((s) => s.includes("audit_append"));
 
 const STATUSES = ["PRESENT", "LATE", "ABSENT", "EXCUSED", "LEFT_EARLY"];
 const DAYS = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"];
@@ -76,6 +80,7 @@ async function countOf(name: keyof typeof MAX_STATEMENTS, variables: Record<stri
   const file = "dashboard.graphql";
   const { result, count, statements } = await t.server.database.countQueries(() => t.server.gql(operation(file, name), variables, { token }));
   expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
+  expect(auditStatements(statements), statements.join("\n")).toHaveLength(1);
   return { data: result.data, count, statements };
 }
 
@@ -133,5 +138,22 @@ describe("SQL statement count of the dashboard operations", () => {
     expect(b.data.center.groups.totalCount).toBe(2);
     expect(b.count, b.statements.join("\n")).toBe(a.count);
     expect(b.count, b.statements.join("\n")).toBeLessThanOrEqual(MAX_FACILITATOR_DASHBOARD);
+  });
+
+  it("adds exactly one statement for the audit log to a read of participant data, and none to a read without", async () => {
+    // Given a center, read once with its participants and once without
+    const admin = await asOrgAdmin(t.server);
+    const w = await buildWorld(admin, { groups: 2, sessions: 2, participants: 3 });
+    const withParticipants = `query($id: ID!) { node(id: $id) { ... on Center { participants(first: 10) { nodes { id firstName } } } } }`;
+    const withoutParticipants = `query($id: ID!) { node(id: $id) { ... on Center { participants(first: 10) { totalCount } } } }`;
+    const run = (query: string) => t.server.database.countQueries(() => t.server.gql(query, { id: w.centerId }, { token: admin.token }));
+    const read = await run(withParticipants);
+    const counted = await run(withoutParticipants);
+    expect(read.result.data.node.participants.nodes).toHaveLength(5);
+    expect(counted.result.data.node.participants.totalCount).toBe(5);
+    // Then the read costs one more statement, the audit append, and the count none
+    expect(auditStatements(read.statements)).toHaveLength(1);
+    expect(auditStatements(counted.statements)).toHaveLength(0);
+    expect(read.count, read.statements.join("\n")).toBe(counted.count + 1);
   });
 });

@@ -138,13 +138,15 @@ export class SessionAttendanceResolver {
     const byParticipant = new Map(recorded.map((a) => [a.participantId, a]));
     const entries: RosterEntry[] = expected.map((e) => ({
       participantId: e.participantId,
+      centerId: session.centerId,
       enrollmentId: e.enrollmentId,
       attendanceId: byParticipant.get(e.participantId)?.id ?? null,
       expected: true,
     }));
     const listed = new Set(expected.map((e) => e.participantId));
     for (const a of recorded) {
-      if (!listed.has(a.participantId)) entries.push({ participantId: a.participantId, enrollmentId: null, attendanceId: a.id, expected: false });
+      if (!listed.has(a.participantId))
+        entries.push({ participantId: a.participantId, centerId: session.centerId, enrollmentId: null, attendanceId: a.id, expected: false });
     }
     return entries;
   }

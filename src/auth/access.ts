@@ -108,19 +108,62 @@ export interface Target {
 }
 
 export interface Decision {
-  capability: Capability | "center.visible" | "org.admin" | "staff.manage" | "apiclient.feed";
+  capability: Capability | "center.visible" | "org.admin" | "staff.manage" | "apiclient.feed" | "audit.read";
   centerId: string | null;
   allowed: boolean;
 }
 
+export type AuditAction = "READ" | "CREATE" | "UPDATE" | "DELETE" | "EXPORT" | "DENIED";
+export type AuditOutcome = "ALLOWED" | "DENIED" | "ERROR";
+
+/**
+ * Participant data the request touched (or was refused), as the audit log records it
+ * (src/audit/): identifiers only. Recorded by the audit wrappers around the schema's resolvers and
+ * by exports; written once per request, batched, at its end.
+ */
+export interface Touch {
+  action: AuditAction;
+  outcome: AuditOutcome;
+  resourceType: string;
+  resourceId: string | null;
+  centerId: string | null;
+  participantIds: readonly string[];
+}
+
 export class Access {
   readonly decisions: Decision[] = [];
+  /** What the request touched of participant data, once each (see Touch). */
+  readonly touches: Touch[] = [];
+  private readonly touched = new Set<string>();
 
   constructor(readonly viewer: Viewer | null) {}
 
   private record(capability: Decision["capability"], centerId: string | null, allowed: boolean): boolean {
     this.decisions.push({ capability, centerId, allowed });
     return allowed;
+  }
+
+  /** Records that the request touched (or was refused) participant data; repeats are dropped. */
+  touch(t: Touch): void {
+    const key = `${t.action}/${t.outcome}/${t.resourceType}/${t.resourceId ?? ""}/${t.centerId ?? ""}/${t.resourceId ? "" : t.participantIds.join(",")}`;
+    if (this.touched.has(key)) return;
+    this.touched.add(key);
+    this.touches.push(t);
+  }
+
+  /**
+   * Whose audit entries the viewer may read: "ALL" for org admins (entries of no center too), the
+   * centers where they are ADMIN for center admins; anyone else is FORBIDDEN.
+   */
+  auditScope(): "ALL" | string[] {
+    const viewer = this.requireViewer();
+    if (viewer.isOrgAdmin) {
+      this.record("audit.read", null, true);
+      return "ALL";
+    }
+    const centers = [...viewer.roles].filter(([, role]) => role === "ADMIN").map(([centerId]) => centerId);
+    if (!this.record("audit.read", null, centers.length > 0)) throw forbidden("Only admins may read the audit log");
+    return centers;
   }
 
   /** The authenticated staff member, or UNAUTHENTICATED (no one) or FORBIDDEN (an API client). */

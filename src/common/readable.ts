@@ -8,9 +8,10 @@
 //   STAFF     whoever `node(id:)` shows that staff member to (colleagues at a shared center, org
 //             admins); a link to anyone else answers null (or is left out of a list)
 //   CALLER    the caller's own input echoed back (UserError)
+//   ADMIN     org admins, and center admins for their centers (the audit log)
 import { Extensions } from "type-graphql";
 
-export type Audience = "CENTER" | "GROUP" | "CLINICAL" | "STAFF" | "CALLER";
-export const AUDIENCES: readonly Audience[] = ["CENTER", "GROUP", "CLINICAL", "STAFF", "CALLER"];
+export type Audience = "CENTER" | "GROUP" | "CLINICAL" | "STAFF" | "CALLER" | "ADMIN";
+export const AUDIENCES: readonly Audience[] = ["CENTER", "GROUP", "CLINICAL", "STAFF", "CALLER", "ADMIN"];
 
 export const ReadableBy = (audience: Audience) => Extensions({ readableBy: audience });

@@ -2,6 +2,7 @@
 // sharded by center later (Citus) and every query can be scoped to the viewer's centers.
 import { sql } from "drizzle-orm";
 import {
+  bigint,
   bigserial,
   boolean,
   check,
@@ -547,6 +548,49 @@ export const disclosures = pgTable(
   (t) => [index("disclosures_participant_idx").on(t.participantId, t.disclosedAt)],
 );
 
+// The audit log: one append-only row per (request, action, resource type, center) that touched
+// participant data, chained by hash (src/audit/). Identifiers only: never names, notes or other
+// text. No foreign keys: the log outlives what it names. UPDATE and DELETE are refused by a
+// trigger (drizzle/*_audit_grants.sql); rows are appended only by audit_append(), which takes
+// the chain's lock, so two instances never fork the chain.
+export const auditEvents = pgTable(
+  "audit_events",
+  {
+    /** Chain order: assigned under the chain lock, so it increases along the chain. */
+    seq: bigint("seq", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    id: uuid("id").notNull().unique(),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
+    /** STAFF | API_CLIENT | SYSTEM; null for a caller with no valid credentials. */
+    actorType: text("actor_type"),
+    actorId: uuid("actor_id"),
+    /** Null when the entry belongs to no one center: only org admins see those. */
+    centerId: uuid("center_id"),
+    /** READ | CREATE | UPDATE | DELETE | EXPORT | DENIED */
+    action: text("action").notNull(),
+    resourceType: text("resource_type").notNull(),
+    /** The resource, when the entry is about exactly one. */
+    resourceId: uuid("resource_id"),
+    participantIds: uuid("participant_ids")
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    operationName: text("operation_name"),
+    requestId: text("request_id"),
+    /** ALLOWED | DENIED | ERROR */
+    outcome: text("outcome").notNull(),
+    prevHash: text("prev_hash").notNull(),
+    hash: text("hash").notNull(),
+  },
+  (t) => [
+    index("audit_events_center_idx").on(t.centerId, t.seq),
+    index("audit_events_actor_idx").on(t.actorId, t.seq),
+    index("audit_events_participants_idx").using("gin", t.participantIds),
+    check("audit_events_actor_type", sql`${t.actorType} in ('STAFF', 'API_CLIENT', 'SYSTEM')`),
+    check("audit_events_action", sql`${t.action} in ('READ', 'CREATE', 'UPDATE', 'DELETE', 'EXPORT', 'DENIED')`),
+    check("audit_events_outcome", sql`${t.outcome} in ('ALLOWED', 'DENIED', 'ERROR')`),
+  ],
+);
+
 export type CenterRow = typeof centers.$inferSelect;
 export type StaffRow = typeof staff.$inferSelect;
 /**
@@ -579,3 +623,4 @@ export type ApiKeyRow = typeof apiKeys.$inferSelect;
 export type ConsentRow = typeof consents.$inferSelect;
 export type AttendanceChangeRow = typeof attendanceChanges.$inferSelect;
 export type DisclosureRow = typeof disclosures.$inferSelect;
+export type AuditEventRow = typeof auditEvents.$inferSelect;

@@ -101,6 +101,7 @@ async function milestonesOf(ctx: Context, participant: ParticipantRow, until: st
         reachedOn: i.dueOn <= today ? i.dueOn : null,
         celebratedAt: celebrated.get(celebrationKey(i.kind, i.label, i.dueOn)) ?? null,
         participantId: participant.id,
+        centerId: participant.centerId,
       }),
     );
 }

@@ -39,4 +39,6 @@ export class Milestone {
   celebratedAt!: Date | null;
 
   participantId!: string;
+  /** The participant's center (the audit log's scope). */
+  centerId!: string;
 }

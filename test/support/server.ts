@@ -30,7 +30,11 @@ export interface TestServer {
   config: Config;
   app: App;
   token(subject: string): Promise<string>;
-  gql<T = any>(query: string, variables?: Record<string, unknown>, opts?: { token?: string | null; headers?: Record<string, string> }): Promise<GqlResult<T>>;
+  gql<T = any>(
+    query: string,
+    variables?: Record<string, unknown>,
+    opts?: { token?: string | null; headers?: Record<string, string>; operationName?: string },
+  ): Promise<GqlResult<T>>;
   close(): Promise<void>;
 }
 
@@ -50,7 +54,7 @@ export async function startTestServer(opts: { env?: Record<string, string>; onQu
     async gql(query, variables, opts = {}) {
       const headers: Record<string, string> = { "content-type": "application/json", ...(opts.headers ?? {}) };
       if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-      const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
+      const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables, operationName: opts.operationName }) });
       const body = (await res.json()) as { data: any; errors?: GqlResult["errors"] };
       return { status: res.status, data: body.data, errors: body.errors, headers: res.headers };
     },

@@ -35,6 +35,28 @@ CREATE TABLE "attendance_changes" (
 	"changed_at" timestamp with time zone DEFAULT now() NOT NULL
 );
 --> statement-breakpoint
+CREATE TABLE "audit_events" (
+	"seq" bigint PRIMARY KEY GENERATED ALWAYS AS IDENTITY (sequence name "audit_events_seq_seq" INCREMENT BY 1 MINVALUE 1 MAXVALUE 9223372036854775807 START WITH 1 CACHE 1),
+	"id" uuid NOT NULL,
+	"occurred_at" timestamp with time zone NOT NULL,
+	"actor_type" text,
+	"actor_id" uuid,
+	"center_id" uuid,
+	"action" text NOT NULL,
+	"resource_type" text NOT NULL,
+	"resource_id" uuid,
+	"participant_ids" uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+	"operation_name" text,
+	"request_id" text,
+	"outcome" text NOT NULL,
+	"prev_hash" text NOT NULL,
+	"hash" text NOT NULL,
+	CONSTRAINT "audit_events_id_unique" UNIQUE("id"),
+	CONSTRAINT "audit_events_actor_type" CHECK ("audit_events"."actor_type" in ('STAFF', 'API_CLIENT', 'SYSTEM')),
+	CONSTRAINT "audit_events_action" CHECK ("audit_events"."action" in ('READ', 'CREATE', 'UPDATE', 'DELETE', 'EXPORT', 'DENIED')),
+	CONSTRAINT "audit_events_outcome" CHECK ("audit_events"."outcome" in ('ALLOWED', 'DENIED', 'ERROR'))
+);
+--> statement-breakpoint
 CREATE TABLE "consents" (
 	"id" uuid PRIMARY KEY DEFAULT gen_random_uuid() NOT NULL,
 	"center_id" uuid NOT NULL,
@@ -91,6 +113,9 @@ CREATE UNIQUE INDEX "api_keys_hash_uq" ON "api_keys" USING btree ("key_hash");--
 CREATE INDEX "api_keys_client_idx" ON "api_keys" USING btree ("api_client_id");--> statement-breakpoint
 CREATE INDEX "attendance_changes_position_idx" ON "attendance_changes" USING btree ("tx","seq");--> statement-breakpoint
 CREATE INDEX "attendance_changes_center_idx" ON "attendance_changes" USING btree ("center_id","tx","seq");--> statement-breakpoint
+CREATE INDEX "audit_events_center_idx" ON "audit_events" USING btree ("center_id","seq");--> statement-breakpoint
+CREATE INDEX "audit_events_actor_idx" ON "audit_events" USING btree ("actor_id","seq");--> statement-breakpoint
+CREATE INDEX "audit_events_participants_idx" ON "audit_events" USING gin ("participant_ids");--> statement-breakpoint
 CREATE INDEX "consents_participant_idx" ON "consents" USING btree ("participant_id","api_client_id");--> statement-breakpoint
 CREATE INDEX "consents_client_idx" ON "consents" USING btree ("api_client_id","closed_at");--> statement-breakpoint
 CREATE INDEX "disclosures_participant_idx" ON "disclosures" USING btree ("participant_id","disclosed_at");

@@ -1,0 +1,49 @@
+// Writes a request's audit entries once, at its end, in one statement (Apollo's willSendResponse):
+// a read costs at most one more statement, and none when it touched no participant data.
+// A query whose entries cannot be written is answered with an internal error instead of its data
+// (nothing is disclosed unrecorded); a mutation has already committed, so its answer stands and
+// the failure is logged.
+import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
+import { Kind, OperationTypeNode, type OperationDefinitionNode } from "graphql";
+import type { Context } from "../common/context.js";
+import { ErrorCodes, pgErrorOf } from "../common/errors.js";
+import type { Logger } from "../logger.js";
+import { actorOf, appendAuditEntries, entriesOf } from "./audit.service.js";
+
+/** The GraphQL operationName when given, else the root fields asked for. */
+function operationNameOf(operationName: string | null | undefined, operation: OperationDefinitionNode | undefined): string | null {
+  if (operationName) return operationName.slice(0, 200);
+  const fields = (operation?.selectionSet.selections ?? [])
+    .filter((s) => s.kind === Kind.FIELD && !s.name.value.startsWith("__"))
+    .map((s) => (s.kind === Kind.FIELD ? s.name.value : ""));
+  return fields.length ? [...new Set(fields)].join(",").slice(0, 200) : null;
+}
+
+export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseContext> {
+  return {
+    requestDidStart() {
+      return Promise.resolve({
+        async willSendResponse({ contextValue, request, operation, response }) {
+          const access = contextValue?.access;
+          if (!access || access.touches.length === 0) return;
+          const entries = entriesOf(access.touches, {
+            actor: actorOf(contextValue.viewer),
+            operationName: operationNameOf(request.operationName, operation ?? undefined),
+            requestId: contextValue.requestId ?? null,
+          });
+          try {
+            await appendAuditEntries(contextValue.db, entries);
+          } catch (err) {
+            logger.error({ requestId: contextValue.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "audit write failed");
+            if (operation?.operation !== OperationTypeNode.MUTATION && response.body.kind === "single") {
+              response.http.status = 500;
+              response.body.singleResult = {
+                errors: [{ message: "Internal server error", extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR, requestId: contextValue.requestId } }],
+              };
+            }
+          }
+        },
+      });
+    },
+  };
+}

@@ -1,0 +1,204 @@
+// The audit log: who touched which participant data, when, and with what outcome. Entries are
+// built from what the policy module recorded during the request (Access.touches), written once
+// per request in one statement (audit_append, drizzle/*_audit_grants.sql), and chained by hash:
+//   digest = sha256(canonical JSON of the entry's content)        (here)
+//   hash   = sha256(prev_hash || digest), hex                      (audit_append, under its lock)
+// so `npm run audit:verify` (verifyAuditChain) can name the first entry that was changed, removed
+// or inserted. Identifiers only: no names, notes or any other text from the request.
+import { createHash, randomUUID } from "node:crypto";
+import { and, asc, desc, eq, gt, gte, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
+import type { AuditAction, AuditOutcome, Touch } from "../auth/access.js";
+import type { Viewer } from "../auth/viewer.js";
+import { clock } from "../common/clock.js";
+import type { Db } from "../db/client.js";
+import { auditEvents, type AuditEventRow } from "../db/schema.js";
+
+type ActorType = "STAFF" | "API_CLIENT" | "SYSTEM";
+
+export interface Actor {
+  type: ActorType;
+  id: string | null;
+}
+
+/**
+ * Who the entry is about: the one place that maps a viewer to an actor. A request with no valid
+ * credentials has no actor (actor type and id null): its refusals are still recorded.
+ */
+export function actorOf(viewer: Viewer | null): Actor | null {
+  if (!viewer) return null;
+  switch (viewer.kind) {
+    case "staff":
+      return { type: "STAFF", id: viewer.staffId };
+    case "apiClient":
+      return { type: "API_CLIENT", id: viewer.apiClientId };
+  }
+}
+
+export interface AuditEntry {
+  id: string;
+  occurredAt: Date;
+  actorType: ActorType | null;
+  actorId: string | null;
+  centerId: string | null;
+  action: AuditAction;
+  resourceType: string;
+  resourceId: string | null;
+  participantIds: string[];
+  operationName: string | null;
+  requestId: string | null;
+  outcome: AuditOutcome;
+}
+
+const GENESIS_HASH = "0".repeat(64);
+
+const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
+
+/** The canonical content of an entry, as hashed; the same from a new entry and from its row. */
+function canonical(e: AuditEntry): string {
+  return JSON.stringify([
+    e.id,
+    e.occurredAt.toISOString(),
+    e.actorType,
+    e.actorId,
+    e.centerId,
+    e.action,
+    e.resourceType,
+    e.resourceId,
+    e.participantIds,
+    e.operationName,
+    e.requestId,
+    e.outcome,
+  ]);
+}
+
+const entryDigest = (e: AuditEntry) => sha256(canonical(e));
+const linkHash = (prevHash: string, digest: string) => sha256(prevHash + digest);
+
+/**
+ * The request's entries: one per (action, outcome, resource type, center), naming the resource
+ * when it is the only one, with every participant touched. Reads of a resource the request also
+ * wrote are left out (the write says it).
+ */
+export function entriesOf(touches: readonly Touch[], meta: { actor: Actor | null; operationName: string | null; requestId: string | null }): AuditEntry[] {
+  const written = new Set(touches.filter((t) => t.action !== "READ" && t.action !== "DENIED" && t.resourceId).map((t) => `${t.resourceType}/${t.resourceId}`));
+  const groups = new Map<string, { touch: Touch; resourceIds: Set<string>; participantIds: Set<string> }>();
+  const occurredAt = clock.now();
+  for (const t of touches) {
+    if (t.action === "READ" && t.resourceId && written.has(`${t.resourceType}/${t.resourceId}`)) continue;
+    const key = `${t.action}/${t.outcome}/${t.resourceType}/${t.centerId ?? ""}`;
+    let group = groups.get(key);
+    if (!group) groups.set(key, (group = { touch: t, resourceIds: new Set(), participantIds: new Set() }));
+    if (t.resourceId) group.resourceIds.add(t.resourceId.toLowerCase());
+    for (const p of t.participantIds) if (p) group.participantIds.add(p.toLowerCase());
+  }
+  return [...groups.values()].map(({ touch, resourceIds, participantIds }) => ({
+    id: randomUUID(),
+    occurredAt,
+    actorType: meta.actor?.type ?? null,
+    actorId: meta.actor?.id ?? null,
+    centerId: touch.centerId,
+    action: touch.action,
+    resourceType: touch.resourceType,
+    resourceId: resourceIds.size === 1 ? [...resourceIds][0] : null,
+    participantIds: [...participantIds].sort(),
+    operationName: meta.operationName,
+    requestId: meta.requestId,
+    outcome: touch.outcome,
+  }));
+}
+
+/** Appends entries to the chain: one statement (audit_append takes the chain's lock). */
+export async function appendAuditEntries(db: Db, entries: readonly AuditEntry[]): Promise<void> {
+  if (entries.length === 0) return;
+  const batch = entries.map((e) => ({ ...e, occurredAt: e.occurredAt.toISOString(), digest: entryDigest(e) }));
+  await db.execute(sql`select audit_append(${JSON.stringify(batch)}::jsonb)`);
+}
+
+function entryOfRow(row: AuditEventRow): AuditEntry {
+  return {
+    id: row.id,
+    occurredAt: row.occurredAt,
+    actorType: row.actorType as ActorType | null,
+    actorId: row.actorId,
+    centerId: row.centerId,
+    action: row.action as AuditAction,
+    resourceType: row.resourceType,
+    resourceId: row.resourceId,
+    participantIds: row.participantIds,
+    operationName: row.operationName,
+    requestId: row.requestId,
+    outcome: row.outcome as AuditOutcome,
+  };
+}
+
+export interface ChainReport {
+  checked: number;
+  /** The first broken link, if any: the entry whose hash or link does not hold. */
+  broken?: { seq: number; id: string; reason: string };
+}
+
+/** Walks the chain in order, in pages, and stops at the first broken link. */
+export async function verifyAuditChain(db: Db, pageSize = 1000): Promise<ChainReport> {
+  let prevHash = GENESIS_HASH;
+  let after = 0;
+  let checked = 0;
+  for (;;) {
+    const rows = await db.select().from(auditEvents).where(gt(auditEvents.seq, after)).orderBy(asc(auditEvents.seq)).limit(pageSize);
+    for (const row of rows) {
+      const broken = (reason: string): ChainReport => ({ checked, broken: { seq: row.seq, id: row.id, reason } });
+      if (row.prevHash !== prevHash) return broken("its prev_hash is not the hash of the entry before it (an entry was removed, inserted or rehashed)");
+      if (row.hash !== linkHash(row.prevHash, entryDigest(entryOfRow(row)))) return broken("its content does not match its hash (the entry was changed)");
+      prevHash = row.hash;
+      checked++;
+    }
+    if (rows.length < pageSize) return { checked };
+    after = rows[rows.length - 1].seq;
+  }
+}
+
+export interface AuditFilter {
+  /** "ALL", or the centers whose entries may be read. */
+  scope: "ALL" | string[];
+  actorId?: string | null;
+  participantId?: string | null;
+  from?: Date | null;
+  to?: Date | null;
+  action?: AuditAction | null;
+}
+
+/**
+ * A page of entries, newest first (seq descending): `first` entries older than `afterSeq`; or,
+ * with `newestFirst` false (`last`), the `first` oldest entries newer than `beforeSeq`, still
+ * returned newest first. Plus the total.
+ */
+export async function listAuditEvents(
+  db: Db,
+  f: AuditFilter,
+  page: { first: number; newestFirst: boolean; afterSeq: number | null; beforeSeq: number | null },
+) {
+  const conds: SQL[] = [];
+  if (f.scope !== "ALL") conds.push(f.scope.length ? inArray(auditEvents.centerId, f.scope) : sql`false`);
+  if (f.actorId) conds.push(eq(auditEvents.actorId, f.actorId));
+  if (f.participantId) conds.push(sql`${auditEvents.participantIds} @> array[${f.participantId}]::uuid[]`);
+  if (f.from) conds.push(gte(auditEvents.occurredAt, f.from));
+  if (f.to) conds.push(lte(auditEvents.occurredAt, f.to));
+  if (f.action) conds.push(eq(auditEvents.action, f.action));
+  const where = and(...conds);
+  const pageConds = [where];
+  if (page.afterSeq !== null) pageConds.push(lt(auditEvents.seq, page.afterSeq));
+  if (page.beforeSeq !== null) pageConds.push(gt(auditEvents.seq, page.beforeSeq));
+  const [rows, [{ count }]] = await Promise.all([
+    db
+      .select()
+      .from(auditEvents)
+      .where(and(...pageConds))
+      .orderBy(page.newestFirst ? desc(auditEvents.seq) : asc(auditEvents.seq))
+      .limit(page.first + 1),
+    db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(auditEvents)
+      .where(where),
+  ]);
+  const taken = rows.slice(0, page.first);
+  return { rows: page.newestFirst ? taken : taken.reverse(), hasMore: rows.length > page.first, totalCount: Number(count) };
+}
