@@ -35,6 +35,7 @@ export function sessionLoaders(db: Db) {
           parentIds,
           where: filterSql(filter),
           orderBy: sql`${sessions.startsAt}, ${sessions.id}`,
+          orderByDesc: sql`${sessions.startsAt} desc, ${sessions.id} desc`,
         },
         win,
       ),
