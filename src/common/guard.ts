@@ -2,6 +2,7 @@
 // (synchronously: a type-graphql global middleware would make every field a promise):
 //   - a cancelled request (client gone, time up) resolves no further field (src/common/abort.ts);
 //   - malformed arguments are refused before the resolver runs (src/common/inputs.ts).
+// Fields of plain value types (`simpleResolvers: true`: counts, page info, edges) are left alone.
 import { defaultFieldResolver, isObjectType, type GraphQLSchema } from "graphql";
 import { stopWhenCancelled, type Cancellable } from "./abort.js";
 import { checkFieldArguments } from "./inputs.js";
@@ -13,6 +14,9 @@ export function guardResolvers(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith("__")) continue;
     for (const field of Object.values(type.getFields())) {
+      // A plain property read (type-graphql `simpleResolvers`, no arguments) has nothing to stop
+      // or check: graphql-js reads it directly, unwrapped (it runs for every row of every list).
+      if (!field.resolve && field.args.length === 0) continue;
       const resolve = field.resolve ?? defaultFieldResolver;
       field.resolve =
         field.args.length > 0
