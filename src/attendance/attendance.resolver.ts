@@ -1,4 +1,5 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Args, Authorized, Ctx, FieldResolver, Info, Mutation, Resolver, Root } from "type-graphql";
 import type { Context } from "../common/context.js";
 import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
@@ -47,8 +48,8 @@ export class AttendanceResolver {
 
   @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
-  participant(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
-    return readableParticipant(ctx, a.participantId);
+  participant(@Root() a: AttendanceRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return readableParticipant(ctx, a.participantId, info);
   }
 
   @ReadableBy("STAFF")
@@ -98,8 +99,8 @@ export class AttendanceChangeResolver {
 export class RosterEntryResolver {
   @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
-  participant(@Root() r: RosterEntry, @Ctx() ctx: Context) {
-    return readableParticipant(ctx, r.participantId);
+  participant(@Root() r: RosterEntry, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return readableParticipant(ctx, r.participantId, info);
   }
 
   @FieldResolver(() => Enrollment, { nullable: true })

@@ -269,7 +269,7 @@ async function loadPagesLateral<T>(
   if (q.joins) count = q.joins(count) as typeof count;
   const keys = Object.keys(columns);
   let page = db
-    .select(Object.fromEntries(keys.map((k, i) => [`c${i}`, columns[k]])))
+    .select(Object.fromEntries(keys.map((k, i) => [`c${i}`, sql`${columns[k]}`.as(`c${i}`)])))
     .from(q.from)
     .$dynamic();
   if (q.joins) page = q.joins(page) as typeof page;
@@ -294,8 +294,7 @@ async function loadPagesLateral<T>(
         cross join lateral (${count.where(ofParent)}) as "__c"
         left join lateral (select ${position} as "__k", "__page".* from ${slice} as "__page") as "__r" on true`,
   );
-  // The page's columns come back under their database names (c0, c1, … are drizzle's keys only).
-  const names = keys.map((k) => columns[k].name);
+  // The page's columns come back as c0, c1, … (names may repeat across joined tables).
   const byParent = new Map<string, { cnt: number; list: Positioned<T>[] }>();
   for (const row of rows) {
     const parentId = String(row.__parent);
@@ -304,7 +303,7 @@ async function loadPagesLateral<T>(
     if (row.__k === null || row.__k === undefined) continue;
     const node: Record<string, unknown> = { __rn: Number(row.__k), __cnt: entry.cnt };
     keys.forEach((k, i) => {
-      const raw = row[names[i]];
+      const raw = row[`c${i}`];
       node[k] = raw === null || raw === undefined ? null : columns[k].mapFromDriverValue(raw);
     });
     entry.list.push(node as Positioned<T>);
