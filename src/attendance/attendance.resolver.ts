@@ -7,6 +7,8 @@ import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import type { AttendanceHistoryRow, AttendanceRow, ParticipantRow, SessionRow } from "../db/schema.js";
 import { Enrollment } from "../enrollments/enrollment.type.js";
 import { readableParticipant } from "../participants/participant.service.js";
+import { selectsOnly } from "../common/selection.js";
+import { TIME_FIELDS } from "../sessions/session.loaders.js";
 import { Participant } from "../participants/participant.type.js";
 import { Session } from "../sessions/session.type.js";
 import { linkedStaff } from "../staff/staff.service.js";
@@ -42,8 +44,9 @@ export class AttendanceResolver {
   }
 
   @FieldResolver(() => Session)
-  session(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
-    return ctx.loaders.sessions.byId.load(a.sessionId);
+  session(@Root() a: AttendanceRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    const loader = selectsOnly(info, TIME_FIELDS) ? ctx.loaders.sessions.timesById : ctx.loaders.sessions.byId;
+    return loader.load(a.sessionId);
   }
 
   @ReadableBy("CLINICAL")
