@@ -190,7 +190,7 @@ export async function loadPages<T>(db: Db, q: PagedQuery, win: PageWindow): Prom
   if (q.parentIds.length === 0) return result;
   const columns = is(q.select, Table) ? getTableColumns(q.select) : q.select;
   if (win.beforePos === null && is(q.parent, Column) && Object.values(columns).every((c) => is(c, Column))) {
-    return loadPagesLateral<T>(db, q, q.parent as PgColumn, columns as Record<string, PgColumn>, win);
+    return loadPagesLateral<T>(db, q, q.parent, columns as Record<string, PgColumn>, win);
   }
   let inner = db
     .select({

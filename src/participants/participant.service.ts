@@ -43,7 +43,10 @@ const NAME_FIELDS: ReadonlySet<string> = new Set(["__typename", "id", "firstName
  */
 export async function readableParticipant(ctx: Context, participantId: string, info?: GraphQLResolveInfo): Promise<ParticipantRow> {
   // Names only (a roster, a list of members): no contact details or dates are read.
-  const row = info && selectsOnly(info, NAME_FIELDS) ? await ctx.loaders.participants.namesById.load(participantId) : await ctx.loaders.participants.byId.load(participantId);
+  const row =
+    info && selectsOnly(info, NAME_FIELDS)
+      ? await ctx.loaders.participants.namesById.load(participantId)
+      : await ctx.loaders.participants.byId.load(participantId);
   if (!row || !(await canReadParticipant(ctx, row))) throw participantsForbidden();
   return row;
 }
