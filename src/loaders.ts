@@ -17,11 +17,12 @@ import { sessionLoaders } from "./sessions/session.loaders.js";
 import { staffLoaders } from "./staff/staff.loaders.js";
 
 export function createLoaders(db: Db) {
+  const staff = staffLoaders(db);
   return {
     centers: centerLoaders(db),
-    staff: staffLoaders(db),
+    staff,
     programs: programLoaders(db),
-    groups: groupLoaders(db),
+    groups: groupLoaders(db, staff.byId),
     participants: participantLoaders(db),
     enrollments: enrollmentLoaders(db),
     sessions: sessionLoaders(db),

@@ -2,7 +2,7 @@ import { asc, eq, inArray, sql } from "drizzle-orm";
 import { getTableColumns } from "drizzle-orm";
 import { byIdLoader, connectionLoader, listLoader, mapLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
-import { inScope, qualified } from "../common/sql.js";
+import { idList, inScope, qualified, rowsOf } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import { attendance, attendanceHistory, enrollments, participants, sessions, type AttendanceHistoryRow, type AttendanceRow } from "../db/schema.js";
 
@@ -27,8 +27,6 @@ export interface ParticipantAttendanceFilter {
 }
 
 export function attendanceLoaders(db: Db) {
-  const count = (status: string) =>
-    sql<number>`(select count(*) from ${attendance} a where a.session_id = ${qualified(sessions.id)} and a.status = ${status})::int`;
   const byId = byIdLoader<AttendanceRow>((ids) =>
     db
       .select()
@@ -63,31 +61,39 @@ export function attendanceLoaders(db: Db) {
           .orderBy(asc(participants.lastName), asc(participants.firstName), asc(participants.id)),
       (r) => r.sessionId,
     ),
+    /**
+     * One pass per session: the recorded statuses counted with FILTER, and the expected roster
+     * (enrolments holding a seat at its start) against the participants who have a record.
+     */
     summaryBySessionId: mapLoader<Summary>(
       async (ids) => {
-        const rows = await db
-          .select({
-            sessionId: sessions.id,
-            status: sessions.status,
-            expected: sql<number>`(select count(*) from ${enrollments} e where e.group_id = ${qualified(sessions.groupId)} and ${activeAtStart("e", "sessions")})::int`,
-            unrecorded: sql<number>`(select count(*) from ${enrollments} e where e.group_id = ${qualified(sessions.groupId)} and ${activeAtStart("e", "sessions")}
-              and not exists (select 1 from ${attendance} a where a.session_id = ${qualified(sessions.id)} and a.participant_id = e.participant_id))::int`,
-            present: count("PRESENT"),
-            late: count("LATE"),
-            leftEarly: count("LEFT_EARLY"),
-            absent: count("ABSENT"),
-            excused: count("EXCUSED"),
-          })
-          .from(sessions)
-          .where(inArray(sessions.id, [...ids]));
+        const rows = await rowsOf<Record<string, string | number>>(
+          db,
+          sql`select s.id, s.status, r.present, r.late, r.left_early, r.absent, r.excused, x.expected, x.unrecorded
+              from ${sessions} s
+              cross join lateral (
+                select count(*) filter (where a.status = 'PRESENT')::int as present,
+                       count(*) filter (where a.status = 'LATE')::int as late,
+                       count(*) filter (where a.status = 'LEFT_EARLY')::int as left_early,
+                       count(*) filter (where a.status = 'ABSENT')::int as absent,
+                       count(*) filter (where a.status = 'EXCUSED')::int as excused,
+                       array_agg(a.participant_id) as recorded
+                from ${attendance} a where a.session_id = s.id) r
+              cross join lateral (
+                select count(*)::int as expected,
+                       count(*) filter (where r.recorded is null or not e.participant_id = any(r.recorded))::int as unrecorded
+                from ${enrollments} e
+                where e.group_id = s.group_id and ${activeAtStart("e", "s")}) x
+              where s.id in ${idList(ids)}`,
+        );
         return new Map(
           rows.map((r) => [
-            r.sessionId,
+            String(r.id),
             {
               expected: Number(r.expected),
               present: Number(r.present),
               late: Number(r.late),
-              leftEarly: Number(r.leftEarly),
+              leftEarly: Number(r.left_early),
               absent: Number(r.absent),
               excused: Number(r.excused),
               unrecorded: r.status === "CANCELLED" ? 0 : Number(r.unrecorded),

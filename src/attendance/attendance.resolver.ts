@@ -1,4 +1,5 @@
-import { Arg, Args, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Args, Authorized, Ctx, FieldResolver, Info, Mutation, Resolver, Root } from "type-graphql";
 import type { Context } from "../common/context.js";
 import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
@@ -6,6 +7,8 @@ import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import type { AttendanceHistoryRow, AttendanceRow, ParticipantRow, SessionRow } from "../db/schema.js";
 import { Enrollment } from "../enrollments/enrollment.type.js";
 import { readableParticipant } from "../participants/participant.service.js";
+import { selectsOnly } from "../common/selection.js";
+import { TIME_FIELDS } from "../sessions/session.loaders.js";
 import { Participant } from "../participants/participant.type.js";
 import { Session } from "../sessions/session.type.js";
 import { linkedStaff } from "../staff/staff.service.js";
@@ -41,14 +44,15 @@ export class AttendanceResolver {
   }
 
   @FieldResolver(() => Session)
-  session(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
-    return ctx.loaders.sessions.byId.load(a.sessionId);
+  session(@Root() a: AttendanceRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    const loader = selectsOnly(info, TIME_FIELDS) ? ctx.loaders.sessions.timesById : ctx.loaders.sessions.byId;
+    return loader.load(a.sessionId);
   }
 
   @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
-  participant(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
-    return readableParticipant(ctx, a.participantId);
+  participant(@Root() a: AttendanceRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return readableParticipant(ctx, a.participantId, info);
   }
 
   @ReadableBy("STAFF")
@@ -98,8 +102,8 @@ export class AttendanceChangeResolver {
 export class RosterEntryResolver {
   @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
-  participant(@Root() r: RosterEntry, @Ctx() ctx: Context) {
-    return readableParticipant(ctx, r.participantId);
+  participant(@Root() r: RosterEntry, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return readableParticipant(ctx, r.participantId, info);
   }
 
   @FieldResolver(() => Enrollment, { nullable: true })

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, sql } from "drizzle-orm";
+import { and, eq, getTableColumns, inArray, isNotNull, sql } from "drizzle-orm";
 import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { forbidden, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
@@ -123,6 +123,7 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
     const writes: AttendanceWrite[] = [];
     const result: AttendanceRow[] = [];
     const inserts: Array<typeof attendance.$inferInsert> = [];
+    const updates: Array<{ i: number; before: AttendanceRow; status: string; minutes: number | null; note: string | null }> = [];
     for (const [i, r] of input.records.entries()) {
       const participantId = participantIds[i];
       const before = existing.get(participantId) ?? null;
@@ -151,20 +152,33 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
         result[i] = before; // unchanged: a retry writes nothing
         continue;
       }
-      const [after] = await tx
+      updates.push({ i, before, status: r.status, minutes, note });
+    }
+    if (updates.length) {
+      // One statement for every changed record (ids are unique: one record per participant).
+      const values = sql.join(
+        updates.map((u) => sql`(${u.before.id}::uuid, ${u.status}::text, ${u.minutes}::int, ${u.note}::text)`),
+        sql`, `,
+      );
+      const updated = await tx
         .update(attendance)
         .set({
-          status: r.status,
-          minutesAttended: minutes,
-          note,
+          status: sql`"v"."status"`,
+          minutesAttended: sql`"v"."minutes"`,
+          note: sql`"v"."note"`,
           recordedByStaffId: ctx.access.staffId,
           recordedAt: now,
           version: sql`${attendance.version} + 1`,
         })
-        .where(eq(attendance.id, before.id))
-        .returning();
-      writes.push({ before, after });
-      result[i] = after;
+        .from(sql`(values ${values}) as "v"("id", "status", "minutes", "note")`)
+        .where(sql`${attendance.id} = "v"."id"`)
+        .returning(getTableColumns(attendance));
+      const byId = new Map(updated.map((a) => [a.id, a]));
+      for (const u of updates) {
+        const after = byId.get(u.before.id)!;
+        writes.push({ before: u.before, after });
+        result[u.i] = after;
+      }
     }
     if (inserts.length) {
       const created = await tx.insert(attendance).values(inserts).returning();

@@ -52,6 +52,7 @@ export class AttendanceChange {
 }
 
 @ObjectType({
+  simpleResolvers: true,
   description:
     "Counts of a session's attendance by status. The status counts cover every record of the session, including anyone " +
     "recorded who was not on the expected roster, so they may add up to more than `expected`.",

@@ -4,6 +4,8 @@
 //   - malformed arguments are refused before the resolver runs (src/common/inputs.ts);
 //   - an API client resolves only the fields its scopes open (src/auth/access.ts); any other field
 //     answers as for an outsider: null, an empty list, or FORBIDDEN when it cannot be null.
+// Fields of plain value types (`simpleResolvers: true`: counts, page info, edges) are left alone:
+// they hold only what a guarded field above them handed out.
 import { defaultFieldResolver, getNullableType, isListType, isNonNullType, isObjectType, type GraphQLSchema } from "graphql";
 import { apiClientMayRead } from "../auth/access.js";
 import type { Viewer } from "../auth/viewer.js";
@@ -18,6 +20,9 @@ export function guardResolvers(schema: GraphQLSchema): GraphQLSchema {
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith("__")) continue;
     for (const field of Object.values(type.getFields())) {
+      // A plain property read (type-graphql `simpleResolvers`, no arguments) has nothing to stop
+      // or check: graphql-js reads it directly, unwrapped (it runs for every row of every list).
+      if (!field.resolve && field.args.length === 0) continue;
       const inner = field.resolve ?? defaultFieldResolver;
       const outsider = isListType(getNullableType(field.type)) ? "empty" : isNonNullType(field.type) ? "forbidden" : "null";
       const typeName = type.name;

@@ -1,9 +1,12 @@
-// Relay cursor connections. Pages are computed in SQL with window functions, batched across
-// parents, so a nested connection costs one statement however many parents ask for it.
-import { and, getTableColumns, gt, is, sql, Table, type SQL } from "drizzle-orm";
+// Relay cursor connections, batched across parents, so a nested connection costs one statement
+// however many parents ask for it. A page after a cursor (or the last n) is read per parent with
+// `LATERAL … ORDER BY … OFFSET … LIMIT` over the parent's index, so that only the page's rows are
+// read, whatever the parent holds; a page before a cursor uses window functions over the parent's rows.
+import { and, Column, getTableColumns, gt, is, sql, Table, type SQL } from "drizzle-orm";
 import type { PgColumn, PgSelect, PgTable } from "drizzle-orm/pg-core";
 import { ArgsType, Field, Int, ObjectType, type ClassType } from "type-graphql";
 import type { Db } from "../db/client.js";
+import { rowsOf } from "./sql.js";
 import { badInput } from "./errors.js";
 
 const MAX_PAGE_SIZE = 100;
@@ -25,7 +28,7 @@ export class ConnectionArgs {
   before?: string | null;
 }
 
-@ObjectType()
+@ObjectType({ simpleResolvers: true })
 export class PageInfo {
   @Field(() => Boolean)
   hasNextPage!: boolean;
@@ -52,7 +55,7 @@ export interface Connection<T> {
 }
 
 export function connectionType<T extends object>(nodeType: ClassType<T>, name: string) {
-  @ObjectType(`${name}Edge`)
+  @ObjectType(`${name}Edge`, { simpleResolvers: true })
   class EdgeType {
     @Field(() => String)
     cursor!: string;
@@ -61,7 +64,7 @@ export function connectionType<T extends object>(nodeType: ClassType<T>, name: s
     node!: T;
   }
 
-  @ObjectType(`${name}Connection`)
+  @ObjectType(`${name}Connection`, { simpleResolvers: true })
   class ConnectionType {
     @Field(() => [EdgeType])
     edges!: EdgeType[];
@@ -173,6 +176,8 @@ export interface PagedQuery {
   parentIds: readonly string[];
   where?: SQL;
   orderBy: SQL;
+  /** `orderBy` reversed, if given: the last n of a parent are then read from its end. */
+  orderByDesc?: SQL;
   joins?: (q: PgSelect) => PgSelect;
 }
 
@@ -183,6 +188,10 @@ export interface PagedQuery {
 export async function loadPages<T>(db: Db, q: PagedQuery, win: PageWindow): Promise<Map<string, Connection<T>>> {
   const result = new Map<string, Connection<T>>();
   if (q.parentIds.length === 0) return result;
+  const columns = is(q.select, Table) ? getTableColumns(q.select) : q.select;
+  if (win.beforePos === null && is(q.parent, Column) && Object.values(columns).every((c) => is(c, Column))) {
+    return loadPagesLateral<T>(db, q, q.parent, columns as Record<string, PgColumn>, win);
+  }
   let inner = db
     .select({
       ...(is(q.select, Table) ? getTableColumns(q.select) : q.select),
@@ -231,6 +240,78 @@ export async function loadPages<T>(db: Db, q: PagedQuery, win: PageWindow): Prom
   for (const parentId of q.parentIds) {
     const list = byParent.get(parentId);
     result.set(parentId, list ? buildConnection(list, win, list[0].__cnt) : emptyConnection());
+  }
+  return result;
+}
+
+/**
+ * The page of each parent (a window with no `before`), one statement: per parent, its count, and
+ * its rows in order from `afterPos` (or from `count - last`), limited to the page. With an index
+ * on (parent, order), PostgreSQL reads the page's rows (and the ones it skips) and no others.
+ */
+async function loadPagesLateral<T>(
+  db: Db,
+  q: PagedQuery,
+  parent: PgColumn,
+  columns: Record<string, PgColumn>,
+  win: PageWindow,
+): Promise<Map<string, Connection<T>>> {
+  const type = sql.raw(parent.getSQLType());
+  const parents = sql.join(
+    q.parentIds.map((id) => sql`(cast(${id} as ${type}))`),
+    sql`, `,
+  );
+  const ofParent = and(sql`${parent} = "__p"."id"`, q.where);
+  let count = db
+    .select({ n: sql<number>`count(*)`.as("n") })
+    .from(q.from)
+    .$dynamic();
+  if (q.joins) count = q.joins(count) as typeof count;
+  const keys = Object.keys(columns);
+  let page = db
+    .select(Object.fromEntries(keys.map((k, i) => [`c${i}`, sql`${columns[k]}`.as(`c${i}`)])))
+    .from(q.from)
+    .$dynamic();
+  if (q.joins) page = q.joins(page) as typeof page;
+  // Positions (__k) are 1-based over the parent's whole ordered list; the page's rows come in
+  // its order (from the end for the last n read backwards), numbered by row_number() over ().
+  const k = sql`row_number() over ()`;
+  let slice: SQL;
+  let position: SQL;
+  if (win.last !== null && q.orderByDesc) {
+    // Rows at or before `afterPos` are left out of the page by buildConnection.
+    slice = sql`(${page.where(ofParent).orderBy(q.orderByDesc)} limit ${win.last}::bigint)`;
+    position = sql`"__c"."n" + 1 - ${k}`;
+  } else {
+    const offset = win.last !== null ? sql`greatest("__c"."n" - ${win.last}::bigint, ${win.afterPos}::bigint)` : sql`${win.afterPos}::bigint`;
+    slice = sql`(${page.where(ofParent).orderBy(q.orderBy)} offset ${offset} limit ${(win.last ?? win.first)!}::bigint)`;
+    position = sql`${offset} + ${k}`;
+  }
+  const rows = await rowsOf<Record<string, unknown>>(
+    db,
+    sql`select "__p"."id"::text as "__parent", "__c"."n"::int as "__cnt", "__r".*
+        from (values ${parents}) as "__p"("id")
+        cross join lateral (${count.where(ofParent)}) as "__c"
+        left join lateral (select ${position} as "__k", "__page".* from ${slice} as "__page") as "__r" on true`,
+  );
+  // The page's columns come back as c0, c1, … (names may repeat across joined tables).
+  const byParent = new Map<string, { cnt: number; list: Positioned<T>[] }>();
+  for (const row of rows) {
+    const parentId = String(row.__parent);
+    const entry = byParent.get(parentId) ?? { cnt: Number(row.__cnt), list: [] };
+    byParent.set(parentId, entry);
+    if (row.__k === null || row.__k === undefined) continue;
+    const node: Record<string, unknown> = { __rn: Number(row.__k), __cnt: entry.cnt };
+    keys.forEach((k, i) => {
+      const raw = row[`c${i}`];
+      node[k] = raw === null || raw === undefined ? null : columns[k].mapFromDriverValue(raw);
+    });
+    entry.list.push(node as Positioned<T>);
+  }
+  const result = new Map<string, Connection<T>>();
+  for (const parentId of q.parentIds) {
+    const entry = byParent.get(parentId);
+    result.set(parentId, entry && entry.cnt > 0 ? buildConnection(entry.list, win, entry.cnt) : emptyConnection());
   }
   return result;
 }

@@ -1,5 +1,6 @@
 import { getTableName, inArray, SQL, sql } from "drizzle-orm";
 import type { PgColumn } from "drizzle-orm/pg-core";
+import type { DbOrTx } from "../db/client.js";
 
 /**
  * A column as "table"."column". Drizzle prints bare column names in single-table selects, which
@@ -17,4 +18,18 @@ export function inScope(column: PgColumn | SQL, scope: "ALL" | string[]): SQL | 
   if (scope === "ALL") return undefined;
   if (!scope.length) return sql`false`;
   return column instanceof SQL ? inArray(column, scope) : inArray(column, scope); // one call per overload of inArray
+}
+
+/** Rows of a raw statement, from either driver (postgres.js answers an array, PGlite `{ rows }`). */
+export async function rowsOf<T>(db: DbOrTx, query: SQL): Promise<T[]> {
+  const result: unknown = await db.execute(query);
+  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
+}
+
+/** `(id1, id2, …)` as bound parameters, for `column in` (the caller ensures the list is not empty). */
+export function idList(ids: readonly string[]): SQL {
+  return sql`(${sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  )})`;
 }

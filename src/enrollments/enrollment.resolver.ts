@@ -1,4 +1,5 @@
-import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Int, Mutation, Resolver, Root } from "type-graphql";
+import type { GraphQLResolveInfo } from "graphql";
+import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Info, Int, Mutation, Resolver, Root } from "type-graphql";
 import type { Context } from "../common/context.js";
 import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
@@ -51,8 +52,8 @@ export class EnrollmentResolver {
 
   @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant, { description: "Refused (FORBIDDEN) to VIEWERs." })
-  participant(@Root() e: EnrollmentRow, @Ctx() ctx: Context) {
-    return readableParticipant(ctx, e.participantId);
+  participant(@Root() e: EnrollmentRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
+    return readableParticipant(ctx, e.participantId, info);
   }
 
   @FieldResolver(() => Group)

@@ -3,7 +3,7 @@ import { byIdLoader, connectionLoader, listLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
 import { inScope } from "../common/sql.js";
 import type { Db } from "../db/client.js";
-import { groupFacilitators, groups, type FacilitatorRow, type GroupRow } from "../db/schema.js";
+import { groupFacilitators, groups, staff, type FacilitatorRow, type GroupRow, type StaffRow } from "../db/schema.js";
 
 export interface GroupFilter {
   status: string | null;
@@ -19,7 +19,12 @@ function filterSql(f: GroupFilter): SQL | undefined {
   return parts.length ? and(...parts) : undefined;
 }
 
-export function groupLoaders(db: Db) {
+/** `staff.byId` of the same request: facilitators' rows are read with their links and primed there. */
+interface StaffById {
+  prime(id: string, row: StaffRow | null): unknown;
+}
+
+export function groupLoaders(db: Db, staffById?: StaffById) {
   const pagesBy = (parent: typeof groups.centerId | typeof groups.programId) =>
     connectionLoader<GroupFilter, GroupRow>((parentIds, filter, win) =>
       loadPages<GroupRow>(
@@ -44,13 +49,18 @@ export function groupLoaders(db: Db) {
     ),
     byCenter: pagesBy(groups.centerId),
     byProgram: pagesBy(groups.programId),
+    /** Each group's facilitator links, in order; the staff members' rows come along (primed). */
     facilitatorsByGroupId: listLoader<FacilitatorRow>(
-      (ids) =>
-        db
-          .select()
+      async (ids) => {
+        const rows = await db
+          .select({ link: groupFacilitators, member: staff })
           .from(groupFacilitators)
+          .innerJoin(staff, eq(staff.id, groupFacilitators.staffId))
           .where(inArray(groupFacilitators.groupId, [...ids]))
-          .orderBy(asc(groupFacilitators.position)),
+          .orderBy(asc(groupFacilitators.position));
+        for (const r of rows) staffById?.prime(r.member.id, r.member);
+        return rows.map((r) => r.link);
+      },
       (f) => f.groupId,
     ),
   };

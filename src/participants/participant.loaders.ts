@@ -57,6 +57,24 @@ export function participantLoaders(db: Db) {
         .from(participants)
         .where(inArray(participants.id, [...ids])),
     ),
+    /**
+     * Only what a list of names shows (and access needs): the other fields are absent, so only
+     * resolvers asked for NAME_FIELDS (participant.service.ts) use it.
+     */
+    namesById: byIdLoader<ParticipantRow>(
+      async (ids) =>
+        (await db
+          .select({
+            id: participants.id,
+            centerId: participants.centerId,
+            firstName: participants.firstName,
+            lastName: participants.lastName,
+            preferredName: participants.preferredName,
+            status: participants.status,
+          })
+          .from(participants)
+          .where(inArray(participants.id, [...ids]))) as ParticipantRow[],
+    ),
     /** Groups each participant has an enrolment in (any status): facilitators' reach. */
     groupIdsByParticipantId: listLoader<{ participantId: string; groupId: string }>(
       (ids) =>

@@ -1,5 +1,7 @@
 import { eq } from "drizzle-orm";
+import type { GraphQLResolveInfo } from "graphql";
 import { clock } from "../common/clock.js";
+import { selectsOnly } from "../common/selection.js";
 import type { Context } from "../common/context.js";
 import { forbidden, isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { idOf, isEmail, LIMITS, notFound, optionalText, text } from "../common/validate.js";
@@ -32,12 +34,19 @@ export async function participantVisibility(ctx: Context, row: ParticipantRow): 
   return ctx.access.roleAt(row.centerId) === "FACILITATOR" ? "missing" : "forbidden";
 }
 
+/** The fields of Participant that the `namesById` loader's columns answer. */
+const NAME_FIELDS: ReadonlySet<string> = new Set(["__typename", "id", "firstName", "lastName", "preferredName", "status"]);
+
 /**
  * Resolves a participant reached through another object (an enrolment, an attendance record).
  * The parent is visible, so the participant exists for the viewer; VIEWERs are refused.
  */
-export async function readableParticipant(ctx: Context, participantId: string): Promise<ParticipantRow> {
-  const row = await ctx.loaders.participants.byId.load(participantId);
+export async function readableParticipant(ctx: Context, participantId: string, info?: GraphQLResolveInfo): Promise<ParticipantRow> {
+  // Names only (a roster, a list of members): no contact details or dates are read.
+  const row =
+    info && selectsOnly(info, NAME_FIELDS)
+      ? await ctx.loaders.participants.namesById.load(participantId)
+      : await ctx.loaders.participants.byId.load(participantId);
   if (!row || !(await canReadParticipant(ctx, row))) throw participantsForbidden();
   return row;
 }

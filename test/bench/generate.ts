@@ -11,6 +11,7 @@
 //   for ~99% of the members who held a seat at their start; ~3% of past sessions were cancelled.
 import { sql } from "drizzle-orm";
 import type { Db } from "../../src/db/client.js";
+import type { Targets } from "./operations.js";
 
 const CENTERS = 5;
 const SESSIONS_PER_GROUP = 104;
@@ -282,4 +283,43 @@ export async function generateDataset(db: Db, scale: number): Promise<GenerateRe
   const seconds = (performance.now() - started) / 1000;
   const totalRows = Object.values(rows).reduce((a, b) => a + b, 0);
   return { shape, rows, tableSeconds, totalRows, seconds, rowsPerSecond: Math.round(totalRows / seconds) };
+}
+
+/** The counts of a dataset generated earlier (a database kept with --keep-db and reused). */
+export async function describeDataset(query: (text: string) => Promise<Rows>): Promise<GenerateResult> {
+  const rows: Record<string, number> = {};
+  for (const table of ["centers", "groups", "participants", "sessions", "attendance"]) {
+    const [{ n }] = await query(`select count(*)::int as n from ${table}`);
+    rows[table] = Number(n);
+  }
+  const groups = rows.groups;
+  const shape: DatasetShape = { scale: groups / 200, centers: rows.centers, groups, participants: rows.participants, sessionsPerGroup: SESSIONS_PER_GROUP };
+  const totalRows = Object.values(rows).reduce((a, b) => a + b, 0);
+  return { shape, rows, tableSeconds: {}, totalRows, seconds: 0, rowsPerSecond: 0 };
+}
+
+/** The ids requests rotate over, picked from the generated data. */
+export async function pickTargets(sql: (text: string) => Promise<Array<Record<string, any>>>, count = 40): Promise<Targets> {
+  const centers = (await sql(`select id from centers order by name`)).map((r) => String(r.id));
+  const sessions = (
+    await sql(`select id from sessions where status = 'COMPLETED' and exists (select 1 from attendance a where a.session_id = sessions.id)
+               order by starts_at desc, id limit ${count}`)
+  ).map((r) => String(r.id));
+  // Members of one group with a full year of attendance (at most 100 records: the page holds them all).
+  const participants = (
+    await sql(`select e.participant_id as id from enrollments e
+               where e.status = 'ACTIVE' and e.enrolled_at < now() - interval '40 weeks'
+                 and (select count(*) from enrollments o where o.participant_id = e.participant_id) = 1
+               order by e.seq limit ${count}`)
+  ).map((r) => String(r.id));
+  const recordings = (
+    await sql(`select s.id, (select json_agg(e.participant_id order by e.seq) from enrollments e
+                             where e.group_id = s.group_id and e.status = 'ACTIVE') as ids
+               from sessions s where s.status = 'COMPLETED' and s.starts_at > now() - interval '20 weeks'
+               order by s.starts_at desc, s.id limit ${count}`)
+  )
+    .map((r) => ({ sessionId: String(r.id), participantIds: (typeof r.ids === "string" ? JSON.parse(r.ids) : r.ids) as string[] }))
+    .filter((r) => r.participantIds.length === 12);
+  if (!centers.length || !sessions.length || !participants.length || !recordings.length) throw new Error("the dataset has no targets");
+  return { centers, sessions, participants, recordings };
 }
