@@ -12,9 +12,11 @@ import { KnownRootOperation, LimitCodes, queryLimitsPlugin } from "./common/cost
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
 import { loadViewer, type Viewer } from "./auth/viewer.js";
 import type { Context } from "./common/context.js";
-import { ErrorCodes, pgErrorOf } from "./common/errors.js";
+import { ErrorCodes, isDatabaseUnavailable, pgErrorOf, serviceUnavailable } from "./common/errors.js";
+import { databaseUnavailablePlugin } from "./common/unavailable.js";
 import type { Config } from "./config.js";
-import type { Database } from "./db/client.js";
+import { databaseReadiness, type Database } from "./db/client.js";
+import type { DbScope } from "./db/scope.js";
 import { serveGraphiQL } from "./graphiql.js";
 import { createLoaders } from "./loaders.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -34,6 +36,7 @@ const PASS_THROUGH = new Set<string>([
   "PERSISTED_QUERY_NOT_SUPPORTED",
   ...Object.values(LimitCodes),
   REQUEST_TIMEOUT,
+  ErrorCodes.SERVICE_UNAVAILABLE,
 ]);
 
 interface RequestContext extends Context, BaseContext {}
@@ -118,6 +121,7 @@ export async function createApp(opts: { config: Config; database: Database; logg
         maxTokens: config.limits.maxQueryTokens,
       }),
       cancellationPlugin(),
+      databaseUnavailablePlugin(),
     ],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const code = formatted.extensions?.code as string | undefined;
@@ -126,9 +130,15 @@ export async function createApp(opts: { config: Config; database: Database; logg
         void stacktrace;
         return { ...formatted, extensions };
       }
+      const original = (error as { originalError?: unknown })?.originalError ?? error;
+      // The database is unreachable: a clear, retryable answer (HTTP 503, Retry-After), nothing logged but the kind.
+      if (isDatabaseUnavailable(original)) {
+        logger.warn("database unavailable", { requestId: currentRequestId.getStore(), errorName: (original as Error)?.name });
+        const { message, extensions } = serviceUnavailable();
+        return { message, path: formatted.path, locations: formatted.locations, extensions: { code: extensions.code, retryAfterSeconds: extensions.retryAfterSeconds } };
+      }
       // Unexpected: mask it. The log gets the kind of error, never its message (it may hold SQL
       // and the values bound to it), and the request id the client is given, to find it by.
-      const original = (error as { originalError?: unknown })?.originalError ?? error;
       const requestId = currentRequestId.getStore();
       logger.error("unexpected error", {
         requestId,
@@ -150,11 +160,18 @@ export async function createApp(opts: { config: Config; database: Database; logg
     if (!header) return null;
     const m = /^Bearer\s+(\S+)$/i.exec(header);
     if (!m) return null;
+    let subject: string;
     try {
-      const claims = await verifier.verify(m[1]);
-      return await loadViewer(database.db, claims.sub);
+      subject = (await verifier.verify(m[1])).sub;
     } catch {
       return null;
+    }
+    try {
+      return await loadViewer(database.db, subject);
+    } catch (err) {
+      // Not the caller's fault: SERVICE_UNAVAILABLE rather than UNAUTHENTICATED.
+      if (isDatabaseUnavailable(err)) throw serviceUnavailable();
+      throw err;
     }
   }
 
@@ -178,15 +195,22 @@ export async function createApp(opts: { config: Config; database: Database; logg
       if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(", ") : value);
     }
     const lifetime = watchRequest(req, res, config.limits.requestTimeoutMs);
+    let scope: DbScope | undefined;
     const result = await apollo
       .executeHTTPGraphQLRequest({
         httpGraphQLRequest: { method: (req.method ?? "GET").toUpperCase(), headers, search: url.search, body },
         context: async () => {
           const viewer = await authenticate(req.headers.authorization);
-          return { requestId, viewer, access: new Access(viewer), db: database.db, loaders: createLoaders(database.db), lifetime };
+          const access = new Access(viewer);
+          // Row-level security: the request's statements see only the centers it may reach.
+          scope = database.scope(access.reach());
+          return { requestId, viewer, access, db: scope.db, loaders: createLoaders(scope.db), lifetime };
         },
       })
-      .finally(() => lifetime.dispose());
+      .finally(() => {
+        lifetime.dispose();
+        void scope?.release();
+      });
     for (const [key, value] of result.headers) res.setHeader(key, value);
     res.setHeader("x-request-id", requestId);
     res.statusCode = result.status ?? 200;
@@ -210,7 +234,10 @@ export async function createApp(opts: { config: Config; database: Database; logg
     try {
       // GraphiQL for browsers (GET /graphql asking for HTML, /graphiql/*), when enabled.
       if (config.graphiql && serveGraphiQL(req, res, url.pathname)) return;
-      if (url.pathname === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
+      if (url.pathname === "/readyz" && (req.method === "GET" || req.method === "HEAD")) {
+        const ready = await databaseReadiness(database);
+        sendJson(res, ready.ready ? 200 : 503, ready, requestId);
+      } else if (url.pathname === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
         try {
           await database.ping();
           sendJson(res, 200, { status: "ok", database: database.kind }, requestId);
