@@ -61,23 +61,31 @@ interface TransactionClient {
   savepoint(fn: (c: TransactionClient) => Promise<unknown>): Promise<unknown>;
 }
 
-function transactionClient(conn: ReservedSql, options: unknown, count: () => void): TransactionClient {
+function transactionClient(conn: () => ReservedSql, options: unknown, count: () => void): TransactionClient {
   let savepoints = 0;
   const client: TransactionClient = {
     options,
-    unsafe: (query: string, params?: unknown[], opts?: Record<string, unknown>) => conn.unsafe(query, params as never[], opts),
+    unsafe: (query: string, params?: unknown[], opts?: Record<string, unknown>) => {
+      try {
+        return conn().unsafe(query, params as never[], opts);
+      } catch (err) {
+        return lazyQuery(() => Promise.reject(err));
+      }
+    },
     async savepoint(fn) {
       const name = `s${savepoints++}`;
       count();
-      await conn.unsafe(`savepoint ${name}`);
+      await conn().unsafe(`savepoint ${name}`);
       try {
         const result = await fn(client);
         count();
-        await conn.unsafe(`release savepoint ${name}`);
+        await conn().unsafe(`release savepoint ${name}`);
         return result;
       } catch (err) {
         count();
-        await conn.unsafe(`rollback to savepoint ${name}`).catch(() => {});
+        await Promise.resolve()
+          .then(() => conn().unsafe(`rollback to savepoint ${name}`))
+          .catch(() => {});
         throw err;
       }
     },
@@ -106,12 +114,33 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
     let released = false;
     let transactions: Promise<void> = Promise.resolve();
 
+    // postgres.js's connection behind the reservation: it drops `reserved` when the socket closes,
+    // after which nothing may be sent on it (postgres.js would write to a closed socket and throw
+    // outside any promise).
+    let link: { reserved?: unknown } | undefined;
     const connection = () =>
       (conn ??= pool.reserve().then((c) => {
         overhead++;
-        const ready = c`select set_config('app.center_ids', ${setting}, false)`.execute() as unknown as Promise<unknown>;
+        // The ids are checked uuids (centerSetting), so the value is inlined: a parameterless
+        // statement, which tells us its connection as it is sent.
+        const ready = c
+          .unsafe(`select set_config('app.center_ids', '${setting}', false)`, [], {
+            onexecute: (connection: { reserved?: unknown }) => {
+              link = connection;
+              return true;
+            },
+          } as never)
+          .execute() as unknown as Promise<unknown>;
         return { conn: c, ready };
       }));
+    /** The reserved connection, unless it was lost: then a CONNECTION_CLOSED error, as postgres.js gives. */
+    const open = (c: ReservedSql): ReservedSql => {
+      if (broken || (link && !link.reserved)) {
+        broken = true;
+        throw Object.assign(new Error("The database connection was lost"), { code: "CONNECTION_CLOSED" });
+      }
+      return c;
+    };
     const watch = <T>(p: Promise<T>): Promise<T> =>
       p.catch((err: unknown) => {
         if (isConnectionLoss(err)) broken = true;
@@ -124,7 +153,7 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
         return lazyQuery((values) =>
           watch(
             connection().then(async ({ conn: c, ready }) => {
-              const q = c.unsafe(query, params as never[], opts) as unknown as Query;
+              const q = open(c).unsafe(query, params as never[], opts) as unknown as Query;
               const [, result] = await Promise.all([ready, values ? q.values() : q]);
               return result;
             }),
@@ -140,17 +169,18 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
           const { conn: c, ready } = await watch(connection());
           await watch(ready);
           overhead++;
-          await watch(c.unsafe("begin") as unknown as Promise<unknown>);
+          await watch(open(c).unsafe("begin") as unknown as Promise<unknown>);
           let result: unknown;
           try {
-            result = await fn(transactionClient(c, pool.options, () => overhead++));
+            result = await fn(transactionClient(() => open(c), pool.options, () => overhead++));
           } catch (err) {
             overhead++;
-            await c.unsafe("rollback").catch(() => {});
+            // A lost connection needs no rollback: PostgreSQL rolled the transaction back itself.
+            if (!isConnectionLoss(err)) await Promise.resolve().then(() => open(c).unsafe("rollback")).catch(() => {});
             throw err;
           }
           overhead++;
-          const end = (await watch(c.unsafe("commit") as unknown as Promise<{ command?: string }>)) as { command?: string };
+          const end = (await watch(Promise.resolve().then(() => open(c).unsafe("commit") as unknown as Promise<{ command?: string }>))) as { command?: string };
           // COMMIT of a transaction that had failed answers ROLLBACK: nothing was written.
           if (end.command && end.command.toUpperCase() !== "COMMIT") throw new Error("the transaction was rolled back");
           return result;
@@ -184,7 +214,7 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
         if (broken) return; // closed: postgres.js keeps it among its closed connections
         try {
           overhead++;
-          await c.unsafe("reset app.center_ids");
+          await open(c).unsafe("reset app.center_ids");
           c.release();
         } catch {
           // The connection broke: it is already back among the pool's closed connections.
