@@ -77,7 +77,9 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     const poolSize = opts.poolSize ?? 10;
     const rls = opts.rls ?? true;
     // Dates and timestamps stay strings at the driver; drizzle maps them per column.
-    const common = { onnotice: () => {}, connect_timeout: 10 };
+    // Reconnecting after an outage: postgres.js waits up to 20 s by default between attempts once
+    // many have failed; at most 1 s here, so the server is back within a second of the database.
+    const common = { onnotice: () => {}, connect_timeout: 10, backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) };
     // System work sees every center (its connections start with app.center_ids = all); with
     // row-level security, requests get their own pool, whose connections start with no center.
     const systemClient = postgres(opts.databaseUrl, { ...common, max: rls ? Math.max(2, Math.ceil(poolSize / 4)) : poolSize, connection: { "app.center_ids": "all" } });
