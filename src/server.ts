@@ -133,7 +133,7 @@ export async function createApp(opts: { config: Config; database: Database; logg
       const original = (error as { originalError?: unknown })?.originalError ?? error;
       // The database is unreachable: a clear, retryable answer (HTTP 503, Retry-After), nothing logged but the kind.
       if (isDatabaseUnavailable(original)) {
-        logger.warn("database unavailable", { requestId: currentRequestId.getStore(), errorName: (original as Error)?.name });
+        logger.warn("database unavailable", { requestId: currentRequestId.getStore(), errorName: (original as Error)?.name, code: (original as { code?: string })?.code });
         const { message, extensions } = serviceUnavailable();
         return { message, path: formatted.path, locations: formatted.locations, extensions: { code: extensions.code, retryAfterSeconds: extensions.retryAfterSeconds } };
       }

@@ -112,6 +112,7 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
     let conn: Promise<{ conn: ReservedSql; ready: Promise<unknown> }> | undefined;
     let broken = false;
     let released = false;
+    let releasing = false;
     let transactions: Promise<void> = Promise.resolve();
 
     // postgres.js's connection behind the reservation: it drops `reserved` when the socket closes,
@@ -150,6 +151,10 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
     const client = {
       options: pool.options,
       unsafe(query: string, params?: unknown[], opts?: Record<string, unknown>) {
+        // A statement of a request already answered (graphql-js leaves the branches of a cancelled
+        // request running): its connection may belong to another request by now, so it is never
+        // sent, and never settles (nobody awaits it; a rejection would be unhandled).
+        if (released) return lazyQuery(() => new Promise<never>(() => {}));
         return lazyQuery((values) =>
           watch(
             connection().then(async ({ conn: c, ready }) => {
@@ -202,8 +207,8 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
         return overhead;
       },
       async release() {
-        if (released || !conn) return;
-        released = true;
+        if (releasing || !conn) return;
+        releasing = true;
         let c: ReservedSql;
         try {
           ({ conn: c } = await conn);
@@ -211,10 +216,15 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
           return; // never reserved (the database was unreachable)
         }
         await transactions;
-        if (broken) return; // closed: postgres.js keeps it among its closed connections
+        if (broken) {
+          released = true;
+          return; // closed: postgres.js keeps it among its closed connections
+        }
         try {
           overhead++;
-          await open(c).unsafe("reset app.center_ids");
+          const reset = open(c).unsafe("reset app.center_ids");
+          released = true;
+          await reset;
           c.release();
         } catch {
           // The connection broke: it is already back among the pool's closed connections.
