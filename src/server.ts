@@ -133,9 +133,18 @@ export async function createApp(opts: { config: Config; database: Database; logg
       const original = (error as { originalError?: unknown })?.originalError ?? error;
       // The database is unreachable: a clear, retryable answer (HTTP 503, Retry-After), nothing logged but the kind.
       if (isDatabaseUnavailable(original)) {
-        logger.warn("database unavailable", { requestId: currentRequestId.getStore(), errorName: (original as Error)?.name, code: (original as { code?: string })?.code });
+        logger.warn("database unavailable", {
+          requestId: currentRequestId.getStore(),
+          errorName: (original as Error)?.name,
+          code: (original as { code?: string })?.code,
+        });
         const { message, extensions } = serviceUnavailable();
-        return { message, path: formatted.path, locations: formatted.locations, extensions: { code: extensions.code, retryAfterSeconds: extensions.retryAfterSeconds } };
+        return {
+          message,
+          path: formatted.path,
+          locations: formatted.locations,
+          extensions: { code: extensions.code, retryAfterSeconds: extensions.retryAfterSeconds },
+        };
       }
       // Unexpected: mask it. The log gets the kind of error, never its message (it may hold SQL
       // and the values bound to it), and the request id the client is given, to find it by.

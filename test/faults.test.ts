@@ -83,7 +83,12 @@ describe.skipIf(!onPostgres)("a database outage, through a proxy the test cuts",
         const code = res.errors?.[0]?.extensions?.code;
         let outcome: string;
         if (res.status === 200 && !res.errors && res.data.center.name === "Outage Clinic") outcome = "ok";
-        else if (res.status === 503 && code === "SERVICE_UNAVAILABLE" && res.headers.get("retry-after") === "2" && res.errors!.every((e) => e.extensions?.code === "SERVICE_UNAVAILABLE"))
+        else if (
+          res.status === 503 &&
+          code === "SERVICE_UNAVAILABLE" &&
+          res.headers.get("retry-after") === "2" &&
+          res.errors!.every((e) => e.extensions?.code === "SERVICE_UNAVAILABLE")
+        )
           outcome = "unavailable";
         else outcome = `unexpected ${res.status} ${JSON.stringify(res.errors)}`;
         outcomes.push({ phase: started, outcome });
@@ -100,7 +105,11 @@ describe.skipIf(!onPostgres)("a database outage, through a proxy the test cuts",
     phase = "down";
     expect(await readyz()).toBe(503);
     // A mutation while it is down: the same clear answer.
-    const write = await server.gql(RECORD, { input: { sessionId: sessionIds[1], records: [{ participantId: participantIds[0], status: "PRESENT" }] } }, { token: org.token });
+    const write = await server.gql(
+      RECORD,
+      { input: { sessionId: sessionIds[1], records: [{ participantId: participantIds[0], status: "PRESENT" }] } },
+      { token: org.token },
+    );
     expect(write.status).toBe(503);
     expect(write.errors?.[0]?.extensions?.code).toBe("SERVICE_UNAVAILABLE");
     expect(JSON.stringify(write.errors)).not.toMatch(/ECONNREFUSED|select|insert|postgres/i);
@@ -117,7 +126,14 @@ describe.skipIf(!onPostgres)("a database outage, through a proxy the test cuts",
 
     expect(outcomes.filter((o) => o.outcome.startsWith("unexpected"))).toEqual([]);
     // Only the request in flight at the cut may fail.
-    expect(new Set(outcomes.filter((o) => o.phase === "before").slice(0, -1).map((o) => o.outcome))).toEqual(new Set(["ok"]));
+    expect(
+      new Set(
+        outcomes
+          .filter((o) => o.phase === "before")
+          .slice(0, -1)
+          .map((o) => o.outcome),
+      ),
+    ).toEqual(new Set(["ok"]));
     // A request that started while it was down answers SERVICE_UNAVAILABLE, or (when it was
     // still waiting for a connection as the database came back) its data.
     expect(during("down").filter((o) => o !== "ok")).toEqual(["unavailable"]);

@@ -59,7 +59,11 @@ describe.skipIf(!onPostgres)("two server instances on one database", () => {
     const w = await world(1, 16);
     const results = await Promise.all(
       w.people.map((participantId, i) =>
-        via(i).gql(mutationDocument("enrollParticipant", "enrollment { status waitlistPosition }"), { input: { groupId: w.groupId, participantId } }, { token: org.token }),
+        via(i).gql(
+          mutationDocument("enrollParticipant", "enrollment { status waitlistPosition }"),
+          { input: { groupId: w.groupId, participantId } },
+          { token: org.token },
+        ),
       ),
     );
     expect(results.flatMap((r) => r.errors ?? [])).toEqual([]);
@@ -79,7 +83,11 @@ describe.skipIf(!onPostgres)("two server instances on one database", () => {
     for (let i = 0; i + 1 < 8; i += 2) {
       const results = await Promise.all(
         [ids[i], ids[i + 1]].map((sessionId, k) =>
-          via(k).gql(mutationDocument("recordAttendance", "attendance { id }"), { input: { sessionId, records: [{ participantId: w.people[0], status: "ABSENT" }] } }, { token: org.token }),
+          via(k).gql(
+            mutationDocument("recordAttendance", "attendance { id }"),
+            { input: { sessionId, records: [{ participantId: w.people[0], status: "ABSENT" }] } },
+            { token: org.token },
+          ),
         ),
       );
       expect(results.flatMap((r) => [...(r.errors ?? []), ...r.data.recordAttendance.userErrors])).toEqual([]);
@@ -99,13 +107,19 @@ describe.skipIf(!onPostgres)("two server instances on one database", () => {
         sessionId,
         records: people.map((participantId) => ({ participantId, status: statuses[(round + k) % statuses.length] })),
       }));
-      const results = await Promise.all(batches.map((input, k) => via(k).gql(mutationDocument("recordAttendance", "attendance { id }"), { input }, { token: org.token })));
+      const results = await Promise.all(
+        batches.map((input, k) => via(k).gql(mutationDocument("recordAttendance", "attendance { id }"), { input }, { token: org.token })),
+      );
       expect(results.flatMap((r) => [...(r.errors ?? []), ...r.data.recordAttendance.userErrors])).toEqual([]);
     }
     expect(await count(`select count(*) as n from attendance`)).toBe(6);
     // Every version is in the history exactly once, and the record's version is its latest.
-    expect(await count(`select count(*) as n from attendance a where a.version <> (select max(h.version) from attendance_history h where h.attendance_id = a.id)`)).toBe(0);
+    expect(
+      await count(`select count(*) as n from attendance a where a.version <> (select max(h.version) from attendance_history h where h.attendance_id = a.id)`),
+    ).toBe(0);
     expect(await count(`select count(*) as n from (select attendance_id, version from attendance_history group by 1, 2 having count(*) > 1) d`)).toBe(0);
-    expect(await count(`select count(*) as n from attendance a where a.version <> (select count(*) from attendance_history h where h.attendance_id = a.id)`)).toBe(0);
+    expect(
+      await count(`select count(*) as n from attendance a where a.version <> (select count(*) from attendance_history h where h.attendance_id = a.id)`),
+    ).toBe(0);
   });
 });

@@ -101,14 +101,30 @@ describe.skipIf(!onPostgres)("row-level security on PostgreSQL", () => {
     expect(server.database.rls).toBe(true);
     expect(await roleBypassesRls(server.database.db)).toBe(false);
     // It does not own the tables either.
-    const owners = rowsOf(await server.database.db.execute(sql`select count(*)::int as n from pg_tables where schemaname = 'public' and tableowner = current_user`));
+    const owners = rowsOf(
+      await server.database.db.execute(sql`select count(*)::int as n from pg_tables where schemaname = 'public' and tableowner = current_user`),
+    );
     expect(owners[0].n).toBe(0);
   });
 
   it("given every tenant table holds rows of both centers, when a clinician of A runs an unfiltered select on each, then only A's rows come back", async () => {
     // The world holds rows of both centers in the tables the fixtures fill (follow-ups included:
     // three absences in a row); the others must show nothing of B either.
-    const filled = ["centers", "staff_memberships", "programs", "groups", "group_facilitators", "participants", "enrollments", "enrollment_events", "sessions", "attendance", "attendance_history", "follow_ups", "follow_up_events"];
+    const filled = [
+      "centers",
+      "staff_memberships",
+      "programs",
+      "groups",
+      "group_facilitators",
+      "participants",
+      "enrollments",
+      "enrollment_events",
+      "sessions",
+      "attendance",
+      "attendance_history",
+      "follow_ups",
+      "follow_up_events",
+    ];
     for (const table of filled) {
       expect(await centersIn(server.database.db, table), `${table} holds both centers`).toEqual([world.a, world.b].sort());
     }
@@ -164,8 +180,11 @@ describe.skipIf(!onPostgres)("row-level security on PostgreSQL", () => {
   });
 
   it("given many requests of A, B and nobody one after another on few connections, then none sees another's centers (the setting never outlives its request)", async () => {
-    const viewerB = rowsOf(await server.database.db.execute(sql`select s.auth_subject from staff s join staff_memberships m on m.staff_id = s.id where m.center_id = ${world.b} and m.role = 'CLINICIAN'`))[0]
-      .auth_subject as string;
+    const viewerB = rowsOf(
+      await server.database.db.execute(
+        sql`select s.auth_subject from staff s join staff_memberships m on m.staff_id = s.id where m.center_id = ${world.b} and m.role = 'CLINICIAN'`,
+      ),
+    )[0].auth_subject as string;
     const expected: Record<string, string[]> = { a: [world.a], b: [world.b], none: [] };
     const subjects: Record<string, string | null> = { a: world.clinicianA, b: viewerB, none: null };
     const runs = Array.from({ length: 60 }, (_, i) => (["a", "b", "none"] as const)[i % 3]);
@@ -201,7 +220,7 @@ describe.skipIf(onPostgres)("row-level security on the embedded database", () =>
     await server?.close();
   });
 
-  it("given the embedded database (one process, one superuser), then requests share its one handle and the access policy alone keeps centers apart", async () => {
+  it("given the embedded database (one process, one superuser), then requests share its one handle and the access policy alone keeps centers apart", () => {
     expect(server.database.kind).toBe("pglite");
     expect(server.database.rls).toBe(false);
     const scope = server.database.scope(["00000000-0000-0000-0000-000000000000"]);

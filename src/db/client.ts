@@ -82,7 +82,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     const common = { onnotice: () => {}, connect_timeout: 10, backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) };
     // System work sees every center (its connections start with app.center_ids = all); with
     // row-level security, requests get their own pool, whose connections start with no center.
-    const systemClient = postgres(opts.databaseUrl, { ...common, max: rls ? Math.max(2, Math.ceil(poolSize / 4)) : poolSize, connection: { "app.center_ids": "all" } });
+    const systemClient = postgres(opts.databaseUrl, {
+      ...common,
+      max: rls ? Math.max(2, Math.ceil(poolSize / 4)) : poolSize,
+      connection: { "app.center_ids": "all" },
+    });
     const requestClient = rls ? postgres(opts.databaseUrl, { ...common, max: poolSize }) : undefined;
     const db = drizzle(systemClient, { schema, logger }) as unknown as Db;
     if (shouldMigrate) {
@@ -94,13 +98,13 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
         if (owner !== systemClient) await owner.end({ timeout: 5 });
       }
     }
-    const scope = requestClient ? scopeFactory(requestClient, drizzle(requestClient, { schema, logger }) as unknown as Db, logger) : () => sharedScope(db);
+    const scope = requestClient ? scopeFactory(requestClient, drizzle(requestClient, { schema, logger }), logger) : () => sharedScope(db);
     return {
       db,
       kind: "postgres",
       rls,
       scope,
-      ping: (timeoutMs = 2_000) => withTimeout(systemClient`select 1`.execute() as unknown as Promise<unknown>, timeoutMs),
+      ping: (timeoutMs = 2_000) => withTimeout(systemClient`select 1`.execute(), timeoutMs),
       close: async () => {
         await Promise.all([systemClient.end({ timeout: 5 }), requestClient?.end({ timeout: 5 })]);
       },
@@ -154,7 +158,8 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 
 /** Whether the connected role skips row-level security (a superuser, or BYPASSRLS). */
 export async function roleBypassesRls(db: Db): Promise<boolean> {
-  const rows = (await db.execute(sql`select (rolsuper or rolbypassrls) as bypass from pg_roles where rolname = current_user`)) as unknown as Array<{ bypass: boolean }>;
+  const result: unknown = await db.execute(sql`select (rolsuper or rolbypassrls) as bypass from pg_roles where rolname = current_user`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ bypass: boolean }>;
   return rows[0]?.bypass ?? false;
 }
 

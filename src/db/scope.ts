@@ -11,7 +11,7 @@
 // that broke is not released: postgres.js has already put it back among its closed connections.
 // Transactions of one request take turns (two BEGINs on one connection would share a transaction);
 // statements outside them that run meanwhile (another resolver's read) join the open transaction.
-import { PgDialect } from "drizzle-orm/pg-core";
+import { type PgDialect } from "drizzle-orm/pg-core";
 import { PostgresJsDatabase, PostgresJsSession } from "drizzle-orm/postgres-js";
 import type { Logger } from "drizzle-orm/logger";
 import type { ReservedSql, Sql } from "postgres";
@@ -40,9 +40,6 @@ export function centerSetting(reach: CenterReach): string {
 }
 
 type Query = Promise<unknown> & { values(): Promise<unknown>; execute(): unknown };
-interface QueryClient {
-  unsafe(query: string, params?: unknown[], options?: Record<string, unknown>): Query;
-}
 
 /** What drizzle's postgres-js session calls on its client, returning a lazy query like postgres.js does. */
 function lazyQuery(run: (values: boolean) => Promise<unknown>) {
@@ -69,7 +66,7 @@ function transactionClient(conn: () => ReservedSql, options: unknown, count: () 
       try {
         return conn().unsafe(query, params as never[], opts);
       } catch (err) {
-        return lazyQuery(() => Promise.reject(err));
+        return lazyQuery(() => Promise.reject(err instanceof Error ? err : new Error(String(err))));
       }
     },
     async savepoint(fn) {
@@ -177,15 +174,24 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
           await watch(open(c).unsafe("begin") as unknown as Promise<unknown>);
           let result: unknown;
           try {
-            result = await fn(transactionClient(() => open(c), pool.options, () => overhead++));
+            result = await fn(
+              transactionClient(
+                () => open(c),
+                pool.options,
+                () => overhead++,
+              ),
+            );
           } catch (err) {
             overhead++;
             // A lost connection needs no rollback: PostgreSQL rolled the transaction back itself.
-            if (!isConnectionLoss(err)) await Promise.resolve().then(() => open(c).unsafe("rollback")).catch(() => {});
+            if (!isConnectionLoss(err))
+              await Promise.resolve()
+                .then(() => open(c).unsafe("rollback"))
+                .catch(() => {});
             throw err;
           }
           overhead++;
-          const end = (await watch(Promise.resolve().then(() => open(c).unsafe("commit") as unknown as Promise<{ command?: string }>))) as { command?: string };
+          const end = await watch(Promise.resolve().then(() => open(c).unsafe("commit") as unknown as Promise<{ command?: string }>));
           // COMMIT of a transaction that had failed answers ROLLBACK: nothing was written.
           if (end.command && end.command.toUpperCase() !== "COMMIT") throw new Error("the transaction was rolled back");
           return result;

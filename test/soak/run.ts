@@ -48,8 +48,8 @@ function freePort(): Promise<number> {
 function run(args: string[], env: NodeJS.ProcessEnv): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
   const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let out = "";
-  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+  child.stdout.on("data", (d: Buffer) => (out += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (out += d.toString()));
   return { child, output: () => out, exited: new Promise((r) => child.once("exit", r)) };
 }
 
@@ -133,7 +133,9 @@ async function main() {
         const status = STATUSES[Math.floor(n / 7) % STATUSES.length];
         const r = await post(RECORD, { input: { sessionId, records: g.members.map((participantId) => ({ participantId, status })) } });
         const p = r.body.data?.recordAttendance;
-        return r.status === 200 && !r.body.errors && p && p.userErrors.length === 0 ? null : `${r.status} ${r.body.errors?.[0]?.extensions?.code ?? p?.userErrors?.[0]?.code}`;
+        return r.status === 200 && !r.body.errors && p && p.userErrors.length === 0
+          ? null
+          : `${r.status} ${r.body.errors?.[0]?.extensions?.code ?? p?.userErrors?.[0]?.code}`;
       },
     },
     {
@@ -161,7 +163,10 @@ async function main() {
   let inFlight = 0;
   let maxInFlight = 0;
   const lastMemory = (): Memory | undefined => {
-    const lines = server.output().split("\n").filter((l) => l.startsWith('{"soakMemory"'));
+    const lines = server
+      .output()
+      .split("\n")
+      .filter((l) => l.startsWith('{"soakMemory"'));
     const last = lines[lines.length - 1];
     return last ? (JSON.parse(last) as { soakMemory: Memory }).soakMemory : undefined;
   };

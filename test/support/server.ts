@@ -27,7 +27,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-async function gqlAt<T>(url: string, query: string, variables: Record<string, unknown> | undefined, opts: { token?: string | null; headers?: Record<string, string> } = {}): Promise<GqlResult<T>> {
+async function gqlAt<T>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> | undefined,
+  opts: { token?: string | null; headers?: Record<string, string> } = {},
+): Promise<GqlResult<T>> {
   const headers: Record<string, string> = { "content-type": "application/json", ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables }) });
@@ -46,7 +51,8 @@ export async function startTestServer(
 ): Promise<TestServer> {
   const database = await openTestDatabase({ onQuery: opts.onQuery, appRole: opts.appRole });
   const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error", ...opts.env });
-  const own = opts.connectVia && database.url ? await openDatabase({ databaseUrl: await opts.connectVia(database.url), migrate: false, poolSize: 5 }) : undefined;
+  const own =
+    opts.connectVia && database.url ? await openDatabase({ databaseUrl: await opts.connectVia(database.url), migrate: false, poolSize: 5 }) : undefined;
   const app = await createApp({ config, database: own ?? database, logger: silentLogger });
   const port = await app.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
