@@ -33,7 +33,7 @@ export interface DbScope {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The value of app.center_ids for a reach. */
-export function centerSetting(reach: CenterReach): string {
+function centerSetting(reach: CenterReach): string {
   if (reach === "ALL") return "all";
   for (const id of reach) if (!UUID.test(id)) throw new Error("a center id is not a uuid");
   return reach.join(",");
