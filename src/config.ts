@@ -55,6 +55,10 @@ export interface Config {
   databaseUrl?: string;
   dataDir: string;
   databasePoolSize: number;
+  /** PostgreSQL: migrations run with this URL (the tables' owner) when set, else DATABASE_URL. */
+  databaseMigrationUrl?: string;
+  /** PostgreSQL: requests run under row-level security (DB_RLS, default on). */
+  databaseRls: boolean;
   auth: AuthConfig;
   bootstrapAdminEmail?: string;
   logLevel: "debug" | "info" | "warn" | "error";
@@ -104,6 +108,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: env.DATABASE_URL || undefined,
     dataDir: env.DATA_DIR || "./data",
     databasePoolSize: intFrom(env.DATABASE_POOL_SIZE, 10, "DATABASE_POOL_SIZE"),
+    databaseMigrationUrl: env.DATABASE_MIGRATION_URL || undefined,
+    databaseRls: !["off", "false", "0"].includes((env.DB_RLS ?? "").toLowerCase()),
     auth,
     bootstrapAdminEmail: env.BOOTSTRAP_ADMIN_EMAIL || undefined,
     logLevel: (["debug", "info", "warn", "error"].includes(env.LOG_LEVEL ?? "") ? env.LOG_LEVEL : "info") as Config["logLevel"],

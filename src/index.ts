@@ -2,7 +2,7 @@
 // migrations, creates the bootstrap admin if asked, and serves the API until SIGTERM/SIGINT.
 import "reflect-metadata";
 import { loadConfig } from "./config.js";
-import { openDatabase } from "./db/client.js";
+import { openDatabase, roleBypassesRls } from "./db/client.js";
 import { createLogger } from "./logger.js";
 import { createApp } from "./server.js";
 import { ensureBootstrapAdmin } from "./staff/staff.service.js";
@@ -15,8 +15,13 @@ async function main() {
     dataDir: config.dataDir,
     poolSize: config.databasePoolSize,
     statementTimeoutMs: config.limits.statementTimeoutMs,
+    migrationUrl: config.databaseMigrationUrl,
+    rls: config.databaseRls,
   });
-  logger.info({ kind: database.kind }, "database ready");
+  logger.info({ kind: database.kind, rls: database.rls }, "database ready");
+  if (database.rls && (await roleBypassesRls(database.db))) {
+    logger.warn("row-level security is bypassed: DATABASE_URL's role is a superuser or has BYPASSRLS (README, Row-level security)");
+  }
   if (config.bootstrapAdminEmail) {
     const outcome = await ensureBootstrapAdmin(database.db, config.bootstrapAdminEmail);
     logger.info({ outcome }, "bootstrap admin");

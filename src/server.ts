@@ -33,9 +33,11 @@ import type { Viewer } from "./auth/viewer.js";
 import { cancellationPlugin, REQUEST_TIMEOUT, watchRequest, type RequestLifetime } from "./common/abort.js";
 import type { Context } from "./common/context.js";
 import { KnownRootOperation, LimitCodes, queryLimitsPlugin } from "./common/cost.js";
-import { ErrorCodes, pgErrorOf } from "./common/errors.js";
+import { ErrorCodes, isDatabaseUnavailable, pgErrorOf, RETRY_AFTER_SECONDS, serviceUnavailable } from "./common/errors.js";
+import { databaseUnavailablePlugin } from "./common/unavailable.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/client.js";
+import type { DbScope } from "./db/scope.js";
 import { registerGraphiQL, wantsHtml, sendGraphiQLPage } from "./graphiql.js";
 import { allowlistPlugin, loadManifest, type Manifest } from "./http/allowlist.js";
 import { errorBody, HttpCodes } from "./http/codes.js";
@@ -61,6 +63,7 @@ const PASS_THROUGH = new Set<string>([
   ...Object.values(LimitCodes),
   HttpCodes.OPERATION_NOT_ALLOWED,
   REQUEST_TIMEOUT,
+  ErrorCodes.SERVICE_UNAVAILABLE,
 ]);
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
@@ -81,6 +84,8 @@ declare module "fastify" {
     viewer: Viewer | null;
     record: RequestRecord;
     lifetime?: RequestLifetime;
+    /** Row-level security: the connection the request's statements run on (src/db/scope.ts). */
+    dbScope?: DbScope;
     started: number;
   }
   interface FastifyContextConfig {
@@ -228,6 +233,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
       cancellationPlugin(),
       // The request's audit entries, written once at its end (src/audit/).
       auditPlugin(logger),
+      // While the database is unreachable: HTTP 503 with Retry-After (src/common/unavailable.ts).
+      databaseUnavailablePlugin(),
       observe,
     ],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
@@ -237,9 +244,23 @@ export async function createApp(opts: AppOptions): Promise<App> {
         void stacktrace;
         return { ...formatted, extensions };
       }
+      const original = (error as { originalError?: unknown })?.originalError ?? error;
+      // The database is unreachable: a clear, retryable answer (HTTP 503, Retry-After), nothing logged but the kind.
+      if (isDatabaseUnavailable(original)) {
+        logger.warn(
+          { requestId: currentRequestId.getStore(), errorName: (original as Error)?.name, code: (original as { code?: string })?.code },
+          "database unavailable",
+        );
+        const { message, extensions } = serviceUnavailable();
+        return {
+          message,
+          path: formatted.path,
+          locations: formatted.locations,
+          extensions: { code: extensions.code, retryAfterSeconds: extensions.retryAfterSeconds },
+        };
+      }
       // Unexpected: mask it. The log gets the kind of error, never its message (it may hold SQL
       // and the values bound to it), and the request id the client is given, to find it by.
-      const original = (error as { originalError?: unknown })?.originalError ?? error;
       const requestId = currentRequestId.getStore();
       logger.error(
         { requestId, path: formatted.path?.join("."), errorName: (original as Error)?.name ?? typeof original, pgCode: pgErrorOf(original)?.code },
@@ -350,6 +371,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
       const message = err.code === "FST_ERR_CTP_INVALID_JSON_BODY" || err instanceof SyntaxError ? "Body is not valid JSON" : "Bad request";
       return reply.code(status).send(errorBody(HttpCodes.BAD_REQUEST, message));
     }
+    // The database is unreachable (authentication, an export): retryable, 503 with Retry-After.
+    if ((err as { extensions?: { code?: string } }).extensions?.code === ErrorCodes.SERVICE_UNAVAILABLE || isDatabaseUnavailable(err)) {
+      request.record?.codes.push(ErrorCodes.SERVICE_UNAVAILABLE);
+      const { message } = serviceUnavailable();
+      return reply.code(503).header("retry-after", RETRY_AFTER_SECONDS).send(errorBody(ErrorCodes.SERVICE_UNAVAILABLE, message));
+    }
     // Never the message: it may hold SQL.
     request.record?.codes.push(ErrorCodes.INTERNAL_SERVER_ERROR);
     logger.error({ requestId: request.id, errorName: err.name, pgCode: pgErrorOf(err)?.code }, "request failed");
@@ -443,16 +470,21 @@ export async function createApp(opts: AppOptions): Promise<App> {
   if (config.graphiql) await registerGraphiQL(app);
 
   const graphql = fastifyApolloHandler<RequestContext>(apollo, {
-    context: (request) =>
-      Promise.resolve({
+    context: (request) => {
+      const access = new Access(request.viewer);
+      // Row-level security: the request's statements see only the centers it may reach.
+      const scope = database.scope(access.reach());
+      request.dbScope = scope;
+      return Promise.resolve({
         requestId: request.id,
         viewer: request.viewer,
-        access: new Access(request.viewer),
-        db: database.db,
-        loaders: createLoaders(database.db),
+        access,
+        db: scope.db,
+        loaders: createLoaders(scope.db),
         lifetime: request.lifetime,
         record: request.record,
-      }),
+      });
+    },
   });
   app.route({
     method: ["GET", "POST"],
@@ -464,6 +496,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
         return await currentRequestId.run(request.id, () => graphql.call(this, request as never, reply as never));
       } finally {
         request.lifetime.dispose();
+        void request.dbScope?.release();
       }
     },
   });

@@ -216,6 +216,16 @@ export class Access {
     return viewer.isOrgAdmin ? "ALL" : [...viewer.roles.keys()];
   }
 
+  /**
+   * The centers this request's statements may see under row-level security (src/db/scope.ts):
+   * every center for org admins, the viewer's centers otherwise, none without a viewer.
+   */
+  reach(): "ALL" | string[] {
+    if (!this.viewer) return [];
+    if (this.viewer.kind === "apiClient") return [...this.viewer.centerIds];
+    return this.viewer.isOrgAdmin ? "ALL" : [...this.viewer.roles.keys()];
+  }
+
   /** Whether the center exists for this viewer; outside it, objects read as missing. */
   canSeeCenter(centerId: string): boolean {
     const client = this.apiClient;

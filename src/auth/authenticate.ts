@@ -1,6 +1,7 @@
 // The one way a request is authenticated: `Authorization: Bearer <credential>`. A credential that
 // starts with `rg_live_` is an API key (src/auth/apikeys.ts); anything else is a staff JWT.
 // Neither the credential nor why it was refused is ever logged.
+import { isDatabaseUnavailable, serviceUnavailable } from "../common/errors.js";
 import type { Db } from "../db/client.js";
 import { isApiKey, loadApiClientViewer } from "./apikeys.js";
 import type { TokenVerifier } from "./tokens.js";
@@ -15,7 +16,9 @@ export async function authenticate(db: Db, verifier: TokenVerifier, header: stri
     if (isApiKey(credential)) return await loadApiClientViewer(db, credential);
     const claims = await verifier.verify(credential);
     return await loadViewer(db, claims.sub);
-  } catch {
+  } catch (err) {
+    // Not the caller's fault: SERVICE_UNAVAILABLE (503, retry) rather than UNAUTHENTICATED.
+    if (isDatabaseUnavailable(err)) throw serviceUnavailable();
     return null;
   }
 }

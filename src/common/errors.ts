@@ -97,7 +97,46 @@ export const ErrorCodes = {
   FORBIDDEN: "FORBIDDEN",
   BAD_USER_INPUT: "BAD_USER_INPUT",
   INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
+  /** The database cannot be reached (HTTP 503 with Retry-After): retrying later is safe, nothing was half written. */
+  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
 } as const;
+
+/** Seconds a client is told to wait (Retry-After) when the database is unreachable. */
+export const RETRY_AFTER_SECONDS = 2;
+
+/** The answer while the database is unreachable; its HTTP status and Retry-After come with it. */
+export function serviceUnavailable(): GraphQLError {
+  return new GraphQLError("The service is temporarily unavailable; retry shortly", {
+    extensions: {
+      code: ErrorCodes.SERVICE_UNAVAILABLE,
+      retryAfterSeconds: RETRY_AFTER_SECONDS,
+      http: { status: 503, headers: new Map([["retry-after", String(RETRY_AFTER_SECONDS)]]) },
+    },
+  });
+}
+
+/** Node socket errors on the way to the database. */
+const SOCKET_ERRORS = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "ENOTFOUND", "EAI_AGAIN"]);
+
+/**
+ * Whether an error means the database is unreachable rather than a statement failing: a socket
+ * error, postgres.js's CONNECTION_* / CONNECT_TIMEOUT, class 08 (connection exception), 57P01-03
+ * (administrator shutdown, crash shutdown, cannot connect now). Looks under drizzle's wrapper.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && typeof e === "object" && depth < 5; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string") {
+      if (SOCKET_ERRORS.has(code) || code.startsWith("CONNECTION_") || code === "CONNECT_TIMEOUT") return true;
+      if (/^08[0-9A-Z]{3}$/.test(code) || code === "57P01" || code === "57P02" || code === "57P03") return true;
+    }
+    const inner = (e as { errors?: unknown }).errors; // AggregateError (every address refused)
+    if (Array.isArray(inner) && inner.some((x) => isDatabaseUnavailable(x))) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
 
 export function unauthenticated(message = "Authentication required"): GraphQLError {
   return new GraphQLError(message, { extensions: { code: ErrorCodes.UNAUTHENTICATED, http: { status: 401 } } });

@@ -3,9 +3,11 @@
 import { mkdirSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { sql } from "drizzle-orm";
 import type { Logger } from "drizzle-orm/logger";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { lockDataDir, type DataDirLock } from "./lock.js";
+import { scopeFactory, type CenterReach, type DbScope } from "./scope.js";
 import * as schema from "./schema.js";
 
 type Schema = typeof schema;
@@ -16,11 +18,35 @@ export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 export type DbOrTx = Db | Tx;
 
 export interface Database {
+  /**
+   * System work (start-up, authentication, scripts, tests' set-up): every center. Requests use
+   * `scope` instead.
+   */
   db: Db;
   kind: "pglite" | "postgres";
-  /** Runs a trivial statement; used by the health check. */
-  ping(): Promise<void>;
+  /** Whether `scope` enforces row-level security (PostgreSQL with DB_RLS on). */
+  rls: boolean;
+  /**
+   * A request's database handle, limited to `reach` by row-level security when `rls` is on (see
+   * src/db/scope.ts); otherwise the shared `db`. Release it when the request is done.
+   */
+  scope(reach: CenterReach): DbScope;
+  /** Runs a trivial statement (within `timeoutMs`); rejects when the database is unreachable. */
+  ping(timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
+}
+
+/** A scope that is the shared handle itself (embedded database, or row-level security off). */
+const sharedScope = (db: Db): DbScope => ({ db, overhead: 0, release: () => Promise.resolve() });
+
+function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    p.then(() => undefined),
+    new Promise<void>((_, reject) => {
+      timer = setTimeout(() => reject(Object.assign(new Error("database ping timed out"), { code: "CONNECT_TIMEOUT" })), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 export interface OpenOptions {
@@ -36,6 +62,10 @@ export interface OpenOptions {
    * this process and has no timer to cancel a statement: there the request timeout is the bound.
    */
   statementTimeoutMs?: number;
+  /** PostgreSQL: the URL migrations run with (the tables' owner), when the API's role may not change the schema. */
+  migrationUrl?: string;
+  /** PostgreSQL: requests run under row-level security (src/db/scope.ts). Default on. */
+  rls?: boolean;
   /** Called once per SQL statement sent (query-count tests). */
   onQuery?: (sql: string) => void;
   migrate?: boolean;
@@ -49,25 +79,41 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.databaseUrl) {
     const { default: postgres } = await import("postgres");
     const { drizzle } = await import("drizzle-orm/postgres-js");
-    const client = postgres(opts.databaseUrl, {
-      max: opts.poolSize ?? 10,
-      onnotice: () => {},
-      ...(opts.statementTimeoutMs ? { connection: { statement_timeout: opts.statementTimeoutMs } } : {}),
-      // Dates and timestamps stay strings at the driver; drizzle maps them per column.
+    const poolSize = opts.poolSize ?? 10;
+    const rls = opts.rls ?? true;
+    // Dates and timestamps stay strings at the driver; drizzle maps them per column.
+    // Reconnecting after an outage: postgres.js waits up to 20 s by default between attempts once
+    // many have failed; at most 1 s here, so the server is back within a second of the database.
+    const common = { onnotice: () => {}, connect_timeout: 10, backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) };
+    // PostgreSQL cancels any statement running longer than this (0 or absent: no limit).
+    const timeout = opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {};
+    // System work sees every center (its connections start with app.center_ids = all); with
+    // row-level security, requests get their own pool, whose connections start with no center.
+    const systemClient = postgres(opts.databaseUrl, {
+      ...common,
+      max: rls ? Math.max(2, Math.ceil(poolSize / 4)) : poolSize,
+      connection: { "app.center_ids": "all", ...timeout },
     });
-    const db = drizzle(client, { schema, logger }) as unknown as Db;
+    const requestClient = rls ? postgres(opts.databaseUrl, { ...common, max: poolSize, connection: { ...timeout } }) : undefined;
+    const db = drizzle(systemClient, { schema, logger }) as unknown as Db;
     if (shouldMigrate) {
       const { migrate } = await import("drizzle-orm/postgres-js/migrator");
-      await migrate(drizzle(client), { migrationsFolder });
+      const owner = opts.migrationUrl ? postgres(opts.migrationUrl, { ...common, max: 1, connection: { "app.center_ids": "all" } }) : systemClient;
+      try {
+        await migrate(drizzle(owner), { migrationsFolder });
+      } finally {
+        if (owner !== systemClient) await owner.end({ timeout: 5 });
+      }
     }
+    const scope = requestClient ? scopeFactory(requestClient, drizzle(requestClient, { schema, logger }), logger) : () => sharedScope(db);
     return {
       db,
       kind: "postgres",
-      ping: async () => {
-        await client`select 1`;
-      },
+      rls,
+      scope,
+      ping: (timeoutMs = 2_000) => withTimeout(systemClient`select 1`.execute(), timeoutMs),
       close: async () => {
-        await client.end({ timeout: 5 });
+        await Promise.all([systemClient.end({ timeout: 5 }), requestClient?.end({ timeout: 5 })]);
       },
     };
   }
@@ -103,9 +149,10 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   return {
     db,
     kind: "pglite",
-    ping: async () => {
-      await client.query("select 1");
-    },
+    // One process, one (superuser) role: the policies exist but do not apply (README, "Row-level security").
+    rls: false,
+    scope: () => sharedScope(db),
+    ping: (timeoutMs = 2_000) => withTimeout(client.query("select 1"), timeoutMs),
     close: async () => {
       try {
         await client.close();
@@ -114,4 +161,21 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       }
     },
   };
+}
+
+/** Whether the connected role skips row-level security (a superuser, or BYPASSRLS). */
+export async function roleBypassesRls(db: Db): Promise<boolean> {
+  const result: unknown = await db.execute(sql`select (rolsuper or rolbypassrls) as bypass from pg_roles where rolname = current_user`);
+  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ bypass: boolean }>;
+  return rows[0]?.bypass ?? false;
+}
+
+/** Readiness (`/readyz`): whether the database answers within `timeoutMs`. */
+export async function databaseReadiness(database: Database, timeoutMs = 2_000): Promise<{ ready: boolean; database: Database["kind"] }> {
+  try {
+    await database.ping(timeoutMs);
+    return { ready: true, database: database.kind };
+  } catch {
+    return { ready: false, database: database.kind };
+  }
 }

@@ -443,7 +443,7 @@ await runScript("seed", async () => {
     return;
   }
   const config = loadConfig();
-  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  const database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrationUrl: config.databaseMigrationUrl });
   try {
     // One transaction: the services' own transactions become savepoints inside it.
     const { centerId, created, replaced, orgAdmin } = await database.db.transaction((tx) => seed(tx as unknown as Db, args.includes("--reset")));

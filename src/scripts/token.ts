@@ -28,7 +28,7 @@ await runScript("token", async () => {
   }
   let database;
   try {
-    database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+    database = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, migrationUrl: config.databaseMigrationUrl });
   } catch (err) {
     if (!(err instanceof DatabaseBusyError)) throw err;
     // The subject is the staff member's authSubject: by default their lower-cased email.

@@ -26,7 +26,12 @@ export interface TestDatabase extends Database {
 /** Every table of the schema, so reset and fingerprint follow it as it grows. */
 const TABLES = (Object.values(schema) as unknown[]).filter((v): v is PgTable => is(v, PgTable)).map((table) => getTableName(table));
 
-export async function openTestDatabase(opts: { onQuery?: (sql: string) => void } = {}): Promise<TestDatabase> {
+/**
+ * `appRole` (PostgreSQL only; also TEST_DATABASE_RLS=1 for every file): the API connects as a login
+ * role of its own that joins recovery_app (not a superuser, no BYPASSRLS, not the tables' owner), as
+ * in production, and the migrations run as the server's superuser; row-level security then holds.
+ */
+export async function openTestDatabase(opts: { onQuery?: (sql: string) => void; appRole?: boolean } = {}): Promise<TestDatabase> {
   const statements: string[] = [];
   let recording = false;
   const onQuery = (q: string) => {
@@ -36,6 +41,8 @@ export async function openTestDatabase(opts: { onQuery?: (sql: string) => void }
   let database: Database;
   let dropDatabase: (() => Promise<void>) | undefined;
   let url: string | undefined;
+  /** The API's role may not truncate: the tables' owner empties them. */
+  let truncateWith: ((statement: string) => Promise<void>) | undefined;
   const serverUrl = process.env.TEST_DATABASE_URL;
   if (serverUrl) {
     const name = `rg_test_${Date.now()}_${randomBytes(4).toString("hex")}`;
@@ -44,10 +51,24 @@ export async function openTestDatabase(opts: { onQuery?: (sql: string) => void }
     await createDatabase(admin, name, template);
     const u = new URL(serverUrl);
     u.pathname = `/${name}`;
-    url = u.toString();
-    database = await openDatabase({ databaseUrl: url, poolSize: 20, onQuery });
+    const ownerUrl = u.toString();
+    url = ownerUrl;
+    const appRole = opts.appRole ?? process.env.TEST_DATABASE_RLS === "1";
+    let owner: postgres.Sql | undefined;
+    if (appRole) {
+      // The group role the migration grants the tables to; created here first, as an operator would.
+      await admin.unsafe(`do $$ begin create role recovery_app nologin; exception when duplicate_object or unique_violation then null; end $$`);
+      await admin.unsafe(`create role ${name}_app login nosuperuser nobypassrls in role recovery_app`);
+      u.username = `${name}_app`;
+      url = u.toString();
+      owner = postgres(ownerUrl, { max: 1, onnotice: () => {} });
+    }
+    database = await openDatabase({ databaseUrl: url, migrationUrl: appRole ? ownerUrl : undefined, poolSize: 20, onQuery });
+    truncateWith = owner ? (statement) => owner.unsafe(statement).then(() => undefined) : undefined;
     dropDatabase = async () => {
+      await owner?.end();
       await admin.unsafe(`drop database if exists ${name} with (force)`);
+      if (appRole) await admin.unsafe(`drop role if exists ${name}_app`);
       await admin.end();
     };
   } else {
@@ -59,7 +80,9 @@ export async function openTestDatabase(opts: { onQuery?: (sql: string) => void }
     ...database,
     url,
     async reset() {
-      await database.db.execute(sql.raw(`truncate table ${TABLES.map((n) => `"${n}"`).join(", ")} restart identity cascade`));
+      const statement = `truncate table ${TABLES.map((n) => `"${n}"`).join(", ")} restart identity cascade`;
+      if (truncateWith) await truncateWith(statement);
+      else await database.db.execute(sql.raw(statement));
     },
     async fingerprint() {
       const db = database.db;

@@ -3,6 +3,7 @@
 import { afterAll, beforeAll, beforeEach } from "vitest";
 import { mintToken } from "../../src/auth/tokens.js";
 import { loadConfig, type Config } from "../../src/config.js";
+import { openDatabase } from "../../src/db/client.js";
 import { createApp, type App } from "../../src/server.js";
 import { silentLogger } from "../../src/logger.js";
 import { openTestDatabase, type TestDatabase } from "./database.js";
@@ -38,11 +39,33 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-/** `env` adds settings (e.g. REQUEST_TIMEOUT_MS); `onQuery` sees every SQL statement as it is sent. */
-export async function startTestServer(opts: { env?: Record<string, string>; onQuery?: (sql: string) => void } = {}): Promise<TestServer> {
-  const database = await openTestDatabase({ onQuery: opts.onQuery });
+async function gqlAt<T>(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> | undefined,
+  opts: { token?: string | null; headers?: Record<string, string>; operationName?: string } = {},
+): Promise<GqlResult<T>> {
+  const headers: Record<string, string> = { "content-type": "application/json", ...(opts.headers ?? {}) };
+  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
+  const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables, operationName: opts.operationName }) });
+  const body = (await res.json()) as { data: T; errors?: GqlResult["errors"] };
+  return { status: res.status, data: body.data, errors: body.errors, headers: res.headers };
+}
+
+/**
+ * `env` adds settings (e.g. REQUEST_TIMEOUT_MS); `onQuery` sees every SQL statement as it is sent.
+ * `appRole`: the API connects as a role under row-level security (test/support/database.ts).
+ * `connectVia` (PostgreSQL): the server's own pools reach the test database through this URL (a
+ * proxy the test cuts); `database` stays a direct connection, for set-up and checks.
+ */
+export async function startTestServer(
+  opts: { env?: Record<string, string>; onQuery?: (sql: string) => void; appRole?: boolean; connectVia?: (url: string) => Promise<string> } = {},
+): Promise<TestServer> {
+  const database = await openTestDatabase({ onQuery: opts.onQuery, appRole: opts.appRole });
   const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error", ...TEST_DEFAULTS, ...opts.env });
-  const app = await createApp({ config, database, logger: silentLogger });
+  const own =
+    opts.connectVia && database.url ? await openDatabase({ databaseUrl: await opts.connectVia(database.url), migrate: false, poolSize: 5 }) : undefined;
+  const app = await createApp({ config, database: own ?? database, logger: silentLogger });
   const port = await app.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
   return {
@@ -51,13 +74,30 @@ export async function startTestServer(opts: { env?: Record<string, string>; onQu
     config,
     app,
     token: (subject) => mintToken(config.auth, subject, { expiresIn: "1h" }),
-    async gql(query, variables, opts = {}) {
-      const headers: Record<string, string> = { "content-type": "application/json", ...(opts.headers ?? {}) };
-      if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-      const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query, variables, operationName: opts.operationName }) });
-      const body = (await res.json()) as { data: any; errors?: GqlResult["errors"] };
-      return { status: res.status, data: body.data, errors: body.errors, headers: res.headers };
+    gql: (query, variables, o) => gqlAt(url, query, variables, o),
+    async close() {
+      await app.close();
+      await own?.close();
+      await database.close();
     },
+  };
+}
+
+export interface Instance {
+  url: string;
+  gql: TestServer["gql"];
+  close(): Promise<void>;
+}
+
+/** Another server instance on the same PostgreSQL database, with its own pool (several instances behind a load balancer). */
+export async function startAnotherInstance(server: TestServer): Promise<Instance> {
+  if (!server.database.url) throw new Error("another instance needs PostgreSQL (TEST_DATABASE_URL)");
+  const database = await openDatabase({ databaseUrl: server.database.url, migrate: false, poolSize: 10 });
+  const app = await createApp({ config: server.config, database, logger: silentLogger });
+  const url = `http://127.0.0.1:${await app.listen(0, "127.0.0.1")}`;
+  return {
+    url,
+    gql: (query, variables, o) => gqlAt(url, query, variables, o),
     async close() {
       await app.close();
       await database.close();
