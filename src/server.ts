@@ -449,7 +449,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
   app.get("/healthz", { config: { infra: true } }, () => ({ status: "ok", database: database.kind }));
   app.get("/readyz", { config: { infra: true } }, async (request, reply) => {
     try {
-      await database.ping();
+      // Bounded: a database that does not answer (a cut network) must not hold the probe.
+      await database.ping(2_000);
     } catch (err) {
       logger.warn({ requestId: request.id, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "readiness: database unreachable");
       return reply.code(503).send({ status: "unavailable", reason: "database unreachable" });

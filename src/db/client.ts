@@ -169,13 +169,3 @@ export async function roleBypassesRls(db: Db): Promise<boolean> {
   const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ bypass: boolean }>;
   return rows[0]?.bypass ?? false;
 }
-
-/** Readiness (`/readyz`): whether the database answers within `timeoutMs`. */
-export async function databaseReadiness(database: Database, timeoutMs = 2_000): Promise<{ ready: boolean; database: Database["kind"] }> {
-  try {
-    await database.ping(timeoutMs);
-    return { ready: true, database: database.kind };
-  } catch {
-    return { ready: false, database: database.kind };
-  }
-}
