@@ -680,4 +680,39 @@ describe(`fuzzed inputs (fast-check, seed ${SEED}, ${RUNS} runs per property)`, 
       { seed: SEED, numRuns: 40 },
     );
   });
+
+  it("answers deep nesting and alias floods of any size with data within the limits and a limit code past them, never a 5xx", async () => {
+    const w = await world();
+    // center → groups → center … to any depth; any number of aliases of one root field
+    const nested = (depth: number) => {
+      let inner = "id";
+      for (let i = 0; i < depth; i++) inner = i % 2 === 0 ? `groups(first: 2) { nodes { ${inner} } }` : `center { ${inner} }`;
+      return `query($id: ID!) { center(id: $id) { ${inner} } }`;
+    };
+    const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: centers(first: 1) { totalCount }`).join(" ")} }`;
+    const document = fc.oneof(
+      fc.integer({ min: 0, max: 80 }).map((d) => ({ query: nested(d), kind: "depth" as const, size: d })),
+      fc.integer({ min: 1, max: 6000 }).map((n) => ({ query: aliases(n), kind: "aliases" as const, size: n })),
+    );
+    const refusals = [...Object.values(LimitCodes), "GRAPHQL_PARSE_FAILED"];
+    await fc.assert(
+      fc.asyncProperty(document, async ({ query, kind, size }) => {
+        const answer = await post(JSON.stringify({ query, variables: { id: w.centerId } }), w.token);
+        const label = `${kind} ${size}`;
+        expectWellFormed(answer, label);
+        expectNoLeak(answer, [query], label);
+        if (answer.status === 400) {
+          // Refused before execution, with a limit code (or the parser's token limit)
+          expect(answer.json?.data ?? null, label).toBeNull();
+          expect(refusals, label).toContain(answer.json?.errors?.[0]?.extensions?.code);
+        } else {
+          expect(answer.json?.errors ?? [], label).toEqual([]);
+        }
+        // Small documents are always answered; huge ones always refused
+        if ((kind === "depth" && size <= 4) || (kind === "aliases" && size <= 10)) expect(answer.status, label).toBe(200);
+        if ((kind === "depth" && size >= 40) || (kind === "aliases" && size >= 1000)) expect(answer.status, label).toBe(400);
+      }),
+      { seed: SEED, numRuns: 30 },
+    );
+  });
 });
