@@ -39,15 +39,25 @@ const csvIds = (text: string) =>
 interface Bundle {
   entry?: Array<{ resource: { id: string; subject?: { identifier: { value: string } }; partOf?: unknown } }>;
 }
-const fhirIds = (text: string) =>
-  ((JSON.parse(text) as Bundle).entry ?? []).filter((e) => e.resource.partOf).map((e) => e.resource.subject!.identifier.value);
+const fhirIds = (text: string) => ((JSON.parse(text) as Bundle).entry ?? []).filter((e) => e.resource.partOf).map((e) => e.resource.subject!.identifier.value);
+
+interface AuditRow {
+  actor_type: string | null;
+  actor_id: string | null;
+  center_id: string | null;
+  action: string;
+  resource_type: string;
+  participant_ids: string[];
+  operation_name: string | null;
+  outcome: string;
+}
 
 async function auditOf(requestId: string) {
   return rows(
     await t.server.database.db.execute(
       sql`select actor_type, actor_id, center_id, action, resource_type, participant_ids, operation_name, outcome from audit_events where request_id = ${requestId} order by seq`,
     ),
-  ).map((r) => ({ ...r, participant_ids: [...(r.participant_ids as string[])].sort() }));
+  ).map((r) => ({ ...r, participant_ids: [...(r.participant_ids as string[])].sort() }) as AuditRow);
 }
 
 async function disclosuresOf(apiClientId: string) {
@@ -98,7 +108,11 @@ describe("API clients on the exports", () => {
     expect(csvIds((await get(CSV(w), w.client.key)).text)).toEqual(["MRN-A", "MRN-A"]);
     expect(fhirIds((await get(FHIR, w.client.key)).text)).toEqual(["MRN-A", "MRN-A"]);
 
-    const revoked = await t.server.gql(operation("integrator.graphql", "RevokeConsent"), { input: { consentId, reason: "Asked to stop" } }, { token: w.clinician.token });
+    const revoked = await t.server.gql(
+      operation("integrator.graphql", "RevokeConsent"),
+      { input: { consentId, reason: "Asked to stop" } },
+      { token: w.clinician.token },
+    );
     expect(revoked.errors).toBeUndefined();
     expect(csvIds((await get(CSV(w), w.client.key)).text)).toEqual([]);
     expect(fhirIds((await get(FHIR, w.client.key)).text)).toEqual([]);
@@ -138,7 +152,9 @@ describe("API clients on the exports", () => {
     expect(fhir.status).toBe(200);
     expect((JSON.parse(fhir.text) as Bundle).entry ?? []).toEqual([]);
     expect(await disclosuresOf(other.id)).toEqual([]);
-    expect((await auditOf(csv.requestId)).map((e) => [e.action, e.outcome, e.actor_type, e.actor_id])).toEqual([["DENIED", "DENIED", "API_CLIENT", uuid(other.id)]]);
+    expect((await auditOf(csv.requestId)).map((e) => [e.action, e.outcome, e.actor_type, e.actor_id])).toEqual([
+      ["DENIED", "DENIED", "API_CLIENT", uuid(other.id)],
+    ]);
   });
 });
 
@@ -220,7 +236,11 @@ describe("the feed in the audit log", () => {
     const { w } = await setup();
     await recordConsent(w, w.ana);
     const requestId = randomUUID();
-    const res = await t.server.gql(operation("integrator.graphql", "AttendanceChanges"), { first: 100 }, { token: w.client.key, headers: { "x-request-id": requestId }, operationName: "AttendanceChanges" });
+    const res = await t.server.gql(
+      operation("integrator.graphql", "AttendanceChanges"),
+      { first: 100 },
+      { token: w.client.key, headers: { "x-request-id": requestId }, operationName: "AttendanceChanges" },
+    );
     expect(res.errors).toBeUndefined();
     expect(res.data.attendanceChanges.edges.length).toBeGreaterThan(0);
     const entries = await auditOf(requestId);
@@ -228,7 +248,12 @@ describe("the feed in the audit log", () => {
     expect(new Set(entries.map((e) => e.actor_type))).toEqual(new Set(["API_CLIENT"]));
     expect(new Set(entries.map((e) => e.actor_id))).toEqual(new Set([uuid(w.client.id)]));
     const attendanceRead = entries.find((e) => e.resource_type === "Attendance" && e.action === "READ");
-    expect(attendanceRead).toMatchObject({ outcome: "ALLOWED", center_id: uuid(w.centerId), participant_ids: [uuid(w.ana)], operation_name: "AttendanceChanges" });
+    expect(attendanceRead).toMatchObject({
+      outcome: "ALLOWED",
+      center_id: uuid(w.centerId),
+      participant_ids: [uuid(w.ana)],
+      operation_name: "AttendanceChanges",
+    });
     expect(entries.flatMap((e) => e.participant_ids)).not.toContain(uuid(w.ben));
   });
 });
