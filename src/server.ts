@@ -26,7 +26,8 @@ import { sql } from "drizzle-orm";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { auditPlugin } from "./audit/audit.plugin.js";
-import { Access } from "./auth/access.js";
+import { actorOf, appendAuditEntries, entriesOf } from "./audit/audit.service.js";
+import { Access, type Touch } from "./auth/access.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
 import { authenticate } from "./auth/authenticate.js";
 import type { Viewer } from "./auth/viewer.js";
@@ -47,7 +48,7 @@ import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { feedLag } from "./feed/feed.service.js";
 import { exportRoutes } from "./exports/routes.js";
-import { baseUrlOf, bodyOf, STALLED_CLIENT_MS } from "./exports/http.js";
+import { baseUrlOf, bodyOf, STALLED_CLIENT_MS, type ExportAuditEvent } from "./exports/http.js";
 import { createSchema } from "./schema.js";
 
 const PASS_THROUGH = new Set<string>([
@@ -504,6 +505,26 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   // The exports (src/exports): attendance as CSV and FHIR R4 Encounters, streamed, with the same
   // request ids, limits, authentication and log line as /graphql.
+  // Each is audited once per request as EXPORT (refusals DENIED, a failure ERROR), through the
+  // audit log's one writer.
+  const auditExport = (viewer: Viewer | null) => async (event: ExportAuditEvent) => {
+    const action = event.outcome === "DENIED" ? "DENIED" : "EXPORT";
+    const touches = (event.centerIds.length ? event.centerIds : [null]).map((centerId) => ({
+      action,
+      outcome: event.outcome,
+      resourceType: "Attendance",
+      resourceId: null,
+      centerId,
+      participantIds: event.participantIdsByCenter?.[centerId ?? ""] ?? (event.centerIds.length > 1 ? [] : event.participantIds),
+    })) satisfies Touch[];
+    try {
+      await appendAuditEntries(database.db, entriesOf(touches, { actor: actorOf(viewer), operationName: event.operation, requestId: event.requestId }));
+    } catch (err) {
+      logger.error({ requestId: event.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "audit write failed");
+      // Records not yet sent are not sent unrecorded (the handler answers 500 or ends the stream).
+      if (event.outcome !== "DENIED") throw err;
+    }
+  };
   for (const [path, handler] of exportRoutes) {
     app.get(path, async (request, reply) => {
       const search = request.raw.url?.split("?")[1] ?? "";
@@ -513,6 +534,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
         db: database.db,
         requestId: request.id,
         baseUrl: baseUrlOf(request.raw),
+        audit: auditExport(request.viewer),
       });
       void reply.code(answer.status).headers(answer.headers);
       if (typeof answer.body !== "string") reply.raw.setTimeout(STALLED_CLIENT_MS, () => reply.raw.destroy());

@@ -34,6 +34,9 @@ const AUDITED_TYPES: Record<string, AuditedType> = {
   Mentorship: { participantIds: (o) => [o.mentorId, o.menteeId] },
   Milestone: { ...ofParticipant, resourceId: () => null },
   RosterEntry: { ...ofParticipant, resourceId: () => null },
+  // A participant's consent to disclose (42 CFR 2.31), and the accounting of what was disclosed.
+  Consent: ofParticipant,
+  Disclosure: { ...ofParticipant, resourceId: () => null },
 };
 
 /**
@@ -56,9 +59,15 @@ export const AUDITED_MUTATIONS: Record<string, Exclude<AuditAction, "READ" | "DE
   recordRecoveryCapital: "CREATE",
   updateEnrollment: "UPDATE",
   updateParticipant: "UPDATE",
+  recordConsent: "CREATE",
+  revokeConsent: "UPDATE",
   // Closing a group withdraws its waitlist.
   updateGroup: "UPDATE",
   cancelSession: null,
+  // API clients are configuration: no participant's data in them.
+  createApiClient: null,
+  revokeApiClient: null,
+  rotateApiClientKey: null,
   createCenter: null,
   createGroup: null,
   createProgram: null,

@@ -2,12 +2,14 @@
 // of the center's sessions that start on those days (both inclusive, in the center's zone), as
 // RFC 4180 CSV, streamed: a year of a center goes out in constant memory.
 import { eq } from "drizzle-orm";
+import { clock } from "../common/clock.js";
 import { ErrorCodes } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
 import { isCalendarDay } from "../common/scalars.js";
 import { centers } from "../db/schema.js";
 import { addDays, daysBetween, offsetMinutes } from "../sessions/timezone.js";
 import { jsonError, type ExportAuditEvent, type ExportRequest, type ExportResponse } from "./http.js";
+import { consentFilter, logExportDisclosures } from "./clients.js";
 import { streamRows, type ExportRow } from "./rows.js";
 import { centerExportScope } from "./scope.js";
 
@@ -98,11 +100,13 @@ export async function exportAttendanceCsv(req: ExportRequest): Promise<ExportRes
   const scope = centerExportScope(req.access, center.id);
   if (!scope) return refuse(jsonError(403, ErrorCodes.FORBIDDEN, "Your role does not allow reading participants' attendance"));
 
+  // Consent is judged at the moment of the read (API clients; staff read every record).
+  const now = clock.now();
   const rows = streamRows(req.db, {
     scope,
     from: [{ kind: "local", at: `${params.from}T00:00:00` }],
     before: [{ kind: "local", at: `${addDays(params.to, 1)}T00:00:00` }],
-    // API clients: their consent rule goes here (participantFilter), see src/exports/rows.ts.
+    participantFilter: consentFilter(req.access, now),
   });
   const participants = new Set<string>();
   async function* body(): AsyncGenerator<string> {
@@ -115,6 +119,8 @@ export async function exportAttendanceCsv(req: ExportRequest): Promise<ExportRes
           chunk += csvRow(r);
           participants.add(r.participant_id!);
         }
+        // An API client's accounting of disclosures, before these records leave.
+        await logExportDisclosures(req.db, req.access, OPERATION, batch, now);
         yield chunk;
       }
       event.outcome = "ALLOWED";

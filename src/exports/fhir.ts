@@ -10,6 +10,7 @@ import { clock } from "../common/clock.js";
 import type { ExportAuditEvent, ExportRequest, ExportResponse } from "./http.js";
 import { readPage, type ExportRow, type RowFilter, type RowKey, type StartBound } from "./rows.js";
 import { isoInZone } from "./attendance.csv.js";
+import { consentFilter, logExportDisclosures } from "./clients.js";
 import { exportScope } from "./scope.js";
 
 const OPERATION = "fhir.Encounter.search";
@@ -197,12 +198,14 @@ export async function searchEncounters(req: ExportRequest): Promise<ExportRespon
   if (!scope) return done(outcome(403, "forbidden", "Your role does not allow reading participants' attendance"));
   event.centerIds = scope.centerIds === "ALL" ? [] : scope.centerIds;
 
+  // Consent is judged at the moment of the read (API clients; staff read every record).
+  const now = clock.now();
   const filter: RowFilter = {
     scope: scope.condition,
     from: search.from,
     before: search.before,
     statuses: ATTENDED,
-    // API clients: their consent rule goes here (participantFilter), see src/exports/rows.ts.
+    participantFilter: consentFilter(req.access, now),
   };
   event.outcome = "ERROR";
   let rows: ExportRow[];
@@ -213,17 +216,17 @@ export async function searchEncounters(req: ExportRequest): Promise<ExportRespon
     await req.audit?.(event);
     throw err;
   }
-  const now = clock.now().getTime();
+  const nowMs = now.getTime();
   const attendedSessions = new Set(rows.filter((r) => r.attendance_id).map((r) => r.session_id));
-  const entries: Array<{ resource: Json; key: RowKey; centerId: string; participantId: string | null }> = [];
+  const entries: Array<{ resource: Json; key: RowKey; centerId: string; participantId: string | null; row: ExportRow }> = [];
   let previous: string | null = null;
   for (const r of rows) {
     if (entries.length > search.count) break;
     const base = { startsUs: r.starts_us, sessionId: r.session_id, within: true };
     const continued = search.key?.sessionId === r.session_id;
     if (r.session_id !== previous && !continued) {
-      const resource = sessionEncounter(r, attendedSessions.has(r.session_id), now);
-      entries.push({ resource, key: { ...base, attendanceId: null }, centerId: r.center_id, participantId: null });
+      const resource = sessionEncounter(r, attendedSessions.has(r.session_id), nowMs);
+      entries.push({ resource, key: { ...base, attendanceId: null }, centerId: r.center_id, participantId: null, row: r });
     }
     previous = r.session_id;
     if (r.attendance_id) {
@@ -232,6 +235,7 @@ export async function searchEncounters(req: ExportRequest): Promise<ExportRespon
         key: { ...base, attendanceId: r.attendance_id },
         centerId: r.center_id,
         participantId: r.participant_id,
+        row: r,
       });
     }
   }
@@ -247,12 +251,28 @@ export async function searchEncounters(req: ExportRequest): Promise<ExportRespon
   const bundle = {
     resourceType: "Bundle",
     type: "searchset",
-    timestamp: new Date(now).toISOString(),
+    timestamp: now.toISOString(),
     link: links,
     entry: page.map((e) => ({ fullUrl: `${req.baseUrl}/fhir/Encounter/${String(e.resource.id)}`, resource: e.resource, search: { mode: "match" } })),
   };
-  event.outcome = "ALLOWED";
   event.centerIds = [...centerIds];
   event.participantIds = [...participants];
+  const byCenter: Record<string, Set<string>> = {};
+  for (const e of page) if (e.participantId) (byCenter[e.centerId] ??= new Set()).add(e.participantId);
+  event.participantIdsByCenter = Object.fromEntries(Object.entries(byCenter).map(([c, ps]) => [c, [...ps]]));
+  // An API client's accounting of disclosures, before the records leave (a failure answers 500).
+  try {
+    await logExportDisclosures(
+      req.db,
+      req.access,
+      OPERATION,
+      page.flatMap((e) => (e.participantId ? [e.row] : [])),
+      now,
+    );
+  } catch (err) {
+    await req.audit?.(event);
+    throw err;
+  }
+  event.outcome = "ALLOWED";
   return done({ status: 200, headers: { "content-type": CONTENT_TYPE, "cache-control": "no-store" }, body: JSON.stringify(bundle) });
 }

@@ -18,6 +18,8 @@ export interface ExportAuditEvent {
   centerIds: string[];
   /** Participants whose records left in the answer. */
   participantIds: string[];
+  /** The same, by center, when the answer spans several centers (FHIR). */
+  participantIdsByCenter?: Record<string, string[]>;
 }
 
 export interface ExportRequest {

@@ -1,6 +1,8 @@
 // Which sessions an export may read, decided by the policy module (src/auth/access.ts) the way the
 // participant lists decide it: clinical staff (participant.read at the center) read the whole
 // center, a facilitator the groups they facilitate, a VIEWER nothing (it never sees participants).
+// An API client reads its own centers with ATTENDANCE_READ (the policy module's `can` for
+// clients), and only the records its consents allow (src/exports/clients.ts).
 import { sql, type SQL } from "drizzle-orm";
 import type { Access } from "../auth/access.js";
 
