@@ -1,6 +1,7 @@
 // Once per test run, before any file: the migrated schema, made once and cloned by every file
 // (test/support/database.ts). On PGlite a data-dir snapshot (a fresh PGlite costs seconds of initdb
 // and the migrations); on PostgreSQL a template database, copied per file by CREATE DATABASE.
+import "reflect-metadata";
 import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
