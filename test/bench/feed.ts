@@ -14,7 +14,10 @@ export async function seedFeed(db: Db): Promise<{ apiKey: string; changes: numbe
   const existing = await run<{ id: string }>(db, `select id from api_clients where name = '${FEED_CLIENT_NAME}' limit 1`);
   let clientId = existing[0]?.id;
   if (!clientId) {
-    [{ id: clientId }] = await run<{ id: string }>(db, `insert into api_clients (name, scopes) values ('${FEED_CLIENT_NAME}', '{ATTENDANCE_READ}') returning id`);
+    [{ id: clientId }] = await run<{ id: string }>(
+      db,
+      `insert into api_clients (name, scopes) values ('${FEED_CLIENT_NAME}', '{ATTENDANCE_READ}') returning id`,
+    );
     await run(db, `insert into api_client_centers (center_id, api_client_id) select id, '${clientId}' from centers`);
     await run(
       db,

@@ -559,9 +559,21 @@ function markdown(report: Report): string {
       "",
       `Feed drain (this API only: \`attendanceChanges\` from the start in pages of 1,000, one API client with consent for every participant, ` +
         `${fmt(report.feed[0].changes)} changes, ${fmt(report.feed[0].pages)} pages; medians of ${report.feed.length} drains): ` +
-        `**${fmt(med((d) => d.changesPerSecond))} changes/s** (${fmt(med((d) => d.seconds), 1)} s; target 50,000), per page p50 ${ms(med((d) => d.p50))}, p99 ${ms(med((d) => d.p99))}, ` +
-        `${fmt(med((d) => d.sqlStatementsPerPage), 1)} SQL statements, ${kb(med((d) => d.pgBytesPerPage))} read from PostgreSQL, ${kb(med((d) => d.responseBytesPerPage))} response, ` +
-        `server CPU ${fmt(med((d) => d.serverCpuMsPerPage), 1)} ms, PostgreSQL CPU ${fmt(med((d) => d.postgresCpuMsPerPage), 1)} ms.`,
+        `**${fmt(med((d) => d.changesPerSecond))} changes/s** (${fmt(
+          med((d) => d.seconds),
+          1,
+        )} s; target 50,000), per page p50 ${ms(med((d) => d.p50))}, p99 ${ms(med((d) => d.p99))}, ` +
+        `${fmt(
+          med((d) => d.sqlStatementsPerPage),
+          1,
+        )} SQL statements, ${kb(med((d) => d.pgBytesPerPage))} read from PostgreSQL, ${kb(med((d) => d.responseBytesPerPage))} response, ` +
+        `server CPU ${fmt(
+          med((d) => d.serverCpuMsPerPage),
+          1,
+        )} ms, PostgreSQL CPU ${fmt(
+          med((d) => d.postgresCpuMsPerPage),
+          1,
+        )} ms.`,
     );
   }
   lines.push(
