@@ -1,7 +1,6 @@
 // The integrators' feed in the benchmark: an API client of every center with an active consent for
 // every participant, one change row per attendance record (set-based, as the generator), and a
 // full drain of `attendanceChanges` in pages of 1,000 that checks every page.
-import { sql } from "drizzle-orm";
 import { issueApiKey } from "../../src/auth/apikeys.js";
 import type { Db } from "../../src/db/client.js";
 import { run } from "./generate.js";
@@ -59,7 +58,7 @@ export const FEED_QUERY = `query AttendanceChanges($after: String, $first: Int) 
   }
 }`;
 
-export interface DrainResult {
+interface DrainResult {
   pages: number;
   changes: number;
   seconds: number;
@@ -105,11 +104,4 @@ export async function drainFeed(url: string, apiKey: string, first = 1000, onPag
   times.sort((a, b) => a - b);
   const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))];
   return { pages, changes, seconds, changesPerSecond: changes / seconds, responseBytes: responseBytes / pages, p50: at(0.5), p99: at(0.99) };
-}
-
-/** How many changes the client may see (all of them, with consent for everyone): the drain must deliver each. */
-export async function feedSize(db: Db): Promise<number> {
-  const result: unknown = await db.execute(sql`select count(*)::int as n from attendance_changes`);
-  const rows = Array.isArray(result) ? result : (result as { rows: unknown[] }).rows;
-  return Number((rows[0] as { n: number }).n);
 }
