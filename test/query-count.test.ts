@@ -2,6 +2,7 @@
 // groups, sessions and participants a center has. Counts include the per-request viewer lookup.
 import { describe, expect, it } from "vitest";
 import { asOrgAdmin, type Api } from "./support/fixtures.js";
+import { integratorWorld, recordAttendance } from "./support/integrators.js";
 import { operation } from "./support/operations.js";
 import { useTestServer } from "./support/server.js";
 
@@ -14,6 +15,11 @@ const MAX_STATEMENTS = { CenterDashboard: 10, SessionRoster: 6, ParticipantHisto
 // A facilitator's dashboard adds one batched check of which participants are in their groups,
 // and one of the facilitators' centers (staff links follow node(id:) visibility; org admins skip it).
 const MAX_FACILITATOR_DASHBOARD = 12;
+// A page of the integrators' feed (src/feed), whatever its size: the key lookup, closing ended
+// consents, the page with its consent semi-join, the records with their participants, their
+// sessions with their groups, the disclosures (one insert), the audit append. (Per-level loaders
+// made it 9: attendance, sessions, participants and groups each on their own.)
+const MAX_FEED_PAGE = 7;
 
 /** The audit log costs one statement per request that reads participant data, whatever its size. */
 const auditStatements = (statements: string[]) => statements.filter((s) => s.includes("audit_append"));
@@ -167,4 +173,50 @@ describe("SQL statement count of the dashboard operations", () => {
     expect(auditStatements(counted.statements)).toHaveLength(0);
     expect(read.count, read.statements.join("\n")).toBe(counted.count + 1);
   });
+});
+
+describe("SQL statement count of a page of the integrators' feed", () => {
+  it(
+    "does not grow with the page's changes, sessions and participants: the records and what they nest are read once per page",
+    async () => {
+      // Given an API client with consent for both participants of a group, and eight changes over four sessions
+      const admin = await asOrgAdmin(t.server);
+      const w = await integratorWorld(admin);
+      for (const participantId of [w.ana, w.ben]) {
+        const res = await t.server.gql(
+          operation("integrator.graphql", "RecordConsent"),
+          { input: { participantId, recipientId: w.client.id, purpose: "Care coordination" } },
+          { token: w.clinician.token },
+        );
+        expect(res.errors).toBeUndefined();
+      }
+      for (const sessionId of w.sessions.slice(1, 4)) {
+        await recordAttendance(admin, sessionId, [
+          [w.ana, "PRESENT"],
+          [w.ben, "LATE"],
+        ]);
+      }
+      const page = (first: number) =>
+        t.server.database.countQueries(() => t.server.gql(operation("integrator.graphql", "AttendanceChanges"), { first }, { token: w.client.key }));
+      await page(1); // the key's lastUsedAt is written on its first use
+
+      // When the client reads a page of one change, and a page of every change
+      const one = await page(1);
+      const all = await page(100);
+
+      // Then both answers are whole, the large one really larger (records of four sessions and both participants)
+      for (const r of [one, all]) expect(r.result.errors, JSON.stringify(r.result.errors)).toBeUndefined();
+      const edges = all.result.data.attendanceChanges.edges as Array<{ node: { attendance: { session: { id: string }; participant: { id: string } } } }>;
+      expect(one.result.data.attendanceChanges.edges).toHaveLength(1);
+      expect(edges.length).toBeGreaterThanOrEqual(8);
+      expect(new Set(edges.map((e) => e.node.attendance.session.id)).size).toBe(4);
+      expect(new Set(edges.map((e) => e.node.attendance.participant.id)).size).toBe(2);
+      // and they cost the same statements, under the bound, with one disclosure insert and one audit append
+      expect(all.count, all.statements.join("\n")).toBe(one.count);
+      expect(all.count, all.statements.join("\n")).toBeLessThanOrEqual(MAX_FEED_PAGE);
+      expect(all.statements.filter((s) => /insert into "?disclosures"?/.test(s))).toHaveLength(1);
+      expect(auditStatements(all.statements)).toHaveLength(1);
+    },
+    WORLD_TIMEOUT,
+  );
 });

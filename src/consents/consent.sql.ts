@@ -14,12 +14,22 @@ const activeConsentRow = (now: Date): SQL =>
   sql`c.revoked_at is null and 'ATTENDANCE' = any(c.information) and (c.expires_on is null or c.expires_on >= ${todayIn(sql`ctr.timezone`, now)})`;
 
 /**
+ * @public
  * A SQL condition (for exports too): the participant (`participantId`, a column or expression of the outer query)
  * has an active consent naming the API client at `now`.
  */
 export function activeConsentCondition(participantId: SQL, apiClientId: string, now: Date): SQL {
   return sql`exists (select 1 from ${consents} c join ${centers} ctr on ctr.id = c.center_id
     where c.participant_id = ${participantId} and c.api_client_id = ${apiClientId} and ${activeConsentRow(now)})`;
+}
+
+/**
+ * A SQL query (for a CTE) of the participants among `participantIds` (a subquery of the outer
+ * statement) with an active consent naming the API client at `now`: one semi-join per statement.
+ */
+export function consentedAmong(participantIds: SQL, apiClientId: string, now: Date): SQL {
+  return sql`select distinct c.participant_id from ${consents} c join ${centers} ctr on ctr.id = c.center_id
+    where c.api_client_id = ${apiClientId} and c.participant_id in ${participantIds} and ${activeConsentRow(now)}`;
 }
 
 /**

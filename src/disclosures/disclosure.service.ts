@@ -19,17 +19,16 @@ export async function logDisclosures(tx: DbOrTx, apiClientId: string, operation:
     byParticipant.set(r.participantId, entry);
   }
   if (!byParticipant.size) return;
-  await tx.insert(disclosures).values(
-    [...byParticipant].map(([participantId, { centerId, ids }]) => ({
-      centerId,
-      participantId,
-      apiClientId,
-      operation: operation.slice(0, 200),
-      attendanceIds: [...ids],
-      recordCount: ids.size,
-      disclosedAt: at,
-    })),
-  );
+  // One statement with one parameter for the rows, however many (a feed page discloses up to 1,000).
+  const rows = [...byParticipant].map(([participant_id, { centerId, ids }]) => ({
+    center_id: centerId,
+    participant_id,
+    attendance_ids: [...ids],
+    record_count: ids.size,
+  }));
+  await tx.execute(sql`insert into ${disclosures} (center_id, participant_id, api_client_id, operation, attendance_ids, record_count, disclosed_at)
+    select r.center_id, r.participant_id, ${apiClientId}, ${operation.slice(0, 200)}, r.attendance_ids, r.record_count, ${at.toISOString()}::timestamptz
+    from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(center_id uuid, participant_id uuid, attendance_ids uuid[], record_count integer)`);
 }
 
 /** The default window of an accounting: the three years before `now` (42 CFR 2.24). */

@@ -11,7 +11,7 @@
 // moment of the read (src/consents), plus the rows addressed to it when consent starts (the
 // participant's records) or ends (one DELETE per record). Every record handed out is logged as a
 // disclosure in the same transaction as the read.
-import { inArray, sql } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { AttendanceWriteStep } from "../attendance/attendance.service.js";
 import type { ApiClientViewer } from "../auth/viewer.js";
 import { clock } from "../common/clock.js";
@@ -20,9 +20,9 @@ import { badInput } from "../common/errors.js";
 import { toGlobalId } from "../common/ids.js";
 import { asNode } from "../common/node.js";
 import type { PageInfo } from "../common/relay.js";
-import type { Db } from "../db/client.js";
-import { attendance, attendanceChanges, type AttendanceRow } from "../db/schema.js";
-import { activeConsentCondition } from "../consents/consent.sql.js";
+import type { Db, Tx } from "../db/client.js";
+import { attendance, attendanceChanges, groups, participants, sessions, type AttendanceRow } from "../db/schema.js";
+import { consentedAmong } from "../consents/consent.sql.js";
 import { closeEndedConsents } from "../consents/consent.service.js";
 import { logDisclosures } from "../disclosures/disclosure.service.js";
 import { AttendanceChangeType, type AttendanceChangeFeed, type AttendanceFeedChange } from "./feed.type.js";
@@ -97,28 +97,34 @@ export async function readFeed(ctx: Context, args: { after?: string | null; firs
   if (!centerIds.length) return page([], null, false, args.after ?? null);
 
   return ctx.db.transaction(async (tx) => {
+    // The page, with the consent rule evaluated once per participant of the page (a semi-join on
+    // the client's active consents), not once per change.
     const scanned = rowsOf<ScannedRow>(
       await tx.execute(sql`
-        select ch.seq, ch.tx::text as tx, ch.change_type, ch.changed_at, ch.attendance_id, ch.participant_id, ch.center_id,
-          (ch.change_type = 'DELETE' or ${activeConsentCondition(sql`ch.participant_id`, client.apiClientId, now)}) as deliver
-        from ${attendanceChanges} ch
-        where ch.tx < pg_snapshot_xmin(pg_current_snapshot())
-          ${after ? sql`and (ch.tx, ch.seq) > (${after.tx}::xid8, ${after.seq}::bigint)` : sql``}
-          and ch.center_id in (${sql.join(
-            centerIds.map((id) => sql`${id}::uuid`),
-            sql`, `,
-          )})
-          and (ch.recipient_api_client_id is null or ch.recipient_api_client_id = ${client.apiClientId})
-        order by ch.tx, ch.seq
-        limit ${first + 1}`),
+        with page as (
+          select ch.seq, ch.tx, ch.change_type, ch.changed_at, ch.attendance_id, ch.participant_id, ch.center_id
+          from ${attendanceChanges} ch
+          where ch.tx < pg_snapshot_xmin(pg_current_snapshot())
+            ${after ? sql`and (ch.tx, ch.seq) > (${after.tx}::xid8, ${after.seq}::bigint)` : sql``}
+            and ch.center_id = any(${uuidArray(centerIds)}::uuid[])
+            and (ch.recipient_api_client_id is null or ch.recipient_api_client_id = ${client.apiClientId})
+          order by ch.tx, ch.seq
+          limit ${first + 1}
+        ),
+        consented as (${consentedAmong(sql`(select distinct participant_id from page)`, client.apiClientId, now)})
+        select p.seq, p.tx::text as tx, p.change_type, p.changed_at, p.attendance_id, p.participant_id, p.center_id,
+          (p.change_type = 'DELETE' or p.participant_id in (select participant_id from consented)) as deliver
+        from page p
+        order by p.tx, p.seq`),
     );
     const hasNextPage = scanned.length > first;
     const window = scanned.slice(0, first);
     const delivered = window.filter((r) => r.deliver);
     const upsertIds = [...new Set(delivered.filter((r) => r.change_type === "UPSERT").map((r) => r.attendance_id))];
-    const records = upsertIds.length ? await tx.select().from(attendance).where(inArray(attendance.id, upsertIds)) : [];
+    // The records with their session, group and participant, in one statement, primed into the
+    // request's loaders: the 1,000 edges' nested fields then read no more SQL.
+    const records = upsertIds.length ? await prefetchRecords(tx, ctx, upsertIds) : [];
     const byId = new Map<string, AttendanceRow>(records.map((r) => [r.id, r]));
-    for (const r of records) ctx.loaders.attendance.byId.prime(r.id, r);
     // The accounting of disclosures, before the answer leaves: one entry per participant.
     await logDisclosures(
       tx,
@@ -141,6 +147,41 @@ export async function readFeed(ctx: Context, args: { after?: string | null; firs
     });
     return page(edges, endCursor, hasNextPage, args.after ?? null);
   });
+}
+
+/** A uuid[] parameter as one text value (one bind parameter, however many ids; PGlite too). */
+const uuidArray = (ids: readonly string[]): string => `{${ids.join(",")}}`;
+
+/**
+ * Attendance records with their participant, then their sessions with their group (two statements,
+ * each row read once: a page's records share a few sessions), primed into the request's loaders.
+ */
+async function prefetchRecords(tx: Tx, ctx: Context, ids: string[]): Promise<AttendanceRow[]> {
+  const { attendance: a, sessions: s, groups: g, participants: p } = ctx.loaders;
+  const records = await tx
+    .select({ a: attendance, p: participants })
+    .from(attendance)
+    .innerJoin(participants, eq(participants.id, attendance.participantId))
+    .where(sql`${attendance.id} = any(${uuidArray(ids)}::uuid[])`);
+  const sessionIds = [...new Set(records.map((r) => r.a.sessionId))];
+  const sessionRows = sessionIds.length
+    ? await tx
+        .select({ s: sessions, g: groups })
+        .from(sessions)
+        .innerJoin(groups, eq(groups.id, sessions.groupId))
+        .where(sql`${sessions.id} = any(${uuidArray(sessionIds)}::uuid[])`)
+    : [];
+  for (const row of records) {
+    a.byId.prime(row.a.id, row.a);
+    p.byId.prime(row.p.id, row.p);
+    p.namesById.prime(row.p.id, row.p);
+  }
+  for (const row of sessionRows) {
+    s.byId.prime(row.s.id, row.s);
+    s.timesById.prime(row.s.id, row.s);
+    g.byId.prime(row.g.id, row.g);
+  }
+  return records.map((r) => r.a);
 }
 
 function page(edges: AttendanceChangeFeed["edges"], endCursor: string | null, hasNextPage: boolean, after: string | null): AttendanceChangeFeed {

@@ -301,6 +301,7 @@ export async function describeDataset(query: (text: string) => Promise<Rows>): P
 /** The ids requests rotate over, picked from the generated data. */
 export async function pickTargets(sql: (text: string) => Promise<Array<Record<string, any>>>, count = 40): Promise<Targets> {
   const centers = (await sql(`select id from centers order by name`)).map((r) => String(r.id));
+  const groups = (await sql(`select id from groups where status = 'ACTIVE' order by name, id limit ${count}`)).map((r) => String(r.id));
   const sessions = (
     await sql(`select id from sessions where status = 'COMPLETED' and exists (select 1 from attendance a where a.session_id = sessions.id)
                order by starts_at desc, id limit ${count}`)
@@ -321,5 +322,5 @@ export async function pickTargets(sql: (text: string) => Promise<Array<Record<st
     .map((r) => ({ sessionId: String(r.id), participantIds: (typeof r.ids === "string" ? JSON.parse(r.ids) : r.ids) as string[] }))
     .filter((r) => r.participantIds.length === 12);
   if (!centers.length || !sessions.length || !participants.length || !recordings.length) throw new Error("the dataset has no targets");
-  return { centers, sessions, participants, recordings };
+  return { centers, groups, sessions, participants, recordings };
 }

@@ -8,12 +8,17 @@ import { resolve } from "node:path";
 import { Kind, parse, print, type DefinitionNode } from "graphql";
 
 export type QueryName = "CenterDashboard" | "SessionRoster" | "ParticipantHistory";
-export type OperationName = QueryName | "RecordAttendance";
+/** The staff dashboard's engagement queries (test/operations/engagement.graphql): this API only. */
+export type EngagementName = "ParticipantEngagement" | "GroupEngagement" | "CenterEngagement" | "CenterFollowUps";
+export type OperationName = QueryName | "RecordAttendance" | EngagementName;
 export const QUERIES: QueryName[] = ["CenterDashboard", "SessionRoster", "ParticipantHistory"];
+export const ENGAGEMENT: EngagementName[] = ["ParticipantEngagement", "GroupEngagement", "CenterEngagement", "CenterFollowUps"];
+const isEngagement = (op: OperationName): op is EngagementName => (ENGAGEMENT as string[]).includes(op);
 
 /** The ids requests rotate over (database uuids), picked from the generated data. */
 export interface Targets {
   centers: string[];
+  groups: string[];
   sessions: string[];
   participants: string[];
   /** Completed sessions with the 12 participants who hold a seat in their group. */
@@ -108,6 +113,22 @@ const flips = new Map<string, number>();
 /** The request body of the n-th request of an operation. */
 export function bodyMaker(flavor: Flavor, op: OperationName, targets: Targets): (n: number) => string {
   const pick = <T>(list: T[], n: number) => list[n % list.length];
+  if (isEngagement(op)) {
+    if (flavor === "postgraphile") throw new Error(`PostGraphile has no ${op} (the engagement rules are this API's)`);
+    const query = operationText("engagement.graphql", op);
+    // The last twelve weeks, as the dashboard asks.
+    const to = new Date().toISOString().slice(0, 10);
+    const from = new Date(Date.now() - 84 * 86_400_000).toISOString().slice(0, 10);
+    const vars = (n: number) =>
+      op === "ParticipantEngagement"
+        ? { participantId: toGlobalId("Participant", pick(targets.participants, n)) }
+        : op === "GroupEngagement"
+          ? { groupId: toGlobalId("Group", pick(targets.groups, n)), from, to }
+          : op === "CenterEngagement"
+            ? { centerId: toGlobalId("Center", pick(targets.centers, n)), from, to }
+            : { centerId: toGlobalId("Center", pick(targets.centers, n)), first: 50 };
+    return (n) => JSON.stringify({ query, operationName: op, variables: vars(n) });
+  }
   if (flavor === "postgraphile") {
     if (op === "RecordAttendance") throw new Error("PostGraphile has no recordAttendance");
     const query = POSTGRAPHILE[op];

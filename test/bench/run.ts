@@ -21,7 +21,8 @@ import postgres from "postgres";
 import { mintToken } from "../../src/auth/tokens.js";
 import { openDatabase } from "../../src/db/client.js";
 import { BENCH_VIEWER_SUBJECT, describeDataset, generateDataset, pickTargets, run, type GenerateResult } from "./generate.js";
-import { bodyMaker, checkAnswer, digest, QUERIES, type Flavor, type OperationName, type Targets } from "./operations.js";
+import { drainFeed, seedFeed } from "./feed.js";
+import { bodyMaker, checkAnswer, digest, ENGAGEMENT, QUERIES, type Flavor, type OperationName, type Targets } from "./operations.js";
 import { startPgProxy, type PgProxy } from "./proxy.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
@@ -274,6 +275,50 @@ interface Measurement {
   changesPerRequest?: number;
 }
 
+interface FeedDrain {
+  round: number;
+  pages: number;
+  changes: number;
+  seconds: number;
+  changesPerSecond: number;
+  /** Per page of 1,000. */
+  p50: number;
+  p99: number;
+  sqlStatementsPerPage: number;
+  pgBytesPerPage: number;
+  responseBytesPerPage: number;
+  serverCpuMsPerPage: number;
+  postgresCpuMsPerPage: number;
+}
+
+/** A full drain of the feed from its start, in pages of 1,000, by the bench's API client (consent for everyone). */
+async function measureDrain(server: Server, apiKey: string, round: number, admin: postgres.Sql, dbName: string): Promise<FeedDrain> {
+  await settle(server.child.pid!);
+  // Every change committed so far (the seeded ones and those of the rounds' recordAttendance), all of them the client's.
+  const expected = Number((await admin`select count(*)::int as n from attendance_changes`)[0].n);
+  const before = { proxy: { ...server.proxy!.counters }, cpu: cpuMs(server.child.pid!), pg: await backendCpu(admin, dbName) };
+  const d = await drainFeed(server.url, apiKey, 1000);
+  const after = { proxy: { ...server.proxy!.counters }, cpu: cpuMs(server.child.pid!), pg: await backendCpu(admin, dbName) };
+  if (d.changes !== expected) throw new Error(`feed drain: ${d.changes} changes, expected ${expected}`);
+  let pgCpu = 0;
+  for (const [pid, ms] of after.pg) pgCpu += ms - (before.pg.get(pid) ?? 0);
+  const per = (x: number) => x / d.pages;
+  return {
+    round,
+    pages: d.pages,
+    changes: d.changes,
+    seconds: d.seconds,
+    changesPerSecond: d.changesPerSecond,
+    p50: d.p50,
+    p99: d.p99,
+    sqlStatementsPerPage: per(after.proxy.statements - before.proxy.statements),
+    pgBytesPerPage: per(after.proxy.bytesFromServer - before.proxy.bytesFromServer),
+    responseBytesPerPage: d.responseBytes,
+    serverCpuMsPerPage: per(after.cpu - before.cpu),
+    postgresCpuMsPerPage: per(pgCpu),
+  };
+}
+
 const historyRows = async (admin: postgres.Sql) => Number((await admin`select count(*)::int as n from attendance_history`)[0].n);
 
 /** CPU ms of the PostgreSQL backends serving one database (a server's pool). */
@@ -390,7 +435,7 @@ async function pgliteSmoke(): Promise<{ seconds: number; generated: GenerateResu
     );
     try {
       const token = await mintToken({ jwtSecret: JWT_SECRET }, BENCH_VIEWER_SUBJECT, { expiresIn: "1h" });
-      for (const op of [...QUERIES, "RecordAttendance"] as OperationName[]) {
+      for (const op of [...QUERIES, "RecordAttendance", ...ENGAGEMENT] as OperationName[]) {
         const make = bodyMaker("api", op, targets);
         for (let n = 0; n < 2; n++) {
           const res = await post(server, make(n), token);
@@ -453,16 +498,21 @@ const kb = (x: number | null) => (x === null || Number.isNaN(x) ? "—" : `${fmt
 function markdown(report: Report): string {
   const s = report.summary;
   const get = (c: ContenderName, op: OperationName) => s.find((x) => x.contender === c && x.operation === op);
-  const ops = [...QUERIES, "RecordAttendance"] as OperationName[];
+  const ops = [...QUERIES, "RecordAttendance", ...ENGAGEMENT] as OperationName[];
   const lines: string[] = [];
   const label: Record<OperationName, string> = {
     CenterDashboard: "CenterDashboard (first: 20)",
     SessionRoster: "SessionRoster",
     ParticipantHistory: "ParticipantHistory",
     RecordAttendance: "recordAttendance (12 records)",
+    ParticipantEngagement: "ParticipantEngagement",
+    GroupEngagement: "GroupEngagement (12 weeks)",
+    CenterEngagement: "CenterEngagement (12 weeks)",
+    CenterFollowUps: "CenterFollowUps (first: 50)",
   };
   const ms = (x: number) => `${fmt(x, x < 100 ? 1 : 0)} ms`;
-  const cell = (x: Summary | undefined) => (x ? `${fmt(x.rps)} req/s, p50 ${ms(x.p50)}, p99 ${ms(x.p99)}` : "—");
+  const only = (op: OperationName) => (ENGAGEMENT as OperationName[]).includes(op);
+  const cell = (x: Summary | undefined, op?: OperationName) => (x ? `${fmt(x.rps)} req/s, p50 ${ms(x.p50)}, p99 ${ms(x.p99)}` : op && only(op) ? "n/a" : "—");
   const ratio = (a: Summary | undefined, b: Summary | undefined) => (a && b ? fmt(a.rps / b.rps, 2) : "—");
   lines.push(
     `Medians of ${report.options.rounds} alternating rounds of ${report.options.duration} s at ${report.options.connections} connections, ` +
@@ -477,7 +527,7 @@ function markdown(report: Report): string {
     const api = get("api", op);
     if (!api && !get("floor", op)) continue;
     lines.push(
-      `| ${label[op]} | ${cell(api)} | ${cell(get("postgraphile", op))} | ${cell(get("floor", op))} | ${ratio(api, get("postgraphile", op))} | ${ratio(api, get("floor", op))} |`,
+      `| ${label[op]} | ${cell(api)} | ${cell(get("postgraphile", op), op)} | ${cell(get("floor", op), op)} | ${only(op) ? "n/a" : ratio(api, get("postgraphile", op))} | ${only(op) ? "n/a" : ratio(api, get("floor", op))} |`,
     );
   }
   lines.push(
@@ -502,6 +552,29 @@ function markdown(report: Report): string {
       (c) => `${c} ${fmt(median(changes.filter((m) => m.contender === c).map((m) => m.changesPerRequest!)), 1)}`,
     );
     lines.push("", `recordAttendance: attendance changes written per request (of 12 records): ${byContender.join(", ")}.`);
+  }
+  if (report.feed.length) {
+    const med = (f: (d: FeedDrain) => number) => median(report.feed.map(f));
+    lines.push(
+      "",
+      `Feed drain (this API only: \`attendanceChanges\` from the start in pages of 1,000, one API client with consent for every participant, ` +
+        `${fmt(report.feed[0].changes)} changes, ${fmt(report.feed[0].pages)} pages; medians of ${report.feed.length} drains): ` +
+        `**${fmt(med((d) => d.changesPerSecond))} changes/s** (${fmt(
+          med((d) => d.seconds),
+          1,
+        )} s; target 50,000), per page p50 ${ms(med((d) => d.p50))}, p99 ${ms(med((d) => d.p99))}, ` +
+        `${fmt(
+          med((d) => d.sqlStatementsPerPage),
+          1,
+        )} SQL statements, ${kb(med((d) => d.pgBytesPerPage))} read from PostgreSQL, ${kb(med((d) => d.responseBytesPerPage))} response, ` +
+        `server CPU ${fmt(
+          med((d) => d.serverCpuMsPerPage),
+          1,
+        )} ms, PostgreSQL CPU ${fmt(
+          med((d) => d.postgresCpuMsPerPage),
+          1,
+        )} ms.`,
+    );
   }
   lines.push(
     "",
@@ -533,6 +606,7 @@ interface Report {
   pglite: { seconds: number; generated: GenerateResult } | null;
   measurements: Measurement[];
   summary: Summary[];
+  feed: FeedDrain[];
   peakRssMb: Record<string, number>;
 }
 
@@ -564,6 +638,8 @@ async function main() {
       await run(database.db, "vacuum analyze");
     }
     await run(database.db, POSTGRAPHILE_FUNCTIONS);
+    const feedSeed = contenderNames.includes("api") ? await seedFeed(database.db) : null;
+    if (feedSeed) log(`feed: ${feedSeed.changes} changes for one API client with consent for every participant (${feedSeed.seconds.toFixed(1)} s)`);
     const targets = await pickTargets((text) => run(database.db, text));
     await database.close();
     const pgVersion = String((await admin`show server_version`)[0].server_version).split(" ")[0];
@@ -580,7 +656,8 @@ async function main() {
       const env = { NODE_ENV: "production", DATABASE_URL: viaProxy(proxy), DATABASE_POOL_SIZE: "10" };
       log(`starting ${name}`);
       if (name === "api") {
-        servers.push(await startServer(name, process.execPath, ["dist/index.js"], { ...env, AUTH_JWT_SECRET: JWT_SECRET }, proxy));
+        // Rate limiting off: the bench sends far more than a client's share from one address and one actor.
+        servers.push(await startServer(name, process.execPath, ["dist/index.js"], { ...env, AUTH_JWT_SECRET: JWT_SECRET, RATE_LIMIT: "off" }, proxy));
       } else if (name === "floor") {
         servers.push(await startServer(name, process.execPath, ["--import", "tsx", "test/bench/floor-server.ts"], env, proxy));
       } else if (name === "postgraphile") {
@@ -594,9 +671,11 @@ async function main() {
     const token = await mintToken({ jwtSecret: JWT_SECRET }, BENCH_VIEWER_SUBJECT, { expiresIn: "12h" });
     await checkEquivalence(servers, token, targets);
 
-    const ops: OperationName[] = [...QUERIES, "RecordAttendance"];
-    // PostGraphile has no recordAttendance (it would be a hand-written plpgsql function).
-    const runs = (op: OperationName) => servers.filter((s) => op !== "RecordAttendance" || s.name !== "postgraphile");
+    const ops: OperationName[] = [...QUERIES, "RecordAttendance", ...ENGAGEMENT];
+    // PostGraphile has no recordAttendance (it would be a hand-written plpgsql function); the
+    // engagement queries are this API's rules (risk, streaks, milestones): no equivalent elsewhere.
+    const runs = (op: OperationName) =>
+      servers.filter((s) => ((ENGAGEMENT as OperationName[]).includes(op) ? s.name === "api" : op !== "RecordAttendance" || s.name !== "postgraphile"));
     log(`warm-up, ${warmup} s per operation and contender`);
     for (const op of ops) for (const s of runs(op)) await drive(s, op, warmup, token, targets, null);
 
@@ -619,6 +698,19 @@ async function main() {
         }
       }
     }
+    const feed: FeedDrain[] = [];
+    const apiServer = servers.find((s) => s.name === "api");
+    if (apiServer && feedSeed) {
+      for (let round = 1; round <= rounds; round++) {
+        const d = await measureDrain(apiServer, feedSeed.apiKey, round, admin, db.name);
+        feed.push(d);
+        log(
+          `round ${round} feed drain: ${d.changes} changes in ${d.pages} pages, ${d.seconds.toFixed(1)} s, ${d.changesPerSecond.toFixed(0)} changes/s  ` +
+            `page p50 ${d.p50.toFixed(0)} ms  ${d.sqlStatementsPerPage.toFixed(1)} stmts  ${(d.pgBytesPerPage / 1024).toFixed(0)} kB from PG  ` +
+            `cpu ${d.serverCpuMsPerPage.toFixed(1)} ms + PG ${d.postgresCpuMsPerPage.toFixed(1)} ms per page`,
+        );
+      }
+    }
     const peakRssMb: Record<string, number> = {};
     for (const s of servers) peakRssMb[s.name] = peakRssMb_(s.child.pid!);
     const report: Report = {
@@ -637,6 +729,7 @@ async function main() {
       pglite,
       measurements,
       summary: summarize(measurements),
+      feed,
       peakRssMb,
     };
     mkdirSync(args.out, { recursive: true });

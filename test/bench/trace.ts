@@ -38,7 +38,7 @@ const viaProxy = new URL(base);
 viaProxy.host = `127.0.0.1:${proxy.port}`;
 let capture: string[] | null = null;
 const database = await openDatabase({ databaseUrl: viaProxy.toString(), migrate: false, onQuery: (q) => capture?.push(q) });
-const config = loadConfig({ AUTH_JWT_SECRET: "trace-secret-0123456789-0123456789-abcdef", LOG_LEVEL: "error", NODE_ENV: "production" });
+const config = loadConfig({ RATE_LIMIT: "off", AUTH_JWT_SECRET: "trace-secret-0123456789-0123456789-abcdef", LOG_LEVEL: "error", NODE_ENV: "production" });
 const app = await createApp({ config, database, logger: silentLogger });
 const port = await app.listen(0, "127.0.0.1");
 const token = await mintToken(config.auth, BENCH_VIEWER_SUBJECT, { expiresIn: "1h" });
