@@ -1,5 +1,7 @@
 // The one catalog of error codes. Mutation payloads carry `UserError`s with a `UserErrorCode`;
 // authentication and permission failures are GraphQL errors with extensions.code.
+// Decorated classes below: the metadata polyfill first, whoever imports this (scripts, the database client).
+import "reflect-metadata";
 import { GraphQLError } from "graphql";
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { ReadableBy } from "./readable.js";
