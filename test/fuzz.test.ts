@@ -410,6 +410,8 @@ async function post(body: string, token?: string): Promise<Answer> {
  */
 const LIMIT_CODES: string[] = Object.values(LimitCodes);
 const ERROR_CODES = new Set([
+  // A body past the limit (413)
+  "PAYLOAD_TOO_LARGE",
   "BAD_USER_INPUT",
   "GRAPHQL_VALIDATION_FAILED",
   "GRAPHQL_PARSE_FAILED",
@@ -685,8 +687,9 @@ describe(`fuzzed inputs (fast-check, seed ${SEED}, ${RUNS} runs per property)`, 
     const w = await world();
     // center → groups → center … to any depth; any number of aliases of one root field
     const nested = (depth: number) => {
+      // Level 1 under the root center is groups, level 2 a group's center, and so on
       let inner = "id";
-      for (let i = 0; i < depth; i++) inner = i % 2 === 0 ? `groups(first: 2) { nodes { ${inner} } }` : `center { ${inner} }`;
+      for (let level = depth; level >= 1; level--) inner = level % 2 === 1 ? `groups(first: 2) { nodes { ${inner} } }` : `center { ${inner} }`;
       return `query($id: ID!) { center(id: $id) { ${inner} } }`;
     };
     const aliases = (n: number) => `{ ${Array.from({ length: n }, (_, i) => `a${i}: centers(first: 1) { totalCount }`).join(" ")} }`;
