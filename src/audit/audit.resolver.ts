@@ -44,7 +44,7 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
   return {
     occurredAt: row.occurredAt,
     actorType: row.actorType as AuditActorType | null,
-    actorId: row.actorId ? toGlobalId(row.actorType === "API_CLIENT" ? ("ApiClient" as NodeTypeName) : "Staff", row.actorId) : null,
+    actorId: row.actorId ? toGlobalId(row.actorType === "API_CLIENT" ? ("ApiClient") : "Staff", row.actorId) : null,
     centerId: row.centerId ? toGlobalId("Center", row.centerId) : null,
     action: row.action as AuditActionEnum,
     resourceType: row.resourceType,
@@ -68,7 +68,7 @@ export class AuditResolver {
     const win = pageWindow({ first: args.first, last: args.last }, DEFAULT_PAGE_SIZE);
     const decode = (value: string | null | undefined, type: NodeTypeName, arg: string) => {
       if (!value) return null;
-      const id = decodeId(value, type) ?? (type === "Staff" ? decodeId(value, "ApiClient" as NodeTypeName) : null);
+      const id = decodeId(value, type) ?? (type === "Staff" ? decodeId(value, "ApiClient") : null);
       if (!id) throw badInput(`\`${arg}\` is not a ${type} id`, arg);
       return id;
     };
