@@ -44,7 +44,7 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
   return {
     occurredAt: row.occurredAt,
     actorType: row.actorType as AuditActorType | null,
-    actorId: row.actorId ? toGlobalId(row.actorType === "API_CLIENT" ? ("ApiClient") : "Staff", row.actorId) : null,
+    actorId: row.actorId ? toGlobalId(row.actorType === "API_CLIENT" ? "ApiClient" : "Staff", row.actorId) : null,
     centerId: row.centerId ? toGlobalId("Center", row.centerId) : null,
     action: row.action as AuditActionEnum,
     resourceType: row.resourceType,
