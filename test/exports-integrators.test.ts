@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { asOrgAdmin, type Api } from "./support/fixtures.js";
-import { createApiClient, integratorWorld, recordAttendance, type IntegratorWorld } from "./support/integrators.js";
+import { createApiClient, integratorWorld, recordAttendance, waitForHorizon, type IntegratorWorld } from "./support/integrators.js";
 import { operation } from "./support/operations.js";
 import { useTestServer } from "./support/server.js";
 
@@ -236,6 +236,7 @@ describe("the feed in the audit log", () => {
     const { w } = await setup();
     await recordConsent(w, w.ana);
     const requestId = randomUUID();
+    await waitForHorizon(t.server);
     const res = await t.server.gql(
       operation("integrator.graphql", "AttendanceChanges"),
       { first: 100 },

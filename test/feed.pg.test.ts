@@ -6,7 +6,7 @@ import postgres from "postgres";
 import { afterAll, describe, expect, it } from "vitest";
 import { feedLag } from "../src/feed/feed.service.js";
 import { asOrgAdmin, type Api } from "./support/fixtures.js";
-import { integratorWorld, recordAttendance, type IntegratorWorld } from "./support/integrators.js";
+import { integratorWorld, recordAttendance, waitForHorizon, type IntegratorWorld } from "./support/integrators.js";
 import { operation } from "./support/operations.js";
 import { useTestServer } from "./support/server.js";
 
@@ -78,6 +78,7 @@ describe.skipIf(!onPostgres)("attendance change feed on PostgreSQL", () => {
   // The world is built per test (the server's database is emptied before each).
   it("given a transaction still open, a later commit is not handed out past it; once both commit, both arrive in transaction order", async () => {
     s = await world();
+    await waitForHorizon(t.server); // other files' transactions must not hold the world back
     const start = await drainFrom(s.w.client.key, null);
     const ana = s.records.find((r) => r.participant_id !== undefined)!;
     let release!: () => void;
@@ -110,7 +111,7 @@ describe.skipIf(!onPostgres)("attendance change feed on PostgreSQL", () => {
     } finally {
       release();
     }
-    await sleep(50);
+    await waitForHorizon(t.server);
     const both = await drainFrom(s.w.client.key, start.cursor);
     expect(both.edges).toHaveLength(2);
     const [first, second] = both.edges.map((e) => position(e.cursor));
@@ -124,6 +125,7 @@ describe.skipIf(!onPostgres)("attendance change feed on PostgreSQL", () => {
     it(`randomized (run ${run}): 8 writers with random delays and ~10% rollbacks, a poller with small pages: received == committed, in increasing positions`, async () => {
       await s?.raw.end();
       s = await world();
+      await waitForHorizon(t.server); // other files' transactions must not hold the world back
       const start = await drainFrom(s.w.client.key, null);
       const committed = new Set<string>();
       const rolledBack = new Set<string>();
@@ -174,6 +176,7 @@ describe.skipIf(!onPostgres)("attendance change feed on PostgreSQL", () => {
       await Promise.all(Array.from({ length: 8 }, (_, n) => writer(n)));
       writing = false;
       await poller;
+      await waitForHorizon(t.server);
       while (await poll());
       expect(rolledBack.size + committed.size).toBeGreaterThan(100);
       expect(new Set(received).size).toBe(received.length);

@@ -6,7 +6,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { setClock } from "../src/common/clock.js";
 import { asOrgAdmin, type Api } from "./support/fixtures.js";
-import { createApiClient, drain, integratorWorld, recordAttendance, type IntegratorWorld } from "./support/integrators.js";
+import { createApiClient, drain, integratorWorld, recordAttendance, waitForHorizon, type IntegratorWorld } from "./support/integrators.js";
 import { operation } from "./support/operations.js";
 import { useTestServer } from "./support/server.js";
 
@@ -238,6 +238,7 @@ describe("consent and the feed", () => {
     for (const client of [w.client, full]) await recordConsent(org, w.clinician.token, { participantId: w.ana, recipientId: client.id, purpose: "Registry" });
     const q = `{ attendanceChanges(first: 10) { edges { node { attendance { note recordedBy { id } session { topic group { name facilitators { id } } }
       participant { id externalId dateOfBirth phone } } } } } }`;
+    await waitForHorizon(t.server);
     const narrow = await t.server.gql(q, {}, { token: w.client.key });
     expect(narrow.errors).toBeUndefined();
     const a = narrow.data.attendanceChanges.edges[0].node.attendance;

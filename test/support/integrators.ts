@@ -1,6 +1,7 @@
 // A world for the integrator tests, built through the API: a center with a group, two participants
 // (Ana with MRN-A, Ben with MRN-B), four past sessions, attendance recorded for both at the first,
 // and an API client of the center (its key returned once, as createApiClient gives it).
+import { sql } from "drizzle-orm";
 import { operation } from "./operations.js";
 import type { Api } from "./fixtures.js";
 
@@ -75,7 +76,25 @@ export interface FeedChange {
 }
 
 /** Pulls the whole feed from `after` with AttendanceChanges (pages of `first`); returns the changes and the last cursor. */
+/**
+ * The feed hands out changes only below the cluster-wide horizon (the oldest transaction still
+ * open anywhere on the server). On PostgreSQL other test files run beside this one, and one of them
+ * holds transactions open on purpose (test/feed.pg.test.ts): wait until every transaction that had
+ * started when the drain began has ended, so that what committed before it is within reach.
+ */
+export async function waitForHorizon(server: Pick<Api["server"], "database">): Promise<void> {
+  const db = server.database.db;
+  const rowsOf = (r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows) as Array<{ ok: boolean; next: string }>;
+  const [{ next }] = rowsOf(await db.execute(sql`select pg_snapshot_xmax(pg_current_snapshot())::text as next, true as ok`));
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
+    const [{ ok }] = rowsOf(await db.execute(sql`select pg_snapshot_xmin(pg_current_snapshot()) >= ${next}::xid8 as ok, '' as next`));
+    if (ok) return;
+  }
+  throw new Error("the feed's horizon did not pass the drain's start within 60 s");
+}
+
 export async function drain(api: Api, key: string, after: string | null = null, first = 500): Promise<{ changes: FeedChange[]; cursor: string | null }> {
+  await waitForHorizon(api.server);
   const changes: FeedChange[] = [];
   let cursor = after;
   for (;;) {
