@@ -7,13 +7,13 @@ import { qualified } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import { participants } from "../db/schema.js";
 import { registerRiskCondition } from "../participants/participant.loaders.js";
+import { rowsOf } from "../common/sql.js";
 import {
   atRiskSql,
   centerMembers,
   participantMembers,
   participantMetricsSql,
   rollupSql,
-  rowsOf,
   scopeGroupCondition,
   trendSql,
   type DayWindow,

@@ -7,7 +7,6 @@
 //   attended        PRESENT, LATE, LEFT_EARLY; missed: ABSENT; excused: EXCUSED; unrecorded: no record
 //   rate            attended / (attended + missed), pooled over pairs; null when both are 0
 import { sql, type SQL } from "drizzle-orm";
-import type { DbOrTx } from "../db/client.js";
 
 /** A period of local calendar days (both inclusive, in the center's zone); null ends are open. */
 export interface DayWindow {
@@ -21,12 +20,6 @@ export type GroupScope = "ALL" | string[];
 const ATTENDED = sql.raw(`('PRESENT', 'LATE', 'LEFT_EARLY')`);
 const HOURS_28_DAYS = 28 * 24;
 const HOURS_21_DAYS = 21 * 24;
-
-/** Rows of a raw statement, from either driver (postgres.js: an array; PGlite: { rows }). */
-export async function rowsOf<T>(db: DbOrTx, query: SQL): Promise<T[]> {
-  const result: unknown = await db.execute(query);
-  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
-}
 
 const uuidList = (ids: readonly string[]) =>
   sql.join(

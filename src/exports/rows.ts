@@ -9,6 +9,7 @@
 // participants' records may leave is added; it is a condition on `a` (attendance) and `p`
 // (participants) and applies to every row of both exports.
 import { sql, type SQL } from "drizzle-orm";
+import { rowsOf } from "../common/sql.js";
 import { PgDialect } from "drizzle-orm/pg-core";
 import type { Db } from "../db/client.js";
 
@@ -137,11 +138,6 @@ function pageQuery(f: RowFilter, sessionsPerPage: number, key?: RowKey): SQL {
     join programs pr on pr.id = g.program_id
     left join (attendance a join participants p on p.id = a.participant_id) on a.session_id = s.id and ${recordConditions(f, key)}
     order by ${ORDER} nulls first`;
-}
-
-async function rowsOf<T>(db: Db, query: SQL): Promise<T[]> {
-  const result: unknown = await db.execute(query);
-  return (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as T[];
 }
 
 /** A page of rows from `key` on (FHIR paging): at most `sessions` sessions. */
