@@ -76,6 +76,8 @@ export interface Config {
   allowlist: { enabled: boolean; manifestPath: string };
   /** GraphiQL at GET /graphql for browsers (src/graphiql.ts). */
   graphiql: boolean;
+  /** Queries the compiler knows are answered in one SQL statement (src/compiled/); COMPILED_QUERIES=off turns it off. */
+  compiledQueries: boolean;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -143,5 +145,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: env.TRUST_PROXY === "true",
     allowlist: { enabled: env.ALLOWLIST === "on", manifestPath: env.ALLOWLIST_MANIFEST || "operations.manifest.json" },
     graphiql: env.GRAPHIQL ? env.GRAPHIQL === "true" : !production,
+    compiledQueries: env.COMPILED_QUERIES !== "off",
   };
 }

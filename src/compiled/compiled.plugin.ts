@@ -1,0 +1,132 @@
+// Answers a query in one SQL statement when the compiler knows every field of it (compiled.plan.ts,
+// compiled.sql.ts), before graphql-js would execute it field by field (Apollo's
+// responseForOperation). What it does not know, it leaves to the resolvers: mutations, API
+// clients, viewers whose access differs per group (facilitators, VIEWERs), an object out of reach
+// or missing (the resolvers answer null, NOT_FOUND or FORBIDDEN, and record the refusal), any
+// field, argument or directive not listed. Parsing, validation, the query limits and the audit
+// plugin run as for any request; the objects of participant data the answer holds are recorded
+// as READs exactly as the resolvers' audit wrappers record them.
+import { HeaderMap, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
+import { sql } from "drizzle-orm";
+import {
+  getVariableValues,
+  Kind,
+  OperationTypeNode,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+} from "graphql";
+import type { Context } from "../common/context.js";
+import { decodeId, fromGlobalId } from "../common/ids.js";
+import { rowsOf } from "../common/sql.js";
+import type { Viewer } from "../auth/viewer.js";
+import { Compiling, finish, GiveUp, jsonObject, type CompileViewer, type PlanNode } from "./compiled.plan.js";
+import { objectOf, ROOT_TABLES, uuidLiteral } from "./compiled.sql.js";
+
+export interface CompiledQuery {
+  text: string;
+  plan: PlanNode;
+}
+
+/** The compiler's view of a staff viewer; null for anyone else (API clients, anonymous callers). */
+export function compileViewerOf(viewer: Viewer | null): CompileViewer | null {
+  if (viewer?.kind !== "staff") return null;
+  const fullCenters = new Set<string>();
+  for (const [centerId, role] of viewer.roles) if (role === "ADMIN" || role === "CLINICIAN") fullCenters.add(centerId);
+  return { staffId: viewer.staffId, isOrgAdmin: viewer.isOrgAdmin, fullCenters, memberCenters: [...viewer.roles.keys()] };
+}
+
+/**
+ * The operation as one statement answering `data` as JSON text, or null when the compiler does not
+ * know all of it (the resolvers then answer it).
+ */
+export function compileOperation(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  rawVariables: Record<string, unknown> | undefined,
+  viewer: CompileViewer,
+): CompiledQuery | null {
+  if (operation.operation !== OperationTypeNode.QUERY) return null;
+  const queryType = schema.getQueryType();
+  if (!queryType) return null;
+  const variables = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
+  if (variables.errors) return null;
+  const fragments: Record<string, FragmentDefinitionNode> = {};
+  for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
+  const c = new Compiling(schema, fragments, variables.coerced, viewer);
+  const readsAll = (centerId: string) => viewer.isOrgAdmin || viewer.fullCenters.has(centerId);
+  const inReach = (alias: string) => (viewer.isOrgAdmin ? "true" : `${alias}.center_id in (${[...viewer.fullCenters].map(uuidLiteral).join(", ") || "null"})`);
+  try {
+    const pairs: Array<[string, string]> = [];
+    const plan: PlanNode = { typeName: "Query", audited: false, children: [] };
+    for (const root of c.collect(queryType, [operation.selectionSet])) {
+      if (root.name === "__typename") {
+        pairs.push([root.key, `'${queryType.name}'`]);
+        continue;
+      }
+      let typeName: string;
+      let id: string;
+      let reach: (alias: string) => string;
+      if (root.name === "center") {
+        const centerId = decodeId(String(root.args.id), "Center");
+        if (!centerId || !readsAll(centerId)) return null;
+        [typeName, id, reach] = ["Center", centerId, () => "true"];
+      } else if (root.name === "node") {
+        const parsed = fromGlobalId(String(root.args.id));
+        if (!parsed || !ROOT_TABLES[parsed.type]) return null;
+        if (parsed.type === "Center" && !readsAll(parsed.id)) return null;
+        [typeName, id, reach] = [parsed.type, parsed.id, parsed.type === "Center" ? () => "true" : inReach];
+      } else return null;
+      const alias = c.alias();
+      const obj = objectOf(c, typeName, alias, { sets: c.below(root) });
+      pairs.push([root.key, `(select ${obj.sql} from ${ROOT_TABLES[typeName]} ${alias} where ${alias}.id = ${uuidLiteral(id)} and ${reach(alias)})`]);
+      // Missing or out of reach: the resolvers answer it (null, and the refusal recorded).
+      plan.children.push({ key: root.key, nonNull: true, list: false, itemNonNull: false, node: obj.plan! });
+    }
+    if (!plan.children.length) return null;
+    return { text: `select ${jsonObject(pairs)}::text as data`, plan };
+  } catch (err) {
+    if (err instanceof GiveUp) return null;
+    throw err;
+  }
+}
+
+/** Runs a compiled query: its data, with what it read recorded; null when the resolvers must answer instead. */
+export async function runCompiled(ctx: Context, compiled: CompiledQuery): Promise<Record<string, unknown> | null> {
+  const [row] = await rowsOf<{ data: string }>(ctx.db, sql.raw(compiled.text));
+  const data = JSON.parse(row.data) as Record<string, unknown>;
+  const reads: Array<[string, [string, string, string[]]]> = [];
+  if (!finish(compiled.plan, data, (typeName, identity) => reads.push([typeName, identity]))) return null;
+  for (const [resourceType, [resourceId, centerId, participantIds]] of reads) {
+    ctx.access.touch({ action: "READ", outcome: "ALLOWED", resourceType, resourceId, centerId, participantIds });
+  }
+  return data;
+}
+
+export function compiledQueriesPlugin(options: { enabled: boolean }): ApolloServerPlugin<Context & BaseContext> {
+  return {
+    requestDidStart() {
+      if (!options.enabled) return Promise.resolve();
+      return Promise.resolve({
+        async responseForOperation({ contextValue, document, operation, request, schema }) {
+          const viewer = compileViewerOf(contextValue.viewer);
+          if (!viewer) return null;
+          const compiled = compileOperation(schema, document, operation, request.variables, viewer);
+          if (!compiled) return null;
+          let data: Record<string, unknown> | null;
+          try {
+            data = await runCompiled(contextValue, compiled);
+          } catch {
+            // The resolvers meet the same trouble and answer it as usual (503 while the
+            // database is unreachable, a masked internal error otherwise).
+            return null;
+          }
+          if (!data) return null;
+          return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: "single", singleResult: { data } } };
+        },
+      });
+    },
+  };
+}
