@@ -236,7 +236,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       // The request's audit entries, written once at its end (src/audit/).
       auditPlugin(logger),
       // Queries the compiler knows, answered in one SQL statement instead of field by field (src/compiled/).
-      compiledQueriesPlugin({ enabled: config.compiledQueries }),
+      compiledQueriesPlugin({ enabled: config.compiledQueries, logger }),
       // While the database is unreachable: HTTP 503 with Retry-After (src/common/unavailable.ts).
       databaseUnavailablePlugin(),
       observe,

@@ -18,6 +18,8 @@ import {
   type OperationDefinitionNode,
 } from "graphql";
 import type { Context } from "../common/context.js";
+import { pgErrorOf } from "../common/errors.js";
+import type { Logger } from "../logger.js";
 import { decodeId, fromGlobalId } from "../common/ids.js";
 import { rowsOf } from "../common/sql.js";
 import type { Viewer } from "../auth/viewer.js";
@@ -38,8 +40,8 @@ export function compileViewerOf(viewer: Viewer | null): CompileViewer | null {
 }
 
 /**
- * The operation as one statement answering `data` as JSON text, or null when the compiler does not
- * know all of it (the resolvers then answer it).
+ * The operation as one statement answering `data` as JSON text, or why the compiler leaves it to
+ * the resolvers (a field, argument or type it does not know, a viewer it does not serve).
  */
 export function compileOperation(
   schema: GraphQLSchema,
@@ -47,12 +49,12 @@ export function compileOperation(
   operation: OperationDefinitionNode,
   rawVariables: Record<string, unknown> | undefined,
   viewer: CompileViewer,
-): CompiledQuery | null {
-  if (operation.operation !== OperationTypeNode.QUERY) return null;
+): CompiledQuery | GiveUp {
+  if (operation.operation !== OperationTypeNode.QUERY) return new GiveUp("not a query");
   const queryType = schema.getQueryType();
-  if (!queryType) return null;
+  if (!queryType) return new GiveUp("no query type");
   const variables = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
-  if (variables.errors) return null;
+  if (variables.errors) return new GiveUp("variables");
   const fragments: Record<string, FragmentDefinitionNode> = {};
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
   const c = new Compiling(schema, fragments, variables.coerced, viewer);
@@ -71,24 +73,24 @@ export function compileOperation(
       let reach: (alias: string) => string;
       if (root.name === "center") {
         const centerId = decodeId(String(root.args.id), "Center");
-        if (!centerId || !readsAll(centerId)) return null;
+        if (!centerId || !readsAll(centerId)) return new GiveUp("center out of the viewer's full reach");
         [typeName, id, reach] = ["Center", centerId, () => "true"];
       } else if (root.name === "node") {
         const parsed = fromGlobalId(String(root.args.id));
-        if (!parsed || !ROOT_TABLES[parsed.type]) return null;
-        if (parsed.type === "Center" && !readsAll(parsed.id)) return null;
+        if (!parsed || !ROOT_TABLES[parsed.type]) return new GiveUp("node of another type");
+        if (parsed.type === "Center" && !readsAll(parsed.id)) return new GiveUp("center out of the viewer's full reach");
         [typeName, id, reach] = [parsed.type, parsed.id, parsed.type === "Center" ? () => "true" : inReach];
-      } else return null;
+      } else return new GiveUp(`root field ${root.name}`);
       const alias = c.alias();
       const obj = objectOf(c, typeName, alias, { sets: c.below(root) });
       pairs.push([root.key, `(select ${obj.sql} from ${ROOT_TABLES[typeName]} ${alias} where ${alias}.id = ${uuidLiteral(id)} and ${reach(alias)})`]);
       // Missing or out of reach: the resolvers answer it (null, and the refusal recorded).
       plan.children.push({ key: root.key, nonNull: true, list: false, itemNonNull: false, node: obj.plan! });
     }
-    if (!plan.children.length) return null;
+    if (!plan.children.length) return new GiveUp("no object asked for");
     return { text: `select ${jsonObject(pairs)}::text as data`, plan };
   } catch (err) {
-    if (err instanceof GiveUp) return null;
+    if (err instanceof GiveUp) return err;
     throw err;
   }
 }
@@ -105,7 +107,7 @@ export async function runCompiled(ctx: Context, compiled: CompiledQuery): Promis
   return data;
 }
 
-export function compiledQueriesPlugin(options: { enabled: boolean }): ApolloServerPlugin<Context & BaseContext> {
+export function compiledQueriesPlugin(options: { enabled: boolean; logger: Logger }): ApolloServerPlugin<Context & BaseContext> {
   return {
     requestDidStart() {
       if (!options.enabled) return Promise.resolve();
@@ -114,13 +116,21 @@ export function compiledQueriesPlugin(options: { enabled: boolean }): ApolloServ
           const viewer = compileViewerOf(contextValue.viewer);
           if (!viewer) return null;
           const compiled = compileOperation(schema, document, operation, request.variables, viewer);
-          if (!compiled) return null;
+          if (compiled instanceof GiveUp) {
+            options.logger.debug({ requestId: contextValue.requestId, reason: compiled.reason }, "not compiled");
+            return null;
+          }
           let data: Record<string, unknown> | null;
           try {
             data = await runCompiled(contextValue, compiled);
-          } catch {
+          } catch (err) {
             // The resolvers meet the same trouble and answer it as usual (503 while the
-            // database is unreachable, a masked internal error otherwise).
+            // database is unreachable, a masked internal error otherwise). The log gets the
+            // kind of error only (its message may hold the statement and its values).
+            options.logger.warn(
+              { requestId: contextValue.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code },
+              "compiled query failed; answered by the resolvers",
+            );
             return null;
           }
           if (!data) return null;

@@ -167,6 +167,28 @@ async function settle(pid: number): Promise<void> {
   }
 }
 
+/**
+ * Waits until no statement runs on the bench database (up to 3 minutes): requests that autocannon
+ * gave up on keep their statements running after the server's CPU is idle, and would otherwise
+ * starve the next measurement (a slow operation's leftovers measured as the next one's latency).
+ */
+async function quietDatabase(admin: postgres.Sql, dbName: string): Promise<void> {
+  const started = Date.now();
+  for (;;) {
+    const [{ n }] = await admin<
+      { n: number }[]
+    >`select count(*)::int as n from pg_stat_activity where datname = ${dbName} and state = 'active' and pid <> pg_backend_pid()`;
+    if (n === 0) break;
+    if (Date.now() - started > 180_000) {
+      log(`the database is still busy after 3 minutes (${n} statements): measuring anyway`);
+      break;
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const waited = Date.now() - started;
+  if (waited > 2000) log(`waited ${(waited / 1000).toFixed(1)} s for earlier statements to end`);
+}
+
 function peakRssMb_(pid: number): number {
   try {
     const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
@@ -343,7 +365,10 @@ async function drive(
   const failures: string[] = [];
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (server.name !== "postgraphile" && server.name !== "floor") headers.authorization = `Bearer ${token}`;
-  if (measure) await settle(server.child.pid!);
+  if (measure) {
+    await settle(server.child.pid!);
+    await quietDatabase(measure.admin, measure.dbName);
+  }
   const writes = op === "RecordAttendance" && measure;
   const historyBefore = writes ? await historyRows(measure.admin) : 0;
   const before = measure ? { proxy: { ...server.proxy!.counters }, cpu: cpuMs(server.child.pid!), pg: await backendCpu(measure.admin, measure.dbName) } : null;
@@ -351,6 +376,9 @@ async function drive(
     url: `${server.url}/graphql`,
     connections,
     duration: seconds,
+    // A slow operation is measured as slow (its latency), not failed: only a request stuck for a
+    // minute counts as a timeout.
+    timeout: 60,
     method: "POST",
     headers,
     requests: [
