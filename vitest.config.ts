@@ -1,5 +1,6 @@
 import { createRequire } from "node:module";
 import { defineConfig } from "vitest/config";
+import { SlowFirstSequencer } from "./test/support/sequencer.js";
 
 const require = createRequire(import.meta.url);
 
@@ -20,5 +21,10 @@ export default defineConfig({
     pool: "forks",
     // Both cores: the default (cores - 1) runs the files one at a time on CI's 2-core machines.
     maxWorkers: 2,
+    // A worker runs file after file in one process: the modules and PGlite's WebAssembly are loaded
+    // once per worker, not once per file (seconds each). Every file still has its own server and
+    // database (test/support/server.ts), and the clock is reset after every test (test/setup.ts).
+    isolate: false,
+    sequence: { sequencer: SlowFirstSequencer },
   },
 });
