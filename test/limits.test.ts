@@ -13,7 +13,7 @@ import { setClock } from "../src/common/clock.js";
 import { measureOperation } from "../src/common/cost.js";
 import { DEFAULT_QUERY_LIMITS } from "../src/config.js";
 import { createSchema } from "../src/schema.js";
-import { asOrgAdmin } from "./support/fixtures.js";
+import { asOrgAdmin, type Api } from "./support/fixtures.js";
 import { operation } from "./support/operations.js";
 import { startTestServer, useTestServer, type TestServer } from "./support/server.js";
 
@@ -197,15 +197,17 @@ describe("query limits and the client contract", () => {
 
 describe("cancellation", () => {
   let server: TestServer;
-  // Moves the clock past the request's deadline as soon as the dashboard's groups are read.
+  // Moves the clock past the request's deadline as soon as the dashboard's groups are read (by the
+  // resolvers, or by the compiled statement when `compiled` is set).
   let trap: { armed: boolean; sprung: boolean; after: string[] } = { armed: false, sprung: false, after: [] };
+  let compiled = false;
   const start = new Date("2026-03-02T12:00:00Z");
   beforeAll(async () => {
     server = await startTestServer({
       env: { REQUEST_TIMEOUT_MS: "5000" },
       onQuery(sql) {
         if (trap.sprung) trap.after.push(sql);
-        else if (trap.armed && /from "groups"/.test(sql)) {
+        else if (trap.armed && (compiled ? sql.startsWith("select json_build_object(") : /from "groups"/.test(sql))) {
           trap.sprung = true;
           setClock(new Date(start.getTime() + 60_000));
         }
@@ -214,10 +216,10 @@ describe("cancellation", () => {
   });
   afterAll(() => server.close());
 
-  it("resolves no further field and sends no further SQL once a request is past its deadline (REQUEST_TIMEOUT, 503)", async () => {
-    // Given a center with a group, its enrolments and sessions, and the clock at a fixed instant
+  /** A center with a group, for the dashboard. */
+  async function dashboardWorld(): Promise<{ admin: Api; centerId: string }> {
     const admin = await asOrgAdmin(server);
-    const centerId = await admin.createCenter("Harbor House", "UTC");
+    const centerId = await admin.createCenter("Bay House", "UTC");
     const { program } = await admin.mutate("createProgram", { centerId, name: "Relapse prevention" }, "program { id }");
     await admin.mutate(
       "createGroup",
@@ -230,13 +232,58 @@ describe("cancellation", () => {
       },
       "group { id }",
     );
+    return { admin, centerId };
+  }
+
+  it("answers REQUEST_TIMEOUT (503) and records nothing read when the deadline passes during a compiled query's statement", async () => {
+    // Given a center, read by an org admin (the dashboard is compiled to one statement)
+    const { admin, centerId } = await dashboardWorld();
     setClock(start);
-    const full = await server.database.countQueries(() => server.gql(operation("dashboard.graphql", "CenterDashboard"), { centerId }, { token: admin.token }));
+    compiled = true;
+    try {
+      // When the deadline passes while the statement runs
+      trap = { armed: true, sprung: false, after: [] };
+      const res = await server.gql(operation("dashboard.graphql", "CenterDashboard"), { centerId }, { token: admin.token });
+      // Then the answer is one REQUEST_TIMEOUT, and no statement follows (no fallback, no audit append)
+      expect(trap.sprung).toBe(true);
+      expect(trap.after).toEqual([]);
+      expect(res.status).toBe(503);
+      expect(res.data ?? undefined).toBeUndefined();
+      expect(res.errors?.map((e) => e.extensions?.code)).toEqual(["REQUEST_TIMEOUT"]);
+    } finally {
+      compiled = false;
+      trap = { armed: false, sprung: false, after: [] };
+    }
+  });
+
+  it("resolves no further field and sends no further SQL once a request is past its deadline (REQUEST_TIMEOUT, 503)", async () => {
+    // Given a center with a group, its enrolments and sessions, and the clock at a fixed instant,
+    // read by a facilitator's dashboard (not compiled: their access differs per group)
+    const admin = await asOrgAdmin(server);
+    const centerId = await admin.createCenter("Harbor House", "UTC");
+    const facilitator = await admin.createStaff("fran@org.test", [{ centerId, role: "FACILITATOR" }]);
+    const { program } = await admin.mutate("createProgram", { centerId, name: "Relapse prevention" }, "program { id }");
+    await admin.mutate(
+      "createGroup",
+      {
+        programId: program.id,
+        name: "Daily",
+        capacity: 5,
+        startsOn: "2026-01-05",
+        facilitatorIds: [facilitator.id],
+        schedule: { daysOfWeek: ["MONDAY"], startTime: "18:00", durationMinutes: 60 },
+      },
+      "group { id }",
+    );
+    setClock(start);
+    const full = await server.database.countQueries(() =>
+      server.gql(operation("dashboard.graphql", "CenterDashboard"), { centerId }, { token: facilitator.token }),
+    );
     expect(full.result.errors).toBeUndefined();
     expect(full.statements.some((s) => /from "sessions"/.test(s))).toBe(true);
     // When the deadline passes while the groups are read
     trap = { armed: true, sprung: false, after: [] };
-    const res = await server.gql(operation("dashboard.graphql", "CenterDashboard"), { centerId }, { token: admin.token });
+    const res = await server.gql(operation("dashboard.graphql", "CenterDashboard"), { centerId }, { token: facilitator.token });
     // Then no statement follows, and the answer is one REQUEST_TIMEOUT
     expect(trap.sprung).toBe(true);
     expect(trap.after).toEqual([]);

@@ -43,7 +43,7 @@ export interface PlanNode {
   children: Array<{ key: string; nonNull: boolean; list: boolean; itemNonNull: boolean; node: PlanNode }>;
 }
 
-export const AUDIT_KEY = "$a";
+const AUDIT_KEY = "$a";
 
 /** Unknown to the compiler: the request goes through the resolvers. */
 export class GiveUp extends Error {
@@ -148,7 +148,7 @@ export function shapeOf(type: GraphQLType): { named: string; list: boolean; nonN
 }
 
 /** A JSON object key: GraphQL names are [_A-Za-z][_0-9A-Za-z]*, so they are safe to inline. */
-export function keyLiteral(key: string): string {
+function keyLiteral(key: string): string {
   if (!/^[_A-Za-z][_0-9A-Za-z]*$/.test(key) && key !== AUDIT_KEY) throw new GiveUp("key");
   return `'${key}'`;
 }

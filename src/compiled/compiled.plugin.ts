@@ -17,6 +17,7 @@ import {
   type GraphQLSchema,
   type OperationDefinitionNode,
 } from "graphql";
+import { stopWhenCancelled } from "../common/abort.js";
 import type { Context } from "../common/context.js";
 import { pgErrorOf } from "../common/errors.js";
 import type { Logger } from "../logger.js";
@@ -26,13 +27,13 @@ import type { Viewer } from "../auth/viewer.js";
 import { Compiling, finish, GiveUp, jsonObject, type CompileViewer, type PlanNode } from "./compiled.plan.js";
 import { objectOf, ROOT_TABLES, uuidLiteral } from "./compiled.sql.js";
 
-export interface CompiledQuery {
+interface CompiledQuery {
   text: string;
   plan: PlanNode;
 }
 
 /** The compiler's view of a staff viewer; null for anyone else (API clients, anonymous callers). */
-export function compileViewerOf(viewer: Viewer | null): CompileViewer | null {
+function compileViewerOf(viewer: Viewer | null): CompileViewer | null {
   if (viewer?.kind !== "staff") return null;
   const fullCenters = new Set<string>();
   for (const [centerId, role] of viewer.roles) if (role === "ADMIN" || role === "CLINICIAN") fullCenters.add(centerId);
@@ -43,7 +44,7 @@ export function compileViewerOf(viewer: Viewer | null): CompileViewer | null {
  * The operation as one statement answering `data` as JSON text, or why the compiler leaves it to
  * the resolvers (a field, argument or type it does not know, a viewer it does not serve).
  */
-export function compileOperation(
+function compileOperation(
   schema: GraphQLSchema,
   document: DocumentNode,
   operation: OperationDefinitionNode,
@@ -96,8 +97,10 @@ export function compileOperation(
 }
 
 /** Runs a compiled query: its data, with what it read recorded; null when the resolvers must answer instead. */
-export async function runCompiled(ctx: Context, compiled: CompiledQuery): Promise<Record<string, unknown> | null> {
+async function runCompiled(ctx: Context, compiled: CompiledQuery): Promise<Record<string, unknown> | null> {
   const [row] = await rowsOf<{ data: string }>(ctx.db, sql.raw(compiled.text));
+  // Past the deadline (or the client gone) while it ran: nothing is handed out, nor recorded as read.
+  stopWhenCancelled(ctx);
   const data = JSON.parse(row.data) as Record<string, unknown>;
   const reads: Array<[string, [string, string, string[]]]> = [];
   if (!finish(compiled.plan, data, (typeName, identity) => reads.push([typeName, identity]))) return null;
@@ -122,8 +125,12 @@ export function compiledQueriesPlugin(options: { enabled: boolean; logger: Logge
           }
           let data: Record<string, unknown> | null;
           try {
+            stopWhenCancelled(contextValue);
             data = await runCompiled(contextValue, compiled);
           } catch (err) {
+            // Cancelled: the cancellation plugin answers REQUEST_TIMEOUT (HTTP 503).
+            if (contextValue.lifetime?.stopped)
+              return { http: { status: 503, headers: new HeaderMap() }, body: { kind: "single", singleResult: { data: null } } };
             // The resolvers meet the same trouble and answer it as usual (503 while the
             // database is unreachable, a masked internal error otherwise). The log gets the
             // kind of error only (its message may hold the statement and its values).
