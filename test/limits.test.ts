@@ -216,10 +216,11 @@ describe("cancellation", () => {
   });
   afterAll(() => server.close());
 
-  /** A center with a group, for the dashboard. */
-  async function dashboardWorld(): Promise<{ admin: Api; centerId: string }> {
+  /** A center with a group for the dashboard, and the group's facilitator. */
+  async function dashboardWorld(centerName: string): Promise<{ admin: Api; centerId: string; facilitatorToken: string }> {
     const admin = await asOrgAdmin(server);
-    const centerId = await admin.createCenter("Bay House", "UTC");
+    const centerId = await admin.createCenter(centerName, "UTC");
+    const facilitator = await admin.createStaff(`fran-${centerName.split(" ")[0].toLowerCase()}@org.test`, [{ centerId, role: "FACILITATOR" }]);
     const { program } = await admin.mutate("createProgram", { centerId, name: "Relapse prevention" }, "program { id }");
     await admin.mutate(
       "createGroup",
@@ -228,16 +229,17 @@ describe("cancellation", () => {
         name: "Daily",
         capacity: 5,
         startsOn: "2026-01-05",
+        facilitatorIds: [facilitator.id],
         schedule: { daysOfWeek: ["MONDAY"], startTime: "18:00", durationMinutes: 60 },
       },
       "group { id }",
     );
-    return { admin, centerId };
+    return { admin, centerId, facilitatorToken: facilitator.token };
   }
 
   it("answers REQUEST_TIMEOUT (503) and records nothing read when the deadline passes during a compiled query's statement", async () => {
     // Given a center, read by an org admin (the dashboard is compiled to one statement)
-    const { admin, centerId } = await dashboardWorld();
+    const { admin, centerId } = await dashboardWorld("Bay House");
     setClock(start);
     compiled = true;
     try {
@@ -259,31 +261,16 @@ describe("cancellation", () => {
   it("resolves no further field and sends no further SQL once a request is past its deadline (REQUEST_TIMEOUT, 503)", async () => {
     // Given a center with a group, its enrolments and sessions, and the clock at a fixed instant,
     // read by a facilitator's dashboard (not compiled: their access differs per group)
-    const admin = await asOrgAdmin(server);
-    const centerId = await admin.createCenter("Harbor House", "UTC");
-    const facilitator = await admin.createStaff("fran@org.test", [{ centerId, role: "FACILITATOR" }]);
-    const { program } = await admin.mutate("createProgram", { centerId, name: "Relapse prevention" }, "program { id }");
-    await admin.mutate(
-      "createGroup",
-      {
-        programId: program.id,
-        name: "Daily",
-        capacity: 5,
-        startsOn: "2026-01-05",
-        facilitatorIds: [facilitator.id],
-        schedule: { daysOfWeek: ["MONDAY"], startTime: "18:00", durationMinutes: 60 },
-      },
-      "group { id }",
-    );
+    const { centerId, facilitatorToken } = await dashboardWorld("Harbor House");
     setClock(start);
     const full = await server.database.countQueries(() =>
-      server.gql(operation("dashboard.graphql", "CenterDashboard"), { centerId }, { token: facilitator.token }),
+      server.gql(operation("dashboard.graphql", "CenterDashboard"), { centerId }, { token: facilitatorToken }),
     );
     expect(full.result.errors).toBeUndefined();
     expect(full.statements.some((s) => /from "sessions"/.test(s))).toBe(true);
     // When the deadline passes while the groups are read
     trap = { armed: true, sprung: false, after: [] };
-    const res = await server.gql(operation("dashboard.graphql", "CenterDashboard"), { centerId }, { token: facilitator.token });
+    const res = await server.gql(operation("dashboard.graphql", "CenterDashboard"), { centerId }, { token: facilitatorToken });
     // Then no statement follows, and the answer is one REQUEST_TIMEOUT
     expect(trap.sprung).toBe(true);
     expect(trap.after).toEqual([]);

@@ -3,12 +3,9 @@ import { getTableColumns } from "drizzle-orm";
 import { byIdLoader, connectionLoader, listLoader, mapLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
 import { idList, inScope, qualified, rowsOf } from "../common/sql.js";
+import { seatHeldAtStart, sessionSummarySources } from "./attendance.sql.js";
 import type { Db } from "../db/client.js";
 import { attendance, attendanceHistory, enrollments, participants, sessions, type AttendanceHistoryRow, type AttendanceRow } from "../db/schema.js";
-
-/** Whether enrolment `e` held a seat when session `s` started. */
-const activeAtStart = (e: string, s: string) =>
-  sql.raw(`${e}.activated_at is not null and ${e}.activated_at <= "${s}".starts_at and (${e}.ended_at is null or ${e}.ended_at > "${s}".starts_at)`);
 
 export interface Summary {
   expected: number;
@@ -55,7 +52,7 @@ export function attendanceLoaders(db: Db) {
         db
           .select({ sessionId: sessions.id, participantId: sql<string>`e.participant_id`, enrollmentId: sql<string>`e.id` })
           .from(sessions)
-          .innerJoin(sql`${enrollments} e`, sql`e.group_id = ${qualified(sessions.groupId)} and ${activeAtStart("e", "sessions")}`)
+          .innerJoin(sql`${enrollments} e`, sql`e.group_id = ${qualified(sessions.groupId)} and ${sql.raw(seatHeldAtStart("e", "sessions"))}`)
           .innerJoin(participants, sql`${qualified(participants.id)} = e.participant_id`)
           .where(inArray(sessions.id, [...ids]))
           .orderBy(asc(participants.lastName), asc(participants.firstName), asc(participants.id)),
@@ -69,21 +66,8 @@ export function attendanceLoaders(db: Db) {
       async (ids) => {
         const rows = await rowsOf<Record<string, string | number>>(
           db,
-          sql`select s.id, s.status, r.present, r.late, r.left_early, r.absent, r.excused, x.expected, x.unrecorded
-              from ${sessions} s
-              cross join lateral (
-                select count(*) filter (where a.status = 'PRESENT')::int as present,
-                       count(*) filter (where a.status = 'LATE')::int as late,
-                       count(*) filter (where a.status = 'LEFT_EARLY')::int as left_early,
-                       count(*) filter (where a.status = 'ABSENT')::int as absent,
-                       count(*) filter (where a.status = 'EXCUSED')::int as excused,
-                       array_agg(a.participant_id) as recorded
-                from ${attendance} a where a.session_id = s.id) r
-              cross join lateral (
-                select count(*)::int as expected,
-                       count(*) filter (where r.recorded is null or not e.participant_id = any(r.recorded))::int as unrecorded
-                from ${enrollments} e
-                where e.group_id = s.group_id and ${activeAtStart("e", "s")}) x
+          sql`select s.id, r.present, r.late, r.left_early, r.absent, r.excused, x.expected, x.unrecorded
+              from ${sessions} s cross join ${sql.raw(sessionSummarySources("s"))}
               where s.id in ${idList(ids)}`,
         );
         return new Map(
@@ -96,7 +80,7 @@ export function attendanceLoaders(db: Db) {
               leftEarly: Number(r.left_early),
               absent: Number(r.absent),
               excused: Number(r.excused),
-              unrecorded: r.status === "CANCELLED" ? 0 : Number(r.unrecorded),
+              unrecorded: Number(r.unrecorded),
             },
           ]),
         );

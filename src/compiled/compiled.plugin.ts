@@ -83,7 +83,7 @@ function compileOperation(
         [typeName, id, reach] = [parsed.type, parsed.id, parsed.type === "Center" ? () => "true" : inReach];
       } else return new GiveUp(`root field ${root.name}`);
       const alias = c.alias();
-      const obj = objectOf(c, typeName, alias, { sets: c.below(root) });
+      const obj = objectOf(c, typeName, alias, c.below(root));
       pairs.push([root.key, `(select ${obj.sql} from ${ROOT_TABLES[typeName]} ${alias} where ${alias}.id = ${uuidLiteral(id)} and ${reach(alias)})`]);
       // Missing or out of reach: the resolvers answer it (null, and the refusal recorded).
       plan.children.push({ key: root.key, nonNull: true, list: false, itemNonNull: false, node: obj.plan! });

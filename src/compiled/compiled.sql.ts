@@ -10,6 +10,7 @@
 // Values are inlined as literals only after a strict check (uuids, enum names, integers, ISO
 // instants), so that the statement has no parameters and nothing in it comes from the client
 // unchecked.
+import { sessionSummarySources } from "../attendance/attendance.sql.js";
 import { pageWindow, type ConnectionArgs } from "../common/relay.js";
 import { base64url, type Compiling, GiveUp, isoInstant, jsonObject, shapeOf, type PlanNode, type Sel } from "./compiled.plan.js";
 
@@ -55,13 +56,13 @@ const instant = (name: string) => scalar((a) => isoInstant(`${a}.${name}`));
 const globalId = (type: string) => scalar((a) => base64url(`${type}:`, `${a}.id`));
 
 /** The JSON object of one row (alias `a`) of `typeName`, with the selection's fields in order. */
-export function objectOf(c: Compiling, typeName: string, a: string, sel: { sets: ReturnType<Compiling["below"]> }): Built {
+export function objectOf(c: Compiling, typeName: string, a: string, sets: ReturnType<Compiling["below"]>): Built {
   const spec = SPECS[typeName];
   if (!spec) throw new GiveUp(`type ${typeName}`);
   const type = c.objectType(typeName);
   const pairs: Array<[string, string]> = [];
   const plan: PlanNode = { typeName, audited: false, children: [] };
-  for (const s of c.collect(type, sel.sets)) {
+  for (const s of c.collect(type, sets)) {
     if (s.name === "__typename") {
       pairs.push([s.key, `'${typeName}'`]);
       continue;
@@ -86,7 +87,7 @@ const one =
   (c, a, sel) => {
     noArgs(sel);
     const child = c.alias();
-    const obj = objectOf(c, typeName, child, { sets: c.below(sel) });
+    const obj = objectOf(c, typeName, child, c.below(sel));
     return { sql: `(select ${obj.sql} from ${SPECS[typeName].table} ${child} where ${where(a, child)})`, plan: obj.plan };
   };
 
@@ -99,7 +100,7 @@ const list =
   (c, a, sel) => {
     noArgs(sel);
     const child = c.alias();
-    const obj = objectOf(c, typeName, child, { sets: c.below(sel) });
+    const obj = objectOf(c, typeName, child, c.below(sel));
     return {
       sql: `(select coalesce(json_agg(${obj.sql} order by ${spec.orderBy(child)}), '[]'::json) from ${spec.from(child)} where ${spec.where(a, child)})`,
       plan: obj.plan,
@@ -181,7 +182,7 @@ const connection =
         }
         case "nodes": {
           const col = `o${rowColumns.length}`;
-          const obj = objectOf(c, spec.node, child, { sets: c.below(s) });
+          const obj = objectOf(c, spec.node, child, c.below(s));
           rowColumns.push(`${obj.sql} as ${col}`);
           pairs.push([s.key, `coalesce(json_agg(${page}.${col} order by ${page}.pos) filter (where ${page}.pos is not null), '[]'::json)`]);
           plan.children.push({ key: s.key, nonNull: true, list: true, itemNonNull: true, node: obj.plan! });
@@ -196,7 +197,7 @@ const connection =
             else if (e.name === "cursor") edge.push([e.key, cursorOf(`${page}.pos`)]);
             else if (e.name === "node") {
               const col = `o${rowColumns.length}`;
-              const obj = objectOf(c, spec.node, child, { sets: c.below(e) });
+              const obj = objectOf(c, spec.node, child, c.below(e));
               rowColumns.push(`${obj.sql} as ${col}`);
               edge.push([e.key, `${page}.${col}`]);
               edgePlan.children.push({ key: e.key, nonNull: true, list: false, itemNonNull: false, node: obj.plan! });
@@ -237,9 +238,14 @@ function staffVisible(c: Compiling, s: string): string {
   return `(${s}.id = ${uuidLiteral(c.viewer.staffId)} or ${shared})`;
 }
 
-/** Whether enrolment `e` held a seat when session `s` started (src/attendance/attendance.loaders.ts). */
-const activeAtStart = (e: string, s: string) =>
-  `${e}.activated_at is not null and ${e}.activated_at <= ${s}.starts_at and (${e}.ended_at is null or ${e}.ended_at > ${s}.starts_at)`;
+/** A group's or a participant's enrolments, in enrolment order (the loader's `pagesBy`), by status. */
+const enrollmentsBy = (parent: "group_id" | "participant_id") =>
+  connection({
+    node: "Enrollment",
+    filters: ["status"],
+    where: (p, e, args) => `${e}.${parent} = ${p}.id${args.status ? ` and ${e}.status = ${enumLiteral(args.status)}` : ""}`,
+    orderBy: (e) => `${e}.seq`,
+  });
 
 const SUMMARY: Record<string, string> = {
   __typename: `'AttendanceSummary'`,
@@ -249,6 +255,7 @@ const SUMMARY: Record<string, string> = {
   leftEarly: "r.left_early",
   absent: "r.absent",
   excused: "r.excused",
+  unrecorded: "x.unrecorded",
 };
 
 const SPECS: Record<string, TypeSpec> = {
@@ -288,12 +295,7 @@ const SPECS: Record<string, TypeSpec> = {
           where: (g, s) => `${s}_f.group_id = ${g}.id and ${staffVisible(c, s)}`,
           orderBy: (s) => `${s}_f.position`,
         })(c, a, sel),
-      enrollments: connection({
-        node: "Enrollment",
-        filters: ["status"],
-        where: (g, e, args) => `${e}.group_id = ${g}.id${args.status ? ` and ${e}.status = ${enumLiteral(args.status)}` : ""}`,
-        orderBy: (e) => `${e}.seq`,
-      }),
+      enrollments: enrollmentsBy("group_id"),
       sessions: connection({
         node: "Session",
         filters: ["from", "to", "status"],
@@ -328,12 +330,7 @@ const SPECS: Record<string, TypeSpec> = {
       lastName: column("last_name"),
       preferredName: column("preferred_name"),
       status: column("status"),
-      enrollments: connection({
-        node: "Enrollment",
-        filters: ["status"],
-        where: (p, e, args) => `${e}.participant_id = ${p}.id${args.status ? ` and ${e}.status = ${enumLiteral(args.status)}` : ""}`,
-        orderBy: (e) => `${e}.seq`,
-      }),
+      enrollments: enrollmentsBy("participant_id"),
       attendance: connection({
         node: "Attendance",
         from: (a) => `attendance ${a} join sessions ${a}_s on ${a}_s.id = ${a}.session_id`,
@@ -355,29 +352,17 @@ const SPECS: Record<string, TypeSpec> = {
         where: (s, a) => `${a}.session_id = ${s}.id`,
         orderBy: (a) => `${a}_p.last_name, ${a}_p.first_name, ${a}_p.id`,
       }),
-      // One pass per session, as the loader: the recorded statuses counted with FILTER, and the
-      // expected roster (enrolments holding a seat at its start) against those with a record.
+      // One pass per session, as the loader (src/attendance/attendance.sql.ts).
       attendanceSummary: (c, s, sel) => {
         noArgs(sel);
         const pairs: Array<[string, string]> = [];
         for (const f of c.collect(c.objectType("AttendanceSummary"), c.below(sel))) {
-          const expr = f.name === "unrecorded" ? `case when ${s}.status = 'CANCELLED' then 0 else x.unrecorded end` : SUMMARY[f.name];
+          const expr = SUMMARY[f.name];
           if (!expr) throw new GiveUp(`AttendanceSummary.${f.name}`);
           pairs.push([f.key, expr]);
         }
         return {
-          sql: `(select ${jsonObject(pairs)} from (
-              select count(*) filter (where a.status = 'PRESENT')::int as present,
-                     count(*) filter (where a.status = 'LATE')::int as late,
-                     count(*) filter (where a.status = 'LEFT_EARLY')::int as left_early,
-                     count(*) filter (where a.status = 'ABSENT')::int as absent,
-                     count(*) filter (where a.status = 'EXCUSED')::int as excused,
-                     array_agg(a.participant_id) as recorded
-              from attendance a where a.session_id = ${s}.id) r
-            cross join lateral (
-              select count(*)::int as expected,
-                     count(*) filter (where r.recorded is null or not e.participant_id = any(r.recorded))::int as unrecorded
-              from enrollments e where e.group_id = ${s}.group_id and ${activeAtStart("e", s)}) x)`,
+          sql: `(select ${jsonObject(pairs)} from ${sessionSummarySources(s)})`,
           plan: { typeName: "AttendanceSummary", audited: false, children: [] },
         };
       },

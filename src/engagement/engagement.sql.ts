@@ -7,6 +7,7 @@
 //   attended        PRESENT, LATE, LEFT_EARLY; missed: ABSENT; excused: EXCUSED; unrecorded: no record
 //   rate            attended / (attended + missed), pooled over pairs; null when both are 0
 import { sql, type SQL } from "drizzle-orm";
+import { seatHeldAtStart } from "../attendance/attendance.sql.js";
 
 /** A period of local calendar days (both inclusive, in the center's zone); null ends are open. */
 export interface DayWindow {
@@ -45,10 +46,6 @@ function inWindow(startsAt: SQL, tz: SQL, w: DayWindow): SQL {
 }
 
 const at = (now: Date) => sql`${now.toISOString()}::timestamptz`;
-
-/** Whether enrolment `e` held a seat when session `s` started. */
-const seatAtStart = (e: string, s: string) =>
-  sql.raw(`${e}.activated_at is not null and ${e}.activated_at <= ${s}.starts_at and (${e}.ended_at is null or ${e}.ended_at > ${s}.starts_at)`);
 
 // ---------------------------------------------------------------------------------------------
 // Per participant
@@ -98,7 +95,7 @@ expected_pairs as (
   select m.key, m.participant_id, s2.id as session_id
   from m
   join enrollments e on e.participant_id = m.participant_id
-  join sessions s2 on s2.group_id = e.group_id and ${seatAtStart("e", "s2")}
+  join sessions s2 on s2.group_id = e.group_id and ${sql.raw(seatHeldAtStart("e", "s2"))}
   union
   select m.key, m.participant_id, a2.session_id
   from m join attendance a2 on a2.participant_id = m.participant_id
@@ -229,7 +226,7 @@ pairs as (
   select ses.key, ses.tz, ses.starts_at, a.status
   from ses
   join lateral (
-    select e.participant_id from enrollments e where e.group_id = ses.group_id and ${seatAtStart("e", "ses")}
+    select e.participant_id from enrollments e where e.group_id = ses.group_id and ${sql.raw(seatHeldAtStart("e", "ses"))}
     union
     select a2.participant_id from attendance a2 where a2.session_id = ses.id
   ) x on true
