@@ -4,6 +4,7 @@
 import { issueApiKey } from "../../src/auth/apikeys.js";
 import type { Db } from "../../src/db/client.js";
 import { run } from "./generate.js";
+import { operationText } from "./operations.js";
 
 const FEED_CLIENT_NAME = "bench feed client";
 
@@ -36,27 +37,8 @@ export async function seedFeed(db: Db): Promise<{ apiKey: string; changes: numbe
   return { apiKey: key, changes: Number(n), seconds: (performance.now() - t0) / 1000 };
 }
 
-export const FEED_QUERY = `query AttendanceChanges($after: String, $first: Int) {
-  attendanceChanges(after: $after, first: $first) {
-    disclosureNotice
-    pageInfo { hasNextPage endCursor }
-    edges {
-      cursor
-      node {
-        changeType
-        changedAt
-        attendanceId
-        attendance {
-          id
-          status
-          minutesAttended
-          session { id startsAt endsAt group { id name } }
-          participant { id externalId }
-        }
-      }
-    }
-  }
-}`;
+/** The contract's AttendanceChanges (test/operations/integrator.graphql): each record with its session, group and participant. */
+export const FEED_QUERY = operationText("integrator.graphql", "AttendanceChanges");
 
 interface DrainResult {
   pages: number;

@@ -33,7 +33,7 @@ const uuidOf = (globalId: string) => {
 const isoOf = (instant: string) => new Date(instant).toISOString();
 
 /** One named operation of a .graphql file, printed alone (a client sends one operation per request). */
-function operationText(file: string, name: string): string {
+export function operationText(file: string, name: string): string {
   const doc = parse(readFileSync(resolve(import.meta.dirname, "../operations", file), "utf8"));
   const def = doc.definitions.find((d: DefinitionNode) => d.kind === Kind.OPERATION_DEFINITION && d.name?.value === name);
   if (!def) throw new Error(`${name} is not in test/operations/${file}`);
