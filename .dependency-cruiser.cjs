@@ -20,7 +20,7 @@ const layers = [
   { name: "features", modules: [], comment: "features built on the core (any other folder of src/)" },
   {
     name: "composition",
-    modules: ["node", "loaders.ts", "steps.ts", "schema.ts", "server.ts", "index.ts", "scripts", "graphiql.ts"],
+    modules: ["node", "modules.ts", "loaders.ts", "steps.ts", "schema.ts", "server.ts", "index.ts", "scripts", "graphiql.ts"],
     comment: "wires the modules into the app and scripts",
   },
 ];

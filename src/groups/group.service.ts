@@ -29,6 +29,12 @@ export async function findVisibleGroup(ctx: Context, globalId: string, field: st
   return row;
 }
 
+/** Whether the viewer may see the group with that database id (facilitators: only their own). */
+export async function groupIdVisible(ctx: Context, groupId: string): Promise<boolean> {
+  const group = await ctx.loaders.groups.byId.load(groupId);
+  return Boolean(group && ctx.access.canSeeCenter(group.centerId) && ctx.access.canSeeGroup(group));
+}
+
 export function scheduleOf(p: Problems, s: GroupScheduleInput | null | undefined) {
   if (!s) return undefined;
   const days = [...new Set(s.daysOfWeek)].sort((a, b) => DAY_ORDER.indexOf(a) - DAY_ORDER.indexOf(b));
