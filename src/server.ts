@@ -32,17 +32,18 @@ import { Access, type Touch } from "./auth/access.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
 import { authenticate } from "./auth/authenticate.js";
 import type { Viewer } from "./auth/viewer.js";
-import { cancellationPlugin, REQUEST_TIMEOUT, watchRequest, type RequestLifetime } from "./common/abort.js";
+import { cancellationPlugin, watchRequest, type RequestLifetime } from "./common/abort.js";
 import type { Context } from "./common/context.js";
-import { KnownRootOperation, LimitCodes, queryLimitsPlugin } from "./common/cost.js";
-import { ErrorCodes, isDatabaseUnavailable, pgErrorOf, RETRY_AFTER_SECONDS, serviceUnavailable } from "./common/errors.js";
+import { KnownRootOperation, queryLimitsPlugin } from "./common/cost.js";
+import { Codes, passThroughCodes, RETRY_AFTER_SECONDS, statusOf } from "./common/codes.js";
+import { isDatabaseUnavailable, pgErrorOf, serviceUnavailable } from "./common/errors.js";
 import { databaseUnavailablePlugin } from "./common/unavailable.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/client.js";
 import type { DbScope } from "./db/scope.js";
 import { registerGraphiQL, wantsHtml, sendGraphiQLPage } from "./graphiql.js";
 import { allowlistPlugin, loadManifest, type Manifest } from "./http/allowlist.js";
-import { errorBody, HttpCodes } from "./http/codes.js";
+import { errorBody } from "./http/codes.js";
 import { postgresStore, pruneRateLimits } from "./http/ratelimit.js";
 import { createLoaders } from "./loaders.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -51,22 +52,6 @@ import { feedLag } from "./feed/feed.service.js";
 import { exportRoutes } from "./exports/routes.js";
 import { baseUrlOf, bodyOf, STALLED_CLIENT_MS, type ExportAuditEvent } from "./exports/http.js";
 import { createSchema } from "./schema.js";
-
-const PASS_THROUGH = new Set<string>([
-  ErrorCodes.UNAUTHENTICATED,
-  ErrorCodes.FORBIDDEN,
-  ErrorCodes.BAD_USER_INPUT,
-  "GRAPHQL_PARSE_FAILED",
-  "GRAPHQL_VALIDATION_FAILED",
-  "BAD_REQUEST",
-  "OPERATION_RESOLUTION_FAILURE",
-  "PERSISTED_QUERY_NOT_FOUND",
-  "PERSISTED_QUERY_NOT_SUPPORTED",
-  ...Object.values(LimitCodes),
-  HttpCodes.OPERATION_NOT_ALLOWED,
-  REQUEST_TIMEOUT,
-  ErrorCodes.SERVICE_UNAVAILABLE,
-]);
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const migrationsJournal = resolve(dirname(fileURLToPath(import.meta.url)), "../drizzle/meta/_journal.json");
@@ -243,7 +228,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     ],
     formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
       const code = formatted.extensions?.code as string | undefined;
-      if (code && PASS_THROUGH.has(code)) {
+      if (code && passThroughCodes.has(code)) {
         const { stacktrace, ...extensions } = (formatted.extensions ?? {}) as Record<string, unknown>;
         void stacktrace;
         return { ...formatted, extensions };
@@ -274,7 +259,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
         message: "Internal server error",
         path: formatted.path,
         locations: formatted.locations,
-        extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR, ...(requestId ? { requestId } : {}) },
+        extensions: { code: Codes.INTERNAL_SERVER_ERROR, ...(requestId ? { requestId } : {}) },
       };
     },
   });
@@ -322,8 +307,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     metrics.inFlight.inc();
     void reply.header("x-request-id", request.id);
     if (!URL.canParse(request.url, "http://localhost")) {
-      request.record.codes.push(HttpCodes.BAD_REQUEST);
-      return reply.code(400).send(errorBody(HttpCodes.BAD_REQUEST, "Bad request target"));
+      request.record.codes.push(Codes.BAD_REQUEST);
+      return reply.code(statusOf(Codes.BAD_REQUEST)).send(errorBody(Codes.BAD_REQUEST, "Bad request target"));
     }
   });
 
@@ -356,35 +341,35 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
 
   app.setNotFoundHandler((request, reply) => {
-    request.record?.codes.push(HttpCodes.NOT_FOUND);
-    return reply.code(404).send(errorBody(HttpCodes.NOT_FOUND, "Not found"));
+    request.record?.codes.push(Codes.NOT_FOUND);
+    return reply.code(statusOf(Codes.NOT_FOUND)).send(errorBody(Codes.NOT_FOUND, "Not found"));
   });
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, request, reply) => {
     const status = err.statusCode && err.statusCode >= 400 ? err.statusCode : 500;
     if (status === 413) {
-      request.record?.codes.push(HttpCodes.PAYLOAD_TOO_LARGE);
-      return reply.code(413).send(errorBody(HttpCodes.PAYLOAD_TOO_LARGE, "Request body too large"));
+      request.record?.codes.push(Codes.PAYLOAD_TOO_LARGE);
+      return reply.code(statusOf(Codes.PAYLOAD_TOO_LARGE)).send(errorBody(Codes.PAYLOAD_TOO_LARGE, "Request body too large"));
     }
     if (status === 503 && reply.getHeader("retry-after")) {
-      request.record?.codes.push(HttpCodes.SERVER_OVERLOADED);
-      return reply.code(503).send(errorBody(HttpCodes.SERVER_OVERLOADED, "The server is overloaded; retry later"));
+      request.record?.codes.push(Codes.SERVER_OVERLOADED);
+      return reply.code(statusOf(Codes.SERVER_OVERLOADED)).send(errorBody(Codes.SERVER_OVERLOADED, "The server is overloaded; retry later"));
     }
     if (status < 500) {
-      request.record?.codes.push(HttpCodes.BAD_REQUEST);
+      request.record?.codes.push(Codes.BAD_REQUEST);
       const message = err.code === "FST_ERR_CTP_INVALID_JSON_BODY" || err instanceof SyntaxError ? "Body is not valid JSON" : "Bad request";
-      return reply.code(status).send(errorBody(HttpCodes.BAD_REQUEST, message));
+      return reply.code(status).send(errorBody(Codes.BAD_REQUEST, message));
     }
     // The database is unreachable (authentication, an export): retryable, 503 with Retry-After.
-    if ((err as { extensions?: { code?: string } }).extensions?.code === ErrorCodes.SERVICE_UNAVAILABLE || isDatabaseUnavailable(err)) {
-      request.record?.codes.push(ErrorCodes.SERVICE_UNAVAILABLE);
+    if ((err as { extensions?: { code?: string } }).extensions?.code === Codes.SERVICE_UNAVAILABLE || isDatabaseUnavailable(err)) {
+      request.record?.codes.push(Codes.SERVICE_UNAVAILABLE);
       const { message } = serviceUnavailable();
-      return reply.code(503).header("retry-after", RETRY_AFTER_SECONDS).send(errorBody(ErrorCodes.SERVICE_UNAVAILABLE, message));
+      return reply.code(statusOf(Codes.SERVICE_UNAVAILABLE)).header("retry-after", RETRY_AFTER_SECONDS).send(errorBody(Codes.SERVICE_UNAVAILABLE, message));
     }
     // Never the message: it may hold SQL.
-    request.record?.codes.push(ErrorCodes.INTERNAL_SERVER_ERROR);
+    request.record?.codes.push(Codes.INTERNAL_SERVER_ERROR);
     logger.error({ requestId: request.id, errorName: err.name, pgCode: pgErrorOf(err)?.code }, "request failed");
-    return reply.code(500).send(errorBody(ErrorCodes.INTERNAL_SERVER_ERROR, "Internal server error", { requestId: request.id }));
+    return reply.code(statusOf(Codes.INTERNAL_SERVER_ERROR)).send(errorBody(Codes.INTERNAL_SERVER_ERROR, "Internal server error", { requestId: request.id }));
   });
 
   // Shed load before any work: past the event-loop delay or heap bound, 503 with Retry-After.
@@ -397,9 +382,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     // Returning a body sends it; returning nothing lets the request through (infra routes).
     pressureHandler: ((request: FastifyRequest, reply: FastifyReply) => {
       if (request.routeOptions.config?.infra) return undefined;
-      request.record?.codes.push(HttpCodes.SERVER_OVERLOADED);
-      void reply.code(503).header("retry-after", config.pressure.retryAfterSeconds);
-      return errorBody(HttpCodes.SERVER_OVERLOADED, "The server is overloaded; retry later");
+      request.record?.codes.push(Codes.SERVER_OVERLOADED);
+      void reply.code(statusOf(Codes.SERVER_OVERLOADED)).header("retry-after", config.pressure.retryAfterSeconds);
+      return errorBody(Codes.SERVER_OVERLOADED, "The server is overloaded; retry later");
     }) as unknown as (request: FastifyRequest, reply: FastifyReply) => void,
   });
   await app.register(fastifyHelmet, {
@@ -429,11 +414,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
   async function limited(result: Awaited<ReturnType<typeof perIp>>, request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
     if (result.isAllowed || !result.isExceeded) return false;
     const seconds = Math.max(1, result.ttlInSeconds);
-    request.record.codes.push(HttpCodes.RATE_LIMITED);
+    request.record.codes.push(Codes.RATE_LIMITED);
     await reply
-      .code(429)
+      .code(statusOf(Codes.RATE_LIMITED))
       .header("retry-after", seconds)
-      .send(errorBody(HttpCodes.RATE_LIMITED, "Too many requests; retry later", { retryAfter: seconds }));
+      .send(errorBody(Codes.RATE_LIMITED, "Too many requests; retry later", { retryAfter: seconds }));
     return true;
   }
   if (config.rateLimit.enabled) {

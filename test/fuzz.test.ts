@@ -14,7 +14,7 @@ import { buildSchema, getNamedType, getNullableType, isInputObjectType, isListTy
 import { describe, expect, it } from "vitest";
 import { toGlobalId } from "../src/common/ids.js";
 import { UserErrorCode } from "../src/common/errors.js";
-import { LimitCodes } from "../src/common/cost.js";
+import { codesFrom } from "../src/common/codes.js";
 import { asOrgAdmin, mutationDocument } from "./support/fixtures.js";
 import { useTestServer } from "./support/server.js";
 
@@ -409,7 +409,7 @@ async function post(body: string, token?: string): Promise<Answer> {
  * Codes a GraphQL error may carry here (src/common/errors.ts, src/common/cost.ts, src/server.ts
  * PASS_THROUGH). Never INTERNAL_SERVER_ERROR, nor REQUEST_TIMEOUT: no input may make a request slow.
  */
-const LIMIT_CODES: string[] = Object.values(LimitCodes);
+const LIMIT_CODES: string[] = codesFrom("limits");
 const ERROR_CODES = new Set([
   // A body past the limit (413)
   "PAYLOAD_TOO_LARGE",
@@ -698,7 +698,7 @@ describe(`fuzzed inputs (fast-check, seed ${SEED}, ${RUNS} runs per property)`, 
       fc.integer({ min: 0, max: 80 }).map((d) => ({ query: nested(d), kind: "depth" as const, size: d })),
       fc.integer({ min: 1, max: 6000 }).map((n) => ({ query: aliases(n), kind: "aliases" as const, size: n })),
     );
-    const refusals = [...Object.values(LimitCodes), "GRAPHQL_PARSE_FAILED"];
+    const refusals = [...codesFrom("limits"), "GRAPHQL_PARSE_FAILED"];
     await fc.assert(
       fc.asyncProperty(document, async ({ query, kind, size }) => {
         const answer = await post(JSON.stringify({ query, variables: { id: w.centerId } }), w.token);

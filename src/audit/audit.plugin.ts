@@ -6,7 +6,8 @@
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
 import { Kind, OperationTypeNode, type OperationDefinitionNode } from "graphql";
 import type { Context } from "../common/context.js";
-import { ErrorCodes, pgErrorOf } from "../common/errors.js";
+import { Codes } from "../common/codes.js";
+import { pgErrorOf } from "../common/errors.js";
 import type { Logger } from "../logger.js";
 import { actorOf, appendAuditEntries, entriesOf } from "./audit.service.js";
 
@@ -38,7 +39,7 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseCo
             if (operation?.operation !== OperationTypeNode.MUTATION && response.body.kind === "single") {
               response.http.status = 500;
               response.body.singleResult = {
-                errors: [{ message: "Internal server error", extensions: { code: ErrorCodes.INTERNAL_SERVER_ERROR, requestId: contextValue.requestId } }],
+                errors: [{ message: "Internal server error", extensions: { code: Codes.INTERNAL_SERVER_ERROR, requestId: contextValue.requestId } }],
               };
             }
           }

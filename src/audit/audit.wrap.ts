@@ -8,6 +8,7 @@
 //     payload as written, and a NOT_FOUND/FORBIDDEN userError as DENIED.
 // Wrapped fields carry `extensions.audited`; the schema walk (test/audit.test.ts) fails on any
 // field returning participant data that is not covered.
+import { refusalCodes } from "../common/codes.js";
 import { defaultFieldResolver, getNamedType, isObjectType, type GraphQLField, type GraphQLObjectType, type GraphQLSchema } from "graphql";
 import type { AuditAction, AuditOutcome, Touch } from "../auth/access.js";
 import type { Context } from "../common/context.js";
@@ -84,7 +85,7 @@ export const AUDITED_MUTATIONS: Record<string, Exclude<AuditAction, "READ" | "DE
 /** Root queries that read participant data of a type not in AUDITED_TYPES: recorded once per call. */
 const AUDITED_ROOT_QUERIES: Record<string, string> = { auditEvents: "AuditEvent" };
 
-const REFUSALS = new Set(["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"]);
+const REFUSALS = refusalCodes;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** An identifier (the log's columns are uuids), or null for anything else. */

@@ -3,12 +3,13 @@
 // wrapper around every resolver (src/common/guard.ts) checks it before each field resolves. Once
 // it fires no further resolver runs,
 // so no further database work starts; the statement already sent finishes on its own.
+import { Codes, statusOf } from "./codes.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
 import { GraphQLError } from "graphql";
 import { clock } from "./clock.js";
 
-export const REQUEST_TIMEOUT = "REQUEST_TIMEOUT";
+const REQUEST_TIMEOUT = Codes.REQUEST_TIMEOUT;
 
 type AbortReason = "timeout" | "disconnected";
 
@@ -51,7 +52,7 @@ export function watchRequest(req: IncomingMessage, res: ServerResponse, timeoutM
 
 function requestTimedOut(): GraphQLError {
   return new GraphQLError("The request took too long and was cancelled", {
-    extensions: { code: REQUEST_TIMEOUT, http: { status: 503 } },
+    extensions: { code: REQUEST_TIMEOUT, http: { status: statusOf(REQUEST_TIMEOUT) } },
   });
 }
 

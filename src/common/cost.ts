@@ -6,6 +6,7 @@
 //            estimate. Memoised per fragment, so fragment spreads cannot blow up the computation.
 // Refusals are client errors (HTTP 400) with their own extensions.code; they state the limit, not
 // how the document was measured.
+import { Codes, statusOf, type ErrorCode } from "./codes.js";
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
 import {
   getNamedType,
@@ -40,12 +41,6 @@ export interface QueryLimits {
 
 /** Items assumed for a list that is not a connection (facilitators, roster, history). */
 const LIST_ESTIMATE = 20;
-
-export const LimitCodes = {
-  QUERY_TOO_DEEP: "QUERY_TOO_DEEP",
-  TOO_MANY_ALIASES: "TOO_MANY_ALIASES",
-  QUERY_TOO_COSTLY: "QUERY_TOO_COSTLY",
-} as const;
 
 export interface Measure {
   depth: number;
@@ -201,15 +196,15 @@ export function measureOperation(
   return { depth, cost, aliases: countAliases(doc) };
 }
 
-function refusal(code: string, message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code, http: { status: 400 } } });
+function refusal(code: ErrorCode, message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code, http: { status: statusOf(code) } } });
 }
 
 /** The first limit a measure breaks, as the error to answer with; null within limits. */
 function limitError(m: Measure, limits: QueryLimits): GraphQLError | null {
-  if (m.aliases > limits.maxAliases) return refusal(LimitCodes.TOO_MANY_ALIASES, `A document may hold at most ${limits.maxAliases} aliases`);
-  if (m.depth > limits.maxDepth) return refusal(LimitCodes.QUERY_TOO_DEEP, `A query may nest at most ${limits.maxDepth} levels`);
-  if (m.cost > limits.maxCost) return refusal(LimitCodes.QUERY_TOO_COSTLY, `A query may cost at most ${limits.maxCost}`);
+  if (m.aliases > limits.maxAliases) return refusal(Codes.TOO_MANY_ALIASES, `A document may hold at most ${limits.maxAliases} aliases`);
+  if (m.depth > limits.maxDepth) return refusal(Codes.QUERY_TOO_DEEP, `A query may nest at most ${limits.maxDepth} levels`);
+  if (m.cost > limits.maxCost) return refusal(Codes.QUERY_TOO_COSTLY, `A query may cost at most ${limits.maxCost}`);
   return null;
 }
 

@@ -1,9 +1,11 @@
-// The one catalog of error codes. Mutation payloads carry `UserError`s with a `UserErrorCode`;
-// authentication and permission failures are GraphQL errors with extensions.code.
+// Errors: mutation payloads carry `UserError`s with a `UserErrorCode`; authentication and
+// permission failures are GraphQL errors with extensions.code. What every code means, its HTTP
+// status and how clients see it: the catalog, src/common/codes.ts.
 // Decorated classes below: the metadata polyfill first, whoever imports this (scripts, the database client).
 import "reflect-metadata";
 import { GraphQLError } from "graphql";
 import { Field, ObjectType, registerEnumType } from "type-graphql";
+import { Codes, RETRY_AFTER_SECONDS, statusOf } from "./codes.js";
 import { ReadableBy } from "./readable.js";
 
 export enum UserErrorCode {
@@ -94,25 +96,13 @@ export class Problems {
   }
 }
 
-export const ErrorCodes = {
-  UNAUTHENTICATED: "UNAUTHENTICATED",
-  FORBIDDEN: "FORBIDDEN",
-  BAD_USER_INPUT: "BAD_USER_INPUT",
-  INTERNAL_SERVER_ERROR: "INTERNAL_SERVER_ERROR",
-  /** The database cannot be reached (HTTP 503 with Retry-After): retrying later is safe, nothing was half written. */
-  SERVICE_UNAVAILABLE: "SERVICE_UNAVAILABLE",
-} as const;
-
-/** Seconds a client is told to wait (Retry-After) when the database is unreachable. */
-export const RETRY_AFTER_SECONDS = 2;
-
 /** The answer while the database is unreachable; its HTTP status and Retry-After come with it. */
 export function serviceUnavailable(): GraphQLError {
   return new GraphQLError("The service is temporarily unavailable; retry shortly", {
     extensions: {
-      code: ErrorCodes.SERVICE_UNAVAILABLE,
+      code: Codes.SERVICE_UNAVAILABLE,
       retryAfterSeconds: RETRY_AFTER_SECONDS,
-      http: { status: 503, headers: new Map([["retry-after", String(RETRY_AFTER_SECONDS)]]) },
+      http: { status: statusOf(Codes.SERVICE_UNAVAILABLE), headers: new Map([["retry-after", String(RETRY_AFTER_SECONDS)]]) },
     },
   });
 }
@@ -141,15 +131,15 @@ export function isDatabaseUnavailable(err: unknown): boolean {
 }
 
 export function unauthenticated(message = "Authentication required"): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCodes.UNAUTHENTICATED, http: { status: 401 } } });
+  return new GraphQLError(message, { extensions: { code: Codes.UNAUTHENTICATED, http: { status: statusOf(Codes.UNAUTHENTICATED) } } });
 }
 
 export function forbidden(message = "Not allowed"): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCodes.FORBIDDEN } });
+  return new GraphQLError(message, { extensions: { code: Codes.FORBIDDEN } });
 }
 
 export function badInput(message: string, argumentName?: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: ErrorCodes.BAD_USER_INPUT, argumentName } });
+  return new GraphQLError(message, { extensions: { code: Codes.BAD_USER_INPUT, argumentName } });
 }
 
 /**

@@ -1,7 +1,7 @@
 // While the database is unreachable, a request answers HTTP 503 with Retry-After and the
 // SERVICE_UNAVAILABLE error (src/common/errors.ts), whichever resolver met the outage.
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
-import { ErrorCodes, RETRY_AFTER_SECONDS } from "./errors.js";
+import { Codes, RETRY_AFTER_SECONDS } from "./codes.js";
 
 export function databaseUnavailablePlugin(): ApolloServerPlugin<BaseContext> {
   return {
@@ -10,7 +10,7 @@ export function databaseUnavailablePlugin(): ApolloServerPlugin<BaseContext> {
         willSendResponse({ response }) {
           const body = response.body;
           const errors = body.kind === "single" ? body.singleResult.errors : body.initialResult.errors;
-          if (errors?.some((e) => e.extensions?.code === ErrorCodes.SERVICE_UNAVAILABLE)) {
+          if (errors?.some((e) => e.extensions?.code === Codes.SERVICE_UNAVAILABLE)) {
             response.http.status = 503;
             response.http.headers.set("retry-after", String(RETRY_AFTER_SECONDS));
           }

@@ -3,7 +3,7 @@
 // RFC 4180 CSV, streamed: a year of a center goes out in constant memory.
 import { eq } from "drizzle-orm";
 import { clock } from "../common/clock.js";
-import { ErrorCodes } from "../common/errors.js";
+import { Codes, statusOf } from "../common/codes.js";
 import { decodeId } from "../common/ids.js";
 import { isCalendarDay } from "../common/scalars.js";
 import { centers } from "../db/schema.js";
@@ -88,17 +88,17 @@ export async function exportAttendanceCsv(req: ExportRequest): Promise<ExportRes
     await req.audit?.(event);
     return answer;
   };
-  if (!req.access.viewer) return refuse(jsonError(401, ErrorCodes.UNAUTHENTICATED, "Authentication required"));
+  if (!req.access.viewer) return refuse(jsonError(statusOf(Codes.UNAUTHENTICATED), Codes.UNAUTHENTICATED, "Authentication required"));
   const params = parseParams(req.query);
-  if ("error" in params) return refuse(jsonError(400, ErrorCodes.BAD_USER_INPUT, params.error));
-  const notFound = () => refuse(jsonError(404, "NOT_FOUND", "No center with that id"));
+  if ("error" in params) return refuse(jsonError(statusOf(Codes.BAD_USER_INPUT), Codes.BAD_USER_INPUT, params.error));
+  const notFound = () => refuse(jsonError(statusOf(Codes.NOT_FOUND), Codes.NOT_FOUND, "No center with that id"));
   // Outside the viewer's centers a center reads exactly like a missing one.
   if (!req.access.canSeeCenter(params.centerId)) return notFound();
   const [center] = await req.db.select({ id: centers.id, name: centers.name }).from(centers).where(eq(centers.id, params.centerId)).limit(1);
   if (!center) return notFound();
   event.centerIds = [center.id];
   const scope = centerExportScope(req.access, center.id);
-  if (!scope) return refuse(jsonError(403, ErrorCodes.FORBIDDEN, "Your role does not allow reading participants' attendance"));
+  if (!scope) return refuse(jsonError(statusOf(Codes.FORBIDDEN), Codes.FORBIDDEN, "Your role does not allow reading participants' attendance"));
 
   // Consent is judged at the moment of the read (API clients; staff read every record).
   const now = clock.now();

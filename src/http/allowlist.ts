@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
 import { GraphQLError, print } from "graphql";
-import { HttpCodes } from "./codes.js";
+import { Codes, statusOf } from "../common/codes.js";
 
 export interface ManifestFile {
   version: 1;
@@ -36,7 +36,7 @@ export function allowlistPlugin(manifest: Manifest): ApolloServerPlugin<BaseCont
           if (manifest.hashes.has(documentHash(print(document)))) return Promise.resolve();
           return Promise.reject(
             new GraphQLError("Only the registered operations are accepted", {
-              extensions: { code: HttpCodes.OPERATION_NOT_ALLOWED, http: { status: 400 } },
+              extensions: { code: Codes.OPERATION_NOT_ALLOWED, http: { status: statusOf(Codes.OPERATION_NOT_ALLOWED) } },
             }),
           );
         },
