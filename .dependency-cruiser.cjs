@@ -1,5 +1,5 @@
-// The architecture as rules (`npm run lint:deps`) and the source of the README's picture
-// (`npm run arch:graph`). src/ is made of modules (a folder, or a file at the top of src/) in
+// The architecture as rules (`npm run lint:deps`) and the source of the picture and the table of
+// layers in docs/architecture.md (`npm run arch:graph`). src/ is made of modules (a folder, or a file at the top of src/) in
 // layers: a module imports only from the layers below it and from its own files. The layers, from
 // the bottom:
 /** @type {Array<{ name: string, modules: string[], comment: string }>} */
@@ -16,12 +16,13 @@ const layers = [
   { name: "attendance", modules: ["attendance"], comment: "a participant at a session" },
   { name: "coordination", modules: ["scheduling"], comment: "rules that span the modules below" },
   // Every other folder of src/ is a feature (engagement, followups, milestones, mentorships,
-  // recoverycapital, integrations, audit, exports, ...): features may import each other, without circles.
+  // recoverycapital, apiclients, consents, feed, audit, exports, ...): features may import each
+  // other, without circles.
   { name: "features", modules: [], comment: "features built on the core (any other folder of src/)" },
   {
     name: "composition",
     modules: ["node", "modules.ts", "loaders.ts", "steps.ts", "schema.ts", "server.ts", "index.ts", "scripts", "graphiql.ts"],
-    comment: "wires the modules into the app and scripts",
+    comment: "wires the modules into the app (the list of modules, the loaders, the schema, `node`) and the scripts",
   },
 ];
 

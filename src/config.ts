@@ -101,7 +101,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = env.NODE_ENV === "production";
   if (!auth.jwtSecret && !auth.jwksUrl) {
     if (production) throw new Error("set AUTH_JWKS_URL (or AUTH_JWT_SECRET) in production");
-    // Development default so that `npm start` works on a fresh machine; documented in the README.
+    // Development default so that `npm start` works on a fresh machine; documented in docs/configuration.md.
     auth.jwtSecret = "dev-secret-change-me-dev-secret-change-me";
   }
   return {

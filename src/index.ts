@@ -20,7 +20,7 @@ async function main() {
   });
   logger.info({ kind: database.kind, rls: database.rls }, "database ready");
   if (database.rls && (await roleBypassesRls(database.db))) {
-    logger.warn("row-level security is bypassed: DATABASE_URL's role is a superuser or has BYPASSRLS (README, Row-level security)");
+    logger.warn("row-level security is bypassed: DATABASE_URL's role is a superuser or has BYPASSRLS (docs/operations.md, Row-level security)");
   }
   if (config.bootstrapAdminEmail) {
     const outcome = await ensureBootstrapAdmin(database.db, config.bootstrapAdminEmail);

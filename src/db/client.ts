@@ -149,7 +149,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   return {
     db,
     kind: "pglite",
-    // One process, one (superuser) role: the policies exist but do not apply (README, "Row-level security").
+    // One process, one (superuser) role: the policies exist but do not apply (docs/operations.md, "Row-level security").
     rls: false,
     scope: () => sharedScope(db),
     ping: (timeoutMs = 2_000) => withTimeout(client.query("select 1"), timeoutMs),

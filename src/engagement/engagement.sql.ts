@@ -1,6 +1,6 @@
 // Engagement figures, computed in SQL. Each function builds one statement for a whole batch of
 // participants (or groups, programs, centers), so a page of fifty participants' engagement costs
-// one statement. The definitions are in README.md ("Engagement"); in short:
+// one statement. The definitions are in docs/engagement.md; in short:
 //   expected pair   a session that is not CANCELLED, has started, and either had the participant on
 //                   its expected roster (an enrolment holding a seat at its start) or holds a record
 //                   for them
