@@ -37,6 +37,7 @@ import type { Context } from "./common/context.js";
 import { KnownRootOperation, queryLimitsPlugin } from "./common/cost.js";
 import { Codes, passThroughCodes, RETRY_AFTER_SECONDS, statusOf } from "./common/codes.js";
 import { isDatabaseUnavailable, pgErrorOf, serviceUnavailable } from "./common/errors.js";
+import { rowsOf } from "./common/sql.js";
 import { databaseUnavailablePlugin } from "./common/unavailable.js";
 import type { Config } from "./config.js";
 import type { Database } from "./db/client.js";
@@ -81,14 +82,6 @@ declare module "fastify" {
   }
 }
 
-/**
- * Routes added beside /graphql (e.g. the exports): called with the fastify instance once the
- * shared hooks are in place, so a route gets request ids, limits, authentication (request.viewer)
- * and the log line like /graphql. (Pass them as `createApp({ routes: [...] })`.)
- * @public
- */
-export type RoutePlugin = (app: FastifyInstance, deps: { config: Config; database: Database; logger: Logger }) => void | Promise<void>;
-
 export interface App {
   server: Server;
   fastify: FastifyInstance;
@@ -102,14 +95,12 @@ export interface AppOptions {
   database: Database;
   logger?: Logger;
   verifier?: TokenVerifier;
-  routes?: RoutePlugin[];
 }
 
 /** drizzle's record of applied migrations against the journal shipped with the code. */
 async function migrationsApplied(database: Database): Promise<boolean> {
   const journal = JSON.parse(readFileSync(migrationsJournal, "utf8")) as { entries: unknown[] };
-  const result = await database.db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ n: number }>;
+  const rows = await rowsOf<{ n: number }>(database.db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
   return Number(rows[0]?.n) >= journal.entries.length;
 }
 
@@ -529,8 +520,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
       return reply.send(bodyOf(answer));
     });
   }
-
-  for (const plugin of opts.routes ?? []) await plugin(app, { config, database, logger });
 
   // Counters of windows long past are dropped now and then (any instance may do it).
   const prune = setInterval(() => void pruneRateLimits(database.db, 10 * config.rateLimit.windowMs + 3_600_000).catch(() => {}), 600_000);

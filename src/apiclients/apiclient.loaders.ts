@@ -1,16 +1,11 @@
 import { asc, inArray } from "drizzle-orm";
-import { byIdLoader, listLoader } from "../common/loaders.js";
+import { listLoader, tableByIdLoader } from "../common/loaders.js";
 import type { Db } from "../db/client.js";
-import { apiClientCenters, apiClients, apiKeys, type ApiClientRow, type ApiKeyRow } from "../db/schema.js";
+import { apiClientCenters, apiClients, apiKeys, type ApiKeyRow } from "../db/schema.js";
 
 export function apiClientLoaders(db: Db) {
   return {
-    byId: byIdLoader<ApiClientRow>((ids) =>
-      db
-        .select()
-        .from(apiClients)
-        .where(inArray(apiClients.id, [...ids])),
-    ),
+    byId: tableByIdLoader(db, apiClients),
     centerIdsByClientId: listLoader<{ apiClientId: string; centerId: string }>(
       (ids) =>
         db

@@ -1,6 +1,6 @@
 import { asc, eq, inArray, sql } from "drizzle-orm";
 import { getTableColumns } from "drizzle-orm";
-import { byIdLoader, connectionLoader, listLoader, mapLoader } from "../common/loaders.js";
+import { connectionLoader, listLoader, mapLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
 import { idList, inScope, qualified, rowsOf } from "../common/sql.js";
 import { seatHeldAtStart, sessionSummarySources } from "./attendance.sql.js";
@@ -24,12 +24,7 @@ export interface ParticipantAttendanceFilter {
 }
 
 export function attendanceLoaders(db: Db) {
-  const byId = byIdLoader<AttendanceRow>((ids) =>
-    db
-      .select()
-      .from(attendance)
-      .where(inArray(attendance.id, [...ids])),
-  );
+  const byId = tableByIdLoader(db, attendance);
   return {
     byId,
     /** Recorded attendance of each session, by participant name; primes byId with what it reads. */

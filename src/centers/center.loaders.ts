@@ -1,5 +1,5 @@
-import { inArray, sql } from "drizzle-orm";
-import { byIdLoader, connectionLoader } from "../common/loaders.js";
+import { sql } from "drizzle-orm";
+import { connectionLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
 import { inScope } from "../common/sql.js";
 import type { Db } from "../db/client.js";
@@ -7,12 +7,7 @@ import { centers, type CenterRow } from "../db/schema.js";
 
 export function centerLoaders(db: Db) {
   return {
-    byId: byIdLoader<CenterRow>((ids) =>
-      db
-        .select()
-        .from(centers)
-        .where(inArray(centers.id, [...ids])),
-    ),
+    byId: tableByIdLoader(db, centers),
     /** The centers a viewer can see: all (org admin) or those listed. */
     visible: connectionLoader<{ ids: "ALL" | string[] }, CenterRow>((parents, filter, win) =>
       loadPages<CenterRow>(

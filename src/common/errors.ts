@@ -142,11 +142,8 @@ export function badInput(message: string, argumentName?: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: Codes.BAD_USER_INPUT, argumentName } });
 }
 
-/**
- * PostgreSQL error codes the services map to user errors.
- * @public
- */
-export const PG = { UNIQUE_VIOLATION: "23505", SERIALIZATION_FAILURE: "40001", DEADLOCK: "40P01" } as const;
+/** The PostgreSQL error code the services map to user errors (e.g. EMAIL_TAKEN). */
+const UNIQUE_VIOLATION = "23505";
 
 /** Finds the PostgreSQL error under drizzle's wrapper (which carries the SQL text in its message). */
 export function pgErrorOf(err: unknown): { code?: string; constraint?: string } | undefined {
@@ -164,5 +161,5 @@ export function pgErrorOf(err: unknown): { code?: string; constraint?: string } 
 
 export function isUniqueViolation(err: unknown, constraint?: string): boolean {
   const pg = pgErrorOf(err);
-  return pg?.code === PG.UNIQUE_VIOLATION && (!constraint || pg.constraint === constraint);
+  return pg?.code === UNIQUE_VIOLATION && (!constraint || pg.constraint === constraint);
 }

@@ -1,5 +1,8 @@
 // DataLoader factories shared by the modules' *.loaders.ts. Every relation goes through one.
 import DataLoader from "dataloader";
+import { inArray, type InferSelectModel } from "drizzle-orm";
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import type { DbOrTx } from "../db/client.js";
 import type { Connection, PageWindow } from "./relay.js";
 
 /** Loads rows by id; a missing id resolves to null. */
@@ -9,6 +12,21 @@ export function byIdLoader<T extends { id: string }>(fetch: (ids: readonly strin
     const map = new Map(rows.map((r) => [r.id, r]));
     return ids.map((id) => map.get(id) ?? null);
   });
+}
+
+/** Loads whole rows of a table by its `id` column (one `where id in (…)` for all ids). */
+export function tableByIdLoader<T extends PgTable & { id: PgColumn }>(db: DbOrTx, table: T) {
+  type Row = InferSelectModel<T> & { id: string };
+  // drizzle cannot type a select from a table given as a type parameter: select from it as any
+  // table; the rows are the table's.
+  const source: PgTable = table;
+  return byIdLoader<Row>(
+    async (ids) =>
+      (await db
+        .select()
+        .from(source)
+        .where(inArray(table.id, [...ids]))) as Row[],
+  );
 }
 
 /** Loads the list of rows belonging to each key (one statement for all keys). */

@@ -10,9 +10,7 @@ export function payloadType(name: string, field: string, type: () => ClassType |
     userErrors!: UserError[];
   }
   const t = type();
-  const isList = Array.isArray(t);
   Field(() => t, { nullable: true })(Payload.prototype, field);
-  void isList;
   return Payload;
 }
 

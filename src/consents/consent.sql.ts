@@ -3,7 +3,6 @@
 // attendance, and not past the end of its `expiresOn` day in the participant's center's zone, at
 // the moment of the read (`now`, from src/common/clock.ts).
 import { sql, type SQL } from "drizzle-orm";
-import type { DbOrTx } from "../db/client.js";
 import { centers, consents } from "../db/schema.js";
 
 /** "Today" at a center, in its time zone, as SQL (`tz` a column or expression holding the zone). */
@@ -30,16 +29,4 @@ export function activeConsentCondition(participantId: SQL, apiClientId: string, 
 export function consentedAmong(participantIds: SQL, apiClientId: string, now: Date): SQL {
   return sql`select distinct c.participant_id from ${consents} c join ${centers} ctr on ctr.id = c.center_id
     where c.api_client_id = ${apiClientId} and c.participant_id in ${participantIds} and ${activeConsentRow(now)}`;
-}
-
-/**
- * The ids of the participants whose records may reach the API client now (for exports).
- * @public
- */
-export async function consentedParticipantIds(db: DbOrTx, apiClientId: string, now: Date): Promise<string[]> {
-  const rows = await db
-    .selectDistinct({ participantId: sql<string>`c.participant_id` })
-    .from(sql`${consents} c join ${centers} ctr on ctr.id = c.center_id`)
-    .where(sql`c.api_client_id = ${apiClientId} and ${activeConsentRow(now)}`);
-  return rows.map((r) => r.participantId);
 }

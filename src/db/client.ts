@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
 import type { Logger } from "drizzle-orm/logger";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { rowsOf } from "../common/sql.js";
 import { lockDataDir, type DataDirLock } from "./lock.js";
 import { scopeFactory, type CenterReach, type DbScope } from "./scope.js";
 import * as schema from "./schema.js";
@@ -165,7 +166,6 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
 
 /** Whether the connected role skips row-level security (a superuser, or BYPASSRLS). */
 export async function roleBypassesRls(db: Db): Promise<boolean> {
-  const result: unknown = await db.execute(sql`select (rolsuper or rolbypassrls) as bypass from pg_roles where rolname = current_user`);
-  const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<{ bypass: boolean }>;
+  const rows = await rowsOf<{ bypass: boolean }>(db, sql`select (rolsuper or rolbypassrls) as bypass from pg_roles where rolname = current_user`);
   return rows[0]?.bypass ?? false;
 }

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
-import { byIdLoader, connectionLoader, listLoader, mapLoader } from "../common/loaders.js";
+import { connectionLoader, listLoader, mapLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
 import { inScope } from "../common/sql.js";
 import type { Db } from "../db/client.js";
@@ -41,12 +41,7 @@ export function enrollmentLoaders(db: Db) {
       ),
     );
   return {
-    byId: byIdLoader<EnrollmentRow>((ids) =>
-      db
-        .select()
-        .from(enrollments)
-        .where(inArray(enrollments.id, [...ids])),
-    ),
+    byId: tableByIdLoader(db, enrollments),
     byGroup: pagesBy(enrollments.groupId),
     byParticipant: pagesBy(enrollments.participantId),
     eventsByEnrollmentId: listLoader<EnrollmentEventRow>(

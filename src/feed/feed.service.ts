@@ -19,6 +19,7 @@ import type { Context } from "../common/context.js";
 import { badInput } from "../common/errors.js";
 import { toGlobalId } from "../common/ids.js";
 import { asNode } from "../common/node.js";
+import { rowsOf } from "../common/sql.js";
 import type { PageInfo } from "../common/relay.js";
 import type { Db, Tx } from "../db/client.js";
 import { attendance, attendanceChanges, groups, participants, sessions, type AttendanceRow } from "../db/schema.js";
@@ -83,8 +84,6 @@ interface ScannedRow extends Record<string, unknown> {
   deliver: boolean;
 }
 
-const rowsOf = <T>(r: unknown): T[] => (Array.isArray(r) ? (r as T[]) : (r as { rows: T[] }).rows);
-
 export async function readFeed(ctx: Context, args: { after?: string | null; first?: number | null; operation: string }): Promise<AttendanceChangeFeed> {
   const client: ApiClientViewer = ctx.access.requireApiClientFeed();
   const first = args.first ?? DEFAULT_FEED_PAGE;
@@ -99,8 +98,9 @@ export async function readFeed(ctx: Context, args: { after?: string | null; firs
   return ctx.db.transaction(async (tx) => {
     // The page, with the consent rule evaluated once per participant of the page (a semi-join on
     // the client's active consents), not once per change.
-    const scanned = rowsOf<ScannedRow>(
-      await tx.execute(sql`
+    const scanned = await rowsOf<ScannedRow>(
+      tx,
+      sql`
         with page as (
           select ch.seq, ch.tx, ch.change_type, ch.changed_at, ch.attendance_id, ch.participant_id, ch.center_id
           from ${attendanceChanges} ch
@@ -115,7 +115,7 @@ export async function readFeed(ctx: Context, args: { after?: string | null; firs
         select p.seq, p.tx::text as tx, p.change_type, p.changed_at, p.attendance_id, p.participant_id, p.center_id,
           (p.change_type = 'DELETE' or p.participant_id in (select participant_id from consented)) as deliver
         from page p
-        order by p.tx, p.seq`),
+        order by p.tx, p.seq`,
     );
     const hasNextPage = scanned.length > first;
     const window = scanned.slice(0, first);
@@ -200,10 +200,11 @@ function page(edges: AttendanceChangeFeed["edges"], endCursor: string | null, ha
  * of changes written but not yet handed out.
  */
 export async function feedLag(db: Db): Promise<{ oldestOpenTransactionSeconds: number; pendingChanges: number }> {
-  const [row] = rowsOf<{ oldest: string | number | null; pending: string | number }>(
-    await db.execute(sql`select
+  const [row] = await rowsOf<{ oldest: string | number | null; pending: string | number }>(
+    db,
+    sql`select
       (select extract(epoch from (clock_timestamp() - min(xact_start))) from pg_stat_activity where backend_xid is not null) as oldest,
-      (select count(*) from ${attendanceChanges} where tx >= pg_snapshot_xmin(pg_current_snapshot())) as pending`),
+      (select count(*) from ${attendanceChanges} where tx >= pg_snapshot_xmin(pg_current_snapshot())) as pending`,
   );
   return { oldestOpenTransactionSeconds: Number(row.oldest ?? 0), pendingChanges: Number(row.pending) };
 }

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, or, sql, type SQL } from "drizzle-orm";
-import { byIdLoader, connectionLoader, listLoader } from "../common/loaders.js";
+import { connectionLoader, listLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
 import { inScope } from "../common/sql.js";
 import type { Db } from "../db/client.js";
@@ -32,12 +32,7 @@ function scopeSql(scope: StaffFollowUpFilter["scope"]): SQL | undefined {
 
 export function followUpLoaders(db: Db) {
   return {
-    byId: byIdLoader<FollowUpRow>((ids) =>
-      db
-        .select()
-        .from(followUps)
-        .where(inArray(followUps.id, [...ids])),
-    ),
+    byId: tableByIdLoader(db, followUps),
     eventsByFollowUpId: listLoader<FollowUpEventRow>(
       (ids) =>
         db

@@ -1,5 +1,5 @@
 import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
-import { byIdLoader, connectionLoader, listLoader } from "../common/loaders.js";
+import { connectionLoader, listLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
 import { inScope } from "../common/sql.js";
 import type { Db } from "../db/client.js";
@@ -41,12 +41,7 @@ export function groupLoaders(db: Db, staffById?: StaffById) {
       ),
     );
   return {
-    byId: byIdLoader<GroupRow>((ids) =>
-      db
-        .select()
-        .from(groups)
-        .where(inArray(groups.id, [...ids])),
-    ),
+    byId: tableByIdLoader(db, groups),
     byCenter: pagesBy(groups.centerId),
     byProgram: pagesBy(groups.programId),
     /** Each group's facilitator links, in order; the staff members' rows come along (primed). */

@@ -5,6 +5,7 @@
 // actor (staff member) after it.
 import { sql } from "drizzle-orm";
 import { clock } from "../common/clock.js";
+import { rowsOf } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 
 interface Counted {
@@ -15,22 +16,20 @@ interface Counted {
 
 type Callback = (err: Error | null, res?: Counted) => void;
 
-function rowsOf<T>(result: unknown): T[] {
-  return (Array.isArray(result) ? result : (result as { rows: T[] }).rows) as T[];
-}
-
 /** Counts one hit for `key` in the window of `windowMs` that holds now; returns the hits so far. */
 async function countHit(db: Db, key: string, windowMs: number): Promise<Counted> {
   const now = clock.now().toISOString();
   const expired = sql`rate_limits.window_start <= ${now}::timestamptz - make_interval(secs => ${windowMs / 1000}::float8)`;
-  const result = await db.execute(sql`
+  const [row] = await rowsOf<{ hits: number | string; ttl: number | string }>(
+    db,
+    sql`
     insert into rate_limits (key, window_start, hits) values (${key}, ${now}::timestamptz, 1)
     on conflict (key) do update set
       hits = case when ${expired} then 1 else rate_limits.hits + 1 end,
       window_start = case when ${expired} then excluded.window_start else rate_limits.window_start end
     returning hits,
-      greatest(0, extract(epoch from (window_start + make_interval(secs => ${windowMs / 1000}::float8) - ${now}::timestamptz)) * 1000)::float8 as ttl`);
-  const [row] = rowsOf<{ hits: number | string; ttl: number | string }>(result);
+      greatest(0, extract(epoch from (window_start + make_interval(secs => ${windowMs / 1000}::float8) - ${now}::timestamptz)) * 1000)::float8 as ttl`,
+  );
   return { current: Number(row.hits), ttl: Math.ceil(Number(row.ttl)) };
 }
 

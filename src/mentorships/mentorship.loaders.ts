@@ -1,16 +1,11 @@
 import { and, desc, eq, inArray } from "drizzle-orm";
-import { byIdLoader, listLoader } from "../common/loaders.js";
+import { listLoader, tableByIdLoader } from "../common/loaders.js";
 import type { Db } from "../db/client.js";
 import { enrollments, mentorships, participants, type MentorshipRow, type ParticipantRow } from "../db/schema.js";
 
 export function mentorshipLoaders(db: Db) {
   return {
-    byId: byIdLoader<MentorshipRow>((ids) =>
-      db
-        .select()
-        .from(mentorships)
-        .where(inArray(mentorships.id, [...ids])),
-    ),
+    byId: tableByIdLoader(db, mentorships),
     /** Every mentorship (current and ended) where the participant mentors, newest first. */
     asMentorByParticipantId: listLoader<MentorshipRow>(
       (ids) =>

@@ -1,5 +1,5 @@
 import { and, eq, ilike, inArray, or, sql, type SQL } from "drizzle-orm";
-import { byIdLoader, connectionLoader, listLoader } from "../common/loaders.js";
+import { byIdLoader, connectionLoader, listLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
 import { inScope, qualified } from "../common/sql.js";
 import type { Db } from "../db/client.js";
@@ -51,12 +51,7 @@ function filterSql(f: ParticipantFilter, centerIds: readonly string[]): SQL | un
 
 export function participantLoaders(db: Db) {
   return {
-    byId: byIdLoader<ParticipantRow>((ids) =>
-      db
-        .select()
-        .from(participants)
-        .where(inArray(participants.id, [...ids])),
-    ),
+    byId: tableByIdLoader(db, participants),
     /**
      * Only what a list of names shows (and access needs): the other fields are absent, so only
      * resolvers asked for NAME_FIELDS (participant.service.ts) use it.

@@ -1,17 +1,12 @@
-import { and, eq, inArray, sql } from "drizzle-orm";
-import { byIdLoader, connectionLoader } from "../common/loaders.js";
+import { and, eq, sql } from "drizzle-orm";
+import { connectionLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
 import type { Db } from "../db/client.js";
 import { programs, type ProgramRow } from "../db/schema.js";
 
 export function programLoaders(db: Db) {
   return {
-    byId: byIdLoader<ProgramRow>((ids) =>
-      db
-        .select()
-        .from(programs)
-        .where(inArray(programs.id, [...ids])),
-    ),
+    byId: tableByIdLoader(db, programs),
     byCenter: connectionLoader<{ status: string | null }, ProgramRow>((centerIds, filter, win) =>
       loadPages<ProgramRow>(
         db,

@@ -1,17 +1,12 @@
 import { inArray, sql } from "drizzle-orm";
-import { byIdLoader, connectionLoader, mapLoader } from "../common/loaders.js";
+import { connectionLoader, mapLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
 import type { Db } from "../db/client.js";
 import { recoveryCapitalAssessments as rc, type RecoveryCapitalRow } from "../db/schema.js";
 
 export function recoveryCapitalLoaders(db: Db) {
   return {
-    byId: byIdLoader<RecoveryCapitalRow>((ids) =>
-      db
-        .select()
-        .from(rc)
-        .where(inArray(rc.id, [...ids])),
-    ),
+    byId: tableByIdLoader(db, rc),
     /** Assessments of each participant, newest first (by day assessed, then by entry). */
     byParticipant: connectionLoader<null, RecoveryCapitalRow>((participantIds, _filter, win) =>
       loadPages<RecoveryCapitalRow>(

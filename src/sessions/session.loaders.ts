@@ -1,5 +1,5 @@
 import { and, eq, gte, inArray, lt, sql, type SQL } from "drizzle-orm";
-import { byIdLoader, connectionLoader } from "../common/loaders.js";
+import { byIdLoader, connectionLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
 import { inScope } from "../common/sql.js";
 import type { Db } from "../db/client.js";
@@ -41,12 +41,7 @@ export function sessionLoaders(db: Db) {
       ),
     );
   return {
-    byId: byIdLoader<SessionRow>((ids) =>
-      db
-        .select()
-        .from(sessions)
-        .where(inArray(sessions.id, [...ids])),
-    ),
+    byId: tableByIdLoader(db, sessions),
     /**
      * Only when and whether (and whose): the other fields are absent, so only resolvers asked for
      * TIME_FIELDS use it (a participant's attendance history lists a hundred sessions).

@@ -1,17 +1,12 @@
 import { inArray, sql } from "drizzle-orm";
-import { byIdLoader, connectionLoader, listLoader } from "../common/loaders.js";
+import { connectionLoader, listLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
 import type { Db } from "../db/client.js";
 import { staff, staffMemberships, type MembershipRow, type StaffRow } from "../db/schema.js";
 
 export function staffLoaders(db: Db) {
   return {
-    byId: byIdLoader<StaffRow>((ids) =>
-      db
-        .select()
-        .from(staff)
-        .where(inArray(staff.id, [...ids])),
-    ),
+    byId: tableByIdLoader(db, staff),
     membershipsByStaffId: listLoader<MembershipRow>(
       (ids) =>
         db

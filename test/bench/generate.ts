@@ -10,6 +10,7 @@
 //   earlier 8-week enrolment in the next group of their center. Completed sessions have a record
 //   for ~99% of the members who held a seat at their start; ~3% of past sessions were cancelled.
 import { sql } from "drizzle-orm";
+import { rowsOf } from "../../src/common/sql.js";
 import type { Db } from "../../src/db/client.js";
 import type { Targets } from "./operations.js";
 
@@ -46,8 +47,7 @@ type Rows = Array<Record<string, unknown>>;
 
 /** Runs one statement through drizzle (postgres.js answers an array, PGlite `{ rows }`). */
 export async function run<Row = Rows[number]>(db: Db, text: string): Promise<Row[]> {
-  const result: unknown = await db.execute(sql.raw(text));
-  return Array.isArray(result) ? (result as Row[]) : ((result as { rows: Row[] }).rows ?? []);
+  return rowsOf<Row>(db, sql.raw(text));
 }
 
 /** The staff member the benchmark acts as: a clinician at every center. */

@@ -1,5 +1,5 @@
 // PostGraphile 5 (amber preset) over the bench database: the GraphQL layer a user could pick instead.
-// Needs Node 22: the bench runs it with the node@22 binary it installs (see test/bench/contenders.ts).
+// Needs Node 22: the bench runs it with the node@22 binary it installs (see test/bench/run.ts).
 // Run: DATABASE_URL=… PORT=… node22 --import tsx test/bench/postgraphile-server.ts
 import { createServer } from "node:http";
 import { postgraphile } from "postgraphile";

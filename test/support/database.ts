@@ -7,6 +7,7 @@ import { getTableName, is, sql } from "drizzle-orm";
 import { PgTable } from "drizzle-orm/pg-core";
 import postgres from "postgres";
 import { inject } from "vitest";
+import { rowsOf } from "../../src/common/sql.js";
 import { openDatabase, type Database } from "../../src/db/client.js";
 import * as schema from "../../src/db/schema.js";
 
@@ -86,11 +87,10 @@ export async function openTestDatabase(opts: { onQuery?: (sql: string) => void; 
     },
     async fingerprint() {
       const db = database.db;
-      const rowsOf = (r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows) as Array<Record<string, string>>;
       const parts = TABLES.filter((name) => name !== "audit_events").map(
         (name) => sql`(select coalesce(md5(string_agg(t::text, ',' order by t::text)), '-') from ${sql.identifier(name)} t)`,
       );
-      const [row] = rowsOf(await db.execute(sql`select concat_ws('/', ${sql.join(parts, sql`, `)}) as digest`));
+      const [row] = await rowsOf<{ digest: string }>(db, sql`select concat_ws('/', ${sql.join(parts, sql`, `)}) as digest`);
       return row.digest;
     },
     async countQueries(run) {

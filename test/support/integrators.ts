@@ -2,6 +2,7 @@
 // (Ana with MRN-A, Ben with MRN-B), four past sessions, attendance recorded for both at the first,
 // and an API client of the center (its key returned once, as createApiClient gives it).
 import { sql } from "drizzle-orm";
+import { rowsOf } from "../../src/common/sql.js";
 import { operation } from "./operations.js";
 import type { Api } from "./fixtures.js";
 
@@ -84,10 +85,9 @@ export interface FeedChange {
  */
 export async function waitForHorizon(server: Pick<Api["server"], "database">): Promise<void> {
   const db = server.database.db;
-  const rowsOf = (r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }).rows) as Array<{ ok: boolean; next: string }>;
-  const [{ next }] = rowsOf(await db.execute(sql`select pg_snapshot_xmax(pg_current_snapshot())::text as next, true as ok`));
+  const [{ next }] = await rowsOf<{ next: string }>(db, sql`select pg_snapshot_xmax(pg_current_snapshot())::text as next`);
   for (const deadline = Date.now() + 60_000; Date.now() < deadline; await new Promise((r) => setTimeout(r, 50))) {
-    const [{ ok }] = rowsOf(await db.execute(sql`select pg_snapshot_xmin(pg_current_snapshot()) >= ${next}::xid8 as ok, '' as next`));
+    const [{ ok }] = await rowsOf<{ ok: boolean }>(db, sql`select pg_snapshot_xmin(pg_current_snapshot()) >= ${next}::xid8 as ok`);
     if (ok) return;
   }
   throw new Error("the feed's horizon did not pass the drain's start within 60 s");
