@@ -26,7 +26,7 @@ import { sql } from "drizzle-orm";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { compiledQueriesPlugin } from "./compiled/compiled.plugin.js";
-import { auditPlugin } from "./audit/audit.plugin.js";
+import { auditPlugin, operationNameOf } from "./audit/audit.plugin.js";
 import { actorOf, appendAuditEntries, entriesOf } from "./audit/audit.service.js";
 import { Access, type Touch } from "./auth/access.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
@@ -168,8 +168,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
   const observe: ApolloServerPlugin<RequestContext> = {
     requestDidStart() {
       return Promise.resolve({
-        didResolveOperation({ contextValue, operationName }) {
-          contextValue.record.operation = operationName ?? undefined;
+        didResolveOperation({ contextValue, operationName, operation }) {
+          // Named as the audit log names it: the operationName, else the root field(s).
+          contextValue.record.operation = operationNameOf(operationName, operation) ?? undefined;
           return Promise.resolve();
         },
         willSendResponse({ contextValue, response }) {

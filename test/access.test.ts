@@ -6,14 +6,21 @@
 import { randomUUID } from "node:crypto";
 import { getNamedType, isEnumType, isInputObjectType, isLeafType, isListType, isNonNullType, type GraphQLField, type GraphQLInputType } from "graphql";
 import { SignJWT } from "jose";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { mintToken } from "../src/auth/tokens.js";
+import { setClock } from "../src/common/clock.js";
 import { toGlobalId } from "../src/common/ids.js";
 import { createSchema } from "../src/schema.js";
 import { ADMIN_EMAIL, asOrgAdmin, mutationDocument, type Api } from "./support/fixtures.js";
 import { TEST_SECRET, useTestServer, type GqlResult } from "./support/server.js";
 
 const t = useTestServer();
+
+// "Now" is an input: every test runs at a fixed instant after the sessions below (January to March
+// 2025), so completing one is allowed whatever the real date (completeSession refuses a session
+// that has not started). Tokens keep the real clock (src/auth/tokens.ts).
+const NOW = "2025-06-04T15:00:00.000Z";
+beforeEach(() => setClock(NOW));
 
 // ---------------------------------------------------------------------------------------------
 // The expectations. A row per operation, a column per role.

@@ -2,7 +2,8 @@
 // roster of a session, two staff recording at once, a participant's attendance and what VIEWERs see.
 import { randomUUID } from "node:crypto";
 import { asc, count, eq, inArray } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
+import { setClock } from "../src/common/clock.js";
 import { decodeId, toGlobalId } from "../src/common/ids.js";
 import { attendance, attendanceHistory } from "../src/db/schema.js";
 import { asOrgAdmin, type Api } from "./support/fixtures.js";
@@ -10,6 +11,11 @@ import { operation } from "./support/operations.js";
 import { useTestServer } from "./support/server.js";
 
 const t = useTestServer();
+
+// "Now" is an input: every test runs at a fixed instant a month before the groups below start, so
+// the members enrolled "now" hold their seats at every January session, whatever the real date.
+const NOW = "2026-12-02T15:00:00.000Z";
+beforeEach(() => setClock(NOW));
 
 type Staff = { id: string; token: string; email: string };
 type SessionRef = { id: string; startsAt: string; endsAt: string };

@@ -25,6 +25,7 @@ import { auditEvents } from "../src/db/schema.js";
 import { createSchema } from "../src/schema.js";
 import { asOrgAdmin, sendMutation, type Api } from "./support/fixtures.js";
 import { operation } from "./support/operations.js";
+import { fakeClockEnv } from "./support/process.js";
 import { useTestServer } from "./support/server.js";
 
 const t = useTestServer();
@@ -344,7 +345,7 @@ describe("the hash chain", () => {
       // And the command line says so and exits 1 (it needs a database another process can open)
       if (t.server.database.url) {
         const run = spawnSync("npx", ["tsx", "src/scripts/audit-verify.ts"], {
-          env: { ...process.env, DATABASE_URL: t.server.database.url },
+          env: { ...process.env, ...fakeClockEnv(), DATABASE_URL: t.server.database.url },
           encoding: "utf8",
         });
         expect(run.status).toBe(1);

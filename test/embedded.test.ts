@@ -227,7 +227,8 @@ describe("npm run seed", () => {
     expect(viewer).toEqual({ data: { viewer: { email: "admin@riverside.example" }, centers: { nodes: [{ name: "Riverside Recovery Center" }] } } });
 
     // And the demo center's front page has someone at HIGH risk, an open follow-up, a milestone due
-    // within 14 days in a group, and a peer mentor pair
+    // within 14 days in a group, a peer mentor pair, and members IMPROVING, STEADY and DECLINING
+    // (ten weeks of history: two 28-day periods to compare)
     const centerId = /Center id: (\S+)/.exec(reset.stdout.join(""))![1];
     const page = await gqlAt(
       server.url,
@@ -237,7 +238,7 @@ describe("npm run seed", () => {
         participants(riskLevel: HIGH, first: 50) { totalCount nodes { engagement { riskLevel } mentors { id } } }
         followUps(status: OPEN, first: 50) { totalCount }
         groups(first: 10) { nodes { upcomingMilestones(withinDays: 14) { kind label dueOn } } }
-        all: participants(first: 50) { nodes { mentees { id } } }
+        all: participants(first: 50) { nodes { firstName mentees { id } engagement { trend riskLevel } } }
       } }`,
       { id: centerId },
     );
@@ -253,6 +254,19 @@ describe("npm run seed", () => {
     expect(demo.all.nodes.filter((p: { mentees: unknown[] }) => p.mentees.length > 0).length).toBeGreaterThanOrEqual(1);
     // (an at-risk mentee has a mentor at their side)
     expect(demo.participants.nodes.some((p: { mentors: unknown[] }) => p.mentors.length > 0)).toBe(true);
+    const members = demo.all.nodes as Array<{ firstName: string; engagement: { trend: string; riskLevel: string } }>;
+    const trendOf = Object.fromEntries(members.map((p) => [p.firstName, p.engagement.trend]));
+    // (the ones who drifted away, came back, never missed)
+    expect(trendOf).toMatchObject({
+      Elena: "DECLINING",
+      Jon: "DECLINING",
+      Sam: "DECLINING",
+      Grace: "IMPROVING",
+      Chloe: "IMPROVING",
+      Quinn: "STEADY",
+      Xavier: "STEADY",
+    });
+    expect(members.filter((p) => p.engagement.riskLevel === "HIGH").map((p) => p.firstName)).toEqual(expect.arrayContaining(["Elena", "Jon", "Sam"]));
     expect(await stop(server)).toBe(0);
   }, 400_000);
 
@@ -260,7 +274,7 @@ describe("npm run seed", () => {
     // Given a seed that has written the center, staff, programs, groups and participants
     const dir = freshDir();
     const seed = track(run(["src/scripts/seed.ts"], processEnv(dir)));
-    await waitFor(seed, (o) => o.includes("Recording four weeks"), 180_000);
+    await waitFor(seed, (o) => o.includes("Recording ten weeks"), 180_000);
 
     // When it is killed
     await stop(seed, "SIGKILL");

@@ -3,7 +3,7 @@
 // search (every resource checked against the FHIR R4 JSON schema, next links, ABSENT and EXCUSED
 // left out, date filters, access). One world, built once through the API; the tests only read it
 // (the last one changes two names and reads again).
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { Access } from "../src/auth/access.js";
 import { loadViewer } from "../src/auth/viewer.js";
 import { setClock } from "../src/common/clock.js";
@@ -17,6 +17,12 @@ import { startTestServer, type TestServer } from "./support/server.js";
 
 let server: TestServer;
 let w: Awaited<ReturnType<typeof world>>;
+
+// "Now" is an input: the world is built, and the tests read it, at a fixed instant after its last
+// session (2026-03-15), so completing the first one is allowed whatever the real date; tests about
+// a session under way set their own instant.
+const NOW = "2026-03-20T12:00:00.000Z";
+beforeEach(() => setClock(NOW));
 
 const PROGRAM = 'Relapse prevention, "phase 2"';
 const FORMULA_GROUP = '=HYPERLINK("http://evil.test","late")';
@@ -100,6 +106,7 @@ beforeAll(async () => {
   // Compiling the schema blocks for seconds: done before the server has connections to keep alive.
   for (const resourceType of ["Encounter", "Bundle", "OperationOutcome"]) fhirErrors({ resourceType });
   server = await startTestServer();
+  setClock(NOW);
   w = await world();
 }, 120_000);
 

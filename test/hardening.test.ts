@@ -328,4 +328,27 @@ describe("request logs", () => {
       expect(everything).not.toMatch(secret);
     }
   });
+
+  it("given a request sent without operationName, then its line names the root field(s) it asked for, as the audit log does", async () => {
+    const lines: string[] = [];
+    const logged = await instance(
+      { LOG_LEVEL: "info" },
+      createLogger("info", (l) => lines.push(l)),
+    );
+    const admin = await asOrgAdmin(t.server);
+    const centerId = await admin.createCenter("North Clinic", "UTC");
+    const auth = { authorization: `Bearer ${admin.token}` };
+
+    await post(logged.url, { query: `{ viewer { name } }` }, auth);
+    await post(
+      logged.url,
+      { query: `query($id: ID!) { viewer { name } center(id: $id) { name } again: viewer { email } }`, variables: { id: centerId } },
+      auth,
+    );
+    await post(logged.url, { query: `query Named { viewer { name } }` }, auth);
+    await post(logged.url, { query: `{ __typename }` }, auth);
+
+    const requests = lines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((r) => r.msg === "request");
+    expect(requests.map((r) => r.operation)).toEqual(["viewer", "viewer,center", "Named", undefined]);
+  });
 });

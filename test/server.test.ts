@@ -15,6 +15,7 @@ import { staff } from "../src/db/schema.js";
 import { createLogger } from "../src/logger.js";
 import { createApp, type App } from "../src/server.js";
 import { asOrgAdmin } from "./support/fixtures.js";
+import { fakeClockEnv } from "./support/process.js";
 import { useTestServer } from "./support/server.js";
 
 const t = useTestServer();
@@ -196,9 +197,9 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The environment of a real deployment: no test settings leak into the child. */
+/** The environment of a real deployment: no test settings leak into the child (the run's fake clock, if any, does). */
 function processEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, AUTH_JWT_SECRET: SECRET, ...extra };
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...fakeClockEnv(), DATA_DIR: dataDir, AUTH_JWT_SECRET: SECRET, ...extra };
   return env;
 }
 

@@ -11,8 +11,11 @@ import { pgErrorOf } from "../common/errors.js";
 import type { Logger } from "../logger.js";
 import { actorOf, appendAuditEntries, entriesOf } from "./audit.service.js";
 
-/** The GraphQL operationName when given, else the root fields asked for. */
-function operationNameOf(operationName: string | null | undefined, operation: OperationDefinitionNode | undefined): string | null {
+/**
+ * The GraphQL operationName when given, else the root fields asked for: what the audit log and
+ * the request log (src/server.ts) name a request by.
+ */
+export function operationNameOf(operationName: string | null | undefined, operation: OperationDefinitionNode | undefined): string | null {
   if (operationName) return operationName.slice(0, 200);
   const fields = (operation?.selectionSet.selections ?? [])
     .filter((s) => s.kind === Kind.FIELD && !s.name.value.startsWith("__"))

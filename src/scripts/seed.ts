@@ -1,7 +1,9 @@
-// Loads a demo center with a few weeks of history: `npm run seed`. Goes through the same services
+// Loads a demo center with ten weeks of history: `npm run seed`. Goes through the same services
 // as the API (so the demo obeys every rule), then backdates the enrolments to their groups' start
-// so that past sessions have rosters. A few members drift away (their absences open follow-ups
-// through the attendance write steps, as in the API), some milestones fall due in the coming days,
+// so that past sessions have rosters. Ten weeks, so that every trend has two 28-day periods to
+// compare: a few members drift away (DECLINING; their absences open follow-ups through the attendance
+// write steps, as in the API, and put them at HIGH risk), a few come back after a patchy start
+// (IMPROVING), a few never miss (STEADY); some milestones fall due in the coming days,
 // two peer mentors are paired and a few BARC-10 assessments recorded. Prints a token for the demo's admin.
 //
 // All or nothing: everything is written in one transaction. Run again, it says the demo center is
@@ -43,6 +45,8 @@ import { AttendanceStatus } from "../attendance/attendance.type.js";
 import { runScript } from "./script.js";
 
 const DEMO_CENTER = "Riverside Recovery Center";
+/** Weeks of history: two 28-day periods for the engagement trend to compare, and some before. */
+const WEEKS = 10;
 const TZ = "America/New_York";
 const ORG_ADMIN = "org-admin@demo.example";
 const CENTER_ADMIN = "admin@riverside.example";
@@ -283,7 +287,7 @@ async function seed(db: Db, reset: boolean): Promise<Seeded> {
   });
 
   const today = dayInZone(clock.now(), TZ);
-  const start = addDays(today, -28);
+  const start = addDays(today, -7 * WEEKS);
   const groupSpecs = [
     {
       program: relapse,
@@ -384,9 +388,11 @@ async function seed(db: Db, reset: boolean): Promise<Seeded> {
     .where(and(eq(enrollments.centerId, center.id), isNotNull(enrollments.activatedAt)));
   await db.update(enrollmentEvents).set({ occurredAt: startedAt }).where(eq(enrollmentEvents.centerId, center.id));
 
-  // Sessions for four weeks back and two ahead; one holiday cancellation; attendance for the past.
-  console.log("Recording four weeks of sessions and attendance…");
+  // Sessions for ten weeks back and two ahead; one holiday cancellation; attendance for the past.
+  console.log("Recording ten weeks of sessions and attendance…");
   const now = clock.now().getTime();
+  /** Where the trend's last 28 days begin (src/engagement: the 28 × 24 hours before now). */
+  const recentFrom = now - 28 * 24 * 3_600_000;
   for (const [gi, g] of groupRows.entries()) {
     const sessions = await scheduleSessions(admin, { groupId: toGlobalId("Group", g.id), from: start, to: addDays(today, 14) });
     const members = plan[gi][1].slice(0, g.capacity);
@@ -396,12 +402,19 @@ async function seed(db: Db, reset: boolean): Promise<Seeded> {
         continue;
       }
       if (s.startsAt.getTime() > now) continue;
+      const held = sessions.filter((x) => x.startsAt.getTime() <= now).length;
       const records = members.map((pi, mi) => {
-        // A few people drift away: they stop coming in the last sessions.
+        // A few people drift away: they came every time, then missed the last three sessions.
         const slipping = (gi === 0 && (mi === 4 || mi === 9)) || (gi === 1 && mi === 3);
+        // A few come back: they missed every other session until four weeks ago, and every one since.
+        const returning = (gi === 0 && mi === 6) || (gi === 3 && mi === 1);
+        // A few never miss.
+        const regular = (gi === 1 && mi === 1) || (gi === 2 && mi === 1);
         const r = rand();
         let status: AttendanceStatus;
-        if (slipping && si >= sessions.filter((x) => x.startsAt.getTime() <= now).length - 3) status = AttendanceStatus.ABSENT;
+        if (slipping) status = si >= held - 3 ? AttendanceStatus.ABSENT : AttendanceStatus.PRESENT;
+        else if (returning) status = s.startsAt.getTime() <= recentFrom && si % 2 === 1 ? AttendanceStatus.ABSENT : AttendanceStatus.PRESENT;
+        else if (regular) status = AttendanceStatus.PRESENT;
         else if (r < 0.74) status = AttendanceStatus.PRESENT;
         else if (r < 0.84) status = AttendanceStatus.LATE;
         else if (r < 0.88) status = AttendanceStatus.LEFT_EARLY;

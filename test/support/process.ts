@@ -32,9 +32,24 @@ async function freePort(): Promise<number> {
   });
 }
 
-/** The environment of a real deployment on the embedded database in `dataDir`. */
+/**
+ * The fake clock of a run under `faketime` (.ci/run), for a child that must share it; nothing
+ * otherwise. libfaketime (LD_PRELOAD) starts every process at FAKETIME's "@instant" anew, so a child
+ * started later would run behind this process: it gets this process's "now" instead (to the
+ * second, in the local time zone, which libfaketime reads it in), and the same zone.
+ */
+export function fakeClockEnv(): NodeJS.ProcessEnv {
+  const { FAKETIME, LD_PRELOAD, TZ } = process.env;
+  if (!FAKETIME || !LD_PRELOAD?.includes("faketime")) return {};
+  const now = new Date();
+  const two = (n: number) => String(n).padStart(2, "0");
+  const at = `@${now.getFullYear()}-${two(now.getMonth() + 1)}-${two(now.getDate())} ${two(now.getHours())}:${two(now.getMinutes())}:${two(now.getSeconds())}`;
+  return { LD_PRELOAD, FAKETIME: FAKETIME.startsWith("@") ? at : FAKETIME, ...(TZ ? { TZ } : {}) };
+}
+
+/** The environment of a real deployment on the embedded database in `dataDir` (and the run's fake clock, if any). */
 export function processEnv(dataDir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, HOME: process.env.HOME, DATA_DIR: dataDir, AUTH_JWT_SECRET: SECRET, ...extra };
+  return { PATH: process.env.PATH, HOME: process.env.HOME, ...fakeClockEnv(), DATA_DIR: dataDir, AUTH_JWT_SECRET: SECRET, ...extra };
 }
 
 export function run(args: string[], env: NodeJS.ProcessEnv): Proc {
