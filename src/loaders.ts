@@ -10,6 +10,7 @@ import { enrollmentLoaders } from "./enrollments/enrollment.loaders.js";
 import { groupLoaders } from "./groups/group.loaders.js";
 import { mentorshipLoaders } from "./mentorships/mentorship.loaders.js";
 import { milestoneLoaders } from "./milestones/milestone.loaders.js";
+import { noteLoaders } from "./notes/notes.loaders.js";
 import { participantLoaders } from "./participants/participant.loaders.js";
 import { programLoaders } from "./programs/program.loaders.js";
 import { recoveryCapitalLoaders } from "./recoverycapital/recoverycapital.loaders.js";
@@ -34,6 +35,7 @@ export function createLoaders(db: Db) {
     recoveryCapital: recoveryCapitalLoaders(db),
     apiClients: apiClientLoaders(db),
     disclosures: disclosureLoaders(db),
+    notes: noteLoaders(db),
   };
 }
 

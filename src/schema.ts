@@ -29,6 +29,16 @@ import {
 } from "./engagement/engagement.resolver.js";
 import { CenterFollowUpsResolver, FollowUpEventResolver, FollowUpResolver, StaffFollowUpsResolver } from "./followups/followup.resolver.js";
 import { NodeResolver } from "./node/node.resolver.js";
+import {
+  CenterServiceRecordsResolver,
+  ChartNoteResolver,
+  NoteAddendumResolver,
+  NoteMemberResolver,
+  NoteResolver,
+  ParticipantChartResolver,
+  ServiceRecordResolver,
+  SessionNoteResolver,
+} from "./notes/notes.resolver.js";
 import { ApiClientResolver } from "./apiclients/apiclient.resolver.js";
 import { ConsentResolver, ParticipantConsentsResolver } from "./consents/consent.resolver.js";
 import { DisclosureResolver, ParticipantDisclosuresResolver } from "./disclosures/disclosure.resolver.js";
@@ -93,6 +103,14 @@ const resolvers: NonEmptyArray<ClassType> = [
   ParticipantDisclosuresResolver,
   FeedResolver,
   AuditResolver,
+  SessionNoteResolver,
+  NoteResolver,
+  NoteMemberResolver,
+  NoteAddendumResolver,
+  ChartNoteResolver,
+  ParticipantChartResolver,
+  CenterServiceRecordsResolver,
+  ServiceRecordResolver,
 ];
 
 /**

@@ -12,6 +12,15 @@ import { followUpsForbidden, followUpVisibility } from "../followups/followup.se
 import { mentorshipVisibility } from "../mentorships/mentorship.service.js";
 import { participantsForbidden, participantVisibility } from "../participants/participant.service.js";
 import { canSeeStaff } from "../staff/staff.service.js";
+import { noteVisibility, notesForbidden } from "../notes/notes.service.js";
+import type { SessionNoteRow } from "../db/schema.js";
+
+/** A note, or an object that belongs to one (an addendum, a service record), as node(id:) shows it. */
+async function noteNode(ctx: Context, note: SessionNoteRow | null, show: () => Promise<object> | object): Promise<object | null> {
+  const visibility = note ? await noteVisibility(ctx, note) : "missing";
+  if (visibility === "forbidden") throw notesForbidden();
+  return visibility === "readable" ? show() : null;
+}
 
 async function groupVisible(ctx: Context, groupId: string): Promise<boolean> {
   const group = await ctx.loaders.groups.byId.load(groupId);
@@ -87,6 +96,19 @@ async function loadNode(ctx: Context, globalId: string): Promise<object | null> 
     case "Consent": {
       const row = await visibleConsent(ctx, id);
       return row ? asNode(type, row) : null;
+    }
+    case "SessionNote": {
+      const row = await l.notes.byId.load(id);
+      return noteNode(ctx, row, async () => asNode(type, { ...row!, memberIds: (await l.notes.membersByNoteId.load(id)).map((m) => m.participantId) }));
+    }
+    case "NoteAddendum": {
+      const row = await l.notes.addendumById.load(id);
+      return noteNode(ctx, row ? await l.notes.byId.load(row.noteId) : null, () => asNode(type, row!));
+    }
+    case "ServiceRecord": {
+      const row = await l.notes.serviceRecordById.load(id);
+      if (row && !ctx.access.can("service.read", { centerId: row.centerId })) return null;
+      return noteNode(ctx, row ? await l.notes.byId.load(row.noteId) : null, () => asNode(type, row!));
     }
     default:
       return null;
