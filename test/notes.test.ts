@@ -5,7 +5,7 @@ import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { setClock } from "../src/common/clock.js";
 import { fromGlobalId } from "../src/common/ids.js";
-import { firstNameMatch } from "../src/notes/notes.service.js";
+import { firstNameMatch, unitsFor } from "../src/notes/notes.service.js";
 import { asOrgAdmin } from "./support/fixtures.js";
 import { notesWorld, recordAttendance, send, type NotesWorld } from "./support/notes.js";
 import { useTestServer } from "./support/server.js";
@@ -152,7 +152,11 @@ describe("the name rule", () => {
     // "Faith" is a member's name; as a word of recovery it passes once reviewed
     const faith = await save(w, { version: 1, members: [{ participantId: w.members.sam, plan: "Keep faith in the process." }] });
     expect(faith.userErrors.map((e) => e.code)).toEqual(["NAMES_OTHER_MEMBER"]);
-    const reviewed = await save(w, { version: 1, reviewedNameMatches: ["Faith"], members: [{ participantId: w.members.sam, plan: "Keep faith in the process." }] });
+    const reviewed = await save(w, {
+      version: 1,
+      reviewedNameMatches: ["Faith"],
+      members: [{ participantId: w.members.sam, plan: "Keep faith in the process." }],
+    });
     expect(reviewed.userErrors).toEqual([]);
   });
 
@@ -192,7 +196,9 @@ describe("signing", () => {
       w.tokens.FACILITATOR,
     );
     const unrecorded = await sign(w, second.data.saveSessionNote.note);
-    expect(unrecorded.userErrors).toEqual([expect.objectContaining({ code: "MISSING_MEMBER_NOTE", message: expect.stringContaining("not recorded for 3 members") })]);
+    expect(unrecorded.userErrors).toEqual([
+      expect.objectContaining({ code: "MISSING_MEMBER_NOTE", message: expect.stringContaining("not recorded for 3 members") }),
+    ]);
   });
 
   it("lets only the author or a facilitator of the session sign (NOT_ALLOWED otherwise)", async () => {
@@ -218,14 +224,22 @@ describe("signing", () => {
     expect(rows(records)[0].n).toBe(0);
     const done = await cosign(w.tokens.CLINICIAN);
     expect(done.data.cosignSessionNote.userErrors).toEqual([]);
-    expect(done.data.cosignSessionNote.note).toMatchObject({ status: "SIGNED", cosignedAt: "2026-01-07T15:00:00.000Z", cosignedBy: { id: w.staff.clinician.id } });
+    expect(done.data.cosignSessionNote.note).toMatchObject({
+      status: "SIGNED",
+      cosignedAt: "2026-01-07T15:00:00.000Z",
+      cosignedBy: { id: w.staff.clinician.id },
+    });
     expect((await cosign(w.tokens.CLINICIAN2)).data.cosignSessionNote.userErrors[0].code).toBe("INVALID_TRANSITION");
   });
 
   it("a credential set to need co-signature later applies to the next signature", async () => {
     const w = await world();
     const note = await draft(w);
-    await t.server.gql(`mutation($i: UpdateStaffInput!) { updateStaff(input: $i) { userErrors { code } } }`, { i: { staffId: w.staff.fac.id, requiresCosign: true } }, { token: w.tokens.ORG_ADMIN });
+    await t.server.gql(
+      `mutation($i: UpdateStaffInput!) { updateStaff(input: $i) { userErrors { code } } }`,
+      { i: { staffId: w.staff.fac.id, requiresCosign: true } },
+      { token: w.tokens.ORG_ADMIN },
+    );
     const p = await sign(w, note);
     expect(p.note.status).toBe("PENDING_COSIGN");
   });
@@ -295,7 +309,9 @@ describe("addenda and corrections", () => {
     await sign(w, note);
     const before = await t.server.database.fingerprint();
     // Without a reason: refused, nothing written
-    const refused = await recordAttendance(t.server, w.tokens.FACILITATOR, w.sessions[0], [{ participantId: w.members.j, status: "LATE", minutesAttended: 20 }]);
+    const refused = await recordAttendance(t.server, w.tokens.FACILITATOR, w.sessions[0], [
+      { participantId: w.members.j, status: "LATE", minutesAttended: 20 },
+    ]);
     expect(refused.userErrors).toEqual([expect.objectContaining({ code: "NOTE_LOCKED", field: ["input", "reason"] })]);
     expect(await t.server.database.fingerprint()).toBe(before);
     // With a reason: the record changes, the note gets a correction in J's part
@@ -329,7 +345,13 @@ describe("addenda and corrections", () => {
     ]);
     expect(records[1].replaces_id).toBe(records[0].id);
     // The reason names no other member
-    const naming = await recordAttendance(t.server, w.tokens.FACILITATOR, w.sessions[0], [{ participantId: w.members.sam, status: "ABSENT" }], "Mixed up with Pepe");
+    const naming = await recordAttendance(
+      t.server,
+      w.tokens.FACILITATOR,
+      w.sessions[0],
+      [{ participantId: w.members.sam, status: "ABSENT" }],
+      "Mixed up with Pepe",
+    );
     expect(naming.userErrors).toEqual([expect.objectContaining({ code: "NAMES_OTHER_MEMBER", field: ["input", "reason"] })]);
   });
 
@@ -341,7 +363,13 @@ describe("addenda and corrections", () => {
       const withReason = run % 2 === 0;
       const [signed, corrected] = await Promise.all([
         sign(w, note),
-        recordAttendance(t.server, w.tokens.CLINICIAN, w.sessions[0], [{ participantId: w.members.jose, status: "LEFT_EARLY", minutesAttended: 30 }], withReason ? "Left at 18:30" : undefined),
+        recordAttendance(
+          t.server,
+          w.tokens.CLINICIAN,
+          w.sessions[0],
+          [{ participantId: w.members.jose, status: "LEFT_EARLY", minutesAttended: 30 }],
+          withReason ? "Left at 18:30" : undefined,
+        ),
       ]);
       expect(signed.userErrors).toEqual([]);
       const [member] = rows(
@@ -373,8 +401,18 @@ describe("a member's chart", () => {
     // A draft is not in the chart
     expect((await chart(w.members.sam, w.tokens.CLINICIAN)).data.node.chartNotes.totalCount).toBe(0);
     await sign(w, note);
-    await send(t.server, "AddNoteAddendum", { input: { noteId: note.id, participantId: w.members.jose, kind: "ADDENDUM", text: "Phoned: doing well.", reason: "Call" } }, w.tokens.FACILITATOR);
-    await send(t.server, "AddNoteAddendum", { input: { noteId: note.id, kind: "ADDENDUM", text: "Room changed to 2B.", reason: "Logistics" } }, w.tokens.FACILITATOR);
+    await send(
+      t.server,
+      "AddNoteAddendum",
+      { input: { noteId: note.id, participantId: w.members.jose, kind: "ADDENDUM", text: "Phoned: doing well.", reason: "Call" } },
+      w.tokens.FACILITATOR,
+    );
+    await send(
+      t.server,
+      "AddNoteAddendum",
+      { input: { noteId: note.id, kind: "ADDENDUM", text: "Room changed to 2B.", reason: "Logistics" } },
+      w.tokens.FACILITATOR,
+    );
     const res = await chart(w.members.sam, w.tokens.CLINICIAN);
     expect(res.errors).toBeUndefined();
     const entries = res.data.node.chartNotes;
@@ -448,6 +486,13 @@ describe("access", () => {
 });
 
 describe("service records", () => {
+  it("counts units by the program's rule (contract README): MINUTES_15 floor((minutes + 7) / 15), SESSION 1", () => {
+    const at = [0, 7, 8, 22, 23, 37, 38, 52, 53, 90];
+    expect(at.map((m) => unitsFor("MINUTES_15", m))).toEqual([0, 0, 1, 1, 2, 2, 3, 3, 4, 6]);
+    expect(unitsFor("MINUTES_15", null)).toBe(0);
+    expect(at.map((m) => unitsFor("SESSION", m))).toEqual(at.map(() => 1));
+  });
+
   it("units follow the 8-minute rule at its boundaries; ABSENT yields none", async () => {
     const w = await world();
     const minutes = [7, 8, 22, 23];
@@ -489,7 +534,12 @@ describe("service records", () => {
     const nodes = res.data.center.serviceRecords.nodes;
     expect(nodes).toHaveLength(3);
     for (const n of nodes) {
-      expect(n).toMatchObject({ serviceCode: "H0038", units: 1, renderingProvider: { id: w.staff.peer.id }, supervisingProvider: { id: w.staff.clinician.id } });
+      expect(n).toMatchObject({
+        serviceCode: "H0038",
+        units: 1,
+        renderingProvider: { id: w.staff.peer.id },
+        supervisingProvider: { id: w.staff.clinician.id },
+      });
     }
     // Facilitators and viewers do not read service records
     for (const role of ["FACILITATOR", "VIEWER"] as const) {

@@ -32,7 +32,8 @@ export class RecordAttendanceInput {
 
   @Field(() => String, {
     nullable: true,
-    description: "Why attendance changes after the session's note was signed (required then): it is kept in a CORRECTION addendum to each changed member's part.",
+    description:
+      "Why attendance changes after the session's note was signed (required then): it is kept in a CORRECTION addendum to each changed member's part.",
   })
   reason?: string | null;
 }

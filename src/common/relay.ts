@@ -163,7 +163,7 @@ function buildConnection<T>(rows: Positioned<T>[], win: PageWindow, totalCount: 
  * window rules as the SQL pages.
  */
 export function connectionOf<T>(all: readonly T[], win: PageWindow): Connection<T> {
-  const rows = all.map((r, i) => ({ ...r, __rn: i + 1, __cnt: all.length }) as Positioned<T>);
+  const rows = all.map((r, i) => ({ ...r, __rn: i + 1, __cnt: all.length }));
   return all.length ? buildConnection(rows, win, all.length) : emptyConnection();
 }
 

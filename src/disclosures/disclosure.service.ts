@@ -5,17 +5,18 @@ import type { DbOrTx } from "../db/client.js";
 import { disclosures } from "../db/schema.js";
 
 /** One record handed out: an attendance record, a session note (a member's chart entry) or a service record. */
-export type DisclosedRecord = { centerId: string; participantId: string } & (
-  | { attendanceId: string }
-  | { noteId: string }
-  | { serviceRecordId: string }
-);
+export type DisclosedRecord = { centerId: string; participantId: string } & ({ attendanceId: string } | { noteId: string } | { serviceRecordId: string });
 
 /** One row per participant: the recipient, the time, which records and the operation. */
 export async function logDisclosures(tx: DbOrTx, apiClientId: string, operation: string, records: DisclosedRecord[], at: Date): Promise<void> {
   const byParticipant = new Map<string, { centerId: string; attendance: Set<string>; notes: Set<string>; services: Set<string> }>();
   for (const r of records) {
-    const entry = byParticipant.get(r.participantId) ?? { centerId: r.centerId, attendance: new Set<string>(), notes: new Set<string>(), services: new Set<string>() };
+    const entry = byParticipant.get(r.participantId) ?? {
+      centerId: r.centerId,
+      attendance: new Set<string>(),
+      notes: new Set<string>(),
+      services: new Set<string>(),
+    };
     if ("attendanceId" in r) entry.attendance.add(r.attendanceId);
     else if ("noteId" in r) entry.notes.add(r.noteId);
     else entry.services.add(r.serviceRecordId);

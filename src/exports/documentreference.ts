@@ -122,7 +122,9 @@ function documentReference(r: EntryRow, addenda: Addendum[]): Json {
     category: [{ text: "Group psychotherapy / peer support session" }],
     subject: {
       type: "Patient",
-      identifier: r.externalId ? { system: `urn:uuid:${r.centerId}`, value: r.externalId } : { system: "urn:ietf:rfc:3986", value: `urn:uuid:${r.participantId}` },
+      identifier: r.externalId
+        ? { system: `urn:uuid:${r.centerId}`, value: r.externalId }
+        : { system: "urn:ietf:rfc:3986", value: `urn:uuid:${r.participantId}` },
     },
     date: r.signedAt!.toISOString(),
     custodian: { display: r.centerName },

@@ -55,7 +55,7 @@ export class SaveSessionNoteInput {
   @MaxItems(50)
   @Field(() => [String], {
     nullable: true,
-    description: "Words of the texts that match a member's name but are not a reference to a person (e.g. \"Faith\"), as confirmed by the author for this save.",
+    description: 'Words of the texts that match a member\'s name but are not a reference to a person (e.g. "Faith"), as confirmed by the author for this save.',
   })
   reviewedNameMatches?: string[] | null;
 }

@@ -99,7 +99,11 @@ export function noteLoaders(db: Db) {
         .where(inArray(serviceRecords.id, [...ids])),
     ),
     /** A member's chart: signed notes, latest session first (a chart is short: read whole, paged here). */
-    chartByParticipant: new DataLoader<{ participantId: string; filter: ChartFilter; win: Parameters<typeof connectionOf>[1] }, ReturnType<typeof connectionOf<ChartEntry>>, string>(
+    chartByParticipant: new DataLoader<
+      { participantId: string; filter: ChartFilter; win: Parameters<typeof connectionOf>[1] },
+      ReturnType<typeof connectionOf<ChartEntry>>,
+      string
+    >(
       (keys) =>
         Promise.all(
           keys.map(async ({ participantId, filter, win }) => {

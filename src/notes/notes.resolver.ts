@@ -39,7 +39,10 @@ const ATTENDED = new Set(["PRESENT", "LATE", "LEFT_EARLY"]);
 export class SessionNoteResolver {
   @ReadableBy("CLINICAL")
   @Policy({ readableBy: "CLINICAL" })
-  @FieldResolver(() => SessionNote, { nullable: true, description: "The session's note (null until first saved): the group's facilitators and clinical staff." })
+  @FieldResolver(() => SessionNote, {
+    nullable: true,
+    description: "The session's note (null until first saved): the group's facilitators and clinical staff.",
+  })
   async note(@Root() session: SessionRow, @Ctx() ctx: Context): Promise<NoteView | null> {
     const group = (await ctx.loaders.groups.byId.load(session.groupId))!;
     requireNotesOf(ctx, group);

@@ -45,7 +45,7 @@ import type { NoteView } from "./notes.type.js";
 const WORD = /[\p{L}\p{M}\p{N}]+(?:['’][\p{L}\p{M}\p{N}]+)*/gu;
 
 /** A word compared: accents dropped, lower case, one apostrophe. */
-export function foldWord(word: string): string {
+function foldWord(word: string): string {
   return word.normalize("NFD").replace(/\p{M}/gu, "").toLowerCase().replace(/’/g, "'");
 }
 
@@ -128,7 +128,7 @@ function checkNames(p: Problems, members: MemberName[], texts: CheckedText[], re
 // ---- reading ---------------------------------------------------------------------------------
 
 /** The participants a note is about: every member with a part or an attendance record. */
-export async function memberIdsOf(db: DbOrTx, note: Pick<SessionNoteRow, "id" | "sessionId">): Promise<string[]> {
+async function memberIdsOf(db: DbOrTx, note: Pick<SessionNoteRow, "id" | "sessionId">): Promise<string[]> {
   const rows = await rowsOf<{ id: string }>(
     db,
     sql`select participant_id::text as id from ${attendance} where session_id = ${note.sessionId}::uuid
@@ -148,7 +148,7 @@ export function requireNotesOf(ctx: Context, group: Pick<GroupRow, "id" | "cente
 }
 
 /** A note whose session the viewer can see, or NOT_FOUND; FORBIDDEN to roles that read no notes. */
-export async function findVisibleNote(ctx: Context, globalId: string, field: string): Promise<{ note: SessionNoteRow; session: SessionRow; group: GroupRow }> {
+async function findVisibleNote(ctx: Context, globalId: string, field: string): Promise<{ note: SessionNoteRow; session: SessionRow; group: GroupRow }> {
   const id = idOf("SessionNote", globalId, field);
   const note = await ctx.loaders.notes.byId.load(id);
   const session = note ? await ctx.loaders.sessions.byId.load(note.sessionId) : null;
@@ -203,11 +203,13 @@ export async function saveSessionNote(ctx: Context, input: SaveSessionNoteInput)
   if (!ctx.access.can("note.write", groupTarget(group))) throw forbidden("Your role does not allow writing session notes");
   const p = new Problems();
   const serviceCode = input.serviceCode == null ? undefined : input.serviceCode.trim().toUpperCase() || null;
-  if (serviceCode && !SERVICE_CODE.test(serviceCode)) p.add("serviceCode", UserErrorCode.INVALID, "serviceCode must be a CPT (e.g. 90853) or HCPCS (e.g. H0038) code");
+  if (serviceCode && !SERVICE_CODE.test(serviceCode))
+    p.add("serviceCode", UserErrorCode.INVALID, "serviceCode must be a CPT (e.g. 90853) or HCPCS (e.g. H0038) code");
   const topic = textChange(p, "topic", input.topic);
   const interventions = textChange(p, "interventions", input.interventions);
   const groupSummary = textChange(p, "groupSummary", input.groupSummary);
-  if (input.version != null && (!Number.isInteger(input.version) || input.version < 1)) p.add("version", UserErrorCode.INVALID, "version is the note's version as read");
+  if (input.version != null && (!Number.isInteger(input.version) || input.version < 1))
+    p.add("version", UserErrorCode.INVALID, "version is the note's version as read");
   const memberIds: string[] = [];
   const seen = new Set<string>();
   const parts = (input.members ?? []).map((m, i) => {
@@ -235,7 +237,8 @@ export async function saveSessionNote(ctx: Context, input: SaveSessionNoteInput)
     const startedAt = input.startedAt ?? note?.startedAt ?? current.startsAt;
     const endedAt = input.endedAt ?? note?.endedAt ?? current.endsAt;
     const checks = new Problems();
-    if (endedAt.getTime() <= startedAt.getTime()) checks.add(input.endedAt ? "endedAt" : "startedAt", UserErrorCode.INVALID, "The group must end after it starts");
+    if (endedAt.getTime() <= startedAt.getTime())
+      checks.add(input.endedAt ? "endedAt" : "startedAt", UserErrorCode.INVALID, "The group must end after it starts");
     const recorded = new Set(
       (await tx.select({ participantId: attendance.participantId }).from(attendance).where(eq(attendance.sessionId, session.id))).map((r) => r.participantId),
     );
@@ -342,13 +345,21 @@ export async function signSessionNote(ctx: Context, input: SignSessionNoteInput)
     if (n > 0) checks.add("noteId", UserErrorCode.MISSING_MEMBER_NOTE, `Attendance is not recorded for ${n} member${n === 1 ? "" : "s"} of the session`);
     const missing = records.filter((a) => isAttended(a.status) && !written.has(a.participantId)).length;
     if (missing > 0) {
-      checks.add("noteId", UserErrorCode.MISSING_MEMBER_NOTE, `${missing} member${missing === 1 ? "" : "s"} who attended ha${missing === 1 ? "s" : "ve"} no part in the note yet`);
+      checks.add(
+        "noteId",
+        UserErrorCode.MISSING_MEMBER_NOTE,
+        `${missing} member${missing === 1 ? "" : "s"} who attended ha${missing === 1 ? "s" : "ve"} no part in the note yet`,
+      );
     }
     const now = clock.now();
     const [center] = await tx.select({ window: centers.lateEntryWindowDays }).from(centers).where(eq(centers.id, group.centerId));
     const lateEntry = now.getTime() - current.endsAt.getTime() > center.window * 86_400_000;
     if (lateEntry && !lateEntryReason) {
-      checks.add("lateEntryReason", UserErrorCode.REQUIRED, `The note is signed more than ${center.window} days after the session: give the reason for the late entry`);
+      checks.add(
+        "lateEntryReason",
+        UserErrorCode.REQUIRED,
+        `The note is signed more than ${center.window} days after the session: give the reason for the late entry`,
+      );
     }
     if (lateEntryReason) {
       checkNames(checks, await sessionMemberNames(tx, session.id), [{ path: "lateEntryReason", value: lateEntryReason, owner: null }], new Set());
@@ -543,7 +554,11 @@ export const noteCorrectionStep: AttendanceWriteStep = async (tx, context, write
   const note = await lockNoteOf(tx, context.session.id);
   if (!note || note.status === "DRAFT") return;
   if (!context.reason) {
-    throw UserInputError.of("reason", UserErrorCode.NOTE_LOCKED, "The session's note is signed: give a reason for the change, kept as a correction in the note");
+    throw UserInputError.of(
+      "reason",
+      UserErrorCode.NOTE_LOCKED,
+      "The session's note is signed: give a reason for the change, kept as a correction in the note",
+    );
   }
   const members = await sessionMemberNames(tx, context.session.id);
   const checks = new Problems();

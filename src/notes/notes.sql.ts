@@ -28,7 +28,7 @@ export function sessionMemberNames(db: DbOrTx, sessionId: string): Promise<Membe
 }
 
 /** Attended statuses: the ones that yield a service record and count as present. */
-export const ATTENDED_STATUSES = ["PRESENT", "LATE", "LEFT_EARLY"] as const;
+const ATTENDED_STATUSES = ["PRESENT", "LATE", "LEFT_EARLY"] as const;
 export const isAttended = (status: string | null | undefined): boolean => (ATTENDED_STATUSES as readonly string[]).includes(status ?? "");
 
 /**

@@ -99,19 +99,6 @@ export class SessionNote extends Node {
   updatedAt!: Date;
 }
 
-/** One member's part, with the note it belongs to. */
-export interface NoteMemberView {
-  note: NoteView;
-  centerId: string;
-  participantId: string;
-  participation: string | null;
-  progress: string | null;
-  plan: string | null;
-  risk: string | null;
-  attendanceStatus: string | null;
-  minutesAttended: number | null;
-}
-
 @TypePolicy({ readableBy: "CLINICAL", audit: { participants: [sessionNoteMembers.participantId], resourceId: null } })
 @ObjectType({ description: "A member's part of a session note. Attendance is read from the attendance record (kept as signed once the note is signed)." })
 export class SessionNoteMember {

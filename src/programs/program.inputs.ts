@@ -42,7 +42,10 @@ export class CreateProgramInput {
   @Field(() => ProgramStatus, { nullable: true, description: "Default ACTIVE." })
   status?: ProgramStatus | null;
 
-  @Field(() => UnitRule, { nullable: true, description: "How services are counted for billing: SESSION (1 unit a session, the default) or MINUTES_15 (the 8-minute rule)." })
+  @Field(() => UnitRule, {
+    nullable: true,
+    description: "How services are counted for billing: SESSION (1 unit a session, the default) or MINUTES_15 (the 8-minute rule).",
+  })
   unitRule?: UnitRule | null;
 }
 
@@ -73,7 +76,10 @@ export class UpdateProgramInput {
   @Field(() => ProgramStatus, { nullable: true })
   status?: ProgramStatus | null;
 
-  @Field(() => UnitRule, { nullable: true, description: "How services are counted for billing: SESSION (1 unit a session, the default) or MINUTES_15 (the 8-minute rule)." })
+  @Field(() => UnitRule, {
+    nullable: true,
+    description: "How services are counted for billing: SESSION (1 unit a session, the default) or MINUTES_15 (the 8-minute rule).",
+  })
   unitRule?: UnitRule | null;
 }
 

@@ -28,7 +28,10 @@ export class CreateStaffInput {
   @Field(() => [MembershipInput], { nullable: true })
   memberships?: MembershipInput[] | null;
 
-  @Field(() => String, { nullable: true, description: 'Professional credential, free text: "LCSW", "CADC-I", "Peer Recovery Specialist". An empty string clears it.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Professional credential, free text: "LCSW", "CADC-I", "Peer Recovery Specialist". An empty string clears it.',
+  })
   credential?: string | null;
 
   @Field(() => Boolean, { nullable: true, description: "Whether notes this person signs wait for a clinician's or admin's co-signature." })
@@ -52,7 +55,10 @@ export class UpdateStaffInput {
   @Field(() => Boolean, { nullable: true })
   isOrgAdmin?: boolean | null;
 
-  @Field(() => String, { nullable: true, description: 'Professional credential, free text: "LCSW", "CADC-I", "Peer Recovery Specialist". An empty string clears it.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Professional credential, free text: "LCSW", "CADC-I", "Peer Recovery Specialist". An empty string clears it.',
+  })
   credential?: string | null;
 
   @Field(() => Boolean, { nullable: true, description: "Whether notes this person signs wait for a clinician's or admin's co-signature." })

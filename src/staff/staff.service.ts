@@ -82,7 +82,14 @@ export async function createStaff(ctx: Context, input: CreateStaffInput): Promis
     return await ctx.db.transaction(async (tx) => {
       const [created] = await tx
         .insert(staff)
-        .values({ email: email!, name: name!, authSubject: authSubject!, isOrgAdmin: input.isOrgAdmin ?? false, credential, requiresCosign: input.requiresCosign ?? false })
+        .values({
+          email: email!,
+          name: name!,
+          authSubject: authSubject!,
+          isOrgAdmin: input.isOrgAdmin ?? false,
+          credential,
+          requiresCosign: input.requiresCosign ?? false,
+        })
         .returning();
       if (rows.length) {
         await tx.insert(staffMemberships).values(rows.map((r) => ({ ...r, staffId: created.id })));

@@ -9,10 +9,10 @@ import { operation } from "./operations.js";
 import type { TestServer } from "./server.js";
 
 /** Building happens before the sessions; notes are written the day after the first. */
-export const BUILT_AT = "2026-01-02T15:00:00Z";
-export const DAY_AFTER_FIRST = "2026-01-07T15:00:00Z";
+const BUILT_AT = "2026-01-02T15:00:00Z";
+const DAY_AFTER_FIRST = "2026-01-07T15:00:00Z";
 
-export type Role = "ORG_ADMIN" | "ADMIN" | "CLINICIAN" | "CLINICIAN2" | "FACILITATOR" | "PEER" | "FAC_OTHER" | "VIEWER";
+type Role = "ORG_ADMIN" | "ADMIN" | "CLINICIAN" | "CLINICIAN2" | "FACILITATOR" | "PEER" | "FAC_OTHER" | "VIEWER";
 
 export async function notesWorld(org: Api, opts: { unitRule?: "SESSION" | "MINUTES_15"; billingCode?: string } = {}) {
   setClock(BUILT_AT);
@@ -106,5 +106,8 @@ export async function recordAttendance(server: TestServer, token: string, sessio
     { token },
   );
   if (res.errors) throw new Error(JSON.stringify(res.errors));
-  return res.data.recordAttendance as { attendance: Array<{ id: string; status: string }> | null; userErrors: Array<{ field: string[]; code: string; message: string }> };
+  return res.data.recordAttendance as {
+    attendance: Array<{ id: string; status: string }> | null;
+    userErrors: Array<{ field: string[]; code: string; message: string }>;
+  };
 }
