@@ -13,7 +13,8 @@ import type { CenterRow, NoteAddendumRow, ParticipantRow, ServiceRecordRow, Sess
 import { Participant } from "../participants/participant.type.js";
 import { readableParticipant } from "../participants/participant.service.js";
 import { Session } from "../sessions/session.type.js";
-import { daysBetween } from "../sessions/timezone.js";
+import { addDays, dayInZone, daysBetween } from "../sessions/timezone.js";
+import { clock } from "../common/clock.js";
 import { linkedStaff } from "../staff/staff.service.js";
 import { Staff } from "../staff/staff.type.js";
 import {
@@ -187,11 +188,14 @@ export class ParticipantChartResolver {
 
 @ArgsType()
 class ServiceRecordsArgs extends ConnectionArgs {
-  @Field(() => DateScalar, { description: "First day of service (center's zone), inclusive." })
-  from!: string;
+  @Field(() => DateScalar, { nullable: true, description: "First day of service (center's zone), inclusive; default 30 days before `to`." })
+  from?: string | null;
 
-  @Field(() => DateScalar, { description: "Last day of service, inclusive; at most 366 days after `from`." })
-  to!: string;
+  @Field(() => DateScalar, {
+    nullable: true,
+    description: "Last day of service, inclusive; at most 366 days after `from`; default today in the center's zone.",
+  })
+  to?: string | null;
 }
 
 @Resolver(() => Center)
@@ -200,11 +204,14 @@ export class CenterServiceRecordsResolver {
   @FieldResolver(() => ServiceRecordConnection, { description: "Billable services by day of service (voided ones too): clinicians and admins." })
   serviceRecords(@Root() center: CenterRow, @Args(() => ServiceRecordsArgs) args: ServiceRecordsArgs, @Ctx() ctx: Context) {
     if (!ctx.access.can("service.read", { centerId: center.id })) throw forbidden("Only clinicians and admins read service records");
-    if (!isCalendarDay(args.from) || !isCalendarDay(args.to)) throw badInput("from and to are days (YYYY-MM-DD)", "from");
-    const span = daysBetween(args.from, args.to);
+    const win = pageWindow(args);
+    const to = args.to ?? dayInZone(clock.now(), center.timezone);
+    const from = args.from ?? addDays(to, -30);
+    if (!isCalendarDay(from) || !isCalendarDay(to)) throw badInput("from and to are days (YYYY-MM-DD)", "from");
+    const span = daysBetween(from, to);
     if (span < 0) throw badInput("from must not be after to", "from");
     if (span > 365) throw badInput("A range covers at most 366 days", "to");
-    return ctx.loaders.notes.serviceRecordsByCenter.load(center.id, { from: args.from, to: args.to }, pageWindow(args));
+    return ctx.loaders.notes.serviceRecordsByCenter.load(center.id, { from, to }, win);
   }
 }
 
