@@ -471,7 +471,6 @@ describe("access", () => {
     const w = await world();
     const note = await draft(w);
     await sign(w, note);
-    await t.server.database.db.execute(sql`delete from audit_events where false`);
     await send(t.server, "SessionNote", { sessionId: w.sessions[0] }, w.tokens.CLINICIAN);
     await chart(w.members.sam, w.tokens.CLINICIAN);
     const audit = rows(
