@@ -178,6 +178,21 @@ describe("GET /fhir/DocumentReference", () => {
     expect(audit).toEqual({ action: "EXPORT", actor_type: "API_CLIENT", resource_type: "SessionNote" });
   });
 
+  it("an API client reads no note through GraphQL, with or without a GROUP_NOTES consent, and calls no notes mutation", async () => {
+    const w = await signedWorld();
+    const org = await asOrgAdmin(t.server);
+    const client = await createApiClient(org, w.tokens.ADMIN, { name: "EHR", centerIds: [w.centerId], scopes: ["ATTENDANCE_READ", "PARTICIPANT_READ"] });
+    await consent(w, w.members.sam, client.id, ["ATTENDANCE", "GROUP_NOTES"]);
+    const note = await send(t.server, "SessionNote", { sessionId: w.sessions[0] }, client.key);
+    expect(note.data?.node?.note ?? null).toBeNull();
+    const chart = await send(t.server, "ParticipantChart", { participantId: w.members.sam }, client.key);
+    expect(chart.data?.node?.chartNotes ?? null).toBeNull();
+    const save = await send(t.server, "SaveSessionNote", { input: { sessionId: w.sessions[0], version: 2, topic: "x" } }, client.key);
+    expect(save.errors?.[0].extensions?.code).toBe("FORBIDDEN");
+    const records = await send(t.server, "ServiceRecords", { centerId: w.centerId, from: "2026-01-01", to: "2026-01-31" }, client.key);
+    expect(records.data?.center?.serviceRecords ?? null).toBeNull();
+  });
+
   it("pages with next links", async () => {
     const w = await signedWorld();
     const first = JSON.parse((await get(`${FHIR}&_count=3`, w.tokens.CLINICIAN)).text);

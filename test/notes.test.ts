@@ -114,6 +114,14 @@ describe("saving a note", () => {
     await attended(w);
     const p = await save(w, { members: [{ participantId: w.ola, participation: "ACTIVE" }] });
     expect(p.userErrors).toEqual([expect.objectContaining({ code: "NOT_ENROLLED", field: ["input", "members", "0", "participantId"] })]);
+    // A cancelled session has no note
+    await t.server.gql(
+      `mutation($i: CancelSessionInput!) { cancelSession(input: $i) { userErrors { code } } }`,
+      { i: { sessionId: w.sessions[1], reason: "Snow" } },
+      { token: w.tokens.CLINICIAN },
+    );
+    const cancelled = await send(t.server, "SaveSessionNote", { input: { sessionId: w.sessions[1], topic: "x" } }, w.tokens.FACILITATOR);
+    expect(cancelled.data.saveSessionNote.userErrors).toEqual([expect.objectContaining({ code: "SESSION_CANCELLED", field: ["input", "sessionId"] })]);
   });
 });
 
