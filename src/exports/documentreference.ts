@@ -12,7 +12,7 @@ import { rowsOf } from "../common/sql.js";
 import { activeConsentCondition } from "../consents/consent.sql.js";
 import { logDisclosures } from "../disclosures/disclosure.service.js";
 import { DISCLOSURE_NOTICE } from "../feed/feed.service.js";
-import { CHART_COLUMNS, CHART_FROM, chartRow } from "../notes/notes.sql.js";
+import { CHART_COLUMNS, CHART_FROM, chartRow, isAttended } from "../notes/notes.sql.js";
 import { isoInZone } from "./attendance.csv.js";
 import { ACT_CODE, BadParam, billingCoding, CONTENT_TYPE, outcome, parseSearch } from "./fhir.js";
 import type { ExportAuditEvent, ExportRequest, ExportResponse } from "./http.js";
@@ -142,7 +142,8 @@ function documentReference(r: EntryRow, addenda: Addendum[]): Json {
       },
     ],
     context: {
-      ...(r.attendanceId ? { encounter: [{ reference: `Encounter/${r.attendanceId}` }] } : {}),
+      // The member's Encounter (GET /fhir/Encounter) exists for attended records only.
+      ...(r.attendanceId && isAttended(r.attendanceStatus) ? { encounter: [{ reference: `Encounter/${r.attendanceId}` }] } : {}),
       period: { start: isoInZone(r.sessionStartsAt.getTime(), r.timezone), end: isoInZone(r.sessionEndsAt.getTime(), r.timezone) },
       ...(r.serviceCode ? { practiceSetting: { coding: [billingCoding(r.serviceCode)] } } : {}),
     },
