@@ -14,6 +14,7 @@ import { followUpsModule } from "./followups/followup.module.js";
 import { groupsModule } from "./groups/group.module.js";
 import { mentorshipsModule } from "./mentorships/mentorship.module.js";
 import { milestonesModule } from "./milestones/milestone.module.js";
+import { notesModule } from "./notes/notes.module.js";
 import { participantsModule } from "./participants/participant.module.js";
 import { programsModule } from "./programs/program.module.js";
 import { recoveryCapitalModule } from "./recoverycapital/recoverycapital.module.js";
@@ -40,6 +41,7 @@ export const modules = [
   apiClientsModule,
   consentsModule,
   disclosuresModule,
+  notesModule,
   feedModule,
   auditModule,
 ] as const;

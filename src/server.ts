@@ -492,7 +492,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     const touches = (event.centerIds.length ? event.centerIds : [null]).map((centerId) => ({
       action,
       outcome: event.outcome,
-      resourceType: "Attendance",
+      resourceType: event.resourceType ?? "Attendance",
       resourceId: null,
       centerId,
       participantIds: event.participantIdsByCenter?.[centerId ?? ""] ?? (event.centerIds.length > 1 ? [] : event.participantIds),

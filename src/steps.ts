@@ -6,6 +6,7 @@
 import { attendanceWriteSteps, writeHistory } from "./attendance/attendance.service.js";
 import { feedStep } from "./feed/feed.service.js";
 import { followUpStep } from "./followups/followup.service.js";
+import { noteCorrectionStep } from "./notes/notes.service.js";
 
 let composed = false;
 
@@ -20,5 +21,8 @@ export function composeWriteSteps(): void {
   attendanceWriteSteps.add("follow-ups", followUpStep);
   // the change feed integrators pull (src/feed): one row per change, in the change's transaction:
   attendanceWriteSteps.add("attendance change feed", feedStep);
+  // a change after the session's note was signed needs a reason, and is kept as a CORRECTION
+  // addendum to the member's part; the member's service record is voided and reissued (src/notes):
+  attendanceWriteSteps.add("session note corrections", noteCorrectionStep);
   attendanceWriteSteps.seal();
 }

@@ -170,10 +170,13 @@ describe("schema", () => {
       "FollowUp",
       "Group",
       "Mentorship",
+      "NoteAddendum",
       "Participant",
       "Program",
       "RecoveryCapitalAssessment",
+      "ServiceRecord",
       "Session",
+      "SessionNote",
       "Staff",
     ]);
   });

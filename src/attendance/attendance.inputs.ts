@@ -29,6 +29,13 @@ export class RecordAttendanceInput {
   @MaxItems(200)
   @Field(() => [AttendanceRecordInput], { description: "1..200 records, one per participant." })
   records!: AttendanceRecordInput[];
+
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "Why attendance changes after the session's note was signed (required then): it is kept in a CORRECTION addendum to each changed member's part.",
+  })
+  reason?: string | null;
 }
 
 export const RecordAttendancePayload = payloadType("RecordAttendancePayload", "attendance", () => [Attendance], "All records are written, or none is.");

@@ -4,7 +4,7 @@ import type { Context } from "../common/context.js";
 import { forbidden, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
 import { WriteSteps, type WriteStep } from "../common/steps.js";
-import { LIMITS, notFound } from "../common/validate.js";
+import { LIMITS, notFound, text } from "../common/validate.js";
 import { attendance, attendanceHistory, enrollments, sessions, type AttendanceRow, type GroupRow, type SessionRow } from "../db/schema.js";
 import { findVisibleSession } from "../sessions/session.service.js";
 import type { RecordAttendanceInput } from "./attendance.inputs.js";
@@ -22,6 +22,8 @@ export interface AttendanceWriteContext {
   session: SessionRow;
   group: GroupRow;
   actorStaffId: string | null;
+  /** The caller's reason for the change (trimmed; null when none was given). */
+  reason: string | null;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
       p.add(`records.${i}.note`, UserErrorCode.INVALID, `note must be at most ${LIMITS.note} characters`);
     }
   });
+  const reason = text(p, "reason", input.reason, { max: LIMITS.text });
   if (session.status === "CANCELLED") p.add("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
   p.throwIfAny();
   const participantIds = ids as string[];
@@ -191,7 +194,7 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
         }
       });
     }
-    const context: AttendanceWriteContext = { session: current, group, actorStaffId: ctx.access.staffId };
+    const context: AttendanceWriteContext = { session: current, group, actorStaffId: ctx.access.staffId, reason };
     await attendanceWriteSteps.run(tx, context, writes);
     return result;
   });

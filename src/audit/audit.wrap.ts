@@ -38,6 +38,13 @@ const AUDITED_TYPES: Record<string, AuditedType> = {
   // A participant's consent to disclose (42 CFR 2.31), and the accounting of what was disclosed.
   Consent: ofParticipant,
   Disclosure: { ...ofParticipant, resourceId: () => null },
+  // Session notes (src/notes): a note is about every member it has; a part, a chart entry, an
+  // addendum to a member's part and a service record about their member.
+  SessionNote: { participantIds: (o) => (o.memberIds as unknown[] | undefined) ?? [] },
+  SessionNoteMember: { ...ofParticipant, resourceId: () => null },
+  ChartNote: { ...ofParticipant, resourceId: (o) => o.noteId },
+  NoteAddendum: { participantIds: (o) => (o.participantId ? [o.participantId] : []) },
+  ServiceRecord: ofParticipant,
 };
 
 /**
@@ -62,6 +69,10 @@ export const AUDITED_MUTATIONS: Record<string, Exclude<AuditAction, "READ" | "DE
   updateParticipant: "UPDATE",
   recordConsent: "CREATE",
   revokeConsent: "UPDATE",
+  saveSessionNote: "UPDATE",
+  signSessionNote: "UPDATE",
+  cosignSessionNote: "UPDATE",
+  addNoteAddendum: "CREATE",
   // Closing a group withdraws its waitlist.
   updateGroup: "UPDATE",
   cancelSession: null,

@@ -41,7 +41,17 @@ export type Capability =
   /** Record and revoke a participant's consents to disclose (42 CFR 2.31), and read them. */
   | "consent.write"
   /** The accounting of a participant's disclosures (42 CFR 2.24). */
-  | "disclosure.read";
+  | "disclosure.read"
+  /** Read a session's note (every member's part) and members' chart entries: clinical staff and the group's facilitators. */
+  | "note.read"
+  /** Write a session's draft note and add addenda: clinical staff and the group's facilitators. */
+  | "note.write"
+  /** Sign a session's note: its author or a facilitator of its group (Target.staffIds: the author). */
+  | "note.sign"
+  /** Co-sign a note signed by someone whose credential needs it: clinicians and admins. */
+  | "note.cosign"
+  /** Billable service records and their export: clinicians and admins. */
+  | "service.read";
 
 type Rule = (role: CenterRole, target: Target, viewer: StaffViewer) => boolean;
 
@@ -62,6 +72,11 @@ const RULES: Record<Capability, Rule> = {
   "apiclient.manage": (role) => role === "ADMIN",
   "consent.write": (role) => role === "ADMIN" || role === "CLINICIAN",
   "disclosure.read": (role) => role === "ADMIN" || role === "CLINICIAN",
+  "note.read": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
+  "note.write": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
+  "note.sign": (role, t, v) => role !== "VIEWER" && (facilitates(t, v) || (t.staffIds?.includes(v.staffId) ?? false)),
+  "note.cosign": (role) => role === "ADMIN" || role === "CLINICIAN",
+  "service.read": (role) => role === "ADMIN" || role === "CLINICIAN",
 };
 
 /** What an API client may do at one of its centers: read, with ATTENDANCE_READ. Nothing else. */
@@ -105,6 +120,8 @@ export interface Target {
   centerId: string;
   /** The groups the resource belongs to (a participant: the groups they are enrolled in). */
   groupIds?: readonly string[];
+  /** Staff the resource belongs to (a note: its author). */
+  staffIds?: readonly (string | null)[];
 }
 
 export interface Decision {

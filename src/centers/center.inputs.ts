@@ -45,6 +45,9 @@ export class UpdateCenterInput {
 
   @Field(() => Int, { nullable: true, description: "1..20 current mentees per peer mentor." })
   maxMenteesPerMentor?: number | null;
+
+  @Field(() => Int, { nullable: true, description: "0..60 days after a session within which its note is signed on time; later it is a late entry. Default 3." })
+  lateEntryWindowDays?: number | null;
 }
 
 export const CreateCenterPayload = payloadType("CreateCenterPayload", "center", () => Center);

@@ -2,6 +2,7 @@ import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateTime } from "../common/scalars.js";
 import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 
 export enum CenterStatus {
   ACTIVE = "ACTIVE",
@@ -35,6 +36,10 @@ export class Center extends Node {
 
   @Field(() => Int, { description: "Most current mentees one peer mentor may have." })
   maxMenteesPerMentor!: number;
+
+  @Policy({ readableBy: "CENTER" })
+  @Field(() => Int, { description: "Days after a session within which its note is signed on time; a note signed later is a late entry and needs a reason." })
+  lateEntryWindowDays!: number;
 
   @Field(() => DateTime)
   createdAt!: Date;

@@ -39,11 +39,16 @@ export enum UserErrorCode {
   /** That mentor and that mentee already have a current mentorship. */
   ALREADY_PAIRED = "ALREADY_PAIRED",
   /**
-   * Another request changed the same data at the same time; retrying is safe. Part of the
-   * schema's catalog that clients match on, though no service returns it yet.
-   * @public
+   * Another request changed the same data since the caller read it (a stale `version`): read
+   * it again and redo the change.
    */
   CONFLICT = "CONFLICT",
+  /** A signed session note is locked: only addenda change it (and attendance, with a reason). */
+  NOTE_LOCKED = "NOTE_LOCKED",
+  /** A note's text names another member of the session (the word is in the message). */
+  NAMES_OTHER_MEMBER = "NAMES_OTHER_MEMBER",
+  /** A member who attended has no part in the note, or attendance is not recorded for everyone. */
+  MISSING_MEMBER_NOTE = "MISSING_MEMBER_NOTE",
 }
 registerEnumType(UserErrorCode, { name: "UserErrorCode", description: "Why a mutation refused its input." });
 

@@ -14,7 +14,10 @@ export type NodeTypeName =
   | "Mentorship"
   | "RecoveryCapitalAssessment"
   | "ApiClient"
-  | "Consent";
+  | "Consent"
+  | "SessionNote"
+  | "NoteAddendum"
+  | "ServiceRecord";
 
 export function toGlobalId(type: NodeTypeName, id: string): string {
   return Buffer.from(`${type}:${id}`, "utf8").toString("base64url");

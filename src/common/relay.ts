@@ -158,6 +158,15 @@ function buildConnection<T>(rows: Positioned<T>[], win: PageWindow, totalCount: 
   };
 }
 
+/**
+ * A page of a list already read whole (short lists: a member's chart), with the same cursors and
+ * window rules as the SQL pages.
+ */
+export function connectionOf<T>(all: readonly T[], win: PageWindow): Connection<T> {
+  const rows = all.map((r, i) => ({ ...r, __rn: i + 1, __cnt: all.length }));
+  return all.length ? buildConnection(rows, win, all.length) : emptyConnection();
+}
+
 export function emptyConnection<T>(): Connection<T> {
   return {
     edges: [],

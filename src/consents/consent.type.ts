@@ -15,6 +15,10 @@ registerEnumType(ConsentStatus, {
 
 export enum ConsentInformation {
   ATTENDANCE = "ATTENDANCE",
+  /** Signed group session notes: the shared part and the member's own part (FHIR DocumentReference). */
+  GROUP_NOTES = "GROUP_NOTES",
+  /** Billable service records from signed notes (the services CSV). */
+  SERVICES = "SERVICES",
 }
 registerEnumType(ConsentInformation, { name: "ConsentInformation", description: "The kinds of records a consent allows to disclose." });
 

@@ -42,6 +42,8 @@ export const centers = pgTable("centers", {
   peerMentorMinimumDays: integer("peer_mentor_minimum_days").notNull().default(180),
   /** Current mentees one peer mentor may have at most. */
   maxMenteesPerMentor: integer("max_mentees_per_mentor").notNull().default(3),
+  /** Days after a session within which its note may be signed without being a late entry. */
+  lateEntryWindowDays: integer("late_entry_window_days").notNull().default(3),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -56,6 +58,10 @@ export const staff = pgTable(
     authSubject: text("auth_subject").notNull(),
     isOrgAdmin: boolean("is_org_admin").notNull().default(false),
     status: text("status").notNull().default("ACTIVE"),
+    /** Free text: "LCSW", "CADC-I", "Peer Recovery Specialist". */
+    credential: text("credential"),
+    /** Notes this person signs wait for a clinician's or admin's co-signature. */
+    requiresCosign: boolean("requires_cosign").notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -86,6 +92,8 @@ export const programs = pgTable(
     absencesBeforeFollowUp: integer("absences_before_follow_up").notNull().default(2),
     minimumAttendedSessions: integer("minimum_attended_sessions"),
     billingCode: text("billing_code"),
+    /** How a service is counted for billing: SESSION (1 unit a session) or MINUTES_15 (the 8-minute rule). */
+    unitRule: text("unit_rule").notNull().default("SESSION"),
     status: text("status").notNull().default("ACTIVE"),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -420,6 +428,132 @@ export const recoveryCapitalAssessments = pgTable(
   ],
 );
 
+// Group session notes (src/notes/): one note per session, a shared part and one part per member;
+// DRAFT while written, locked once signed; changed afterwards only by addenda.
+export const sessionNotes = pgTable(
+  "session_notes",
+  {
+    id: id(),
+    centerId: centerId(),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    /** DRAFT, PENDING_COSIGN, SIGNED. */
+    status: text("status").notNull().default("DRAFT"),
+    /** +1 on every save and signature: a save sends back the version it read. */
+    version: integer("version").notNull().default(1),
+    serviceCode: text("service_code"),
+    startedAt: timestamp("started_at", { withTimezone: true }).notNull(),
+    endedAt: timestamp("ended_at", { withTimezone: true }).notNull(),
+    topic: text("topic"),
+    interventions: text("interventions"),
+    groupSummary: text("group_summary"),
+    authorStaffId: uuid("author_staff_id").references(() => staff.id),
+    signedAt: timestamp("signed_at", { withTimezone: true }),
+    signedByStaffId: uuid("signed_by_staff_id").references(() => staff.id),
+    cosignedAt: timestamp("cosigned_at", { withTimezone: true }),
+    cosignedByStaffId: uuid("cosigned_by_staff_id").references(() => staff.id),
+    lateEntry: boolean("late_entry").notNull().default(false),
+    lateEntryReason: text("late_entry_reason"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex("session_notes_session_uq").on(t.sessionId), index("session_notes_center_idx").on(t.centerId, t.status)],
+);
+
+// A member's part of a note. Attendance is read from the attendance records while the note is a
+// draft, and kept here as it was when the note was signed.
+export const sessionNoteMembers = pgTable(
+  "session_note_members",
+  {
+    id: id(),
+    centerId: centerId(),
+    noteId: uuid("note_id")
+      .notNull()
+      .references(() => sessionNotes.id),
+    participantId: uuid("participant_id")
+      .notNull()
+      .references(() => participants.id),
+    participation: text("participation"),
+    progress: text("progress"),
+    plan: text("plan"),
+    risk: text("risk"),
+    /** As recorded when the note was signed (null while a draft). */
+    attendanceStatus: text("attendance_status"),
+    minutesAttended: integer("minutes_attended"),
+  },
+  (t) => [uniqueIndex("session_note_members_uq").on(t.noteId, t.participantId), index("session_note_members_participant_idx").on(t.participantId)],
+);
+
+// Entries added to a signed note: to the shared part (no participant) or to one member's part.
+// Append-only.
+export const noteAddenda = pgTable(
+  "note_addenda",
+  {
+    id: id(),
+    seq: bigserial("seq", { mode: "number" }).notNull(),
+    centerId: centerId(),
+    noteId: uuid("note_id")
+      .notNull()
+      .references(() => sessionNotes.id),
+    participantId: uuid("participant_id").references(() => participants.id),
+    /** ADDENDUM, CORRECTION, LATE_ENTRY. */
+    kind: text("kind").notNull(),
+    text: text("text").notNull(),
+    reason: text("reason").notNull(),
+    authorStaffId: uuid("author_staff_id").references(() => staff.id),
+    createdAt: createdAt(),
+  },
+  (t) => [index("note_addenda_note_idx").on(t.noteId, t.seq), index("note_addenda_participant_idx").on(t.participantId)],
+);
+
+// Billable services from signed notes: one per member who attended. A correction voids the record
+// and issues a new one; both stay.
+export const serviceRecords = pgTable(
+  "service_records",
+  {
+    id: id(),
+    seq: bigserial("seq", { mode: "number" }).notNull(),
+    centerId: centerId(),
+    noteId: uuid("note_id")
+      .notNull()
+      .references(() => sessionNotes.id),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id),
+    participantId: uuid("participant_id")
+      .notNull()
+      .references(() => participants.id),
+    attendanceId: uuid("attendance_id")
+      .notNull()
+      .references(() => attendance.id),
+    /** The day of the session in the center's zone. */
+    dateOfService: date("date_of_service", { mode: "string" }).notNull(),
+    serviceCode: text("service_code"),
+    modifiers: text("modifiers").array().notNull(),
+    units: integer("units").notNull(),
+    minutes: integer("minutes"),
+    renderingStaffId: uuid("rendering_staff_id").references(() => staff.id),
+    supervisingStaffId: uuid("supervising_staff_id").references(() => staff.id),
+    /** CMS place-of-service code: 11 (office), 02 (telehealth). */
+    placeOfService: text("place_of_service").notNull(),
+    /** ACTIVE, VOIDED. */
+    status: text("status").notNull().default("ACTIVE"),
+    voidedAt: timestamp("voided_at", { withTimezone: true }),
+    /** The record this one replaces (void-and-reissue). */
+    replacesId: uuid("replaces_id"),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex("service_records_active_uq")
+      .on(t.noteId, t.participantId)
+      .where(sql`${t.status} = 'ACTIVE'`),
+    index("service_records_center_date_idx").on(t.centerId, t.dateOfService),
+    index("service_records_participant_idx").on(t.participantId),
+    check("service_records_units_positive", sql`${t.units} > 0`),
+  ],
+);
+
 // Integrators (src/apiclients, src/consents, src/feed, src/disclosures).
 
 /** PostgreSQL's 64-bit transaction id (xid8), read as a decimal string. */
@@ -543,6 +677,16 @@ export const disclosures = pgTable(
     operation: text("operation").notNull(),
     /** The attendance records handed out. */
     attendanceIds: uuid("attendance_ids").array().notNull(),
+    /** The session notes handed out (FHIR DocumentReference: the member's chart entry). */
+    noteIds: uuid("note_ids")
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    /** The service records handed out (the services CSV). */
+    serviceRecordIds: uuid("service_record_ids")
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
     recordCount: integer("record_count").notNull(),
   },
   (t) => [index("disclosures_participant_idx").on(t.participantId, t.disclosedAt)],
@@ -624,3 +768,7 @@ export type ConsentRow = typeof consents.$inferSelect;
 export type AttendanceChangeRow = typeof attendanceChanges.$inferSelect;
 export type DisclosureRow = typeof disclosures.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
+export type SessionNoteRow = typeof sessionNotes.$inferSelect;
+export type SessionNoteMemberRow = typeof sessionNoteMembers.$inferSelect;
+export type NoteAddendumRow = typeof noteAddenda.$inferSelect;
+export type ServiceRecordRow = typeof serviceRecords.$inferSelect;

@@ -30,7 +30,7 @@ function csvField(value: string | number | null): string {
   return /[",\r\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v;
 }
 
-const csvLine = (fields: Array<string | number | null>) => fields.map(csvField).join(",") + "\r\n";
+export const csvLine = (fields: Array<string | number | null>) => fields.map(csvField).join(",") + "\r\n";
 
 /** An instant as ISO 8601 with the zone's offset at that instant: 2026-03-08T18:30:00-04:00. */
 export function isoInZone(ms: number, timeZone: string): string {

@@ -17,12 +17,12 @@ const OPERATION = "fhir.Encounter.search";
 const ATTENDED = ["PRESENT", "LATE", "LEFT_EARLY"] as const;
 const DEFAULT_COUNT = 50;
 const MAX_COUNT = 1000;
-const CONTENT_TYPE = "application/fhir+json; charset=utf-8";
-const ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
+export const CONTENT_TYPE = "application/fhir+json; charset=utf-8";
+export const ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode";
 
 type Json = Record<string, unknown>;
 
-function outcome(status: number, code: string, diagnostics: string): ExportResponse {
+export function outcome(status: number, code: string, diagnostics: string): ExportResponse {
   return {
     status,
     headers: { "content-type": CONTENT_TYPE, ...(status === 401 ? { "www-authenticate": "Bearer" } : {}) },
@@ -30,7 +30,7 @@ function outcome(status: number, code: string, diagnostics: string): ExportRespo
   };
 }
 
-class BadParam extends Error {}
+export class BadParam extends Error {}
 
 // ---- search parameters -----------------------------------------------------------------------
 
@@ -58,7 +58,7 @@ function dateRange(value: string): { low: StartBound; high: StartBound } {
   return { low: { kind: "instant", at: instant(low) }, high: { kind: "instant", at: instant(high) } };
 }
 
-interface Search {
+export interface Search {
   from: StartBound[];
   before: StartBound[];
   count: number;
@@ -94,7 +94,7 @@ function decodeCursor(value: string): RowKey {
   throw new BadParam("_cursor is not a cursor of this server (take the next link as it is)");
 }
 
-function parseSearch(query: URLSearchParams): Search {
+export function parseSearch(query: URLSearchParams): Search {
   const search: Search = { from: [], before: [], count: DEFAULT_COUNT, applied: [] };
   for (const raw of query.getAll("date")) {
     const prefixed = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)/.exec(raw);
@@ -126,7 +126,7 @@ function parseSearch(query: URLSearchParams): Search {
 // ---- resources -------------------------------------------------------------------------------
 
 /** A coding for a program's billing code: CPT (5 digits, or 4 and F/T/U), HCPCS level II (A0000). */
-function billingCoding(code: string): Json {
+export function billingCoding(code: string): Json {
   if (/^\d{4}[\dFTU]$/.test(code)) return { system: "http://www.ama-assn.org/go/cpt", code };
   if (/^[A-V]\d{4}$/.test(code)) return { system: "urn:oid:2.16.840.1.113883.6.285", code };
   return { code };

@@ -10,7 +10,9 @@ import type { Db } from "../db/client.js";
 
 /** What an export records for the audit log (identifiers only). */
 export interface ExportAuditEvent {
-  operation: "export.attendance.csv" | "fhir.Encounter.search";
+  operation: "export.attendance.csv" | "fhir.Encounter.search" | "export.services.csv" | "fhir.DocumentReference.search";
+  /** The audit log's resource type (default Attendance). */
+  resourceType?: "Attendance" | "ServiceRecord" | "SessionNote";
   action: "EXPORT";
   outcome: "ALLOWED" | "DENIED" | "ERROR";
   requestId: string;

@@ -1,7 +1,7 @@
 import { Field, ID, InputType, Int } from "type-graphql";
 import { MaxItems } from "../common/inputs.js";
 import { payloadType } from "../common/payload.js";
-import { Program, ProgramStatus } from "./program.type.js";
+import { Program, ProgramStatus, UnitRule } from "./program.type.js";
 
 @InputType()
 export class AttendancePolicyInput {
@@ -41,6 +41,12 @@ export class CreateProgramInput {
 
   @Field(() => ProgramStatus, { nullable: true, description: "Default ACTIVE." })
   status?: ProgramStatus | null;
+
+  @Field(() => UnitRule, {
+    nullable: true,
+    description: "How services are counted for billing: SESSION (1 unit a session, the default) or MINUTES_15 (the 8-minute rule).",
+  })
+  unitRule?: UnitRule | null;
 }
 
 @InputType()
@@ -69,6 +75,12 @@ export class UpdateProgramInput {
 
   @Field(() => ProgramStatus, { nullable: true })
   status?: ProgramStatus | null;
+
+  @Field(() => UnitRule, {
+    nullable: true,
+    description: "How services are counted for billing: SESSION (1 unit a session, the default) or MINUTES_15 (the 8-minute rule).",
+  })
+  unitRule?: UnitRule | null;
 }
 
 export const CreateProgramPayload = payloadType("CreateProgramPayload", "program", () => Program);

@@ -53,6 +53,7 @@ export async function createProgram(ctx: Context, input: CreateProgramInput): Pr
       absencesBeforeFollowUp: input.attendancePolicy?.absencesBeforeFollowUp ?? 2,
       minimumAttendedSessions: input.completionRule?.minimumAttendedSessions ?? null,
       billingCode,
+      unitRule: input.unitRule ?? "SESSION",
       status: input.status ?? "ACTIVE",
     })
     .returning();
@@ -83,6 +84,7 @@ export async function updateProgram(ctx: Context, input: UpdateProgramInput): Pr
       ...(input.completionRule ? { minimumAttendedSessions: input.completionRule.minimumAttendedSessions ?? null } : {}),
       ...(billingCode !== undefined ? { billingCode } : {}),
       ...(input.status ? { status: input.status } : {}),
+      ...(input.unitRule ? { unitRule: input.unitRule } : {}),
       updatedAt: clock.now(),
     })
     .where(eq(programs.id, program.id))

@@ -2,6 +2,7 @@ import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateTime } from "../common/scalars.js";
 import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 
 export enum ProgramStatus {
   DRAFT = "DRAFT",
@@ -11,6 +12,19 @@ export enum ProgramStatus {
 registerEnumType(ProgramStatus, {
   name: "ProgramStatus",
   valuesConfig: { RETIRED: { description: "No new groups; existing groups run on." } },
+});
+
+export enum UnitRule {
+  SESSION = "SESSION",
+  MINUTES_15 = "MINUTES_15",
+}
+registerEnumType(UnitRule, {
+  name: "UnitRule",
+  description: "How billable units are counted from a member's attendance.",
+  valuesConfig: {
+    SESSION: { description: "1 unit per attended session." },
+    MINUTES_15: { description: "floor((minutes + 7) / 15) units of the minutes attended (the 8-minute rule): 0-7 minutes bill nothing." },
+  },
 });
 
 @ObjectType({ description: "When missed sessions call for a follow-up." })
@@ -45,6 +59,10 @@ export class Program extends Node {
 
   @Field(() => ProgramStatus)
   status!: ProgramStatus;
+
+  @Policy({ readableBy: "CENTER" })
+  @Field(() => UnitRule, { description: "How a group service of this program is counted in units for billing." })
+  unitRule!: UnitRule;
 
   @Field(() => DateTime)
   createdAt!: Date;

@@ -34,6 +34,7 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
   }
   intInRange(p, "peerMentorMinimumDays", input.peerMentorMinimumDays, 0, 3650);
   intInRange(p, "maxMenteesPerMentor", input.maxMenteesPerMentor, 1, 20);
+  intInRange(p, "lateEntryWindowDays", input.lateEntryWindowDays, 0, 60);
   p.throwIfAny();
   const row = await ctx.db.transaction(async (tx) => {
     // The zone the sessions were generated in, read under the row lock this update takes anyway.
@@ -48,6 +49,7 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
         ...(input.status ? { status: input.status } : {}),
         ...(input.peerMentorMinimumDays != null ? { peerMentorMinimumDays: input.peerMentorMinimumDays } : {}),
         ...(input.maxMenteesPerMentor != null ? { maxMenteesPerMentor: input.maxMenteesPerMentor } : {}),
+        ...(input.lateEntryWindowDays != null ? { lateEntryWindowDays: input.lateEntryWindowDays } : {}),
         updatedAt: clock.now(),
       })
       .where(eq(centers.id, center.id))

@@ -17,7 +17,7 @@ import { getTableConfig, PgTable } from "drizzle-orm/pg-core";
 import { Access } from "../auth/access.js";
 import { mintToken } from "../auth/tokens.js";
 import { loadViewer } from "../auth/viewer.js";
-import { clock } from "../common/clock.js";
+import { clock, resetClock, setClock } from "../common/clock.js";
 import { toGlobalId } from "../common/ids.js";
 import type { Context } from "../common/context.js";
 import { loadConfig } from "../config.js";
@@ -43,6 +43,8 @@ import { DayOfWeek } from "../groups/group.type.js";
 import { StaffRole } from "../staff/staff.type.js";
 import { AttendanceStatus } from "../attendance/attendance.type.js";
 import { runScript } from "./script.js";
+import { saveSessionNote, signSessionNote } from "../notes/notes.service.js";
+import { Participation } from "../notes/notes.type.js";
 
 const DEMO_CENTER = "Riverside Recovery Center";
 /** Weeks of history: two 28-day periods for the engagement trend to compare, and some before. */
@@ -428,6 +430,7 @@ async function seed(db: Db, reset: boolean): Promise<Seeded> {
       });
       await recordAttendance(admin, { sessionId: toGlobalId("Session", s.id), records });
       await completeSession(admin, { sessionId: toGlobalId("Session", s.id) });
+      await writeNote(admin, s, records, now);
     }
   }
 
@@ -444,6 +447,59 @@ async function seed(db: Db, reset: boolean): Promise<Seeded> {
     });
   }
   return { centerId: center.id, created: true, replaced: Boolean(existing), orgAdmin };
+}
+
+const GROUP_SUMMARIES = [
+  "The group reviewed the week's high-risk situations and rehearsed refusal skills in pairs.",
+  "Members mapped early warning signs and shared one coping strategy that worked this week.",
+  "Psychoeducation on cravings, then a guided urge-surfing exercise and discussion.",
+];
+const PROGRESS = [
+  "Named two triggers at work and a plan for each.",
+  "Quiet at first; engaged when invited and practised the skill.",
+  "Shared a coping strategy that helped over the weekend.",
+  "Reports steady mood and regular meetings.",
+];
+const PLANS = ["Practise the skill daily and report back next week.", "Call sponsor before the weekend.", "Continue weekly group; review plan in two weeks."];
+const PARTICIPATIONS = [Participation.ACTIVE, Participation.ACTIVE, Participation.MINIMAL, Participation.ACTIVE, Participation.NONE];
+
+/**
+ * The session's note: a part for every member who attended. Sessions of the last week keep a
+ * DRAFT (for the demo to finish); older ones are signed an hour after the session ended (the clock
+ * is set to that hour while signing, as a facilitator would have done).
+ */
+async function writeNote(
+  ctx: Context,
+  s: { id: string; startsAt: Date; endsAt: Date },
+  records: Array<{ participantId: string; status: AttendanceStatus }>,
+  now: number,
+) {
+  const attended = records.filter(
+    (r) => r.status === AttendanceStatus.PRESENT || r.status === AttendanceStatus.LATE || r.status === AttendanceStatus.LEFT_EARLY,
+  );
+  const k = Math.floor(s.startsAt.getTime() / 86_400_000);
+  const input = {
+    sessionId: toGlobalId("Session", s.id),
+    interventions: "CBT skills practice; motivational interviewing",
+    groupSummary: GROUP_SUMMARIES[k % GROUP_SUMMARIES.length],
+    members: attended.map((r, i) => ({
+      participantId: r.participantId,
+      participation: PARTICIPATIONS[(k + i) % PARTICIPATIONS.length],
+      progress: PROGRESS[(k + i) % PROGRESS.length],
+      plan: PLANS[(k + i) % PLANS.length],
+    })),
+  };
+  if (now - s.startsAt.getTime() <= 7 * 86_400_000) {
+    await saveSessionNote(ctx, input);
+    return;
+  }
+  setClock(new Date(s.endsAt.getTime() + 3_600_000));
+  try {
+    const note = await saveSessionNote(ctx, input);
+    await signSessionNote(ctx, { noteId: toGlobalId("SessionNote", note.id), version: note.version });
+  } finally {
+    resetClock();
+  }
 }
 
 composeWriteSteps();

@@ -27,6 +27,15 @@ export class CreateStaffInput {
 
   @Field(() => [MembershipInput], { nullable: true })
   memberships?: MembershipInput[] | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Professional credential, free text: "LCSW", "CADC-I", "Peer Recovery Specialist". An empty string clears it.',
+  })
+  credential?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: "Whether notes this person signs wait for a clinician's or admin's co-signature." })
+  requiresCosign?: boolean | null;
 }
 
 @InputType()
@@ -45,6 +54,15 @@ export class UpdateStaffInput {
 
   @Field(() => Boolean, { nullable: true })
   isOrgAdmin?: boolean | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'Professional credential, free text: "LCSW", "CADC-I", "Peer Recovery Specialist". An empty string clears it.',
+  })
+  credential?: string | null;
+
+  @Field(() => Boolean, { nullable: true, description: "Whether notes this person signs wait for a clinician's or admin's co-signature." })
+  requiresCosign?: boolean | null;
 }
 
 @InputType()

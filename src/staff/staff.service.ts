@@ -3,7 +3,7 @@ import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { forbidden, isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
-import { idOf, isEmail, notFound, optionalText, text } from "../common/validate.js";
+import { idOf, isEmail, LIMITS, notFound, optionalText, text } from "../common/validate.js";
 import type { Db } from "../db/client.js";
 import { staff, staffMemberships, type StaffRow } from "../db/schema.js";
 import type { CreateStaffInput, RemoveStaffMembershipInput, SetStaffMembershipInput, UpdateStaffInput } from "./staff.inputs.js";
@@ -63,6 +63,7 @@ export async function createStaff(ctx: Context, input: CreateStaffInput): Promis
   if (email && !isEmail(email)) p.add("email", UserErrorCode.INVALID, "email is not a valid address");
   const name = text(p, "name", input.name, { required: true });
   const authSubject = text(p, "authSubject", input.authSubject, { max: 254 }) ?? email?.toLowerCase() ?? null;
+  const credential = text(p, "credential", input.credential, { max: LIMITS.short });
   const memberships = input.memberships ?? [];
   if (!viewer.isOrgAdmin && memberships.length === 0) {
     throw forbidden("Center admins create staff with a membership at one of their centers");
@@ -81,7 +82,14 @@ export async function createStaff(ctx: Context, input: CreateStaffInput): Promis
     return await ctx.db.transaction(async (tx) => {
       const [created] = await tx
         .insert(staff)
-        .values({ email: email!, name: name!, authSubject: authSubject!, isOrgAdmin: input.isOrgAdmin ?? false })
+        .values({
+          email: email!,
+          name: name!,
+          authSubject: authSubject!,
+          isOrgAdmin: input.isOrgAdmin ?? false,
+          credential,
+          requiresCosign: input.requiresCosign ?? false,
+        })
         .returning();
       if (rows.length) {
         await tx.insert(staffMemberships).values(rows.map((r) => ({ ...r, staffId: created.id })));
@@ -109,6 +117,7 @@ export async function updateStaff(ctx: Context, input: UpdateStaffInput): Promis
   const name = optionalText(p, "name", input.name, { required: true });
   const email = optionalText(p, "email", input.email, { required: true, max: 254 });
   if (email && !isEmail(email)) p.add("email", UserErrorCode.INVALID, "email is not a valid address");
+  const credential = optionalText(p, "credential", input.credential, { max: LIMITS.short });
   if (target.id === ctx.access.staffId && (input.isOrgAdmin === false || input.status === StaffStatus.INACTIVE)) {
     p.add(input.isOrgAdmin === false ? "isOrgAdmin" : "status", UserErrorCode.NOT_ALLOWED, "You cannot demote or deactivate yourself");
   }
@@ -121,6 +130,8 @@ export async function updateStaff(ctx: Context, input: UpdateStaffInput): Promis
         ...(email ? { email } : {}),
         ...(input.status ? { status: input.status } : {}),
         ...(input.isOrgAdmin != null ? { isOrgAdmin: input.isOrgAdmin } : {}),
+        ...(credential !== undefined ? { credential } : {}),
+        ...(input.requiresCosign != null ? { requiresCosign: input.requiresCosign } : {}),
         updatedAt: clock.now(),
       })
       .where(eq(staff.id, target.id))

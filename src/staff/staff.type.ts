@@ -2,6 +2,7 @@ import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateTime } from "../common/scalars.js";
 import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 
 export enum StaffRole {
   ADMIN = "ADMIN",
@@ -41,6 +42,15 @@ export class Staff extends Node {
 
   @Field(() => StaffStatus)
   status!: StaffStatus;
+
+  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
+  @Field(() => String, { nullable: true, description: 'Professional credential, e.g. "LCSW", "CADC-I", "Peer Recovery Specialist".' })
+  credential!: string | null;
+
+  @Policy({ readableBy: "STAFF" })
+  @Field(() => Boolean, { description: "Notes this person signs wait for a clinician's or admin's co-signature (PENDING_COSIGN)." })
+  requiresCosign!: boolean;
 
   @Field(() => DateTime)
   createdAt!: Date;
