@@ -13,6 +13,7 @@ import { milestoneLoaders } from "./milestones/milestone.loaders.js";
 import { participantLoaders } from "./participants/participant.loaders.js";
 import { programLoaders } from "./programs/program.loaders.js";
 import { recoveryCapitalLoaders } from "./recoverycapital/recoverycapital.loaders.js";
+import { reminderLoaders } from "./reminders/reminder.loaders.js";
 import { sessionLoaders } from "./sessions/session.loaders.js";
 import { staffLoaders } from "./staff/staff.loaders.js";
 
@@ -34,6 +35,7 @@ export function createLoaders(db: Db) {
     recoveryCapital: recoveryCapitalLoaders(db),
     apiClients: apiClientLoaders(db),
     disclosures: disclosureLoaders(db),
+    reminders: reminderLoaders(db),
   };
 }
 

@@ -39,6 +39,13 @@ import { GroupMilestonesResolver, MilestoneResolver, ParticipantMilestonesResolv
 import { ParticipantRecoveryCapitalResolver, RecoveryCapitalResolver } from "./recoverycapital/recoverycapital.resolver.js";
 import { CenterParticipantsResolver, ParticipantResolver } from "./participants/participant.resolver.js";
 import { CenterProgramsResolver, ProgramResolver } from "./programs/program.resolver.js";
+import {
+  CenterReminderSettingsResolver,
+  ContactPreferencesResolver,
+  ParticipantRemindersResolver,
+  ReminderResolver,
+  SessionRemindersResolver,
+} from "./reminders/reminder.resolver.js";
 import { CenterSessionsResolver, GroupSessionsResolver, SessionResolver } from "./sessions/session.resolver.js";
 import { CenterStaffResolver, StaffMembershipResolver, StaffResolver } from "./staff/staff.resolver.js";
 
@@ -93,6 +100,11 @@ const resolvers: NonEmptyArray<ClassType> = [
   ParticipantDisclosuresResolver,
   FeedResolver,
   AuditResolver,
+  ReminderResolver,
+  ContactPreferencesResolver,
+  CenterReminderSettingsResolver,
+  ParticipantRemindersResolver,
+  SessionRemindersResolver,
 ];
 
 /**

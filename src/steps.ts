@@ -4,8 +4,11 @@
 // import it. Rules a module above calls itself (e.g. scheduling's refits) are not steps: they are
 // explicit at their call site.
 import { attendanceWriteSteps, writeHistory } from "./attendance/attendance.service.js";
+import { enrollmentEndSteps } from "./enrollments/enrollment.service.js";
 import { feedStep } from "./feed/feed.service.js";
 import { followUpStep } from "./followups/followup.service.js";
+import { enrollmentEndStep, sessionChangeStep } from "./reminders/reminder.service.js";
+import { sessionWriteSteps } from "./sessions/session.service.js";
 
 let composed = false;
 
@@ -21,4 +24,12 @@ export function composeWriteSteps(): void {
   // the change feed integrators pull (src/feed): one row per change, in the change's transaction:
   attendanceWriteSteps.add("attendance change feed", feedStep);
   attendanceWriteSteps.seal();
+
+  // a session cancelled (or its group closed) cancels its pending reminders; one moved re-plans them (src/reminders):
+  sessionWriteSteps.add("reminders", sessionChangeStep);
+  sessionWriteSteps.seal();
+  // an enrolment ended cancels the member's pending reminders of the group (src/reminders):
+  enrollmentEndSteps.add("reminders", enrollmentEndStep);
+  enrollmentEndSteps.seal();
+  // (self check-in, when it lands: its write steps add checkInStep from src/reminders/reminder.service.ts.)
 }

@@ -37,6 +37,10 @@ const AUDITED_TYPES: Record<string, AuditedType> = {
   // A participant's consent to disclose (42 CFR 2.31), and the accounting of what was disclosed.
   Consent: ofParticipant,
   Disclosure: { ...ofParticipant, resourceId: () => null },
+  // Session reminders (src/reminders): how a member is reached, and what was sent to them.
+  ContactPreferences: { ...ofParticipant, resourceId: () => null },
+  ChannelOptOut: { ...ofParticipant, resourceId: () => null },
+  Reminder: ofParticipant,
 };
 
 /**
@@ -63,7 +67,10 @@ export const AUDITED_MUTATIONS: Record<string, Exclude<AuditAction, "READ" | "DE
   revokeConsent: "UPDATE",
   // Closing a group withdraws its waitlist.
   updateGroup: "UPDATE",
+  setContactPreferences: "UPDATE",
+  setReminderOptOut: "UPDATE",
   cancelSession: null,
+  updateReminderSettings: null,
   // API clients are configuration: no participant's data in them.
   createApiClient: null,
   revokeApiClient: null,

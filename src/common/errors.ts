@@ -36,6 +36,8 @@ export enum UserErrorCode {
   MENTOR_AT_CAPACITY = "MENTOR_AT_CAPACITY",
   /** That mentor and that mentee already have a current mentorship. */
   ALREADY_PAIRED = "ALREADY_PAIRED",
+  /** SMS reminders need the member's recorded consent (its source and date). */
+  SMS_CONSENT_REQUIRED = "SMS_CONSENT_REQUIRED",
   /**
    * Another request changed the same data at the same time; retrying is safe. Part of the
    * schema's catalog that clients match on, though no service returns it yet.
