@@ -14,9 +14,11 @@ export const TEST_SECRET = "test-secret-0123456789-0123456789-abcdef";
  * Settings every test server starts with unless its test says otherwise: no rate limits (each test
  * file sends hundreds of requests from one IP; test/ratelimit.test.ts turns them on) and no load
  * shedding (the test process itself blocks its event loop, building megabyte bodies and running
- * PGlite, which is not the server being overloaded; test/http.test.ts turns it on).
+ * PGlite, which is not the server being overloaded; test/http.test.ts turns it on), and no
+ * reminders' outbox worker in the background (its statements would count in query-count tests;
+ * test/reminders*.test.ts drive it tick by tick, at the clock's instants).
  */
-export const TEST_DEFAULTS: Record<string, string> = { RATE_LIMIT: "off", PRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0" };
+export const TEST_DEFAULTS: Record<string, string> = { RATE_LIMIT: "off", PRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0", REMINDERS_WORKER_INTERVAL_MS: "0" };
 
 export interface GqlResult<T = any> {
   status: number;
