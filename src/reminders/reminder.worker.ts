@@ -40,6 +40,7 @@ import { emailMessage, smsBody } from "./reminder.wording.js";
 /** At most this many SMS a member gets in one day, and in the 7 days ending with it (center's zone). */
 export const SMS_CAP = { day: 1, week: 3 } as const;
 const BATCH = 10;
+const PLAN_AHEAD_MINUTES = 24 * 60;
 const MAX_BATCHES_PER_TICK = 50;
 
 export interface ReminderMetrics {
@@ -202,7 +203,8 @@ export class ReminderWorker {
           eq(sessions.centerId, reminderSettings.centerId),
           eq(sessions.status, "SCHEDULED"),
           sql`${sessions.startsAt} > ${now.toISOString()}::timestamptz`,
-          sql`${sessions.startsAt} <= ${now.toISOString()}::timestamptz + make_interval(mins => (select max(x) from unnest(${reminderSettings.leadTimesMinutes}) x))`,
+          // A day ahead of the longest lead time: reminders are shown planned before they are due.
+          sql`${sessions.startsAt} <= ${now.toISOString()}::timestamptz + make_interval(mins => (select max(x) from unnest(${reminderSettings.leadTimesMinutes}) x) + ${PLAN_AHEAD_MINUTES})`,
         ),
       )
       .innerJoin(enrollments, and(eq(enrollments.groupId, sessions.groupId), eq(enrollments.status, "ACTIVE")))

@@ -5,7 +5,7 @@ import { mintToken } from "../../src/auth/tokens.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import { openDatabase } from "../../src/db/client.js";
 import { createApp, type App } from "../../src/server.js";
-import { silentLogger } from "../../src/logger.js";
+import { silentLogger, type Logger } from "../../src/logger.js";
 import { openTestDatabase, type TestDatabase } from "./database.js";
 
 export const TEST_SECRET = "test-secret-0123456789-0123456789-abcdef";
@@ -61,13 +61,20 @@ async function gqlAt<T>(
  * proxy the test cuts); `database` stays a direct connection, for set-up and checks.
  */
 export async function startTestServer(
-  opts: { env?: Record<string, string>; onQuery?: (sql: string) => void; appRole?: boolean; connectVia?: (url: string) => Promise<string> } = {},
+  opts: {
+    env?: Record<string, string>;
+    onQuery?: (sql: string) => void;
+    appRole?: boolean;
+    connectVia?: (url: string) => Promise<string>;
+    /** The server's logger (default: silent), e.g. one that captures lines for a test to read. */
+    logger?: Logger;
+  } = {},
 ): Promise<TestServer> {
   const database = await openTestDatabase({ onQuery: opts.onQuery, appRole: opts.appRole });
   const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error", ...TEST_DEFAULTS, ...opts.env });
   const own =
     opts.connectVia && database.url ? await openDatabase({ databaseUrl: await opts.connectVia(database.url), migrate: false, poolSize: 5 }) : undefined;
-  const app = await createApp({ config, database: own ?? database, logger: silentLogger });
+  const app = await createApp({ config, database: own ?? database, logger: opts.logger ?? silentLogger });
   const port = await app.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
   return {
@@ -87,6 +94,7 @@ export async function startTestServer(
 
 export interface Instance {
   url: string;
+  app: App;
   gql: TestServer["gql"];
   close(): Promise<void>;
 }
@@ -99,6 +107,7 @@ export async function startAnotherInstance(server: TestServer): Promise<Instance
   const url = `http://127.0.0.1:${await app.listen(0, "127.0.0.1")}`;
   return {
     url,
+    app,
     gql: (query, variables, o) => gqlAt(url, query, variables, o),
     async close() {
       await app.close();
