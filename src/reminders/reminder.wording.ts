@@ -37,6 +37,9 @@ export function gsm7Length(text: string): number | null {
   return n;
 }
 
+/** Letters that do not decompose into a GSM-7 letter and an accent. */
+const PLAIN: Record<string, string> = { Ł: "L", ł: "l", Đ: "D", đ: "d", ı: "i", Œ: "OE", œ: "oe", Þ: "Th", þ: "th", ð: "d" };
+
 /** Text made of GSM-7 basic characters only: accents dropped where the alphabet lacks them, spaces normalised, the rest removed. */
 export function toGsm7(text: string): string {
   let out = "";
@@ -44,7 +47,8 @@ export function toGsm7(text: string): string {
     if (BASIC.has(ch)) out += ch;
     else {
       const plain = ch.normalize("NFD").replace(/\p{M}/gu, "");
-      if ([...plain].every((c) => BASIC.has(c))) out += plain;
+      if (PLAIN[ch]) out += PLAIN[ch];
+      else if ([...plain].every((c) => BASIC.has(c))) out += plain;
       else if (ch === "\u2019" || ch === "\u2018") out += "'";
       else if (ch === "\u2013" || ch === "\u2014") out += "-";
     }
