@@ -309,6 +309,24 @@ describe("SMS", () => {
     expect(sms.requests).toHaveLength(1);
   });
 
+  it("given a worker that died after taking a reminder (SENDING), then another takes it once its lease has passed, not before, and sends it with the same key", async () => {
+    await member(["SMS"]);
+    setClock("2027-03-08T18:00:00-05:00");
+    const crashed = new ReminderWorker({ ...server.app.reminders.deps, embedded: false });
+    await crashed.plan();
+    const [taken] = await crashed.claim(); // and then nothing: it died before sending
+    expect(taken.row.status).toBe("SENDING");
+    const survivor = new ReminderWorker({ ...server.app.reminders.deps, embedded: false });
+    setClock("2027-03-08T18:00:59-05:00"); // the lease is 60 s
+    await survivor.tick();
+    expect(sms.requests).toHaveLength(0);
+    setClock("2027-03-08T18:01:00-05:00");
+    await survivor.tick();
+    expect(sms.requests.map((r) => r.idempotencyKey)).toEqual([taken.row.id]);
+    const [row] = (await rows()).filter((r) => r.id === taken.row.id);
+    expect([row.status, row.attempts]).toEqual(["SENT", 2]);
+  });
+
   it("retries a provider's outage with exponential back-off, then FAILED with the provider's reason; a refused number is FAILED at once", async () => {
     await member(["SMS"]);
     setClock("2027-03-08T18:00:00-05:00");
@@ -462,19 +480,20 @@ describe("access, audit, logs and metrics", () => {
 
   it("counts reminders by channel and outcome, provider errors and the outbox lag at /metrics, and never logs an address, a phone number or a body", async () => {
     logLines.length = 0;
+    const scrape = async () => (await fetch(`${server.url}/metrics`)).text();
+    const value = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, "\\$&")} (\\S+)$`, "m").exec(text)?.[1] ?? 0);
+    const EMAIL_SENT = 'reminders_total{channel="EMAIL",outcome="sent"}';
+    const SMS_FAILED = 'reminders_total{channel="SMS",outcome="failed"}';
+    const SMS_400 = 'reminder_provider_errors_total{channel="SMS",code="sms_400"}';
+    const before = await scrape();
     await member(["EMAIL", "SMS"]);
     setClock("2027-03-08T18:00:00-05:00");
-    await tick();
-    await postWebhook(server.url, "/webhooks/sms/inbound", { From: PHONE, Body: "STOP" });
-    setClock("2027-03-09T16:00:00-05:00");
     sms.mode = { kind: "error", status: 400, code: 21211, message: `The 'To' number ${PHONE} is not a valid phone number.` };
     await tick();
-    const metrics = await (await fetch(`${server.url}/metrics`)).text();
-    expect(metrics).toMatch(/reminders_total\{channel="EMAIL",outcome="sent"\} [1-9]/);
-    expect(metrics).toMatch(/reminders_total\{channel="SMS",outcome="sent"\} [1-9]/);
-    expect(metrics).toMatch(/reminders_total\{channel="SMS",outcome="failed"\} [1-9]/);
-    expect(metrics).toMatch(/reminder_provider_errors_total\{channel="SMS",code="sms_400"\} [1-9]/);
-    expect(metrics).toMatch(/reminders_outbox_lag_seconds \d/);
+    await postWebhook(server.url, "/webhooks/sms/inbound", { From: PHONE, Body: "STOP" });
+    const metrics = await scrape();
+    expect([EMAIL_SENT, SMS_FAILED, SMS_400].map((series) => value(metrics, series) - value(before, series))).toEqual([1, 1, 1]);
+    expect(metrics).toMatch(/^reminders_outbox_lag_seconds 0$/m);
     const text = logLines.join("\n") + metrics;
     expect(logLines.some((l) => l.includes('"reminder sent"'))).toBe(true);
     for (const secret of [EMAIL, PHONE, "6175550123", "617-555", "Alex0", "reminder: Tue", "Reminder: Tuesday", "Hello"]) {
