@@ -54,7 +54,9 @@ describe("the reminders' outbox across a crash (embedded database, real processe
     const token = await mintToken({ jwtSecret: SECRET }, ADMIN);
     const gql = async (url: string, field: string, input: Record<string, unknown>, selection: string) => {
       const type = `${field[0].toUpperCase()}${field.slice(1)}Input`;
-      const res = await gqlAt(url, token, `mutation($input: ${type}!) { ${field}(input: $input) { ${selection} userErrors { field code message } } }`, { input });
+      const res = await gqlAt(url, token, `mutation($input: ${type}!) { ${field}(input: $input) { ${selection} userErrors { field code message } } }`, {
+        input,
+      });
       if (res.errors || res.data[field].userErrors.length) throw new Error(JSON.stringify(res));
       return res.data[field];
     };
@@ -70,7 +72,14 @@ describe("the reminders' outbox across a crash (embedded database, real processe
     const { group } = await gql(
       first.url,
       "createGroup",
-      { programId: program.id, name: "G", capacity: 5, startsOn: today, status: "ACTIVE", schedule: { daysOfWeek: [weekday], startTime: later, durationMinutes: 60 } },
+      {
+        programId: program.id,
+        name: "G",
+        capacity: 5,
+        startsOn: today,
+        status: "ACTIVE",
+        schedule: { daysOfWeek: [weekday], startTime: later, durationMinutes: 60 },
+      },
       "group { id }",
     );
     const { participant } = await gql(first.url, "createParticipant", { centerId: center.id, firstName: "Sam", lastName: "K" }, "participant { id }");
@@ -84,7 +93,12 @@ describe("the reminders' outbox across a crash (embedded database, real processe
     const { sessions } = await gql(first.url, "scheduleSessions", { groupId: group.id, from: today, to: today }, "sessions { id }");
     const sessionId = sessions[0].id as string;
     await gql(first.url, "updateSession", { sessionId, startsAt: new Date(now + 50 * 60_000).toISOString() }, "session { id }");
-    await gql(first.url, "updateReminderSettings", { centerId: center.id, enabled: true, leadTimesMinutes: [60], quietHoursStart: "00:00", quietHoursEnd: "00:00" }, "center { id }");
+    await gql(
+      first.url,
+      "updateReminderSettings",
+      { centerId: center.id, enabled: true, leadTimesMinutes: [60], quietHoursStart: "00:00", quietHoursEnd: "00:00" },
+      "center { id }",
+    );
 
     // When the worker has handed the SMS to the provider (which does not answer), the process is killed.
     await until(() => sms!.requests.length === 1, "the first send");

@@ -3,16 +3,7 @@
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { resetClock, setClock } from "../src/common/clock.js";
 import { reminders } from "../src/db/schema.js";
-import {
-  reminderWorld,
-  SMS_ACCOUNT,
-  SMS_FROM,
-  SMS_TOKEN,
-  startMailServer,
-  startSmsProvider,
-  type MailServer,
-  type SmsProvider,
-} from "./support/reminders.js";
+import { reminderWorld, SMS_ACCOUNT, SMS_FROM, SMS_TOKEN, startMailServer, startSmsProvider, type MailServer, type SmsProvider } from "./support/reminders.js";
 import { startAnotherInstance, startTestServer, type Instance, type TestServer } from "./support/server.js";
 
 const onPostgres = Boolean(process.env.TEST_DATABASE_URL);

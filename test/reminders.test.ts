@@ -221,7 +221,11 @@ describe("email", () => {
     expect(m.subject).toBe("Reminder: Tuesday, March 9 at 6:00 PM");
     expect(m.text).toContain("Hello Alex0,");
     expect(m.text).toContain("Call +16175550199");
-    const header = (name: string) => m.headerLines.find((h) => h.key === name)?.line.replace(/^[^:]+:\s*/, "").replace(/\r\n\s*/g, " ");
+    const header = (name: string) =>
+      m.headerLines
+        .find((h) => h.key === name)
+        ?.line.replace(/^[^:]+:\s*/, "")
+        .replace(/\r\n\s*/g, " ");
     expect(header("list-unsubscribe-post")).toBe("List-Unsubscribe=One-Click");
     const unsubscribe = /^<([^>]+)>$/.exec(header("list-unsubscribe")!)![1];
     expect(unsubscribe.startsWith(`${server.url}/reminders/unsubscribe/`)).toBe(true);
@@ -231,7 +235,11 @@ describe("email", () => {
     const before = await server.database.fingerprint();
     expect((await fetch(unsubscribe)).status).toBe(200);
     expect(await server.database.fingerprint()).toBe(before);
-    const posted = await fetch(unsubscribe, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: "List-Unsubscribe=One-Click" });
+    const posted = await fetch(unsubscribe, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: "List-Unsubscribe=One-Click",
+    });
     expect(posted.status).toBe(200);
     const prefs = await w.org.query(`query($id: ID!) { node(id: $id) { ... on Participant { contactPreferences { optedOut { channel at via } } } } }`, {
       id: w.participants[0],
@@ -262,14 +270,32 @@ describe("SMS", () => {
     const report = { MessageSid: sent.providerMessageId!, MessageStatus: "delivered", AccountSid: SMS_ACCOUNT };
     const forged = await postWebhook(server.url, "/webhooks/sms/status", report, sign(`${server.url}/webhooks/sms/status`, report, "wrong-token"));
     expect(forged.status).toBe(403);
-    expect((await postWebhook(server.url, "/webhooks/sms/status", { ...report, MessageStatus: "failed" }, sign(`${server.url}/webhooks/sms/status`, report))).status).toBe(403);
+    expect(
+      (await postWebhook(server.url, "/webhooks/sms/status", { ...report, MessageStatus: "failed" }, sign(`${server.url}/webhooks/sms/status`, report))).status,
+    ).toBe(403);
     expect((await rows()).find((r) => r.id === sent.id)!.status).toBe("SENT");
     expect((await postWebhook(server.url, "/webhooks/sms/status", report)).status).toBe(204);
 
     const res = await w.org.query(operation("reminders.graphql", "SessionReminders"), { sessionId: w.sessions.get("2027-03-09") });
     expect(res.node.reminders).toEqual([
-      { participant: { id: w.participants[0] }, channel: "SMS", status: "DELIVERED", dueAt: "2027-03-08T23:00:00.000Z", sentAt: "2027-03-08T23:00:00.000Z", failureReason: null, attempts: 1 },
-      { participant: { id: w.participants[0] }, channel: "SMS", status: "PENDING", dueAt: "2027-03-09T21:00:00.000Z", sentAt: null, failureReason: null, attempts: 0 },
+      {
+        participant: { id: w.participants[0] },
+        channel: "SMS",
+        status: "DELIVERED",
+        dueAt: "2027-03-08T23:00:00.000Z",
+        sentAt: "2027-03-08T23:00:00.000Z",
+        failureReason: null,
+        attempts: 1,
+      },
+      {
+        participant: { id: w.participants[0] },
+        channel: "SMS",
+        status: "PENDING",
+        dueAt: "2027-03-09T21:00:00.000Z",
+        sentAt: null,
+        failureReason: null,
+        attempts: 0,
+      },
     ]);
   });
 
@@ -333,7 +359,12 @@ describe("SMS", () => {
     sms.mode = { kind: "error", status: 503, code: 20500, message: "Service unavailable" };
     await tick();
     let [r] = (await rows()).filter((x) => x.leadMinutes === 1440);
-    expect([r.status, r.attempts, r.nextAttemptAt.toISOString(), r.failureReason]).toEqual(["PENDING", 1, "2027-03-08T23:01:00.000Z", "503 20500: Service unavailable"]);
+    expect([r.status, r.attempts, r.nextAttemptAt.toISOString(), r.failureReason]).toEqual([
+      "PENDING",
+      1,
+      "2027-03-08T23:01:00.000Z",
+      "503 20500: Service unavailable",
+    ]);
     setClock("2027-03-08T18:00:59-05:00");
     await tick();
     expect(sms.requests).toHaveLength(1); // not before its time
@@ -384,7 +415,9 @@ describe("schedule changes", () => {
     await tick();
     expect(mail.messages).toHaveLength(0);
     const res = await w.org.query(operation("reminders.graphql", "ParticipantReminders"), { participantId: w.participants[1] });
-    expect(res.node.reminders.nodes.map((n: { status: string; skipReason: string; session: { id: string } }) => [n.status, n.skipReason, n.session.id])).toEqual([
+    expect(
+      res.node.reminders.nodes.map((n: { status: string; skipReason: string; session: { id: string } }) => [n.status, n.skipReason, n.session.id]),
+    ).toEqual([
       ["CANCELLED", "SESSION_CANCELLED", sessionId],
       ["CANCELLED", "SESSION_CANCELLED", sessionId],
     ]);
@@ -402,7 +435,11 @@ describe("schedule changes", () => {
     setClock("2027-03-14T11:00:00Z");
     await tick();
     const [deferred] = (await rows()).filter((r) => r.centerId === uuidOf(early.centerId));
-    expect([deferred.status, deferred.dueAt.toISOString(), deferred.nextAttemptAt.toISOString()]).toEqual(["PENDING", "2027-03-14T11:00:00.000Z", "2027-03-14T12:00:00.000Z"]);
+    expect([deferred.status, deferred.dueAt.toISOString(), deferred.nextAttemptAt.toISOString()]).toEqual([
+      "PENDING",
+      "2027-03-14T11:00:00.000Z",
+      "2027-03-14T12:00:00.000Z",
+    ]);
     expect(mail.messages).toHaveLength(0);
     setClock("2027-03-14T12:00:00Z");
     await tick();

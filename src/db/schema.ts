@@ -625,7 +625,10 @@ export const contactPreferences = pgTable(
     /** E.164. */
     phone: text("phone"),
     /** EMAIL, SMS. */
-    channels: text("channels").array().notNull().default(sql`'{}'::text[]`),
+    channels: text("channels")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
     smsConsentSource: text("sms_consent_source"),
     smsConsentGivenOn: date("sms_consent_given_on", { mode: "string" }),
     /** MINIMAL or WITH_GROUP_NAME. */

@@ -49,8 +49,7 @@ function sameSignature(given: string, expected: string): boolean {
 }
 
 const xml = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
-const twiml = (message?: string) =>
-  `<?xml version="1.0" encoding="UTF-8"?><Response>${message ? `<Message>${xml(message)}</Message>` : ""}</Response>`;
+const twiml = (message?: string) => `<?xml version="1.0" encoding="UTF-8"?><Response>${message ? `<Message>${xml(message)}</Message>` : ""}</Response>`;
 
 const page = (title: string, body: string) =>
   `<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width"><title>${xml(title)}</title></head><body><p>${body}</p></body></html>`;
@@ -88,7 +87,12 @@ export function reminderRoutes(app: FastifyInstance, deps: ReminderRouteDeps): v
         .update(reminders)
         .set(
           failed
-            ? { status: "FAILED", providerStatus: status, failureReason: `The provider reported the message ${status}${code ? ` (error ${code})` : ""}`, updatedAt: now }
+            ? {
+                status: "FAILED",
+                providerStatus: status,
+                failureReason: `The provider reported the message ${status}${code ? ` (error ${code})` : ""}`,
+                updatedAt: now,
+              }
             : { status: "DELIVERED", providerStatus: status, updatedAt: now },
         )
         .where(and(eq(reminders.providerMessageId, sid), inArray(reminders.status, ["SENT", "DELIVERED"])))
@@ -98,7 +102,10 @@ export function reminderRoutes(app: FastifyInstance, deps: ReminderRouteDeps): v
         logger.info({ reminderId: r.id, channel: "SMS", outcome: failed ? "UNDELIVERED" : "DELIVERED" }, "reminder status");
       }
     } else if (sid && status) {
-      await db.update(reminders).set({ providerStatus: status.slice(0, 32) }).where(eq(reminders.providerMessageId, sid));
+      await db
+        .update(reminders)
+        .set({ providerStatus: status.slice(0, 32) })
+        .where(eq(reminders.providerMessageId, sid));
     }
     return reply.code(204).send();
   });

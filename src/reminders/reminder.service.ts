@@ -68,7 +68,13 @@ const optOutColumns = (channel: string) =>
 export function optOutsOf(p: ContactPreferencesRow): Array<ChannelOptOut & { participantId: string; centerId: string }> {
   const out: Array<ChannelOptOut & { participantId: string; centerId: string }> = [];
   if (p.emailOptedOutAt) {
-    out.push({ channel: ReminderChannel.EMAIL, at: p.emailOptedOutAt, via: p.emailOptedOutVia as OptOutVia, participantId: p.participantId, centerId: p.centerId });
+    out.push({
+      channel: ReminderChannel.EMAIL,
+      at: p.emailOptedOutAt,
+      via: p.emailOptedOutVia as OptOutVia,
+      participantId: p.participantId,
+      centerId: p.centerId,
+    });
   }
   if (p.smsOptedOutAt) {
     out.push({ channel: ReminderChannel.SMS, at: p.smsOptedOutAt, via: p.smsOptedOutVia as OptOutVia, participantId: p.participantId, centerId: p.centerId });

@@ -20,8 +20,7 @@ export interface Wording {
 export const SMS_MAX = 160;
 
 // The GSM 03.38 default alphabet, and its extension table (each of those counts twice).
-const GSM_BASIC =
-  "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+const GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
 const GSM_EXTENDED = "^{}\\[~]|€";
 const BASIC = new Set(GSM_BASIC);
 const EXTENDED = new Set(GSM_EXTENDED);
@@ -41,7 +40,7 @@ export function gsm7Length(text: string): number | null {
 const PLAIN: Record<string, string> = { Ł: "L", ł: "l", Đ: "D", đ: "d", ı: "i", Œ: "OE", œ: "oe", Þ: "Th", þ: "th", ð: "d" };
 
 /** Text made of GSM-7 basic characters only: accents dropped where the alphabet lacks them, spaces normalised, the rest removed. */
-export function toGsm7(text: string): string {
+function toGsm7(text: string): string {
   let out = "";
   for (const ch of text.replace(/[\u00a0\u2000-\u200b\u202f\u205f\u3000]/g, " ")) {
     if (BASIC.has(ch)) out += ch;

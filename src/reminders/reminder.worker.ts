@@ -35,10 +35,10 @@ import type { Logger } from "../logger.js";
 import { DEFAULT_SETTINGS, isOptedOut, PLAN_GRACE_MS } from "./reminder.service.js";
 import { SendError, type EmailMessage, type Senders, type SmsMessage } from "./reminder.senders.js";
 import { capWindows, deliveryTime, quietHoursEnd } from "./reminder.time.js";
-import { emailMessage, smsBody } from "./reminder.wording.js";
+import { emailMessage, smsBody, type Wording } from "./reminder.wording.js";
 
 /** At most this many SMS a member gets in one day, and in the 7 days ending with it (center's zone). */
-export const SMS_CAP = { day: 1, week: 3 } as const;
+const SMS_CAP = { day: 1, week: 3 } as const;
 const BATCH = 10;
 const PLAN_AHEAD_MINUTES = 24 * 60;
 const MAX_BATCHES_PER_TICK = 50;
@@ -71,12 +71,7 @@ export async function outboxLagSeconds(db: Db, now = clock.now()): Promise<numbe
   const [row] = await db
     .select({ oldest: sql<string | Date | null>`min(${reminders.nextAttemptAt})` })
     .from(reminders)
-    .where(
-      or(
-        and(eq(reminders.status, "PENDING"), lte(reminders.nextAttemptAt, now)),
-        and(eq(reminders.status, "SENDING"), lte(reminders.leaseUntil, now)),
-      ),
-    );
+    .where(or(and(eq(reminders.status, "PENDING"), lte(reminders.nextAttemptAt, now)), and(eq(reminders.status, "SENDING"), lte(reminders.leaseUntil, now))));
   if (!row?.oldest) return 0;
   return Math.max(0, (now.getTime() - new Date(row.oldest).getTime()) / 1000);
 }
@@ -217,7 +212,15 @@ export class ReminderWorker {
         const dueAt = new Date(c.startsAt.getTime() - lead * 60_000);
         if (dueAt.getTime() < now.getTime() - PLAN_GRACE_MS) continue; // long past: this lead is missed
         for (const channel of c.prefs.channels) {
-          const base = { centerId: c.centerId, sessionId: c.sessionId, participantId: c.participantId, leadMinutes: lead, channel, dueAt, nextAttemptAt: dueAt };
+          const base = {
+            centerId: c.centerId,
+            sessionId: c.sessionId,
+            participantId: c.participantId,
+            leadMinutes: lead,
+            channel,
+            dueAt,
+            nextAttemptAt: dueAt,
+          };
           const skip = skipAtPlanning(c.prefs, channel, senders);
           if (skip) {
             rows.push({ ...base, status: "SKIPPED", skipReason: skip });
@@ -250,10 +253,7 @@ export class ReminderWorker {
         .select()
         .from(reminders)
         .where(
-          or(
-            and(eq(reminders.status, "PENDING"), lte(reminders.nextAttemptAt, now)),
-            and(eq(reminders.status, "SENDING"), lte(reminders.leaseUntil, now)),
-          ),
+          or(and(eq(reminders.status, "PENDING"), lte(reminders.nextAttemptAt, now)), and(eq(reminders.status, "SENDING"), lte(reminders.leaseUntil, now))),
         )
         .orderBy(reminders.nextAttemptAt)
         .limit(BATCH)
@@ -284,10 +284,7 @@ export class ReminderWorker {
             .where(eq(reminders.id, row.id));
           stops.push({ row, status: decision.status, reason: decision.reason });
         } else if (decision.kind === "defer") {
-          await tx
-            .update(reminders)
-            .set({ status: "PENDING", nextAttemptAt: decision.at, leaseUntil: null, updatedAt: now })
-            .where(eq(reminders.id, row.id));
+          await tx.update(reminders).set({ status: "PENDING", nextAttemptAt: decision.at, leaseUntil: null, updatedAt: now }).where(eq(reminders.id, row.id));
         } else {
           const [taken] = await tx
             .update(reminders)
@@ -305,7 +302,7 @@ export class ReminderWorker {
         }
       }
       // Every send is a disclosure to the provider: recorded before it happens, in the same commit.
-      await appendAuditEntries(tx as unknown as Db, audit);
+      await appendAuditEntries(tx, audit);
       return out;
     });
     for (const s of stops) {
@@ -315,13 +312,7 @@ export class ReminderWorker {
     return claimed;
   }
 
-  private async decide(
-    tx: Tx,
-    row: ReminderRow,
-    prefs: ContactPreferencesRow | null,
-    c: ReminderContext | undefined,
-    now: Date,
-  ): Promise<Decision> {
+  private async decide(tx: Tx, row: ReminderRow, prefs: ContactPreferencesRow | null, c: ReminderContext | undefined, now: Date): Promise<Decision> {
     const stop = (status: "SKIPPED" | "CANCELLED", reason: string): Decision => ({ kind: "stop", status, reason });
     if (!c || !c.enabled) return stop("CANCELLED", "REMINDERS_OFF");
     if (c.sessionStatus !== "SCHEDULED") return stop("CANCELLED", "SESSION_CANCELLED");
@@ -334,13 +325,13 @@ export class ReminderWorker {
     const quietEnd = quietHoursEnd(now, { start: c.quietStart, end: c.quietEnd }, c.timezone);
     if (quietEnd) return quietEnd < c.startsAt ? { kind: "defer", at: quietEnd } : stop("SKIPPED", "QUIET_HOURS");
     if (row.channel === "SMS" && (await overSmsCap(tx, row, now, c.timezone))) return stop("SKIPPED", "FREQUENCY_CAP");
-    const wording = {
+    const wording: Wording = {
       name: c.preferredName?.trim() || c.firstName,
       startsAt: c.startsAt,
       timezone: c.timezone,
       senderName: c.senderName,
       callbackPhone: c.callbackPhone,
-      detail: (prefs.detail === "WITH_GROUP_NAME" ? "WITH_GROUP_NAME" : "MINIMAL") as "MINIMAL" | "WITH_GROUP_NAME",
+      detail: prefs.detail === "WITH_GROUP_NAME" ? "WITH_GROUP_NAME" : "MINIMAL",
       groupName: c.groupName,
       where: c.location ?? c.virtualLink ?? null,
     };
@@ -364,8 +355,7 @@ export class ReminderWorker {
     const { db, senders, config, logger } = this.deps;
     const { row } = c;
     try {
-      const { providerId } =
-        c.send.channel === "SMS" ? await senders.sms!(c.send.sms) : await senders.email!(c.send.email);
+      const { providerId } = c.send.channel === "SMS" ? await senders.sms!(c.send.sms) : await senders.email!(c.send.email);
       await db
         .update(reminders)
         .set({ status: "SENT", sentAt: clock.now(), providerMessageId: providerId, failureReason: null, leaseUntil: null, updatedAt: clock.now() })
@@ -393,7 +383,10 @@ export class ReminderWorker {
         )
         .where(and(eq(reminders.id, row.id), eq(reminders.status, "SENDING")));
       this.count(row.channel, final ? "failed" : "retry");
-      logger.warn({ reminderId: row.id, channel: row.channel, outcome: final ? "FAILED" : "RETRY", attempts: row.attempts, code: e.code }, "reminder send failed");
+      logger.warn(
+        { reminderId: row.id, channel: row.channel, outcome: final ? "FAILED" : "RETRY", attempts: row.attempts, code: e.code },
+        "reminder send failed",
+      );
       return false;
     }
   }

@@ -4,7 +4,7 @@
 // the webhooks: signing requests as it does (X-Twilio-Signature), written here independently of
 // the server's check.
 import { createHmac } from "node:crypto";
-import { createServer, type IncomingMessage, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { simpleParser, type ParsedMail } from "mailparser";
 import { SMTPServer } from "smtp-server";
@@ -42,7 +42,7 @@ export const SMS_ACCOUNT = "AC0123456789abcdef0123456789abcdef";
 export const SMS_TOKEN = "sms-auth-token-0123456789";
 export const SMS_FROM = "+16175550100";
 
-export interface SmsRequest {
+interface SmsRequest {
   idempotencyKey: string | undefined;
   to: string;
   from: string;
@@ -77,7 +77,7 @@ export async function startSmsProvider(): Promise<SmsProvider> {
   const requests: SmsRequest[] = [];
   const malformed: string[] = [];
   const waiting: Array<(r: SmsRequest) => void> = [];
-  const held = new Set<import("node:http").ServerResponse>();
+  const held = new Set<ServerResponse>();
   const provider: SmsProvider = {
     url: "",
     requests,
