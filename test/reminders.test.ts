@@ -191,6 +191,23 @@ describe("planning", () => {
     expect(mail.messages).toHaveLength(0); // nothing due yet
   });
 
+  it("turning reminders off cancels the pending ones (REMINDERS_OFF) and on again restores them; a channel removed and given back does the same (CHANNEL_REMOVED)", async () => {
+    const w = await member(["EMAIL", "SMS"]);
+    setClock("2027-03-08T17:00:00-05:00");
+    await server.app.reminders.plan();
+    const state = async () => (await rows()).map((r) => `${r.channel}:${r.status}:${r.skipReason ?? ""}`).sort();
+    await w.org.mutate("updateReminderSettings", { centerId: w.centerId, enabled: false }, "center { id }");
+    expect(new Set(await state())).toEqual(new Set(["EMAIL:CANCELLED:REMINDERS_OFF", "SMS:CANCELLED:REMINDERS_OFF"]));
+    await w.org.mutate("updateReminderSettings", { centerId: w.centerId, enabled: true }, "center { id }");
+    expect(new Set(await state())).toEqual(new Set(["EMAIL:PENDING:", "SMS:PENDING:"]));
+    const prefs = (channels: string[]) =>
+      w.org.mutate("setContactPreferences", { participantId: w.participants[0], email: EMAIL, phone: PHONE, channels }, "participant { id }");
+    await prefs(["EMAIL"]);
+    expect(await state()).toEqual(["EMAIL:PENDING:", "EMAIL:PENDING:", "SMS:CANCELLED:CHANNEL_REMOVED", "SMS:CANCELLED:CHANNEL_REMOVED"]);
+    await prefs(["EMAIL", "SMS"]); // the consent recorded before still stands
+    expect(await state()).toEqual(["EMAIL:PENDING:", "EMAIL:PENDING:", "SMS:PENDING:", "SMS:PENDING:"]);
+  });
+
   it("with no SMTP or SMS settings (the default), plans reminders and shows them SKIPPED (NO_CHANNEL)", async () => {
     const w = await member(["EMAIL", "SMS"]);
     setClock("2027-03-08T18:00:00-05:00");

@@ -126,6 +126,19 @@ export async function updateReminderSettings(ctx: Context, input: UpdateReminder
         .update(reminders)
         .set({ status: "CANCELLED", skipReason: "REMINDERS_OFF", updatedAt: now })
         .where(and(eq(reminders.centerId, center.id), eq(reminders.status, "PENDING")));
+    } else {
+      // Turned back on: what was cancelled for it and can still go out is pending again.
+      await tx
+        .update(reminders)
+        .set({ status: "PENDING", skipReason: null, updatedAt: now })
+        .where(
+          and(
+            eq(reminders.centerId, center.id),
+            eq(reminders.status, "CANCELLED"),
+            eq(reminders.skipReason, "REMINDERS_OFF"),
+            gt(reminders.nextAttemptAt, now),
+          ),
+        );
     }
   });
   return center;
@@ -179,6 +192,21 @@ export async function setContactPreferences(ctx: Context, input: SetContactPrefe
         .update(reminders)
         .set({ status: "CANCELLED", skipReason: "CHANNEL_REMOVED", updatedAt: now })
         .where(and(eq(reminders.participantId, participant.id), eq(reminders.status, "PENDING"), inArray(reminders.channel, removed)));
+    }
+    // A channel given back: its reminders cancelled for the removal that can still go out are pending again.
+    if (channels.length) {
+      await tx
+        .update(reminders)
+        .set({ status: "PENDING", skipReason: null, updatedAt: now })
+        .where(
+          and(
+            eq(reminders.participantId, participant.id),
+            eq(reminders.status, "CANCELLED"),
+            eq(reminders.skipReason, "CHANNEL_REMOVED"),
+            inArray(reminders.channel, channels),
+            gt(reminders.nextAttemptAt, now),
+          ),
+        );
     }
   });
   ctx.loaders.reminders.preferencesByParticipant.clear(participant.id);
