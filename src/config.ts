@@ -49,6 +49,31 @@ interface PressureConfig {
   retryAfterSeconds: number;
 }
 
+/**
+ * Session reminders (src/reminders). Off by default: with no SMTP_URL nor SMS_PROVIDER_URL,
+ * reminders are planned and shown SKIPPED (NO_CHANNEL).
+ */
+export interface RemindersConfig {
+  /** nodemailer's SMTP URL, e.g. smtp://127.0.0.1:2525. */
+  smtpUrl?: string;
+  /** The From address of emails (its display name is the center's sender name). */
+  emailFrom: string;
+  /** The Messages REST API: base URL, account, token and sending number. */
+  sms?: { providerUrl: string; accountSid: string; authToken: string; from: string };
+  /** The address the SMS provider and members' mail clients reach this server at (default: its own). */
+  publicUrl?: string;
+  /** How often the outbox worker looks for due reminders (ms; 0 = no worker in this process). */
+  workerIntervalMs: number;
+  /** Tries of a send before it is FAILED. */
+  maxAttempts: number;
+  /** First retry after this long (ms); each next one waits twice as long. */
+  retryBaseMs: number;
+  /** A send in flight longer than this is presumed lost with its worker and taken again, same id (ms). */
+  leaseMs: number;
+  /** A provider that does not answer within this long failed this attempt (ms). */
+  sendTimeoutMs: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -78,6 +103,7 @@ export interface Config {
   graphiql: boolean;
   /** Queries the compiler knows are answered in one SQL statement (src/compiled/); COMPILED_QUERIES=off turns it off. */
   compiledQueries: boolean;
+  reminders: RemindersConfig;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -85,6 +111,27 @@ function intFrom(value: string | undefined, fallback: number, name: string): num
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer`);
   return n;
+}
+
+function remindersConfig(env: NodeJS.ProcessEnv): RemindersConfig {
+  const sms = [env.SMS_PROVIDER_URL, env.SMS_ACCOUNT_SID, env.SMS_AUTH_TOKEN, env.SMS_FROM];
+  if (sms.some(Boolean) && !sms.every(Boolean)) throw new Error("SMS needs SMS_PROVIDER_URL, SMS_ACCOUNT_SID, SMS_AUTH_TOKEN and SMS_FROM");
+  const sendTimeoutMs = intFrom(env.REMINDERS_SEND_TIMEOUT_MS, 15_000, "REMINDERS_SEND_TIMEOUT_MS");
+  const leaseMs = intFrom(env.REMINDERS_LEASE_MS, 120_000, "REMINDERS_LEASE_MS");
+  if (leaseMs <= sendTimeoutMs) throw new Error("REMINDERS_LEASE_MS must be longer than REMINDERS_SEND_TIMEOUT_MS");
+  return {
+    smtpUrl: env.SMTP_URL || undefined,
+    emailFrom: env.EMAIL_FROM || "reminders@localhost",
+    sms: env.SMS_PROVIDER_URL
+      ? { providerUrl: env.SMS_PROVIDER_URL.replace(/\/+$/, ""), accountSid: env.SMS_ACCOUNT_SID!, authToken: env.SMS_AUTH_TOKEN!, from: env.SMS_FROM! }
+      : undefined,
+    publicUrl: env.PUBLIC_URL ? env.PUBLIC_URL.replace(/\/+$/, "") : undefined,
+    workerIntervalMs: intFrom(env.REMINDERS_WORKER_INTERVAL_MS, 10_000, "REMINDERS_WORKER_INTERVAL_MS"),
+    maxAttempts: Math.max(1, intFrom(env.REMINDERS_MAX_ATTEMPTS, 5, "REMINDERS_MAX_ATTEMPTS")),
+    retryBaseMs: intFrom(env.REMINDERS_RETRY_BASE_MS, 60_000, "REMINDERS_RETRY_BASE_MS"),
+    leaseMs,
+    sendTimeoutMs,
+  };
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -146,5 +193,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     allowlist: { enabled: env.ALLOWLIST === "on", manifestPath: env.ALLOWLIST_MANIFEST || "operations.manifest.json" },
     graphiql: env.GRAPHIQL ? env.GRAPHIQL === "true" : !production,
     compiledQueries: env.COMPILED_QUERIES !== "off",
+    reminders: remindersConfig(env),
   };
 }

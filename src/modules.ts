@@ -17,6 +17,7 @@ import { milestonesModule } from "./milestones/milestone.module.js";
 import { notesModule } from "./notes/notes.module.js";
 import { participantsModule } from "./participants/participant.module.js";
 import { programsModule } from "./programs/program.module.js";
+import { remindersModule } from "./reminders/reminder.module.js";
 import { recoveryCapitalModule } from "./recoverycapital/recoverycapital.module.js";
 import { schedulingModule } from "./scheduling/scheduling.module.js";
 import { sessionsModule } from "./sessions/session.module.js";
@@ -42,6 +43,7 @@ export const modules = [
   consentsModule,
   disclosuresModule,
   notesModule,
+  remindersModule,
   feedModule,
   auditModule,
 ] as const;

@@ -52,6 +52,9 @@ import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { feedLag } from "./feed/feed.service.js";
 import { exportRoutes } from "./exports/routes.js";
 import { baseUrlOf, bodyOf, STALLED_CLIENT_MS, type ExportAuditEvent } from "./exports/http.js";
+import { reminderRoutes } from "./reminders/reminder.routes.js";
+import { createSenders } from "./reminders/reminder.senders.js";
+import { outboxLagSeconds, reminderMetrics, ReminderWorker } from "./reminders/reminder.worker.js";
 import { createSchema } from "./schema.js";
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
@@ -86,6 +89,8 @@ export interface App {
   server: Server;
   fastify: FastifyInstance;
   metrics: Metrics;
+  /** The reminders' outbox worker of this instance (started by `listen` unless REMINDERS_WORKER_INTERVAL_MS=0). */
+  reminders: ReminderWorker;
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -522,6 +527,23 @@ export async function createApp(opts: AppOptions): Promise<App> {
     });
   }
 
+  // Session reminders (src/reminders): the SMS provider's webhooks and the email's one-click
+  // unsubscribe, and the outbox worker every instance runs (on the system handle: it serves every
+  // center, as the worker of the one embedded process does).
+  const remindersMetrics = reminderMetrics(metrics.registry);
+  metrics.registerGauge("reminders_outbox_lag_seconds", "How long the oldest due reminder has waited past its time", () => outboxLagSeconds(database.db));
+  let ownUrl: string | undefined;
+  reminderRoutes(app, { db: database.db, config: config.reminders, logger, metrics: remindersMetrics, ownUrl: baseUrlOf });
+  const reminders = new ReminderWorker({
+    db: database.db,
+    embedded: database.kind === "pglite",
+    config: config.reminders,
+    senders: createSenders(config.reminders),
+    logger,
+    metrics: remindersMetrics,
+    publicUrl: () => config.reminders.publicUrl ?? ownUrl ?? `http://localhost:${config.port}`,
+  });
+
   // Counters of windows long past are dropped now and then (any instance may do it).
   const prune = setInterval(() => void pruneRateLimits(database.db, 10 * config.rateLimit.windowMs + 3_600_000).catch(() => {}), 600_000);
   prune.unref();
@@ -531,13 +553,18 @@ export async function createApp(opts: AppOptions): Promise<App> {
     server: app.server,
     fastify: app,
     metrics,
+    reminders,
     async listen(port, host) {
       await app.listen({ port, host: host ?? "0.0.0.0" });
       const address = app.server.address();
-      return typeof address === "object" && address ? address.port : port;
+      const bound = typeof address === "object" && address ? address.port : port;
+      ownUrl = `http://${!host || host === "0.0.0.0" || host === "::" ? "localhost" : host}:${bound}`;
+      reminders.start();
+      return bound;
     },
     async close() {
       clearInterval(prune);
+      await reminders.stop();
       // Stop accepting, let in-flight requests finish (idle keep-alive connections are closed),
       // then stop Apollo.
       await app.close();

@@ -4,9 +4,12 @@
 // import it. Rules a module above calls itself (e.g. scheduling's refits) are not steps: they are
 // explicit at their call site.
 import { attendanceWriteSteps, writeHistory } from "./attendance/attendance.service.js";
+import { enrollmentEndSteps } from "./enrollments/enrollment.service.js";
 import { feedStep } from "./feed/feed.service.js";
 import { followUpStep } from "./followups/followup.service.js";
 import { noteCorrectionStep } from "./notes/notes.service.js";
+import { enrollmentEndStep, sessionChangeStep } from "./reminders/reminder.service.js";
+import { sessionWriteSteps } from "./sessions/session.service.js";
 
 let composed = false;
 
@@ -25,4 +28,12 @@ export function composeWriteSteps(): void {
   // addendum to the member's part; the member's service record is voided and reissued (src/notes):
   attendanceWriteSteps.add("session note corrections", noteCorrectionStep);
   attendanceWriteSteps.seal();
+
+  // a session cancelled (or its group closed) cancels its pending reminders; one moved re-plans them (src/reminders):
+  sessionWriteSteps.add("reminders", sessionChangeStep);
+  sessionWriteSteps.seal();
+  // an enrolment ended cancels the member's pending reminders of the group (src/reminders):
+  enrollmentEndSteps.add("reminders", enrollmentEndStep);
+  enrollmentEndSteps.seal();
+  // (self check-in, when it lands: its write steps add checkInStep from src/reminders/reminder.service.ts.)
 }

@@ -45,6 +45,10 @@ const AUDITED_TYPES: Record<string, AuditedType> = {
   ChartNote: { ...ofParticipant, resourceId: (o) => o.noteId },
   NoteAddendum: { participantIds: (o) => (o.participantId ? [o.participantId] : []) },
   ServiceRecord: ofParticipant,
+  // Session reminders (src/reminders): how a member is reached, and what was sent to them.
+  ContactPreferences: { ...ofParticipant, resourceId: () => null },
+  ChannelOptOut: { ...ofParticipant, resourceId: () => null },
+  Reminder: ofParticipant,
 };
 
 /**
@@ -75,7 +79,10 @@ export const AUDITED_MUTATIONS: Record<string, Exclude<AuditAction, "READ" | "DE
   addNoteAddendum: "CREATE",
   // Closing a group withdraws its waitlist.
   updateGroup: "UPDATE",
+  setContactPreferences: "UPDATE",
+  setReminderOptOut: "UPDATE",
   cancelSession: null,
+  updateReminderSettings: null,
   // API clients are configuration: no participant's data in them.
   createApiClient: null,
   revokeApiClient: null,

@@ -163,6 +163,7 @@ export const USER_ERROR_CODES: Record<UserErrorCode, string> = {
   MENTOR_AT_CAPACITY: "The mentor already has the center's maximum number of current mentees.",
   ALREADY_PAIRED: "That mentor and that mentee already have a current mentorship.",
   CONFLICT: "Another request changed the same data at the same time; retrying is safe.",
+  SMS_CONSENT_REQUIRED: "SMS is chosen as a channel without a recorded consent to texts (its source and date).",
   NOTE_LOCKED: "The session's note is signed: only addenda change it, and attendance only with a reason (written as a CORRECTION addendum).",
   NAMES_OTHER_MEMBER: "A note's text names a member of the session where it may not (the word is in the message, not whose name it is).",
   MISSING_MEMBER_NOTE: "A member who attended has no part in the note, or attendance is not recorded for everyone: the note cannot be signed.",

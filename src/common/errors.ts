@@ -38,6 +38,8 @@ export enum UserErrorCode {
   MENTOR_AT_CAPACITY = "MENTOR_AT_CAPACITY",
   /** That mentor and that mentee already have a current mentorship. */
   ALREADY_PAIRED = "ALREADY_PAIRED",
+  /** SMS reminders need the member's recorded consent (its source and date). */
+  SMS_CONSENT_REQUIRED = "SMS_CONSENT_REQUIRED",
   /**
    * Another request changed the same data since the caller read it (a stale `version`): read
    * it again and redo the change.

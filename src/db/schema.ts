@@ -735,6 +735,104 @@ export const auditEvents = pgTable(
   ],
 );
 
+// Session reminders (src/reminders). A center's settings: one row per center that configured them
+// (none: reminders off, the defaults below).
+export const reminderSettings = pgTable("reminder_settings", {
+  centerId: uuid("center_id")
+    .primaryKey()
+    .references(() => centers.id),
+  enabled: boolean("enabled").notNull().default(false),
+  /** Minutes before a session's start, one reminder each (per channel). */
+  leadTimesMinutes: integer("lead_times_minutes")
+    .array()
+    .notNull()
+    .default(sql`'{1440,120}'::integer[]`),
+  senderName: text("sender_name").notNull().default("Appointment reminder"),
+  callbackPhone: text("callback_phone"),
+  /** Wall-clock times (HH:mm) in the center's zone; the period crosses midnight when start > end. */
+  quietHoursStart: text("quiet_hours_start").notNull().default("21:00"),
+  quietHoursEnd: text("quiet_hours_end").notNull().default("08:00"),
+  updatedAt: updatedAt(),
+  updatedByStaffId: uuid("updated_by_staff_id").references(() => staff.id),
+});
+
+// How a participant wants to be reminded. Opt-outs are kept per channel, with when and how
+// (SMS_REPLY, UNSUBSCRIBE_LINK, STAFF); an opt-out wins over the channels chosen.
+export const contactPreferences = pgTable(
+  "contact_preferences",
+  {
+    participantId: uuid("participant_id")
+      .primaryKey()
+      .references(() => participants.id),
+    centerId: centerId(),
+    email: text("email"),
+    /** E.164. */
+    phone: text("phone"),
+    /** EMAIL, SMS. */
+    channels: text("channels")
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    smsConsentSource: text("sms_consent_source"),
+    smsConsentGivenOn: date("sms_consent_given_on", { mode: "string" }),
+    /** MINIMAL or WITH_GROUP_NAME. */
+    detail: text("detail").notNull().default("MINIMAL"),
+    emailOptedOutAt: timestamp("email_opted_out_at", { withTimezone: true }),
+    emailOptedOutVia: text("email_opted_out_via"),
+    smsOptedOutAt: timestamp("sms_opted_out_at", { withTimezone: true }),
+    smsOptedOutVia: text("sms_opted_out_via"),
+    /** The secret of the one-click unsubscribe link in this participant's emails. */
+    unsubscribeToken: text("unsubscribe_token").notNull(),
+    updatedAt: updatedAt(),
+    updatedByStaffId: uuid("updated_by_staff_id").references(() => staff.id),
+  },
+  (t) => [uniqueIndex("contact_preferences_unsubscribe_uq").on(t.unsubscribeToken), index("contact_preferences_phone_idx").on(t.phone)],
+);
+
+// One reminder: a (session, participant, lead time, channel), planned once (the unique key), and
+// the outbox row its delivery goes through. Its id is the idempotency key of every send.
+export const reminders = pgTable(
+  "reminders",
+  {
+    id: id(),
+    centerId: centerId(),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    participantId: uuid("participant_id")
+      .notNull()
+      .references(() => participants.id),
+    leadMinutes: integer("lead_minutes").notNull(),
+    /** EMAIL or SMS. */
+    channel: text("channel").notNull(),
+    /** PENDING, SENDING, SENT, DELIVERED, FAILED, SKIPPED, CANCELLED. */
+    status: text("status").notNull().default("PENDING"),
+    skipReason: text("skip_reason"),
+    /** The session's start minus the lead time. */
+    dueAt: timestamp("due_at", { withTimezone: true }).notNull(),
+    /** When the worker takes it next (after quiet hours, or a retry's back-off). */
+    nextAttemptAt: timestamp("next_attempt_at", { withTimezone: true }).notNull(),
+    /** A SENDING row whose lease passed was left by a crashed worker: taken again, same id. */
+    leaseUntil: timestamp("lease_until", { withTimezone: true }),
+    attempts: integer("attempts").notNull().default(0),
+    claimedAt: timestamp("claimed_at", { withTimezone: true }),
+    sentAt: timestamp("sent_at", { withTimezone: true }),
+    failureReason: text("failure_reason"),
+    providerMessageId: text("provider_message_id"),
+    providerStatus: text("provider_status"),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex("reminders_key_uq").on(t.sessionId, t.participantId, t.leadMinutes, t.channel),
+    index("reminders_outbox_idx")
+      .on(t.nextAttemptAt)
+      .where(sql`${t.status} in ('PENDING', 'SENDING')`),
+    index("reminders_participant_idx").on(t.participantId, t.dueAt),
+    index("reminders_provider_idx").on(t.providerMessageId),
+  ],
+);
+
 export type CenterRow = typeof centers.$inferSelect;
 export type StaffRow = typeof staff.$inferSelect;
 /**
@@ -772,3 +870,6 @@ export type SessionNoteRow = typeof sessionNotes.$inferSelect;
 export type SessionNoteMemberRow = typeof sessionNoteMembers.$inferSelect;
 export type NoteAddendumRow = typeof noteAddenda.$inferSelect;
 export type ServiceRecordRow = typeof serviceRecords.$inferSelect;
+export type ReminderSettingsRow = typeof reminderSettings.$inferSelect;
+export type ContactPreferencesRow = typeof contactPreferences.$inferSelect;
+export type ReminderRow = typeof reminders.$inferSelect;

@@ -3,6 +3,7 @@ import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
+import { WriteSteps } from "../common/steps.js";
 import { idOf, LIMITS, notFound, text } from "../common/validate.js";
 import type { Tx } from "../db/client.js";
 import { attendance, enrollmentEvents, enrollments, programs, sessions, type EnrollmentRow, type GroupRow } from "../db/schema.js";
@@ -16,6 +17,9 @@ const ENDING: Record<string, string[]> = {
   ACTIVE: ["COMPLETED", "WITHDRAWN", "DISCHARGED"],
   WAITLISTED: ["WITHDRAWN", "DISCHARGED"],
 };
+
+/** Steps run in the transaction that ends an ACTIVE enrolment (composed in src/steps.ts): the ended enrolment. */
+export const enrollmentEndSteps = new WriteSteps<[EnrollmentRow]>("enrollment ended");
 
 /** An enrolment whose group the viewer can see, or NOT_FOUND. */
 async function findVisibleEnrollment(ctx: Context, globalId: string, field: string): Promise<{ enrollment: EnrollmentRow; group: GroupRow }> {
@@ -220,6 +224,7 @@ export async function endEnrollment(ctx: Context, input: EndEnrollmentInput): Pr
       .where(eq(enrollments.id, current.id))
       .returning();
     await recordEvent(tx, row, current.status, input.status, ctx.access.staffId, reason);
+    await enrollmentEndSteps.run(tx, row);
     if (current.status === "ACTIVE") await promoteWaitlist(tx, locked, ctx.access.staffId, "Seat freed");
     return row;
   });

@@ -2,6 +2,7 @@ import { and, asc, eq, gt, gte, inArray, lt, ne, sql } from "drizzle-orm";
 import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { isUniqueViolation, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
+import { WriteSteps } from "../common/steps.js";
 import { idOf, LIMITS, notFound, optionalText, text } from "../common/validate.js";
 import { parseLocalTime } from "../common/scalars.js";
 import type { Tx } from "../db/client.js";
@@ -12,6 +13,15 @@ import type { CancelSessionInput, CompleteSessionInput, ScheduleSessionsInput, U
 import { addDays, dayInZone, daysBetween, weekdayOf, zonedTimeToUtc } from "./timezone.js";
 
 const MAX_SCHEDULE_DAYS = 366;
+
+/** What happened to sessions, for the steps that follow it (reminders): cancelled, or moved to another time. */
+export interface SessionChange {
+  kind: "CANCELLED" | "MOVED";
+  sessionIds: string[];
+}
+
+/** Steps run in the transaction that cancels or moves sessions (composed in src/steps.ts). */
+export const sessionWriteSteps = new WriteSteps<[SessionChange]>("session change");
 
 /** A session whose group the viewer can see, or NOT_FOUND. */
 export async function findVisibleSession(ctx: Context, globalId: string, field: string): Promise<{ session: SessionRow; group: GroupRow }> {
@@ -179,10 +189,12 @@ export async function realignFutureSessions(tx: Tx, group: GroupRow, timezone: s
 
 /** Cancels the group's SCHEDULED sessions that have not started, giving the reason. */
 export async function cancelFutureSessions(tx: Tx, groupId: string, reason: string, now = clock.now()): Promise<void> {
-  await tx
+  const cancelled = await tx
     .update(sessions)
     .set(cancellation(reason, now))
-    .where(and(eq(sessions.groupId, groupId), eq(sessions.status, "SCHEDULED"), gt(sessions.startsAt, now)));
+    .where(and(eq(sessions.groupId, groupId), eq(sessions.status, "SCHEDULED"), gt(sessions.startsAt, now)))
+    .returning({ id: sessions.id });
+  if (cancelled.length) await sessionWriteSteps.run(tx, { kind: "CANCELLED", sessionIds: cancelled.map((c) => c.id) });
 }
 
 /**
@@ -223,11 +235,15 @@ export async function cancelSession(ctx: Context, input: CancelSessionInput): Pr
     throw UserInputError.of("sessionId", UserErrorCode.INVALID_TRANSITION, "A completed session cannot be cancelled");
   }
   const now = clock.now();
-  const [row] = await ctx.db
-    .update(sessions)
-    .set(cancellation(reason, now))
-    .where(and(eq(sessions.id, session.id), eq(sessions.status, "SCHEDULED")))
-    .returning();
+  const row = await ctx.db.transaction(async (tx) => {
+    const [cancelled] = await tx
+      .update(sessions)
+      .set(cancellation(reason, now))
+      .where(and(eq(sessions.id, session.id), eq(sessions.status, "SCHEDULED")))
+      .returning();
+    if (cancelled) await sessionWriteSteps.run(tx, { kind: "CANCELLED", sessionIds: [cancelled.id] });
+    return cancelled;
+  });
   return row ?? reread(ctx, session.id); // changed meanwhile: as it is now
 }
 
@@ -266,11 +282,17 @@ export async function updateSession(ctx: Context, input: UpdateSessionInput): Pr
   }
   p.throwIfAny();
   try {
-    const [row] = await ctx.db
-      .update(sessions)
-      .set({ ...(topic !== undefined ? { topic } : {}), startsAt, endsAt, updatedAt: clock.now() })
-      .where(eq(sessions.id, session.id))
-      .returning();
+    const row = await ctx.db.transaction(async (tx) => {
+      const [updated] = await tx
+        .update(sessions)
+        .set({ ...(topic !== undefined ? { topic } : {}), startsAt, endsAt, updatedAt: clock.now() })
+        .where(eq(sessions.id, session.id))
+        .returning();
+      if (updated && updated.startsAt.getTime() !== session.startsAt.getTime()) {
+        await sessionWriteSteps.run(tx, { kind: "MOVED", sessionIds: [updated.id] });
+      }
+      return updated;
+    });
     if (!row) throw notFound("Session", "sessionId"); // removed meanwhile by a schedule change
     ctx.loaders.sessions.byId.clear(row.id).prime(row.id, row);
     return row;

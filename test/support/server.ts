@@ -5,7 +5,7 @@ import { mintToken } from "../../src/auth/tokens.js";
 import { loadConfig, type Config } from "../../src/config.js";
 import { openDatabase } from "../../src/db/client.js";
 import { createApp, type App } from "../../src/server.js";
-import { silentLogger } from "../../src/logger.js";
+import { silentLogger, type Logger } from "../../src/logger.js";
 import { openTestDatabase, type TestDatabase } from "./database.js";
 
 export const TEST_SECRET = "test-secret-0123456789-0123456789-abcdef";
@@ -14,9 +14,11 @@ export const TEST_SECRET = "test-secret-0123456789-0123456789-abcdef";
  * Settings every test server starts with unless its test says otherwise: no rate limits (each test
  * file sends hundreds of requests from one IP; test/hardening.test.ts turns them on) and no load
  * shedding (the test process itself blocks its event loop, building megabyte bodies and running
- * PGlite, which is not the server being overloaded; test/hardening.test.ts turns it on).
+ * PGlite, which is not the server being overloaded; test/hardening.test.ts turns it on), and no
+ * reminders' outbox worker in the background (its statements would count in query-count tests;
+ * test/reminders*.test.ts drive it tick by tick, at the clock's instants).
  */
-export const TEST_DEFAULTS: Record<string, string> = { RATE_LIMIT: "off", PRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0" };
+export const TEST_DEFAULTS: Record<string, string> = { RATE_LIMIT: "off", PRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0", REMINDERS_WORKER_INTERVAL_MS: "0" };
 
 export interface GqlResult<T = any> {
   status: number;
@@ -59,13 +61,20 @@ async function gqlAt<T>(
  * proxy the test cuts); `database` stays a direct connection, for set-up and checks.
  */
 export async function startTestServer(
-  opts: { env?: Record<string, string>; onQuery?: (sql: string) => void; appRole?: boolean; connectVia?: (url: string) => Promise<string> } = {},
+  opts: {
+    env?: Record<string, string>;
+    onQuery?: (sql: string) => void;
+    appRole?: boolean;
+    connectVia?: (url: string) => Promise<string>;
+    /** The server's logger (default: silent), e.g. one that captures lines for a test to read. */
+    logger?: Logger;
+  } = {},
 ): Promise<TestServer> {
   const database = await openTestDatabase({ onQuery: opts.onQuery, appRole: opts.appRole });
   const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error", ...TEST_DEFAULTS, ...opts.env });
   const own =
     opts.connectVia && database.url ? await openDatabase({ databaseUrl: await opts.connectVia(database.url), migrate: false, poolSize: 5 }) : undefined;
-  const app = await createApp({ config, database: own ?? database, logger: silentLogger });
+  const app = await createApp({ config, database: own ?? database, logger: opts.logger ?? silentLogger });
   const port = await app.listen(0, "127.0.0.1");
   const url = `http://127.0.0.1:${port}`;
   return {
@@ -85,6 +94,7 @@ export async function startTestServer(
 
 export interface Instance {
   url: string;
+  app: App;
   gql: TestServer["gql"];
   close(): Promise<void>;
 }
@@ -97,6 +107,7 @@ export async function startAnotherInstance(server: TestServer): Promise<Instance
   const url = `http://127.0.0.1:${await app.listen(0, "127.0.0.1")}`;
   return {
     url,
+    app,
     gql: (query, variables, o) => gqlAt(url, query, variables, o),
     async close() {
       await app.close();
