@@ -85,6 +85,12 @@ const reads =
   (role, target, viewer) =>
     allows(READERS[audience][role], target, viewer);
 
+/** What READERS says of a role: it reads the audience, it does not, or only for its groups' objects. */
+export function readRule(audience: Audience, role: CenterRole): boolean | "their groups" {
+  const rule = READERS[audience][role];
+  return typeof rule === "boolean" ? rule : "their groups";
+}
+
 /** Whether every role reads the audience wherever it sees the object (no check is needed for it). */
 export const openToEveryRole = (audience: Audience): boolean => Object.values(READERS[audience]).every((rule) => rule === true);
 
