@@ -91,7 +91,57 @@ function undeclaredTextFields(schema: GraphQLSchema): string[] {
   return offenders;
 }
 
+/**
+ * Fields with no effective declaration of who may read them: neither their own Policy nor their
+ * type's TypePolicy (connections, edges and pages take their node type's; a mutation answers its
+ * caller). Every field of every object type, text or not.
+ */
+function undeclaredFields(schema: GraphQLSchema): string[] {
+  const offenders: string[] = [];
+  for (const type of objectTypes(schema)) {
+    for (const field of Object.values(type.getFields())) {
+      const declared = effectivePolicy(type, field, schema.getMutationType()).readableBy;
+      if (!declared || !AUDIENCES.includes(declared)) offenders.push(`${type.name}.${field.name}`);
+    }
+  }
+  return offenders;
+}
+
 describe("schema", () => {
+  it("declares who may read every field of every type, on the field or on its type (Policy, TypePolicy)", async () => {
+    const schema = await createSchema();
+    expect(undeclaredFields(schema)).toEqual([]);
+    // The walk sees what it is about: type defaults, field declarations, inherited plumbing
+    const fieldOf = (type: string, field: string) => {
+      const ty = schema.getType(type) as GraphQLObjectType;
+      return effectivePolicy(ty, ty.getFields()[field], schema.getMutationType()).readableBy;
+    };
+    expect([
+      fieldOf("Session", "startsAt"),
+      fieldOf("Session", "attendance"),
+      fieldOf("ParticipantConnection", "totalCount"),
+      fieldOf("Mutation", "recordAttendance"),
+    ]).toEqual(["GROUP", "CLINICAL", "CLINICAL", "CALLER"]);
+  });
+
+  it("names a field that nothing declares, and one declared with an unknown audience", () => {
+    // Given a type with a default, a field of its own, and a type (and a root field) with none
+    const Declared = new GraphQLObjectType({
+      name: "Relapse",
+      extensions: { policy: { readableBy: "CLINICAL" } },
+      fields: { note: { type: GraphQLString }, day: { type: GraphQLString, extensions: { policy: { readableBy: "EVERYONE" } } } },
+    });
+    const Bare = new GraphQLObjectType({ name: "Craving", fields: { intensity: { type: GraphQLString } } });
+    const schema = new GraphQLSchema({
+      query: new GraphQLObjectType({
+        name: "Query",
+        fields: { relapse: { type: Declared, extensions: { policy: { readableBy: "CLINICAL" } } }, craving: { type: Bare } },
+      }),
+    });
+    // Then the walk names the undeclared ones, and only them
+    expect(undeclaredFields(schema).sort()).toEqual(["Craving.intensity", "Query.craving", "Relapse.day"]);
+  });
+
   it("declares who may read every field carrying free text or a person's identity (Policy)", async () => {
     const schema = await createSchema();
     expect(undeclaredTextFields(schema)).toEqual([]);
