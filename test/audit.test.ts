@@ -21,6 +21,7 @@ import { auditedMutations, returnedTypeName } from "../src/audit/audit.wrap.js";
 import { appendAuditEntries, entriesOf, verifyAuditChain } from "../src/audit/audit.service.js";
 import { setClock } from "../src/common/clock.js";
 import { fromGlobalId } from "../src/common/ids.js";
+import { auditIdentityOf } from "../src/common/policy.js";
 import { auditEvents } from "../src/db/schema.js";
 import { createSchema } from "../src/schema.js";
 import { asOrgAdmin, sendMutation, type Api } from "./support/fixtures.js";
@@ -490,5 +491,88 @@ describe("the audit schema walk", () => {
     });
     // Then the walk names the field returning it and the mutation
     expect(unauditedFields(schema, {})).toEqual(["Query.relapses", "Mutation.recordRelapse (no audit declared: Policy({ audit }))"]);
+  });
+});
+
+// Generated from the declarations: every type that declares an audit identity (TypePolicy
+// `audit`, src/common/policy.ts), read by a query along a path the test builds from the schema,
+// produces its READ entry naming its participants.
+describe("the declared audit identities, generated from the schema", () => {
+  /** A query reaching `target` from `start` (through fields without required arguments and connections' nodes), or null. */
+  function pathTo(schema: GraphQLSchema, start: GraphQLObjectType, target: string): string | null {
+    const queue: Array<{ type: GraphQLObjectType; wrap: (inner: string) => string; depth: number }> = [{ type: start, wrap: (inner) => inner, depth: 0 }];
+    const seen = new Set<string>([start.name]);
+    while (queue.length) {
+      const { type, wrap, depth } = queue.shift()!;
+      // (a field of the object, as clients read it: the compiled path records what it reads)
+      const leaf = Object.values(type.getFields()).find((f) => !isObjectType(getNamedType(f.type)) && f.args.length === 0)!;
+      if (type.name === target) return `query($id: ID!) { node(id: $id) { ... on ${start.name} { ${wrap(leaf.name)} } } }`;
+      if (depth >= 4) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (field.args.some((a) => a.type instanceof GraphQLNonNull && a.defaultValue === undefined)) continue;
+        const named = getNamedType(field.type);
+        if (!isObjectType(named)) continue;
+        const nodes = named.getFields().nodes;
+        const next = nodes && named.getFields().pageInfo ? (getNamedType(nodes.type) as GraphQLObjectType) : named;
+        const step = next === named ? (inner: string) => wrap(`${field.name} { ${inner} }`) : (inner: string) => wrap(`${field.name} { nodes { ${inner} } }`);
+        if (seen.has(next.name)) continue;
+        seen.add(next.name);
+        queue.push({ type: next, wrap: step, depth: depth + 1 });
+      }
+    }
+    return null;
+  }
+
+  it("records a READ naming the participants of every audited type a query reads", { timeout: 300_000 }, async () => {
+    // Given the world, with a recovery capital assessment and milestones (a recovery start date)
+    const admin = await asOrgAdmin(t.server);
+    const w = await world(admin);
+    await admin.mutate("updateParticipant", { participantId: w.participantId, recoveryStartDate: "2025-01-01" }, "participant { id }");
+    await admin.mutate(
+      "recordRecoveryCapital",
+      { participantId: w.participantId, instrument: "BARC_10", assessedOn: "2026-01-06", items: [4, 4, 4, 4, 4, 4, 4, 4, 4, 4] },
+      "assessment { id }",
+    );
+    // and a facilitator of the group (whose reads the resolvers answer, not the compiled queries)
+    const facilitator = await admin.createStaff("fac@a.test", [{ centerId: w.centerA, role: "FACILITATOR" }]);
+    await admin.mutate("updateGroup", { groupId: w.groupId, facilitatorIds: [facilitator.id] }, "group { id }");
+    const schema = await createSchema();
+    const audited = Object.values(schema.getTypeMap())
+      .filter((ty) => auditIdentityOf(ty))
+      .map((ty) => ty.name);
+    const starts: Array<[string, string]> = [
+      ["Participant", w.participantId],
+      ["Session", w.sessionId],
+      ["Group", w.groupId],
+      ["Center", w.centerA],
+    ];
+    for (const reader of [w.clinician, facilitator]) {
+      const recorded: string[] = [];
+      const unreached: string[] = [];
+      for (const type of audited) {
+        const found = starts.map(([start, id]) => ({ id, query: pathTo(schema, schema.getType(start) as GraphQLObjectType, type) })).find((s) => s.query);
+        if (!found) {
+          unreached.push(type);
+          continue;
+        }
+        // When the clinician (and the facilitator) reads it
+        const res = await t.server.gql(found.query!, { id: found.id }, { token: reader.token });
+        // (consents are for clinical staff: a facilitator is refused them, and that refusal is recorded as such)
+        if (reader === facilitator && res.errors?.every((e) => e.extensions?.code === "FORBIDDEN")) {
+          unreached.push(type);
+          continue;
+        }
+        expect(res.errors, `${type}: ${found.query}`).toBeUndefined();
+        // Then the request's entries hold a READ of the type naming the participant
+        const requestId = res.headers.get("x-request-id");
+        const entries = (await auditRows()).filter((r) => r.requestId === requestId && r.resourceType === type && r.action === "READ");
+        if (entries.some((e) => e.participantIds.includes(uuidOf(w.participantId)))) recorded.push(type);
+      }
+      // Every audited type the world holds was recorded; those it cannot hold are named here
+      expect(recorded.sort()).toEqual(
+        audited.filter((ty) => !unreached.includes(ty) && !["Consent", "Disclosure", "FollowUp", "Mentorship"].includes(ty)).sort(),
+      );
+      expect(recorded).toEqual(expect.arrayContaining(["Participant", "Attendance", "Enrollment", "RosterEntry", "Milestone", "RecoveryCapitalAssessment"]));
+    }
   });
 });

@@ -194,20 +194,22 @@ export function auditRecorder(schema: GraphQLSchema): FieldRecorder {
     const typeName = type.name;
     const isNodeField = type === queryType && abstract !== null;
     const identity = audited.get(typeName);
-    const concreteName = (v: unknown): string | null => {
-      if (!abstract) return named.name;
-      const resolved = abstract.resolveType?.(v, undefined, undefined as never, abstract);
-      return typeof resolved === "string" ? resolved : null;
+    /** Touches an object handed out, of the field's type or (an interface) of the type it resolves to. */
+    const touchHandedOut = (ctx: Context, o: unknown) => {
+      if (!abstract) return touchObject(audited, ctx, named.name, o, "READ");
+      // (type-graphql's resolveType answers a promise; graphql-js awaits the same before the object's fields)
+      const name = abstract.resolveType?.(o, ctx, undefined as never, abstract);
+      const touch = (n: unknown) => {
+        if (typeof n === "string" && audited.has(n)) touchObject(audited, ctx, n, o, "READ");
+      };
+      if (name instanceof Promise) void name.then(touch, () => undefined);
+      else touch(name);
     };
     return {
       resolved: handsOut
         ? (value, _root, args, ctx) => {
             if (!ctx.access) return;
-            for (const o of Array.isArray(value) ? value : [value]) {
-              if (o == null) continue;
-              const name = concreteName(o);
-              if (name && audited.has(name)) touchObject(audited, ctx, name, o, "READ");
-            }
+            for (const o of Array.isArray(value) ? value : [value]) if (o != null) touchHandedOut(ctx, o);
             if (isNodeField) deniedNodes(audited, ctx, args, value);
           }
         : undefined,
