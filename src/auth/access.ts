@@ -1,6 +1,8 @@
 // The policy module: the one place where a request's access is decided, and where every decision
 // is recorded (the audit log builds on `decisions`). Services and resolvers ask it; none of them
-// compare roles themselves.
+// compare roles themselves. Who reads a field is the field's declared audience (src/common/policy.ts)
+// looked up in READERS (audience x role), checked by the one field wrapper (src/common/field-wrapper.ts);
+// the read capabilities below are the same rows.
 //
 // Roles at a center:
 //   org admin    everything, everywhere
