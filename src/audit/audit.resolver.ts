@@ -1,6 +1,6 @@
 // Query.auditEvents: the audit log, newest first (the reverse of chain order), for org admins
 // (every entry) and center admins (their centers' entries); anyone else is FORBIDDEN. Reading it
-// is itself audited (AUDITED_ROOT_QUERIES).
+// is itself audited (its Policy({ audit: "READ" })).
 import { Args, ArgsType, Authorized, Ctx, Field, ID, Query, Resolver } from "type-graphql";
 import type { Context } from "../common/context.js";
 import { Policy } from "../common/policy.js";
