@@ -3,12 +3,12 @@
 import type { GraphQLSchema } from "graphql";
 import { buildSchema, type AuthChecker, type ClassType, type NonEmptyArray } from "type-graphql";
 import type { Context } from "./common/context.js";
-import { guardResolvers } from "./common/guard.js";
+import { wrapFields } from "./common/field-wrapper.js";
 import { forbidden, unauthenticated } from "./common/errors.js";
 import { NodeIdResolver } from "./common/node.js";
 import { DateTime } from "./common/scalars.js";
 import { composeWriteSteps } from "./steps.js";
-import { auditResolvers } from "./audit/audit.wrap.js";
+import { auditRecorder } from "./audit/audit.wrap.js";
 import { modules } from "./modules.js";
 import { NodeResolver } from "./node/node.resolver.js";
 
@@ -39,10 +39,8 @@ export function createSchema(): Promise<GraphQLSchema> {
     authMode: "error",
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTime }],
-    // Cancelled requests and malformed arguments stop before any resolver (src/common/guard.ts);
-    // what each request touches of participant data is recorded for the audit log (src/audit/).
-  })
-    .then(guardResolvers)
-    .then(auditResolvers);
+    // One wrapper per field, from its declaration (src/common/field-wrapper.ts): cancellation,
+    // arguments, the API-client gate, the audience, and the audit log's record (src/audit/).
+  }).then((schema) => wrapFields(schema, { record: auditRecorder(schema) }));
   return cached;
 }

@@ -4,11 +4,26 @@
 // an expired token, a forged one, an unknown subject and a deactivated staff member all answer
 // UNAUTHENTICATED on every root field.
 import { randomUUID } from "node:crypto";
-import { getNamedType, isEnumType, isInputObjectType, isLeafType, isListType, isNonNullType, type GraphQLField, type GraphQLInputType } from "graphql";
+import {
+  getNamedType,
+  getNullableType,
+  isEnumType,
+  isInputObjectType,
+  isLeafType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  type GraphQLField,
+  type GraphQLInputType,
+  type GraphQLObjectType,
+  type GraphQLSchema,
+} from "graphql";
 import { SignJWT } from "jose";
 import { beforeEach, describe, expect, it } from "vitest";
+import { readRule } from "../src/auth/access.js";
 import { mintToken } from "../src/auth/tokens.js";
 import { setClock } from "../src/common/clock.js";
+import { effectivePolicy, type Audience } from "../src/common/policy.js";
 import { toGlobalId } from "../src/common/ids.js";
 import { createSchema } from "../src/schema.js";
 import { ADMIN_EMAIL, asOrgAdmin, mutationDocument, type Api } from "./support/fixtures.js";
@@ -525,5 +540,150 @@ describe("authentication", () => {
     expect(staff.status).toBe("INACTIVE");
     // Then the same, unexpired token no longer authenticates anywhere
     expect(await notUnauthenticated(admin.token)).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Generated from the declarations (src/common/policy.ts): for every field of the schema whose
+// audience a role may not read (src/auth/access.ts, READERS), that role's query of it, along a
+// path built from the schema, is refused (an error) or nulled. Nothing here names a field: a new
+// field is covered the day it is declared.
+// ---------------------------------------------------------------------------------------------
+
+interface Probe {
+  /** "Type.field" under test. */
+  field: string;
+  audience: Audience;
+  /** The start of the path: a known object's global id, and whether it is G2's (not the facilitator's). */
+  id: string;
+  otherGroup: boolean;
+  query: string;
+  /** The response path to the field: names, with "*" where a list is walked. */
+  path: string[];
+}
+
+/** Selection of `field` with its required arguments filled (their values do not matter). */
+function fieldSelection(field: GraphQLField<unknown, unknown>): string {
+  const required = field.args.filter((a) => isNonNullType(a.type) && a.defaultValue === undefined);
+  const args = required.length
+    ? `(${required.map((a) => `${a.name}: ${JSON.stringify(sample(a.type)).replace(/"([A-Z_]+)"/g, (m, v: string) => (isEnumType(getNamedType(a.type)) ? v : m))})`).join(", ")})`
+    : "";
+  return `${field.name}${args}${isLeafType(getNamedType(field.type)) ? "" : " { __typename }"}`;
+}
+
+/**
+ * Paths from a Node type to each field of the schema: breadth first over fields without required
+ * arguments, through connections' nodes, at most four levels deep. One path per (start, field).
+ */
+function probesFrom(schema: GraphQLSchema, start: GraphQLObjectType, id: string, otherGroup: boolean): Probe[] {
+  const probes: Probe[] = [];
+  const seen = new Set<string>();
+  const queue: Array<{ type: GraphQLObjectType; steps: Array<{ name: string; list: boolean }> }> = [{ type: start, steps: [] }];
+  while (queue.length) {
+    const { type, steps } = queue.shift()!;
+    for (const field of Object.values(type.getFields())) {
+      const key = `${type.name}.${field.name}`;
+      const policy = effectivePolicy(type, field, schema.getMutationType());
+      if (!seen.has(key) && policy.readableBy) {
+        seen.add(key);
+        const open = steps.map((s) => `${s.name} {`).join(" ");
+        const close = steps.map(() => "}").join(" ");
+        probes.push({
+          field: key,
+          audience: policy.readableBy,
+          id,
+          otherGroup,
+          query: `query($id: ID!) { node(id: $id) { ... on ${start.name} { ${open} ${fieldSelection(field)} ${close} } } }`,
+          path: ["node", ...steps.flatMap((s) => (s.list ? [s.name, "*"] : [s.name])), field.name],
+        });
+      }
+      const named = getNamedType(field.type);
+      if (steps.length >= 4 || !isObjectType(named) || field.args.some((a) => isNonNullType(a.type) && a.defaultValue === undefined)) continue;
+      const nodes = named.getFields().nodes;
+      if (nodes && named.getFields().pageInfo) {
+        queue.push({
+          type: getNamedType(nodes.type) as GraphQLObjectType,
+          steps: [...steps, { name: field.name, list: false }, { name: "nodes", list: true }],
+        });
+      } else if (!/Edge$/.test(named.name) && named.name !== "PageInfo") {
+        queue.push({ type: named, steps: [...steps, { name: field.name, list: isListType(getNullableType(field.type)) }] });
+      }
+    }
+  }
+  return probes;
+}
+
+/** The values found at a path of a response (through lists), and whether the path's parent was reached. */
+function valuesAt(data: unknown, path: string[]): unknown[] {
+  let current: unknown[] = [data];
+  for (const step of path) {
+    const next: unknown[] = [];
+    for (const c of current) {
+      if (c == null) continue;
+      if (step === "*") next.push(...(Array.isArray(c) ? c : []));
+      else if (typeof c === "object" && step in c) next.push((c as Record<string, unknown>)[step]);
+    }
+    current = next;
+  }
+  return current;
+}
+
+const readsData = (v: unknown) => v != null && !(Array.isArray(v) && v.length === 0);
+
+describe("the declared audiences, generated from the schema", () => {
+  it("refuses or nulls every field whose audience a role may not read, along a path from the objects it sees", { timeout: 300_000 }, async () => {
+    // Given the world, and every path from its objects to every field of the schema
+    const w = await buildWorld();
+    const schema = await createSchema();
+    const session = (
+      await w.org.query(`query($id: ID!) { node(id: $id) { ... on Session { attendance { id history { version } } } } }`, { id: w.g1Sessions[S.READ] })
+    ).node;
+    const g2Session = (await w.org.query(`query($id: ID!) { node(id: $id) { ... on Session { attendance { id } } } }`, { id: w.g2Sessions[S.READ] })).node;
+    const starts: Array<[type: string, id: string, otherGroup: boolean]> = [
+      ["Center", w.centerId, false],
+      ["Program", w.programId, false],
+      ["Group", w.g1, false],
+      ["Group", w.g2, true],
+      ["Participant", w.ana, false],
+      ["Participant", w.ben, true],
+      ["Enrollment", w.anaInG1, false],
+      ["Session", w.g1Sessions[S.READ], false],
+      ["Session", w.g2Sessions[S.READ], true],
+      ["Attendance", session.attendance[0].id, false],
+      ["Attendance", g2Session.attendance[0].id, true],
+    ];
+    // One path per field and kind of start (the facilitator's group or the other), the shortest found
+    const byField = new Map<string, Probe>();
+    for (const [type, id, other] of starts) {
+      for (const probe of probesFrom(schema, schema.getType(type) as GraphQLObjectType, id, other)) {
+        const key = `${probe.field} ${probe.otherGroup}`;
+        if (!byField.has(key) || byField.get(key)!.path.length > probe.path.length) byField.set(key, probe);
+      }
+    }
+    const probes = [...byField.values()];
+    const leaks: string[] = [];
+    const reached = new Set<string>();
+    const checked = new Set<string>();
+    for (const probe of probes) {
+      // The org admin reads it (the world holds such objects), and each role that may not read its audience does not
+      const asOrg = await t.server.gql(probe.query, { id: probe.id }, { token: w.org.token });
+      if (valuesAt(asOrg.data, probe.path).length > 0) reached.add(probe.field.split(".")[0]);
+      for (const role of ["ADMIN", "CLINICIAN", "FACILITATOR", "VIEWER"] as const) {
+        const rule = readRule(probe.audience, role);
+        const excluded = rule === false || (rule === "their groups" && probe.otherGroup);
+        if (!excluded) continue;
+        checked.add(`${probe.field} ${role}`);
+        const res = await t.server.gql(probe.query, { id: probe.id }, { token: w.token[role] });
+        const values = valuesAt(res.data, probe.path).filter(readsData);
+        if (values.length) leaks.push(`${role} read ${probe.field} (${probe.audience}) from ${probe.id}: ${JSON.stringify(values).slice(0, 80)}`);
+      }
+    }
+    // Then no role read what its audience excludes
+    expect(leaks).toEqual([]);
+    // and the walk reached the objects it is about (every type a VIEWER may not read was checked for it)
+    expect(checked.size).toBeGreaterThan(100);
+    for (const type of ["Participant", "Attendance", "Enrollment", "EnrollmentEvent", "AttendanceChange", "RosterEntry", "Session", "Group", "Center"]) {
+      expect(reached, `no path reached ${type}`).toContain(type);
+    }
   });
 });

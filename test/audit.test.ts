@@ -17,10 +17,11 @@ import {
   type GraphQLField,
 } from "graphql";
 import { describe, expect, it } from "vitest";
-import { AUDITED_MUTATIONS, returnedTypeName } from "../src/audit/audit.wrap.js";
+import { auditedMutations, returnedTypeName } from "../src/audit/audit.wrap.js";
 import { appendAuditEntries, entriesOf, verifyAuditChain } from "../src/audit/audit.service.js";
 import { setClock } from "../src/common/clock.js";
 import { fromGlobalId } from "../src/common/ids.js";
+import { auditIdentityOf } from "../src/common/policy.js";
 import { auditEvents } from "../src/db/schema.js";
 import { createSchema } from "../src/schema.js";
 import { asOrgAdmin, sendMutation, type Api } from "./support/fixtures.js";
@@ -429,7 +430,7 @@ describe("the audit schema walk", () => {
    * types, any type linking to one Participant, any type named Participant*. A field is
    * covered when its own resolver is audited or it hangs off an audited object (reading it reads
    * that object); node(id:) when every participant-data type it can return is audited. Every
-   * mutation must be classified (AUDITED_MUTATIONS).
+   * mutation must be classified (its Policy({ audit }), src/common/policy.ts).
    */
   function unauditedFields(schema: GraphQLSchema, mutations: Record<string, unknown>): string[] {
     const types = Object.values(schema.getTypeMap()).filter((ty): ty is GraphQLObjectType => isObjectType(ty) && !ty.name.startsWith("__"));
@@ -448,7 +449,7 @@ describe("the audit schema walk", () => {
         const returned = getNamedType(field.type);
         const name = returnedTypeName(field);
         if (type === schema.getMutationType()) {
-          if (!(field.name in mutations)) offenders.push(`Mutation.${field.name} (not classified in AUDITED_MUTATIONS)`);
+          if (!(field.name in mutations)) offenders.push(`Mutation.${field.name} (no audit declared: Policy({ audit }))`);
           continue;
         }
         if (isInterfaceType(returned)) {
@@ -467,11 +468,11 @@ describe("the audit schema walk", () => {
 
   it("covers every field returning participant data, and classifies every mutation", async () => {
     const schema = await createSchema();
-    expect(unauditedFields(schema, AUDITED_MUTATIONS)).toEqual([]);
+    expect(unauditedFields(schema, auditedMutations(schema))).toEqual([]);
     // The walk sees the fields it is about
     const participant = schema.getType("Participant") as GraphQLObjectType;
     expect(typeAudited(participant)).toBe(true);
-    expect(Object.keys(AUDITED_MUTATIONS).sort()).toEqual(Object.keys(schema.getMutationType()!.getFields()).sort());
+    expect(Object.keys(auditedMutations(schema)).sort()).toEqual(Object.keys(schema.getMutationType()!.getFields()).sort());
   });
 
   it("names a new field of participant data that is not audited, and an unclassified mutation", () => {
@@ -490,6 +491,113 @@ describe("the audit schema walk", () => {
       mutation: new GraphQLObjectType({ name: "Mutation", fields: { recordRelapse: { type: Payload } } }),
     });
     // Then the walk names the field returning it and the mutation
-    expect(unauditedFields(schema, {})).toEqual(["Query.relapses", "Mutation.recordRelapse (not classified in AUDITED_MUTATIONS)"]);
+    expect(unauditedFields(schema, {})).toEqual(["Query.relapses", "Mutation.recordRelapse (no audit declared: Policy({ audit }))"]);
+  });
+});
+
+// Generated from the declarations: every type that declares an audit identity (TypePolicy
+// `audit`, src/common/policy.ts), read by a query along a path the test builds from the schema,
+// produces its READ entry naming its participants.
+describe("the declared audit identities, generated from the schema", () => {
+  /** A query reaching `target` from `start` (through fields without required arguments and connections' nodes), or null. */
+  function pathTo(schema: GraphQLSchema, start: GraphQLObjectType, target: string): string | null {
+    const queue: Array<{ type: GraphQLObjectType; wrap: (inner: string) => string; depth: number }> = [{ type: start, wrap: (inner) => inner, depth: 0 }];
+    const seen = new Set<string>([start.name]);
+    while (queue.length) {
+      const { type, wrap, depth } = queue.shift()!;
+      // (a field of the object, as clients read it: the compiled path records what it reads)
+      const leaf = Object.values(type.getFields()).find((f) => !isObjectType(getNamedType(f.type)) && f.args.length === 0)!;
+      if (type.name === target) return `query($id: ID!) { node(id: $id) { ... on ${start.name} { ${wrap(leaf.name)} } } }`;
+      if (depth >= 4) continue;
+      for (const field of Object.values(type.getFields())) {
+        if (field.args.some((a) => a.type instanceof GraphQLNonNull && a.defaultValue === undefined)) continue;
+        const named = getNamedType(field.type);
+        if (!isObjectType(named)) continue;
+        const nodes = named.getFields().nodes;
+        const next = nodes && named.getFields().pageInfo ? (getNamedType(nodes.type) as GraphQLObjectType) : named;
+        const step = next === named ? (inner: string) => wrap(`${field.name} { ${inner} }`) : (inner: string) => wrap(`${field.name} { nodes { ${inner} } }`);
+        if (seen.has(next.name)) continue;
+        seen.add(next.name);
+        queue.push({ type: next, wrap: step, depth: depth + 1 });
+      }
+    }
+    return null;
+  }
+
+  // Audited types this world does not hold (each has its own file's audit test): consents and
+  // disclosures (integrators), follow-ups, mentorships, and reminders (planned by the outbox worker,
+  // which test servers do not run in the background).
+  const UNPOPULATED = ["Consent", "Disclosure", "FollowUp", "Mentorship", "Reminder"];
+
+  it("records a READ naming the participants of every audited type a query reads", { timeout: 300_000 }, async () => {
+    // Given the world, with a recovery capital assessment and milestones (a recovery start date)
+    const admin = await asOrgAdmin(t.server);
+    const w = await world(admin);
+    await admin.mutate("updateParticipant", { participantId: w.participantId, recoveryStartDate: "2025-01-01" }, "participant { id }");
+    await admin.mutate(
+      "recordRecoveryCapital",
+      { participantId: w.participantId, instrument: "BARC_10", assessedOn: "2026-01-06", items: [4, 4, 4, 4, 4, 4, 4, 4, 4, 4] },
+      "assessment { id }",
+    );
+    // and a facilitator of the group (whose reads the resolvers answer, not the compiled queries)
+    const facilitator = await admin.createStaff("fac@a.test", [{ centerId: w.centerA, role: "FACILITATOR" }]);
+    await admin.mutate("updateGroup", { groupId: w.groupId, facilitatorIds: [facilitator.id] }, "group { id }");
+    // and the session's note, signed the next morning (a chart entry and a service record), with an
+    // addendum to the member's part, and how the member wants to be reminded
+    setClock("2026-01-07T09:00:00Z");
+    const clin = new (admin.constructor as typeof Api)(t.server, w.clinician.token);
+    await clin.mutate("recordAttendance", { sessionId: w.sessionId, records: [{ participantId: w.participantId, status: "PRESENT" }] }, "attendance { id }");
+    const { note } = await clin.mutate(
+      "saveSessionNote",
+      {
+        sessionId: w.sessionId,
+        groupSummary: "Coping with cravings.",
+        members: [{ participantId: w.participantId, participation: "ACTIVE", progress: "Engaged." }],
+      },
+      "note { id version }",
+    );
+    await clin.mutate("signSessionNote", { noteId: note.id, version: note.version }, "note { id }");
+    await clin.mutate(
+      "addNoteAddendum",
+      { noteId: note.id, participantId: w.participantId, kind: "ADDENDUM", reason: "Follow-up", text: "Called after group." },
+      "addendum { id }",
+    );
+    await clin.mutate("setContactPreferences", { participantId: w.participantId, channels: ["EMAIL"], email: "member@example.test" }, "participant { id }");
+    const schema = await createSchema();
+    const audited = Object.values(schema.getTypeMap())
+      .filter((ty) => auditIdentityOf(ty))
+      .map((ty) => ty.name);
+    const starts: Array<[string, string]> = [
+      ["Participant", w.participantId],
+      ["Session", w.sessionId],
+      ["Group", w.groupId],
+      ["Center", w.centerA],
+    ];
+    for (const reader of [w.clinician, facilitator]) {
+      const recorded: string[] = [];
+      const unreached: string[] = [];
+      for (const type of audited) {
+        const found = starts.map(([start, id]) => ({ id, query: pathTo(schema, schema.getType(start) as GraphQLObjectType, type) })).find((s) => s.query);
+        if (!found) {
+          unreached.push(type);
+          continue;
+        }
+        // When the clinician (and the facilitator) reads it
+        const res = await t.server.gql(found.query!, { id: found.id }, { token: reader.token });
+        // (consents are for clinical staff: a facilitator is refused them, and that refusal is recorded as such)
+        if (reader === facilitator && res.errors?.every((e) => e.extensions?.code === "FORBIDDEN")) {
+          unreached.push(type);
+          continue;
+        }
+        expect(res.errors, `${type}: ${found.query}`).toBeUndefined();
+        // Then the request's entries hold a READ of the type naming the participant
+        const requestId = res.headers.get("x-request-id");
+        const entries = (await auditRows()).filter((r) => r.requestId === requestId && r.resourceType === type && r.action === "READ");
+        if (entries.some((e) => e.participantIds.includes(uuidOf(w.participantId)))) recorded.push(type);
+      }
+      // Every audited type the world holds was recorded; those it cannot hold are named here
+      expect(recorded.sort()).toEqual(audited.filter((ty) => !unreached.includes(ty) && !UNPOPULATED.includes(ty)).sort());
+      expect(recorded).toEqual(expect.arrayContaining(["Participant", "Attendance", "Enrollment", "RosterEntry", "Milestone", "RecoveryCapitalAssessment"]));
+    }
   });
 });

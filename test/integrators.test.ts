@@ -3,8 +3,11 @@
 // src/feed, src/disclosures).
 import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
+import { getNamedType, isNonNullType, isObjectType, type GraphQLObjectType, type GraphQLSchema } from "graphql";
 import { describe, expect, it } from "vitest";
 import { setClock } from "../src/common/clock.js";
+import { effectivePolicy } from "../src/common/policy.js";
+import { createSchema } from "../src/schema.js";
 import { asOrgAdmin, type Api } from "./support/fixtures.js";
 import { createApiClient, drain, integratorWorld, recordAttendance, waitForHorizon, type IntegratorWorld } from "./support/integrators.js";
 import { operation } from "./support/operations.js";
@@ -296,5 +299,87 @@ describe("accounting of disclosures", () => {
     expect(later.node.all.totalCount).toBe(1);
     expect(later.node.all.nodes[0].operation).toBe("AttendanceChanges");
     expect(later.node.all.nodes[0].attendanceIds).toHaveLength(2);
+  });
+});
+
+// Generated from the declarations: every field an API client can reach through its feed answers
+// for its scopes as the fields' `api` declare (src/common/policy.ts): a field no scope of the
+// client opens answers as for an outsider (null, an empty list), one its scopes open answers data.
+describe("the declared API-client scopes, generated from the schema", () => {
+  interface Reach {
+    field: string;
+    api: readonly string[];
+    nonNull: boolean;
+    path: string[];
+    selection: string;
+  }
+
+  /** Every field reachable from the feed's changes (through the fields a scope opens), with its path. */
+  function reachable(schema: GraphQLSchema): Reach[] {
+    const out: Reach[] = [];
+    const seen = new Set<string>();
+    const walk = (type: GraphQLObjectType, path: string[], wrap: (inner: string) => string, depth: number) => {
+      for (const field of Object.values(type.getFields())) {
+        const key = `${type.name}.${field.name}`;
+        if (seen.has(key) || field.args.some((a) => isNonNullType(a.type))) continue;
+        seen.add(key);
+        const { api } = effectivePolicy(type, field);
+        const named = getNamedType(field.type);
+        const leaf = !isObjectType(named);
+        out.push({
+          field: key,
+          api,
+          nonNull: isNonNullType(field.type),
+          path: [...path, field.name],
+          selection: wrap(leaf ? field.name : `${field.name} { __typename }`),
+        });
+        if (!leaf && api.length && depth < 4) walk(named, [...path, field.name], (inner) => wrap(`${field.name} { ${inner} }`), depth + 1);
+      }
+    };
+    const change = schema.getType("AttendanceFeedChange") as GraphQLObjectType;
+    walk(change, [], (inner) => `query($first: Int) { attendanceChanges(first: $first) { nodes { ${inner} } } }`, 0);
+    return out;
+  }
+
+  const valuesOf = (data: any, path: string[]): unknown[] => {
+    let current: unknown[] = (data?.attendanceChanges?.nodes ?? []) as unknown[];
+    for (const step of path) current = current.flatMap((c) => (c && typeof c === "object" ? [(c as Record<string, unknown>)[step]] : []));
+    return current;
+  };
+  const hasData = (v: unknown) => v != null && !(Array.isArray(v) && v.length === 0);
+
+  it("answers each reachable field with data for a client whose scopes open it, and as for an outsider otherwise", { timeout: 300_000 }, async () => {
+    // Given a consented participant with records, and a client with each scope
+    const { org, w } = await setup();
+    await recordConsent(org, w.clinician.token, { participantId: w.ana, recipientId: w.client.id, purpose: "Care coordination" });
+    const both = await createApiClient(org, w.admin.token, { name: "Both scopes", centerIds: [w.centerId], scopes: ["ATTENDANCE_READ", "PARTICIPANT_READ"] });
+    await recordConsent(org, w.clinician.token, { participantId: w.ana, recipientId: both.id, purpose: "Care coordination" });
+    await waitForHorizon(t.server);
+    const schema = await createSchema();
+    const fields = reachable(schema);
+    const leaks: string[] = [];
+    const missing: string[] = [];
+    for (const client of [
+      { key: w.client.key, scopes: ["ATTENDANCE_READ"] },
+      { key: both.key, scopes: ["ATTENDANCE_READ", "PARTICIPANT_READ"] },
+    ]) {
+      for (const f of fields) {
+        // When the client asks for the field
+        const res = await t.server.gql(f.selection, { first: 100 }, { token: client.key });
+        const opens = f.api.some((s) => client.scopes.includes(s));
+        const values = valuesOf(res.data, f.path);
+        // Then what its scopes do not open carries nothing, and what they open answers (a required field always)
+        if (!opens && values.some(hasData)) leaks.push(`${client.scopes.join("+")} read ${f.field}`);
+        if (opens && (res.errors || (f.nonNull && !values.some(hasData))))
+          missing.push(`${client.scopes.join("+")} got no ${f.field}: ${JSON.stringify(res.errors ?? null).slice(0, 120)}`);
+      }
+    }
+    expect(leaks).toEqual([]);
+    expect(missing).toEqual([]);
+    // The walk saw both kinds: fields the feed opens and fields it keeps closed
+    expect(fields.filter((f) => f.api.length === 0).length).toBeGreaterThan(10);
+    expect(fields.filter((f) => f.api.includes("PARTICIPANT_READ") && !f.api.includes("ATTENDANCE_READ")).map((f) => f.field)).toEqual(
+      expect.arrayContaining(["Participant.firstName", "Participant.lastName"]),
+    );
   });
 });

@@ -1,7 +1,6 @@
 import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Args, Authorized, Ctx, FieldResolver, Info, Mutation, Resolver, Root } from "type-graphql";
 import type { Context } from "../common/context.js";
-import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
 import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import type { AttendanceHistoryRow, AttendanceRow, ParticipantRow, SessionRow } from "../db/schema.js";
@@ -14,48 +13,33 @@ import { Session } from "../sessions/session.type.js";
 import { linkedStaff } from "../staff/staff.service.js";
 import { Staff } from "../staff/staff.type.js";
 import { RecordAttendanceInput, RecordAttendancePayload } from "./attendance.inputs.js";
-import { recordAttendance, requireRecordsOf } from "./attendance.service.js";
+import { recordAttendance } from "./attendance.service.js";
 import { Attendance, AttendanceChange, AttendanceSummary, RosterEntry } from "./attendance.type.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 
 const AttendanceConnection = connectionType(Attendance, "Attendance");
 
-/** requireRecordsOf for the session's group (a visible session has one). */
-async function requireRecordsOfSession(ctx: Context, session: SessionRow): Promise<void> {
-  requireRecordsOf(ctx, (await ctx.loaders.groups.byId.load(session.groupId))!);
-}
-
-/** The notes of a change: as the record's own note (reached only through a readable record, checked again). */
-async function requireRecordsOfChange(ctx: Context, c: AttendanceHistoryRow): Promise<void> {
-  const record = await ctx.loaders.attendance.byId.load(c.attendanceId);
-  const session = record ? await ctx.loaders.sessions.byId.load(record.sessionId) : null;
-  if (!session) throw forbidden("Your role does not allow reading attendance records");
-  await requireRecordsOfSession(ctx, session);
-}
-
 @Resolver(() => Attendance)
 export class AttendanceResolver {
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => String, { nullable: true, description: "Clinical note; never shown to VIEWERs." })
-  async note(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
-    const session = await ctx.loaders.sessions.byId.load(a.sessionId);
-    await requireRecordsOfSession(ctx, session!);
+  note(@Root() a: AttendanceRow) {
     return a.note;
   }
 
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @FieldResolver(() => Session)
   session(@Root() a: AttendanceRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     const loader = selectsOnly(info, TIME_FIELDS) ? ctx.loaders.sessions.timesById : ctx.loaders.sessions.byId;
     return loader.load(a.sessionId);
   }
 
-  @ReadableBy("CLINICAL")
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @FieldResolver(() => Participant)
   participant(@Root() a: AttendanceRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     return readableParticipant(ctx, a.participantId, info);
   }
 
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true })
   recordedBy(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, a.recordedByStaffId);
@@ -67,6 +51,7 @@ export class AttendanceResolver {
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => RecordAttendancePayload, {
     description: "Upserts one record per (session, participant). All records are written or none is.",
   })
@@ -77,30 +62,25 @@ export class AttendanceResolver {
 
 @Resolver(() => AttendanceChange)
 export class AttendanceChangeResolver {
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true })
   changedBy(@Root() c: AttendanceHistoryRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, c.changedByStaffId);
   }
 
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => String, { nullable: true })
-  async note(@Root() c: AttendanceHistoryRow, @Ctx() ctx: Context) {
-    await requireRecordsOfChange(ctx, c);
+  note(@Root() c: AttendanceHistoryRow) {
     return c.note;
   }
 
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => String, { nullable: true })
-  async previousNote(@Root() c: AttendanceHistoryRow, @Ctx() ctx: Context) {
-    await requireRecordsOfChange(ctx, c);
+  previousNote(@Root() c: AttendanceHistoryRow) {
     return c.previousNote;
   }
 }
 
 @Resolver(() => RosterEntry)
 export class RosterEntryResolver {
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
   participant(@Root() r: RosterEntry, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     return readableParticipant(ctx, r.participantId, info);
@@ -119,9 +99,9 @@ export class RosterEntryResolver {
 
 @Resolver(() => Session)
 export class SessionAttendanceResolver {
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => [Attendance], { description: "What has been recorded, by participant name (clinical staff and facilitators)." })
-  async attendance(@Root() session: SessionRow, @Ctx() ctx: Context) {
-    await requireRecordsOfSession(ctx, session);
+  attendance(@Root() session: SessionRow, @Ctx() ctx: Context) {
     return ctx.loaders.attendance.bySessionId.load(session.id);
   }
 
@@ -130,11 +110,11 @@ export class SessionAttendanceResolver {
     return ctx.loaders.attendance.summaryBySessionId.load(session.id);
   }
 
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => [RosterEntry], {
     description: "The expected roster (ACTIVE enrolments at the start) plus anyone else recorded, with their attendance.",
   })
   async roster(@Root() session: SessionRow, @Ctx() ctx: Context): Promise<RosterEntry[]> {
-    await requireRecordsOfSession(ctx, session);
     const [expected, recorded] = await Promise.all([
       ctx.loaders.attendance.expectedBySessionId.load(session.id),
       ctx.loaders.attendance.bySessionId.load(session.id),

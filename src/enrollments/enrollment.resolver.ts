@@ -1,7 +1,6 @@
 import type { GraphQLResolveInfo } from "graphql";
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Info, Int, Mutation, Resolver, Root } from "type-graphql";
 import type { Context } from "../common/context.js";
-import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
 import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import type { EnrollmentEventRow, EnrollmentRow, GroupRow, ParticipantRow } from "../db/schema.js";
@@ -20,7 +19,7 @@ import {
 } from "./enrollment.inputs.js";
 import { endEnrollment, enrollParticipant, updateEnrollment } from "./enrollment.service.js";
 import { Enrollment, EnrollmentEvent, EnrollmentStatus } from "./enrollment.type.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 
 const EnrollmentConnection = connectionType(Enrollment, "Enrollment");
 
@@ -30,27 +29,15 @@ class EnrollmentsArgs extends ConnectionArgs {
   status?: EnrollmentStatus | null;
 }
 
-/**
- * End reasons and the reasons of status changes are clinical notes: clinical staff and the group's
- * facilitators read them; VIEWERs are refused (FORBIDDEN), whatever the path.
- */
-async function requireClinicalReadOf(ctx: Context, groupId: string): Promise<void> {
-  const group = await ctx.loaders.groups.byId.load(groupId);
-  if (!group || !ctx.access.can("participant.read", { centerId: group.centerId, groupIds: [group.id] })) {
-    throw forbidden("Your role does not allow reading clinical notes");
-  }
-}
-
 @Resolver(() => Enrollment)
 export class EnrollmentResolver {
-  @ReadableBy("CLINICAL")
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => String, { nullable: true, description: "Why it ended: a clinical note, refused (FORBIDDEN) to VIEWERs." })
-  async endReason(@Root() e: EnrollmentRow, @Ctx() ctx: Context) {
-    await requireClinicalReadOf(ctx, e.groupId);
+  endReason(@Root() e: EnrollmentRow) {
     return e.endReason;
   }
 
-  @ReadableBy("CLINICAL")
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => Participant, { description: "Refused (FORBIDDEN) to VIEWERs." })
   participant(@Root() e: EnrollmentRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     return readableParticipant(ctx, e.participantId, info);
@@ -75,18 +62,21 @@ export class EnrollmentResolver {
   }
 
   @Authorized()
+  @Policy({ audit: "CREATE" })
   @Mutation(() => EnrollParticipantPayload, { description: "A full group puts the enrolment on the waitlist, in order." })
   enrollParticipant(@Arg("input", () => EnrollParticipantInput) input: EnrollParticipantInput, @Ctx() ctx: Context) {
     return mutate("enrollment", () => enrollParticipant(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => EndEnrollmentPayload, { description: "Ends an enrolment; a freed seat goes to the first on the waitlist." })
   endEnrollment(@Arg("input", () => EndEnrollmentInput) input: EndEnrollmentInput, @Ctx() ctx: Context) {
     return mutate("enrollment", () => endEnrollment(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => UpdateEnrollmentPayload, { description: "Changes an enrolment's role (e.g. to PEER_MENTOR)." })
   updateEnrollment(@Arg("input", () => UpdateEnrollmentInput) input: UpdateEnrollmentInput, @Ctx() ctx: Context) {
     return mutate("enrollment", () => updateEnrollment(ctx, input));
@@ -95,16 +85,13 @@ export class EnrollmentResolver {
 
 @Resolver(() => EnrollmentEvent)
 export class EnrollmentEventResolver {
-  @ReadableBy("CLINICAL")
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => String, { nullable: true, description: "A clinical note, refused (FORBIDDEN) to VIEWERs." })
-  async reason(@Root() e: EnrollmentEventRow, @Ctx() ctx: Context) {
-    const enrollment = await ctx.loaders.enrollments.byId.load(e.enrollmentId);
-    if (!enrollment) throw forbidden("Your role does not allow reading clinical notes");
-    await requireClinicalReadOf(ctx, enrollment.groupId);
+  reason(@Root() e: EnrollmentEventRow) {
     return e.reason;
   }
 
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true, description: "Who made the change; null for automatic promotions at start-up." })
   actor(@Root() e: EnrollmentEventRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, e.actorStaffId);

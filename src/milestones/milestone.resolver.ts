@@ -1,7 +1,6 @@
 import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from "type-graphql";
-import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 import type { Context } from "../common/context.js";
-import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
 import type { GroupRow, ParticipantRow } from "../db/schema.js";
 import { Group } from "../groups/group.type.js";
@@ -19,13 +18,13 @@ async function requireReadable(ctx: Context, participant: ParticipantRow): Promi
 
 @Resolver(() => Milestone)
 export class MilestoneResolver {
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
   participant(@Root() milestone: Milestone, @Ctx() ctx: Context) {
     return readableParticipant(ctx, milestone.participantId);
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => MarkMilestoneCelebratedPayload, {
     description:
       "Records that a milestone was celebrated (reached, or due within 31 days). Staff who may read the participant and facilitators of their groups.",
@@ -56,6 +55,7 @@ export class ParticipantMilestonesResolver {
 
 @Resolver(() => Group)
 export class GroupMilestonesResolver {
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => [Milestone], {
     nullable: true,
     description:
@@ -63,9 +63,6 @@ export class GroupMilestonesResolver {
   })
   async upcomingMilestones(@Root() group: GroupRow, @Arg("withinDays", () => Int, WITHIN_DAYS) withinDays: number, @Ctx() ctx: Context) {
     checkWithinDays(withinDays);
-    if (!ctx.access.can("participant.read", { centerId: group.centerId, groupIds: [group.id] })) {
-      throw forbidden("Your role does not allow reading participants' milestones");
-    }
     return groupUpcomingMilestones(ctx, group.id, withinDays);
   }
 }

@@ -6,7 +6,6 @@ import { badInput, forbidden } from "../common/errors.js";
 import { toGlobalId } from "../common/ids.js";
 import { mutate } from "../common/payload.js";
 import { Policy } from "../common/policy.js";
-import { ReadableBy } from "../common/readable.js";
 import { ConnectionArgs, connectionType, pageWindow } from "../common/relay.js";
 import { DateScalar, isCalendarDay } from "../common/scalars.js";
 import type { CenterRow, NoteAddendumRow, ParticipantRow, ServiceRecordRow, SessionRow } from "../db/schema.js";
@@ -38,7 +37,6 @@ const ATTENDED = new Set(["PRESENT", "LATE", "LEFT_EARLY"]);
 
 @Resolver(() => Session)
 export class SessionNoteResolver {
-  @ReadableBy("CLINICAL")
   @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => SessionNote, {
     nullable: true,
@@ -78,21 +76,18 @@ export class NoteResolver {
     return ctx.loaders.sessions.byId.load(note.sessionId);
   }
 
-  @ReadableBy("STAFF")
   @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true, description: "Who first saved the note." })
   author(@Root() note: NoteView, @Ctx() ctx: Context) {
     return linkedStaff(ctx, note.authorStaffId);
   }
 
-  @ReadableBy("STAFF")
   @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true, description: "The rendering provider." })
   signedBy(@Root() note: NoteView, @Ctx() ctx: Context) {
     return linkedStaff(ctx, note.signedByStaffId);
   }
 
-  @ReadableBy("STAFF")
   @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true, description: "The supervising provider." })
   cosignedBy(@Root() note: NoteView, @Ctx() ctx: Context) {
@@ -100,24 +95,28 @@ export class NoteResolver {
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => SaveSessionNotePayload, { description: "Creates or updates the DRAFT note of a session (one note per session)." })
   saveSessionNote(@Arg("input", () => SaveSessionNoteInput) input: SaveSessionNoteInput, @Ctx() ctx: Context) {
     return mutate("note", () => saveSessionNote(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => SignSessionNotePayload, { description: "The author or a facilitator of the session signs and locks the note." })
   signSessionNote(@Arg("input", () => SignSessionNoteInput) input: SignSessionNoteInput, @Ctx() ctx: Context) {
     return mutate("note", () => signSessionNote(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => CosignSessionNotePayload, { description: "A clinician or admin other than the signer co-signs a PENDING_COSIGN note." })
   cosignSessionNote(@Arg("input", () => CosignSessionNoteInput) input: CosignSessionNoteInput, @Ctx() ctx: Context) {
     return mutate("note", () => cosignSessionNote(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "CREATE" })
   @Mutation(() => AddNoteAddendumPayload, { description: "A new signed entry on a signed note, to its shared part or to one member's part." })
   addNoteAddendum(@Arg("input", () => AddNoteAddendumInput) input: AddNoteAddendumInput, @Ctx() ctx: Context) {
     return mutate("addendum", () => addNoteAddendum(ctx, input));
@@ -126,7 +125,6 @@ export class NoteResolver {
 
 @Resolver(() => SessionNoteMember)
 export class NoteMemberResolver {
-  @ReadableBy("CLINICAL")
   @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => Participant)
   participant(@Root() m: MemberRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
@@ -141,14 +139,12 @@ export class NoteMemberResolver {
 
 @Resolver(() => NoteAddendum)
 export class NoteAddendumResolver {
-  @ReadableBy("STAFF")
   @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true })
   author(@Root() a: NoteAddendumRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, a.authorStaffId);
   }
 
-  @ReadableBy("CLINICAL")
   @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => Participant, { nullable: true, description: "The member whose part it adds to; null: the shared part." })
   participant(@Root() a: NoteAddendumRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
@@ -171,7 +167,6 @@ export class ChartNoteResolver {
 
 @Resolver(() => Participant)
 export class ParticipantChartResolver {
-  @ReadableBy("CLINICAL")
   @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => ChartNoteConnection, {
     description: "The member's chart: each signed note's shared part and this member's own part, latest session first. Facilitators see their groups' notes.",
@@ -217,21 +212,18 @@ export class CenterServiceRecordsResolver {
 
 @Resolver(() => ServiceRecord)
 export class ServiceRecordResolver {
-  @ReadableBy("CLINICAL")
   @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => Participant)
   participant(@Root() r: ServiceRecordRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     return readableParticipant(ctx, r.participantId, info);
   }
 
-  @ReadableBy("STAFF")
   @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true, description: "The signer of the note." })
   renderingProvider(@Root() r: ServiceRecordRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, r.renderingStaffId);
   }
 
-  @ReadableBy("STAFF")
   @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true, description: "The co-signer of the note, when it needed one." })
   supervisingProvider(@Root() r: ServiceRecordRow, @Ctx() ctx: Context) {

@@ -6,7 +6,6 @@ import { Field, ID, Int, ObjectType, registerEnumType } from "type-graphql";
 import { AttendanceStatus } from "../attendance/attendance.type.js";
 import { Node } from "../common/node.js";
 import { TypePolicy } from "../common/policy.js";
-import { ReadableBy } from "../common/readable.js";
 import { DateScalar, DateTime } from "../common/scalars.js";
 import { noteAddenda, serviceRecords, sessionNoteMembers, type NoteAddendumRow, type ServiceRecordRow, type SessionNoteRow } from "../db/schema.js";
 
@@ -57,7 +56,6 @@ export class SessionNote extends Node {
   @Field(() => Int, { description: "Sent back with a save or a signature; a stale one is refused (CONFLICT)." })
   version!: number;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true, description: "Default: the program's billing code." })
   serviceCode!: string | null;
 
@@ -67,15 +65,12 @@ export class SessionNote extends Node {
   @Field(() => DateTime, { description: "When the group actually ended (default: the session's end)." })
   endedAt!: Date;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true, description: "Default: the session's topic." })
   topic!: string | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   interventions!: string | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true, description: "What the group did; names no member." })
   groupSummary!: string | null;
 
@@ -88,7 +83,6 @@ export class SessionNote extends Node {
   @Field(() => Boolean, { description: "Signed later than the center's late-entry window after the session." })
   lateEntry!: boolean;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true, description: "Why the note was signed late." })
   lateEntryReason!: string | null;
 
@@ -111,15 +105,12 @@ export class SessionNoteMember {
   @Field(() => Participation, { nullable: true, description: "Null: no part written yet." })
   participation!: Participation | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   progress!: string | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   plan!: string | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   risk!: string | null;
 }
@@ -130,11 +121,9 @@ export class NoteAddendum extends Node {
   @Field(() => NoteAddendumKind)
   kind!: NoteAddendumKind;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String)
   text!: string;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String)
   reason!: string;
 
@@ -175,11 +164,9 @@ export class ChartNote {
   @Field(() => DateTime)
   sessionStartsAt!: Date;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String)
   groupName!: string;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   serviceCode!: string | null;
 
@@ -189,15 +176,12 @@ export class ChartNote {
   @Field(() => DateTime, { nullable: true })
   signedAt!: Date | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   topic!: string | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   interventions!: string | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   groupSummary!: string | null;
 
@@ -210,15 +194,12 @@ export class ChartNote {
   @Field(() => Participation, { nullable: true })
   participation!: Participation | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   progress!: string | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   plan!: string | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   risk!: string | null;
 }
@@ -229,11 +210,9 @@ export class ServiceRecord extends Node {
   @Field(() => DateScalar, { description: "The session's day in the center's time zone." })
   dateOfService!: string;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true, description: "CPT or HCPCS code, e.g. 90853 or H0038." })
   serviceCode!: string | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => [String], { description: "HQ: group setting." })
   modifiers!: string[];
 
@@ -243,7 +222,6 @@ export class ServiceRecord extends Node {
   @Field(() => Int, { nullable: true, description: "Minutes attended, as counted for the units." })
   minutes!: number | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { description: "CMS place-of-service code: 11 office, 02 telehealth." })
   placeOfService!: string;
 

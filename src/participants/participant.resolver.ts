@@ -5,9 +5,9 @@ import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import { Center } from "../centers/center.type.js";
 import type { CenterRow, ParticipantRow } from "../db/schema.js";
 import { CreateParticipantInput, CreateParticipantPayload, UpdateParticipantInput, UpdateParticipantPayload } from "./participant.inputs.js";
-import { createParticipant, participantsForbidden, updateParticipant } from "./participant.service.js";
+import { createParticipant, updateParticipant } from "./participant.service.js";
 import { Participant, ParticipantStatus, RiskLevel } from "./participant.type.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 
 const ParticipantConnection = connectionType(Participant, "Participant");
 
@@ -31,12 +31,14 @@ export class ParticipantResolver {
   }
 
   @Authorized()
+  @Policy({ audit: "CREATE" })
   @Mutation(() => CreateParticipantPayload, { description: "Clinicians and center admins." })
   createParticipant(@Arg("input", () => CreateParticipantInput) input: CreateParticipantInput, @Ctx() ctx: Context) {
     return mutate("participant", () => createParticipant(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => UpdateParticipantPayload, { description: "Clinicians and center admins." })
   updateParticipant(@Arg("input", () => UpdateParticipantInput) input: UpdateParticipantInput, @Ctx() ctx: Context) {
     return mutate("participant", () => updateParticipant(ctx, input));
@@ -45,17 +47,14 @@ export class ParticipantResolver {
 
 @Resolver(() => Center)
 export class CenterParticipantsResolver {
-  @ReadableBy("CLINICAL")
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => ParticipantConnection, {
     description: "Clinical staff see all; facilitators see the members of their groups; viewers are refused.",
   })
   participants(@Root() center: CenterRow, @Args(() => ParticipantsArgs) args: ParticipantsArgs, @Ctx() ctx: Context) {
     const win = pageWindow(args);
-    const role = ctx.access.roleAt(center.id);
-    const groupScope = role === "FACILITATOR" ? ctx.access.groupScope(center.id) : "ALL";
-    if (role !== "FACILITATOR" && !ctx.access.can("participant.read", { centerId: center.id })) {
-      throw participantsForbidden();
-    }
+    // Who reads it is declared (CLINICAL); which members a facilitator sees is the data's rule.
+    const groupScope = ctx.access.groupScope(center.id);
     const search = args.search?.trim().slice(0, 100) || null;
     return ctx.loaders.participants.byCenter.load(center.id, { search, status: args.status ?? null, groupScope, riskLevel: args.riskLevel ?? null }, win);
   }

@@ -3,7 +3,6 @@ import type { Context } from "../common/context.js";
 import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
 import { Policy } from "../common/policy.js";
-import { ReadableBy } from "../common/readable.js";
 import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import { Center } from "../centers/center.type.js";
 import type { CenterRow, ContactPreferencesRow, ParticipantRow, ReminderRow, SessionRow } from "../db/schema.js";
@@ -25,7 +24,6 @@ const ReminderConnection = connectionType(Reminder, "Reminder");
 
 @Resolver(() => Reminder)
 export class ReminderResolver {
-  @ReadableBy("CLINICAL")
   @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => Participant)
   participant(@Root() r: ReminderRow, @Ctx() ctx: Context) {
@@ -38,18 +36,21 @@ export class ReminderResolver {
   }
 
   @Authorized()
+  @Policy({ audit: null })
   @Mutation(() => UpdateReminderSettingsPayload, { description: "Turns a center's reminders on or off and sets how they go out (admins)." })
   updateReminderSettings(@Arg("input", () => UpdateReminderSettingsInput) input: UpdateReminderSettingsInput, @Ctx() ctx: Context) {
     return mutate("center", () => updateReminderSettings(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => SetContactPreferencesPayload, { description: "Records how a participant wants to be reminded (clinical staff)." })
   setContactPreferences(@Arg("input", () => SetContactPreferencesInput) input: SetContactPreferencesInput, @Ctx() ctx: Context) {
     return mutate("participant", () => setContactPreferences(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => SetReminderOptOutPayload, { description: "Records that a member asked staff to stop (or resume) reminders by one channel." })
   setReminderOptOut(@Arg("input", () => SetReminderOptOutInput) input: SetReminderOptOutInput, @Ctx() ctx: Context) {
     return mutate("participant", () => setReminderOptOut(ctx, input));
@@ -74,14 +75,12 @@ export class CenterReminderSettingsResolver {
 
 @Resolver(() => Participant)
 export class ParticipantRemindersResolver {
-  @ReadableBy("CLINICAL")
   @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => ContactPreferences, { nullable: true, description: "How the participant wants to be reminded; null until recorded." })
   contactPreferences(@Root() p: ParticipantRow, @Ctx() ctx: Context) {
     return ctx.loaders.reminders.preferencesByParticipant.load(p.id);
   }
 
-  @ReadableBy("CLINICAL")
   @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => ReminderConnection, { description: "The participant's reminders, latest due first, with why one was not sent." })
   reminders(@Root() p: ParticipantRow, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
@@ -91,7 +90,6 @@ export class ParticipantRemindersResolver {
 
 @Resolver(() => Session)
 export class SessionRemindersResolver {
-  @ReadableBy("CLINICAL")
   @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => [Reminder], {
     nullable: true,

@@ -3,7 +3,6 @@
 // the settings are the center's configuration.
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Policy, TypePolicy } from "../common/policy.js";
-import { ReadableBy } from "../common/readable.js";
 import { DateScalar, DateTime, LocalTime } from "../common/scalars.js";
 import { contactPreferences, reminders } from "../db/schema.js";
 
@@ -98,12 +97,10 @@ export class ReminderSettings {
   @Field(() => [Int], { description: "Minutes before a session's start; one reminder per lead time and channel." })
   leadTimesMinutes!: number[];
 
-  @ReadableBy("CENTER")
   @Policy({ readableBy: "CENTER" })
   @Field(() => String, { description: 'Signs every message; neutral by default ("Appointment reminder").' })
   senderName!: string;
 
-  @ReadableBy("CENTER")
   @Policy({ readableBy: "CENTER" })
   @Field(() => String, { nullable: true, description: "The number members call back (E.164)." })
   callbackPhone!: string | null;
@@ -134,12 +131,10 @@ export class ContactPreferences {
   @Field(() => [ReminderChannel])
   channels!: ReminderChannel[];
 
-  @ReadableBy("CLINICAL")
   @Policy({ readableBy: "CLINICAL" })
   @Field(() => String, { nullable: true })
   email!: string | null;
 
-  @ReadableBy("CLINICAL")
   @Policy({ readableBy: "CLINICAL" })
   @Field(() => String, { nullable: true, description: "E.164." })
   phone!: string | null;
@@ -178,7 +173,6 @@ export class Reminder {
   @Field(() => DateTime, { nullable: true })
   sentAt!: Date | null;
 
-  @ReadableBy("CLINICAL")
   @Policy({ readableBy: "CLINICAL" })
   @Field(() => String, { nullable: true, description: "The provider's reason, when FAILED." })
   failureReason!: string | null;

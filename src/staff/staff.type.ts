@@ -1,8 +1,7 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateTime } from "../common/scalars.js";
-import { ReadableBy } from "../common/readable.js";
-import { Policy } from "../common/policy.js";
+import { Policy, TypePolicy } from "../common/policy.js";
 
 export enum StaffRole {
   ADMIN = "ADMIN",
@@ -27,13 +26,13 @@ export enum StaffStatus {
 }
 registerEnumType(StaffStatus, { name: "StaffStatus", description: "INACTIVE staff cannot sign in." });
 
+// A staff member belongs to no one center: what a link or list shows of them is its own rule.
+@TypePolicy({ readableBy: "STAFF", center: null })
 @ObjectType({ implements: Node, description: "A clinician, facilitator or admin." })
 export class Staff extends Node {
-  @ReadableBy("STAFF")
   @Field(() => String)
   email!: string;
 
-  @ReadableBy("STAFF")
   @Field(() => String)
   name!: string;
 
@@ -43,7 +42,6 @@ export class Staff extends Node {
   @Field(() => StaffStatus)
   status!: StaffStatus;
 
-  @ReadableBy("STAFF")
   @Policy({ readableBy: "STAFF" })
   @Field(() => String, { nullable: true, description: 'Professional credential, e.g. "LCSW", "CADC-I", "Peer Recovery Specialist".' })
   credential!: string | null;
@@ -56,6 +54,7 @@ export class Staff extends Node {
   createdAt!: Date;
 }
 
+@TypePolicy({ readableBy: "STAFF" })
 @ObjectType({ description: "A staff member's role at a center." })
 export class StaffMembership {
   @Field(() => StaffRole)
