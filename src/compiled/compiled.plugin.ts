@@ -25,7 +25,8 @@ import { decodeId, fromGlobalId } from "../common/ids.js";
 import { rowsOf } from "../common/sql.js";
 import type { Viewer } from "../auth/viewer.js";
 import { Compiling, finish, GiveUp, jsonObject, type CompileViewer, type PlanNode } from "./compiled.plan.js";
-import { objectOf, ROOT_TABLES, uuidLiteral } from "./compiled.sql.js";
+import { columnAs, tableAs } from "../common/sql.js";
+import { objectOf, ROOT_TYPES, tableOf, uuidLiteral } from "./compiled.sql.js";
 
 interface CompiledQuery {
   text: string;
@@ -60,7 +61,8 @@ function compileOperation(
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
   const c = new Compiling(schema, fragments, variables.coerced, viewer);
   const readsAll = (centerId: string) => viewer.isOrgAdmin || viewer.fullCenters.has(centerId);
-  const inReach = (alias: string) => (viewer.isOrgAdmin ? "true" : `${alias}.center_id in (${[...viewer.fullCenters].map(uuidLiteral).join(", ") || "null"})`);
+  const inReach = (typeName: string, alias: string) =>
+    viewer.isOrgAdmin ? "true" : `${columnAs(tableOf(typeName).center!, alias)} in (${[...viewer.fullCenters].map(uuidLiteral).join(", ") || "null"})`;
   try {
     const pairs: Array<[string, string]> = [];
     const plan: PlanNode = { typeName: "Query", audited: false, children: [] };
@@ -78,13 +80,14 @@ function compileOperation(
         [typeName, id, reach] = ["Center", centerId, () => "true"];
       } else if (root.name === "node") {
         const parsed = fromGlobalId(String(root.args.id));
-        if (!parsed || !ROOT_TABLES[parsed.type]) return new GiveUp("node of another type");
+        if (!parsed || !ROOT_TYPES.has(parsed.type)) return new GiveUp("node of another type");
         if (parsed.type === "Center" && !readsAll(parsed.id)) return new GiveUp("center out of the viewer's full reach");
-        [typeName, id, reach] = [parsed.type, parsed.id, parsed.type === "Center" ? () => "true" : inReach];
+        [typeName, id, reach] = [parsed.type, parsed.id, parsed.type === "Center" ? () => "true" : (a: string) => inReach(parsed.type, a)];
       } else return new GiveUp(`root field ${root.name}`);
       const alias = c.alias();
       const obj = objectOf(c, typeName, alias, c.below(root));
-      pairs.push([root.key, `(select ${obj.sql} from ${ROOT_TABLES[typeName]} ${alias} where ${alias}.id = ${uuidLiteral(id)} and ${reach(alias)})`]);
+      const { table } = tableOf(typeName);
+      pairs.push([root.key, `(select ${obj.sql} from ${tableAs(table, alias)} where ${columnAs(table.id, alias)} = ${uuidLiteral(id)} and ${reach(alias)})`]);
       // Missing or out of reach: the resolvers answer it (null, and the refusal recorded).
       plan.children.push({ key: root.key, nonNull: true, list: false, itemNonNull: false, node: obj.plan! });
     }

@@ -2,7 +2,8 @@
 // value. They repeat, for viewers who read everything at the center (ADMIN, CLINICIAN, org
 // admins), the rules of the resolvers and loaders they stand for; a field, argument or type that
 // is not listed here makes the compiler give up, and the request runs through the resolvers.
-//   - the order of every list and page is its loader's (src/*/*.loaders.ts);
+//   - columns are those of src/db/schema.ts's tables (a renamed column fails the type check here),
+//     and the order of every list and page is the one its loader exports (src/*/*.loaders.ts);
 //   - pages are src/common/relay.ts's: positions from 1, `pos:N` cursors, totalCount, pageInfo;
 //   - staff reached through a link are those `node(id:)` would show (src/staff/staff.service.ts);
 //   - participant data (Participant, Enrollment, Attendance) carries its audit identity, which
@@ -10,7 +11,14 @@
 // Values are inlined as literals only after a strict check (uuids, enum names, integers, ISO
 // instants), so that the statement has no parameters and nothing in it comes from the client
 // unchecked.
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import { ATTENDANCE_BY_NAME, ATTENDANCE_LATEST_FIRST } from "../attendance/attendance.loaders.js";
 import { sessionSummarySources } from "../attendance/attendance.sql.js";
+import { columnAs, orderByText, tableAs, aliased, type Ordering } from "../common/sql.js";
+import { attendance, centers, enrollments, groupFacilitators, groups, participants, programs, sessions, staff, staffMemberships } from "../db/schema.js";
+import { ENROLLMENT_ORDER } from "../enrollments/enrollment.loaders.js";
+import { FACILITATOR_ORDER, GROUP_ORDER } from "../groups/group.loaders.js";
+import { SESSION_ORDER } from "../sessions/session.loaders.js";
 import { pageWindow, type ConnectionArgs } from "../common/relay.js";
 import { base64url, type Compiling, GiveUp, isoInstant, jsonObject, shapeOf, type PlanNode, type Sel } from "./compiled.plan.js";
 
@@ -40,20 +48,51 @@ interface Built {
 
 type FieldSpec = (c: Compiling, alias: string, sel: Sel) => Built;
 
+/** A table of src/db/schema.ts whose rows have an `id` (every type's table). */
+type RowTable = PgTable & { id: PgColumn };
+
 interface TypeSpec {
   /** The table an object of this type is a row of. */
-  table: string;
-  /** json_build_array(id, center id, participant ids) of participant data (recorded as a READ). */
-  audit?: (alias: string) => string;
+  table: RowTable;
+  /** The column of the row's center (the center's own id for a center); none for staff (of several centers). */
+  center?: PgColumn;
+  /** The columns naming the participants a row is about (recorded as a READ), for participant data. */
+  audit?: readonly PgColumn[];
   fields: Record<string, FieldSpec>;
+}
+
+/** Columns of the tables of one FROM (a row's table and those joined to it), each under its alias. */
+type At = (column: PgColumn) => string;
+
+/** FROM the `table` as `child`, joined to `joins` ([column of the joined table, column it equals]); their columns by alias. */
+function source(
+  table: PgTable,
+  child: string,
+  joins: ReadonlyArray<readonly [PgColumn, PgColumn]> = [],
+): { from: string; at: At; aliasOf: (table: unknown) => string } {
+  const aliases = new Map<unknown, string>([[table, child]]);
+  const aliasOf = (t: unknown) => {
+    const alias = aliases.get(t);
+    if (!alias) throw new Error("a column of a table not in the FROM");
+    return alias;
+  };
+  const at: At = (column) => columnAs(column, aliasOf(column.table));
+  let from = tableAs(table, child);
+  joins.forEach(([joined, on], i) => {
+    const alias = `${child}_j${i}`;
+    const onText = at(on);
+    aliases.set(joined.table, alias);
+    from += ` join ${tableAs(joined.table, alias)} on ${columnAs(joined, alias)} = ${onText}`;
+  });
+  return { from, at, aliasOf };
 }
 
 const scalar =
   (expr: (a: string) => string): FieldSpec =>
   (_c, a) => ({ sql: expr(a), plan: null });
-const column = (name: string) => scalar((a) => `${a}.${name}`);
-const instant = (name: string) => scalar((a) => isoInstant(`${a}.${name}`));
-const globalId = (type: string) => scalar((a) => base64url(`${type}:`, `${a}.id`));
+const column = (col: PgColumn) => scalar((a) => columnAs(col, a));
+const instant = (col: PgColumn) => scalar((a) => isoInstant(columnAs(col, a)));
+const globalId = (type: string, id: PgColumn) => scalar((a) => base64url(`${type}:`, columnAs(id, a)));
 
 /** The JSON object of one row (alias `a`) of `typeName`, with the selection's fields in order. */
 export function objectOf(c: Compiling, typeName: string, a: string, sets: ReturnType<Compiling["below"]>): Built {
@@ -77,32 +116,51 @@ export function objectOf(c: Compiling, typeName: string, a: string, sets: Return
     }
     if (spec.audit) plan.audited = true;
   }
-  if (plan.audited) pairs.push(["$a", spec.audit!(a)]);
+  if (plan.audited) pairs.push(["$a", auditIdentity(spec, a)]);
   return { sql: jsonObject(pairs), plan };
 }
 
-/** An object reached through a link: one row of `typeName` matched by `where` (child alias). */
-const one =
-  (typeName: string, where: (parent: string, child: string) => string): FieldSpec =>
-  (c, a, sel) => {
-    noArgs(sel);
-    const child = c.alias();
-    const obj = objectOf(c, typeName, child, c.below(sel));
-    return { sql: `(select ${obj.sql} from ${SPECS[typeName].table} ${child} where ${where(a, child)})`, plan: obj.plan };
-  };
+/** json_build_array(id, center id, participant ids) of a row of participant data. */
+function auditIdentity(spec: TypeSpec, a: string): string {
+  return `json_build_array(${columnAs(spec.table.id, a)}, ${columnAs(spec.center!, a)}, json_build_array(${spec.audit!.map((p) => columnAs(p, a)).join(", ")}))`;
+}
 
-/** A list in the loader's order: rows of `from(child)` matched by `where`. */
-const list =
-  (
-    typeName: string,
-    spec: { from: (child: string) => string; where: (parent: string, child: string) => string; orderBy: (child: string) => string },
-  ): FieldSpec =>
+/** An object reached through a link: the row of `typeName` whose `[column, parent's column]` match. */
+const one =
+  (typeName: string, link: readonly [PgColumn, PgColumn]): FieldSpec =>
   (c, a, sel) => {
     noArgs(sel);
     const child = c.alias();
     const obj = objectOf(c, typeName, child, c.below(sel));
     return {
-      sql: `(select coalesce(json_agg(${obj.sql} order by ${spec.orderBy(child)}), '[]'::json) from ${spec.from(child)} where ${spec.where(a, child)})`,
+      sql: `(select ${obj.sql} from ${tableAs(SPECS[typeName].table, child)} where ${columnAs(link[0], child)} = ${columnAs(link[1], a)})`,
+      plan: obj.plan,
+    };
+  };
+
+interface ListSpec {
+  node: string;
+  /** Tables joined to the node's rows, to filter and order by: [column of the joined table, column it equals]. */
+  joins?: ReadonlyArray<readonly [PgColumn, PgColumn]>;
+  /** The rows of the parent: [column of the rows' FROM, column of the parent]. */
+  parent: readonly [PgColumn, PgColumn];
+  /** Further conditions on the rows (the FROM's columns by `at`). */
+  where?: (c: Compiling, at: At, child: string) => string;
+  /** The loader's order. */
+  order: Ordering;
+}
+
+/** A list in the loader's order. */
+const list =
+  (spec: ListSpec): FieldSpec =>
+  (c, a, sel) => {
+    noArgs(sel);
+    const child = c.alias();
+    const obj = objectOf(c, spec.node, child, c.below(sel));
+    const { from, at, aliasOf } = source(SPECS[spec.node].table, child, spec.joins);
+    const where = [`${at(spec.parent[0])} = ${columnAs(spec.parent[1], a)}`, ...(spec.where ? [spec.where(c, at, child)] : [])].join(" and ");
+    return {
+      sql: `(select coalesce(json_agg(${obj.sql} order by ${orderByText(spec.order, aliasOf)}), '[]'::json) from ${from} where ${where})`,
       plan: obj.plan,
     };
   };
@@ -111,17 +169,11 @@ function noArgs(sel: Sel): void {
   if (Object.values(sel.args).some((v) => v !== undefined && v !== null)) throw new GiveUp(`arguments of ${sel.name}`);
 }
 
-interface ConnectionSpec {
-  node: string;
-  /** FROM of the node's table as `child` (with joins for filtering and ordering). */
-  from?: (child: string) => string;
-  /** The rows of the parent (alias `parent`), with the field's filters (unknown ones: give up). */
-  where: (parent: string, child: string, args: Record<string, unknown>) => string;
-  /** The filter arguments `where` handles, besides first/after/last/before. */
-  filters?: readonly string[];
-  orderBy: (child: string) => string;
-  /** `orderBy` reversed: the last n are then read from the end. */
-  orderByDesc?: (child: string) => string;
+interface ConnectionSpec extends Omit<ListSpec, "where"> {
+  /** The filter arguments the connection takes besides first/after/last, each as a condition (unknown ones: give up). */
+  filters?: Record<string, (at: At, value: unknown) => string>;
+  /** The last n are read from the end, in the reversed order (the loader's `orderByDesc`). */
+  reversible?: boolean;
 }
 
 const cursorOf = (pos: string) => base64url("pos:", pos);
@@ -135,7 +187,7 @@ const connection =
   (c, a, sel) => {
     const args = sel.args as ConnectionArgs & Record<string, unknown>;
     for (const [k, v] of Object.entries(sel.args)) {
-      if (v === undefined || v === null || ["first", "after", "last"].includes(k) || spec.filters?.includes(k)) continue;
+      if (v === undefined || v === null || ["first", "after", "last"].includes(k) || (spec.filters && k in spec.filters)) continue;
       throw new GiveUp(`argument ${k}`);
     }
     let win;
@@ -146,8 +198,13 @@ const connection =
     }
     if (win.beforePos !== null) throw new GiveUp("before");
     const child = c.alias();
-    const from = spec.from ? spec.from(child) : `${SPECS[spec.node].table} ${child}`;
-    const where = spec.where(a, child, sel.args);
+    const { from, at, aliasOf } = source(SPECS[spec.node].table, child, spec.joins);
+    const where = [
+      `${at(spec.parent[0])} = ${columnAs(spec.parent[1], a)}`,
+      ...Object.entries(spec.filters ?? {})
+        .filter(([k]) => sel.args[k] !== undefined && sel.args[k] !== null)
+        .map(([k, filter]) => filter(at, sel.args[k])),
+    ].join(" and ");
     const cnt = `${child}_c`;
     const page = `${child}_p`;
     const connType = c.objectType(shapeOf(sel.field!.type).named);
@@ -215,12 +272,12 @@ const connection =
     // The page's rows in order, numbered over the parent's whole list (as relay.ts's lateral pages).
     let slice: string;
     let position: string;
-    if (win.last !== null && spec.orderByDesc) {
-      slice = `(select ${child}.* from ${from} where ${where} order by ${spec.orderByDesc(child)} limit ${win.last})`;
+    if (win.last !== null && spec.reversible) {
+      slice = `(select ${child}.* from ${from} where ${where} order by ${orderByText(spec.order, aliasOf, true)} limit ${win.last})`;
       position = `${cnt}.n + 1 - row_number() over ()`;
     } else {
       const offset = win.last !== null ? `greatest(${cnt}.n - ${win.last}, ${win.afterPos})` : `${win.afterPos}`;
-      slice = `(select ${child}.* from ${from} where ${where} order by ${spec.orderBy(child)} offset ${offset} limit ${win.last ?? win.first})`;
+      slice = `(select ${child}.* from ${from} where ${where} order by ${orderByText(spec.order, aliasOf)} offset ${offset} limit ${win.last ?? win.first})`;
       position = `${offset} + row_number() over ()`;
     }
     const rows = `select * from (select ${[`${position} as pos`, ...rowColumns].join(", ")} from ${slice} ${child}) ${child}_r where pos > ${win.afterPos}`;
@@ -231,22 +288,23 @@ const connection =
   };
 
 /** Whether the viewer sees a staff member reached through a link (as node(id:) would). */
-function staffVisible(c: Compiling, s: string): string {
+function staffVisible(c: Compiling, staffId: string, child: string): string {
   if (c.viewer.isOrgAdmin) return "true";
   const centers = c.viewer.memberCenters.map(uuidLiteral).join(", ");
-  const shared = centers ? `exists (select 1 from staff_memberships m where m.staff_id = ${s}.id and m.center_id in (${centers}))` : "false";
-  return `(${s}.id = ${uuidLiteral(c.viewer.staffId)} or ${shared})`;
+  const m = aliased(staffMemberships, `${child}_m`);
+  const shared = centers
+    ? `exists (select 1 from ${tableAs(staffMemberships, `${child}_m`)} where ${m.staffId} = ${staffId} and ${m.centerId} in (${centers}))`
+    : "false";
+  return `(${staffId} = ${uuidLiteral(c.viewer.staffId)} or ${shared})`;
 }
 
-/** A group's or a participant's enrolments, in enrolment order (the loader's `pagesBy`), by status. */
-const enrollmentsBy = (parent: "group_id" | "participant_id") =>
-  connection({
-    node: "Enrollment",
-    filters: ["status"],
-    where: (p, e, args) => `${e}.${parent} = ${p}.id${args.status ? ` and ${e}.status = ${enumLiteral(args.status)}` : ""}`,
-    orderBy: (e) => `${e}.seq`,
-  });
+const statusFilter = (col: PgColumn) => (at: At, value: unknown) => `${at(col)} = ${enumLiteral(value)}`;
 
+/** A group's or a participant's enrolments, in enrolment order (the loader's `pagesBy`), by status. */
+const enrollmentsBy = (parent: readonly [PgColumn, PgColumn]) =>
+  connection({ node: "Enrollment", parent, filters: { status: statusFilter(enrollments.status) }, order: ENROLLMENT_ORDER });
+
+// The columns of sessionSummarySources (src/attendance/attendance.sql.ts).
 const SUMMARY: Record<string, string> = {
   __typename: `'AttendanceSummary'`,
   expected: "x.expected",
@@ -260,97 +318,103 @@ const SUMMARY: Record<string, string> = {
 
 const SPECS: Record<string, TypeSpec> = {
   Center: {
-    table: "centers",
+    table: centers,
+    center: centers.id,
     fields: {
-      id: globalId("Center"),
-      name: column("name"),
-      timezone: column("timezone"),
+      id: globalId("Center", centers.id),
+      name: column(centers.name),
+      timezone: column(centers.timezone),
       groups: connection({
         node: "Group",
-        filters: ["status"],
-        where: (p, g, args) => `${g}.center_id = ${p}.id${args.status ? ` and ${g}.status = ${enumLiteral(args.status)}` : ""}`,
-        orderBy: (g) => `${g}.name, ${g}.id`,
+        parent: [groups.centerId, centers.id],
+        filters: { status: statusFilter(groups.status) },
+        order: GROUP_ORDER,
       }),
     },
   },
   Program: {
-    table: "programs",
-    fields: { id: globalId("Program"), name: column("name") },
+    table: programs,
+    center: programs.centerId,
+    fields: { id: globalId("Program", programs.id), name: column(programs.name) },
   },
   Staff: {
-    table: "staff",
-    fields: { id: globalId("Staff"), name: column("name") },
+    table: staff,
+    fields: { id: globalId("Staff", staff.id), name: column(staff.name) },
   },
   Group: {
-    table: "groups",
+    table: groups,
+    center: groups.centerId,
     fields: {
-      id: globalId("Group"),
-      name: column("name"),
-      status: column("status"),
-      capacity: column("capacity"),
-      program: one("Program", (g, p) => `${p}.id = ${g}.program_id`),
-      facilitators: (c, a, sel) =>
-        list("Staff", {
-          from: (s) => `group_facilitators ${s}_f join staff ${s} on ${s}.id = ${s}_f.staff_id`,
-          where: (g, s) => `${s}_f.group_id = ${g}.id and ${staffVisible(c, s)}`,
-          orderBy: (s) => `${s}_f.position`,
-        })(c, a, sel),
-      enrollments: enrollmentsBy("group_id"),
+      id: globalId("Group", groups.id),
+      name: column(groups.name),
+      status: column(groups.status),
+      capacity: column(groups.capacity),
+      program: one("Program", [programs.id, groups.programId]),
+      facilitators: list({
+        node: "Staff",
+        joins: [[groupFacilitators.staffId, staff.id]],
+        parent: [groupFacilitators.groupId, groups.id],
+        where: (c, at, child) => staffVisible(c, at(staff.id), child),
+        order: FACILITATOR_ORDER,
+      }),
+      enrollments: enrollmentsBy([enrollments.groupId, groups.id]),
       sessions: connection({
         node: "Session",
-        filters: ["from", "to", "status"],
-        where: (g, s, args) =>
-          [
-            `${s}.group_id = ${g}.id`,
-            ...(args.from ? [`${s}.starts_at >= ${instantLiteral(args.from)}`] : []),
-            ...(args.to ? [`${s}.starts_at < ${instantLiteral(args.to)}`] : []),
-            ...(args.status ? [`${s}.status = ${enumLiteral(args.status)}`] : []),
-          ].join(" and "),
-        orderBy: (s) => `${s}.starts_at, ${s}.id`,
-        orderByDesc: (s) => `${s}.starts_at desc, ${s}.id desc`,
+        parent: [sessions.groupId, groups.id],
+        filters: {
+          from: (at, v) => `${at(sessions.startsAt)} >= ${instantLiteral(v)}`,
+          to: (at, v) => `${at(sessions.startsAt)} < ${instantLiteral(v)}`,
+          status: statusFilter(sessions.status),
+        },
+        order: SESSION_ORDER,
+        reversible: true,
       }),
     },
   },
   Enrollment: {
-    table: "enrollments",
-    audit: (e) => `json_build_array(${e}.id, ${e}.center_id, json_build_array(${e}.participant_id))`,
+    table: enrollments,
+    center: enrollments.centerId,
+    audit: [enrollments.participantId],
     fields: {
-      id: globalId("Enrollment"),
-      status: column("status"),
-      participant: one("Participant", (e, p) => `${p}.id = ${e}.participant_id`),
-      group: one("Group", (e, g) => `${g}.id = ${e}.group_id`),
+      id: globalId("Enrollment", enrollments.id),
+      status: column(enrollments.status),
+      participant: one("Participant", [participants.id, enrollments.participantId]),
+      group: one("Group", [groups.id, enrollments.groupId]),
     },
   },
   Participant: {
-    table: "participants",
-    audit: (p) => `json_build_array(${p}.id, ${p}.center_id, json_build_array(${p}.id))`,
+    table: participants,
+    center: participants.centerId,
+    audit: [participants.id],
     fields: {
-      id: globalId("Participant"),
-      firstName: column("first_name"),
-      lastName: column("last_name"),
-      preferredName: column("preferred_name"),
-      status: column("status"),
-      enrollments: enrollmentsBy("participant_id"),
+      id: globalId("Participant", participants.id),
+      firstName: column(participants.firstName),
+      lastName: column(participants.lastName),
+      preferredName: column(participants.preferredName),
+      status: column(participants.status),
+      enrollments: enrollmentsBy([enrollments.participantId, participants.id]),
       attendance: connection({
         node: "Attendance",
-        from: (a) => `attendance ${a} join sessions ${a}_s on ${a}_s.id = ${a}.session_id`,
-        where: (p, a) => `${a}.participant_id = ${p}.id`,
-        orderBy: (a) => `${a}_s.starts_at desc, ${a}.id`,
+        joins: [[sessions.id, attendance.sessionId]],
+        parent: [attendance.participantId, participants.id],
+        order: ATTENDANCE_LATEST_FIRST,
       }),
     },
   },
   Session: {
-    table: "sessions",
+    table: sessions,
+    center: sessions.centerId,
     fields: {
-      id: globalId("Session"),
-      startsAt: instant("starts_at"),
-      endsAt: instant("ends_at"),
-      status: column("status"),
-      group: one("Group", (s, g) => `${g}.id = ${s}.group_id`),
-      attendance: list("Attendance", {
-        from: (a) => `attendance ${a} join participants ${a}_p on ${a}_p.id = ${a}.participant_id`,
-        where: (s, a) => `${a}.session_id = ${s}.id`,
-        orderBy: (a) => `${a}_p.last_name, ${a}_p.first_name, ${a}_p.id`,
+      id: globalId("Session", sessions.id),
+      startsAt: instant(sessions.startsAt),
+      endsAt: instant(sessions.endsAt),
+      status: column(sessions.status),
+      group: one("Group", [groups.id, sessions.groupId]),
+      attendance: list({
+        node: "Attendance",
+        joins: [[participants.id, attendance.participantId]],
+        parent: [attendance.sessionId, sessions.id],
+        order: ATTENDANCE_BY_NAME,
       }),
       // One pass per session, as the loader (src/attendance/attendance.sql.ts).
       attendanceSummary: (c, s, sel) => {
@@ -369,23 +433,22 @@ const SPECS: Record<string, TypeSpec> = {
     },
   },
   Attendance: {
-    table: "attendance",
-    audit: (a) => `json_build_array(${a}.id, ${a}.center_id, json_build_array(${a}.participant_id))`,
+    table: attendance,
+    center: attendance.centerId,
+    audit: [attendance.participantId],
     fields: {
-      id: globalId("Attendance"),
-      status: column("status"),
-      note: column("note"),
-      minutesAttended: column("minutes_attended"),
-      participant: one("Participant", (a, p) => `${p}.id = ${a}.participant_id`),
-      session: one("Session", (a, s) => `${s}.id = ${a}.session_id`),
+      id: globalId("Attendance", attendance.id),
+      status: column(attendance.status),
+      note: column(attendance.note),
+      minutesAttended: column(attendance.minutesAttended),
+      participant: one("Participant", [participants.id, attendance.participantId]),
+      session: one("Session", [sessions.id, attendance.sessionId]),
     },
   },
 };
 
-/** Types a root field may answer (node(id:) of these, by their table). */
-export const ROOT_TABLES: Readonly<Record<string, string>> = {
-  Center: "centers",
-  Group: "groups",
-  Session: "sessions",
-  Participant: "participants",
-};
+/** The types a root field may answer (node(id:) of these, center(id:)): their tables. */
+export const ROOT_TYPES: ReadonlySet<string> = new Set(["Center", "Group", "Session", "Participant"]);
+
+/** The table of a type the compiler knows, and the column of a row's center. */
+export const tableOf = (typeName: string): { table: RowTable; center?: PgColumn } => SPECS[typeName];
