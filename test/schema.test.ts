@@ -21,7 +21,7 @@ import {
 import { getMetadataStorage } from "type-graphql";
 import { describe, expect, it } from "vitest";
 import { toGlobalId } from "../src/common/ids.js";
-import { AUDIENCES } from "../src/common/readable.js";
+import { AUDIENCES, effectivePolicy } from "../src/common/policy.js";
 import { createSchema } from "../src/schema.js";
 import { asOrgAdmin } from "./support/fixtures.js";
 import { useTestServer } from "./support/server.js";
@@ -71,7 +71,7 @@ const PERSON_TYPES = new Set(["Staff", "Participant"]);
 
 /**
  * Fields carrying free text (String) or a person's identity that do not declare who may read them
- * (@ReadableBy, src/common/readable.ts). Root types are covered by @Authorized; payloads answer the
+ * (Policy/TypePolicy `readableBy`, src/common/policy.ts). Root types are covered by @Authorized; payloads answer the
  * caller of their own mutation; connection plumbing is declared on the field returning it.
  */
 function undeclaredTextFields(schema: GraphQLSchema): string[] {
@@ -84,19 +84,21 @@ function undeclaredTextFields(schema: GraphQLSchema): string[] {
       const nodeType = isObjectType(named) && named.name.endsWith("Connection") ? getNamedType(named.getFields().nodes?.type) : named;
       const carries = named.name === "String" || PERSON_TYPES.has(nodeType.name);
       if (!carries) continue;
-      const declared = (field.extensions as { readableBy?: string }).readableBy;
-      if (!declared || !AUDIENCES.includes(declared as never)) offenders.push(`${type.name}.${field.name}`);
+      const declared = effectivePolicy(type, field).readableBy;
+      if (!declared || !AUDIENCES.includes(declared)) offenders.push(`${type.name}.${field.name}`);
     }
   }
   return offenders;
 }
 
 describe("schema", () => {
-  it("declares who may read every field carrying free text or a person's identity (@ReadableBy)", async () => {
+  it("declares who may read every field carrying free text or a person's identity (Policy)", async () => {
     const schema = await createSchema();
     expect(undeclaredTextFields(schema)).toEqual([]);
-    const declared = (type: string, field: string) =>
-      ((schema.getType(type) as GraphQLObjectType).getFields()[field].extensions as { readableBy?: string }).readableBy;
+    const declared = (type: string, field: string) => {
+      const ty = schema.getType(type) as GraphQLObjectType;
+      return effectivePolicy(ty, ty.getFields()[field]).readableBy;
+    };
     // The clinical notes and end reasons are declared clinical; staff links follow node(id:)
     expect([declared("Enrollment", "endReason"), declared("EnrollmentEvent", "reason"), declared("Attendance", "note")]).toEqual([
       "CLINICAL",
@@ -116,10 +118,10 @@ describe("schema", () => {
     const Note = new GraphQLObjectType({
       name: "FollowUp",
       fields: {
-        title: { type: GraphQLString, extensions: { readableBy: "GROUP" } },
+        title: { type: GraphQLString, extensions: { policy: { readableBy: "GROUP" } } },
         note: { type: GraphQLString },
         assignee: { type: Staff },
-        misdeclared: { type: GraphQLString, extensions: { readableBy: "EVERYONE" } },
+        misdeclared: { type: GraphQLString, extensions: { policy: { readableBy: "EVERYONE" } } },
       },
     });
     const schema = new GraphQLSchema({ query: new GraphQLObjectType({ name: "Query", fields: { followUp: { type: Note } } }) });

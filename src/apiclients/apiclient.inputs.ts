@@ -1,6 +1,6 @@
 import { Field, ID, InputType, Int, ObjectType } from "type-graphql";
 import { UserError } from "../common/errors.js";
-import { ReadableBy } from "../common/readable.js";
+import { TypePolicy } from "../common/policy.js";
 import { ApiClient, ApiScope } from "./apiclient.type.js";
 
 @InputType()
@@ -30,12 +30,12 @@ export class RotateApiClientKeyInput {
   overlapMinutes?: number | null;
 }
 
+@TypePolicy({ readableBy: "CALLER" })
 @ObjectType({ description: "The new client and its key. The key is shown here only: store it now." })
 export class CreateApiClientPayload {
   @Field(() => ApiClient, { nullable: true })
   apiClient!: ApiClient | null;
 
-  @ReadableBy("CALLER")
   @Field(() => String, { nullable: true, description: "`rg_live_…`: send it as `Authorization: Bearer <key>`. Never shown again." })
   apiKey!: string | null;
 
@@ -43,6 +43,7 @@ export class CreateApiClientPayload {
   userErrors!: UserError[];
 }
 
+@TypePolicy({ readableBy: "CALLER" })
 @ObjectType()
 export class RevokeApiClientPayload {
   @Field(() => ApiClient, { nullable: true })
@@ -52,12 +53,12 @@ export class RevokeApiClientPayload {
   userErrors!: UserError[];
 }
 
+@TypePolicy({ readableBy: "CALLER" })
 @ObjectType({ description: "The new key, shown here only; the old keys work until the overlap ends." })
 export class RotateApiClientKeyPayload {
   @Field(() => ApiClient, { nullable: true })
   apiClient!: ApiClient | null;
 
-  @ReadableBy("CALLER")
   @Field(() => String, { nullable: true })
   apiKey!: string | null;
 

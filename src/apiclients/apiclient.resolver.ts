@@ -1,6 +1,7 @@
 import { Arg, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
 import { Center } from "../centers/center.type.js";
 import type { Context } from "../common/context.js";
+import { Policy } from "../common/policy.js";
 import { UserInputError } from "../common/errors.js";
 import { DateTime } from "../common/scalars.js";
 import type { ApiClientRow, ApiKeyRow } from "../db/schema.js";
@@ -54,6 +55,7 @@ export class ApiClientResolver {
   }
 
   @Authorized()
+  @Policy({ audit: null })
   @Mutation(() => CreateApiClientPayload, {
     description: "Center admins, for their center; organisation admins for several centers. The key is returned here only.",
   })
@@ -62,12 +64,14 @@ export class ApiClientResolver {
   }
 
   @Authorized()
+  @Policy({ audit: null })
   @Mutation(() => RotateApiClientKeyPayload, { description: "A new key; the old ones keep working for `overlapMinutes`." })
   rotateApiClientKey(@Arg("input", () => RotateApiClientKeyInput) input: RotateApiClientKeyInput, @Ctx() ctx: Context) {
     return withKey(() => rotateApiClientKey(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: null })
   @Mutation(() => RevokeApiClientPayload, { description: "Its keys are refused from the next request on." })
   async revokeApiClient(@Arg("input", () => RevokeApiClientInput) input: RevokeApiClientInput, @Ctx() ctx: Context) {
     try {

@@ -1,6 +1,6 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
-import { ReadableBy } from "../common/readable.js";
+import { TypePolicy } from "../common/policy.js";
 import { DateTime } from "../common/scalars.js";
 
 export enum ApiScope {
@@ -16,9 +16,9 @@ registerEnumType(ApiScope, {
   },
 });
 
+@TypePolicy({ readableBy: "CENTER" })
 @ObjectType({ implements: Node, description: "A system (EHR, billing, state reporting) that reads a center's attendance with an API key." })
 export class ApiClient extends Node {
-  @ReadableBy("CENTER")
   @Field(() => String)
   name!: string;
 
@@ -32,9 +32,9 @@ export class ApiClient extends Node {
   revokedAt!: Date | null;
 }
 
+@TypePolicy({ readableBy: "CENTER" })
 @ObjectType({ description: "One key of an API client. The key itself is shown once, when made; only its prefix is kept visible." })
 export class ApiKeyInfo {
-  @ReadableBy("CENTER")
   @Field(() => String, { description: "`rg_live_` and the first characters of the key, to tell keys apart." })
   prefix!: string;
 

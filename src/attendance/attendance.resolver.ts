@@ -16,7 +16,7 @@ import { Staff } from "../staff/staff.type.js";
 import { RecordAttendanceInput, RecordAttendancePayload } from "./attendance.inputs.js";
 import { recordAttendance, requireRecordsOf } from "./attendance.service.js";
 import { Attendance, AttendanceChange, AttendanceSummary, RosterEntry } from "./attendance.type.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 
 const AttendanceConnection = connectionType(Attendance, "Attendance");
 
@@ -35,7 +35,6 @@ async function requireRecordsOfChange(ctx: Context, c: AttendanceHistoryRow): Pr
 
 @Resolver(() => Attendance)
 export class AttendanceResolver {
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => String, { nullable: true, description: "Clinical note; never shown to VIEWERs." })
   async note(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
     const session = await ctx.loaders.sessions.byId.load(a.sessionId);
@@ -43,19 +42,20 @@ export class AttendanceResolver {
     return a.note;
   }
 
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @FieldResolver(() => Session)
   session(@Root() a: AttendanceRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     const loader = selectsOnly(info, TIME_FIELDS) ? ctx.loaders.sessions.timesById : ctx.loaders.sessions.byId;
     return loader.load(a.sessionId);
   }
 
-  @ReadableBy("CLINICAL")
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @FieldResolver(() => Participant)
   participant(@Root() a: AttendanceRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     return readableParticipant(ctx, a.participantId, info);
   }
 
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true })
   recordedBy(@Root() a: AttendanceRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, a.recordedByStaffId);
@@ -67,6 +67,7 @@ export class AttendanceResolver {
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => RecordAttendancePayload, {
     description: "Upserts one record per (session, participant). All records are written or none is.",
   })
@@ -77,20 +78,18 @@ export class AttendanceResolver {
 
 @Resolver(() => AttendanceChange)
 export class AttendanceChangeResolver {
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true })
   changedBy(@Root() c: AttendanceHistoryRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, c.changedByStaffId);
   }
 
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => String, { nullable: true })
   async note(@Root() c: AttendanceHistoryRow, @Ctx() ctx: Context) {
     await requireRecordsOfChange(ctx, c);
     return c.note;
   }
 
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => String, { nullable: true })
   async previousNote(@Root() c: AttendanceHistoryRow, @Ctx() ctx: Context) {
     await requireRecordsOfChange(ctx, c);
@@ -100,7 +99,6 @@ export class AttendanceChangeResolver {
 
 @Resolver(() => RosterEntry)
 export class RosterEntryResolver {
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
   participant(@Root() r: RosterEntry, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     return readableParticipant(ctx, r.participantId, info);
@@ -119,6 +117,7 @@ export class RosterEntryResolver {
 
 @Resolver(() => Session)
 export class SessionAttendanceResolver {
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => [Attendance], { description: "What has been recorded, by participant name (clinical staff and facilitators)." })
   async attendance(@Root() session: SessionRow, @Ctx() ctx: Context) {
     await requireRecordsOfSession(ctx, session);
@@ -130,6 +129,7 @@ export class SessionAttendanceResolver {
     return ctx.loaders.attendance.summaryBySessionId.load(session.id);
   }
 
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => [RosterEntry], {
     description: "The expected roster (ACTIVE enrolments at the start) plus anyone else recorded, with their attendance.",
   })

@@ -1,5 +1,7 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
+import { Policy, TypePolicy } from "../common/policy.js";
+import { attendance, type AttendanceRow } from "../db/schema.js";
 import { DateTime } from "../common/scalars.js";
 
 export enum AttendanceStatus {
@@ -11,21 +13,27 @@ export enum AttendanceStatus {
 }
 registerEnumType(AttendanceStatus, { name: "AttendanceStatus" });
 
+@TypePolicy<AttendanceRow>({ readableBy: "CLINICAL", audit: { participants: [attendance.participantId] } })
 @ObjectType({ implements: Node, description: "One participant's attendance at one session." })
 export class Attendance extends Node {
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => AttendanceStatus)
   status!: AttendanceStatus;
 
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => Int, { nullable: true })
   minutesAttended!: number | null;
 
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => DateTime, { description: "When the current value was recorded." })
   recordedAt!: Date;
 
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => Int, { description: "1 for the first recording, +1 for every change." })
   version!: number;
 }
 
+@TypePolicy({ readableBy: "CLINICAL" })
 @ObjectType({ description: "One recorded value of an attendance record, with the value it replaced." })
 export class AttendanceChange {
   @Field(() => Int)
@@ -51,6 +59,7 @@ export class AttendanceChange {
   previousNote!: string | null;
 }
 
+@TypePolicy({ readableBy: "GROUP" })
 @ObjectType({
   simpleResolvers: true,
   description:
@@ -80,6 +89,7 @@ export class AttendanceSummary {
   unrecorded!: number;
 }
 
+@TypePolicy<RosterEntry>({ readableBy: "CLINICAL", audit: { participants: (r) => [r.participantId], resourceId: null } })
 @ObjectType({ description: "A member expected at a session (or recorded at it), with what was recorded." })
 export class RosterEntry {
   participantId!: string;

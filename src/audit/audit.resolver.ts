@@ -3,6 +3,7 @@
 // is itself audited (AUDITED_ROOT_QUERIES).
 import { Args, ArgsType, Authorized, Ctx, Field, ID, Query, Resolver } from "type-graphql";
 import type { Context } from "../common/context.js";
+import { Policy } from "../common/policy.js";
 import { badInput } from "../common/errors.js";
 import { decodeId, toGlobalId, type NodeTypeName } from "../common/ids.js";
 import { connectionType, ConnectionArgs, DEFAULT_PAGE_SIZE, pageWindow, type Connection } from "../common/relay.js";
@@ -60,6 +61,7 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
 @Resolver()
 export class AuditResolver {
   @Authorized()
+  @Policy({ readableBy: "ADMIN", audit: "READ" })
   @Query(() => AuditEventConnection, {
     description: "The audit log, newest first. Org admins see every entry; center admins their centers' entries; anyone else is refused.",
   })

@@ -1,5 +1,5 @@
 import { Field, ID, ObjectType, registerEnumType } from "type-graphql";
-import { ReadableBy } from "../common/readable.js";
+import { TypePolicy } from "../common/policy.js";
 import { DateTime } from "../common/scalars.js";
 
 export enum AuditActorType {
@@ -26,6 +26,7 @@ export enum AuditOutcomeEnum {
 }
 registerEnumType(AuditOutcomeEnum, { name: "AuditOutcome" });
 
+@TypePolicy({ readableBy: "ADMIN" })
 @ObjectType({
   description: "One entry of the audit log: a request's reads, writes, exports or refusals of one kind of participant data at one center. Identifiers only.",
 })
@@ -45,7 +46,6 @@ export class AuditEvent {
   @Field(() => AuditActionEnum)
   action!: AuditActionEnum;
 
-  @ReadableBy("ADMIN")
   @Field(() => String, { description: "The kind of data: Participant, Attendance, Enrollment, FollowUp, Milestone, Mentorship, …" })
   resourceType!: string;
 
@@ -55,18 +55,15 @@ export class AuditEvent {
   @Field(() => [ID], { description: "Global ids of the participants whose data was touched." })
   participantIds!: string[];
 
-  @ReadableBy("ADMIN")
   @Field(() => String, { nullable: true, description: "The GraphQL operationName, else the root field (exports: e.g. `export.attendance.csv`)." })
   operationName!: string | null;
 
-  @ReadableBy("ADMIN")
   @Field(() => String, { nullable: true, description: "The request id (x-request-id) the entry was written for." })
   requestId!: string | null;
 
   @Field(() => AuditOutcomeEnum)
   outcome!: AuditOutcomeEnum;
 
-  @ReadableBy("ADMIN")
   @Field(() => String, { description: "sha256 (hex) over the entry's content and the previous entry's hash." })
   hash!: string;
 }

@@ -12,77 +12,33 @@ import { defaultFieldResolver, getNamedType, isObjectType, type GraphQLField, ty
 import type { AuditAction, AuditOutcome, Touch } from "../auth/access.js";
 import type { Context } from "../common/context.js";
 import { fromGlobalId } from "../common/ids.js";
+import { auditIdentityOf, fieldPolicyOf, rowIdentity, type MutationAudit } from "../common/policy.js";
 
 type Row = Record<string, unknown>;
 
 interface AuditedType {
   /** The participants an object of this type is about. */
-  participantIds(o: Row): unknown[];
+  participantIds(o: Row): readonly unknown[];
   /** The resource's id, when it has one of its own (default: `id`). */
   resourceId?(o: Row): unknown;
 }
 
-const ofParticipant: AuditedType = { participantIds: (o) => [o.participantId] };
-
-/** Types whose objects are participant data: reading any field of one is a READ of it. */
-const AUDITED_TYPES: Record<string, AuditedType> = {
-  Participant: { participantIds: (o) => [o.id] },
-  Attendance: ofParticipant,
-  Enrollment: ofParticipant,
-  FollowUp: ofParticipant,
-  RecoveryCapitalAssessment: ofParticipant,
-  Mentorship: { participantIds: (o) => [o.mentorId, o.menteeId] },
-  Milestone: { ...ofParticipant, resourceId: () => null },
-  RosterEntry: { ...ofParticipant, resourceId: () => null },
-  // A participant's consent to disclose (42 CFR 2.31), and the accounting of what was disclosed.
-  Consent: ofParticipant,
-  Disclosure: { ...ofParticipant, resourceId: () => null },
-};
+/** Types whose objects are participant data (TypePolicy `audit`): reading any field of one is a READ of it. Filled from the schema's declarations. */
+let AUDITED_TYPES: Record<string, AuditedType> = {};
 
 /**
- * Every mutation, classified: the action its payload's objects are recorded with, or null for
- * mutations that touch no participant data (configuration). A new mutation must be added here
- * (the schema walk fails otherwise).
+ * Every mutation, classified by its declaration (Policy `audit`): the action its payload's objects
+ * are recorded with, or null for mutations that touch no participant data (configuration). A
+ * mutation without one is left out (the schema walk fails on it).
  */
-export const AUDITED_MUTATIONS: Record<string, Exclude<AuditAction, "READ" | "DENIED" | "EXPORT"> | null> = {
-  assignPeerMentor: "CREATE",
-  claimFollowUp: "UPDATE",
-  completeFollowUp: "UPDATE",
-  completeSession: "UPDATE",
-  createParticipant: "CREATE",
-  endEnrollment: "UPDATE",
-  endMentorship: "UPDATE",
-  enrollParticipant: "CREATE",
-  markMilestoneCelebrated: "UPDATE",
-  reassignFollowUp: "UPDATE",
-  recordAttendance: "UPDATE",
-  recordRecoveryCapital: "CREATE",
-  updateEnrollment: "UPDATE",
-  updateParticipant: "UPDATE",
-  recordConsent: "CREATE",
-  revokeConsent: "UPDATE",
-  // Closing a group withdraws its waitlist.
-  updateGroup: "UPDATE",
-  cancelSession: null,
-  // API clients are configuration: no participant's data in them.
-  createApiClient: null,
-  revokeApiClient: null,
-  rotateApiClientKey: null,
-  createCenter: null,
-  createGroup: null,
-  createProgram: null,
-  createStaff: null,
-  removeStaffMembership: null,
-  scheduleSessions: null,
-  setStaffMembership: null,
-  updateCenter: null,
-  updateProgram: null,
-  updateSession: null,
-  updateStaff: null,
-};
-
-/** Root queries that read participant data of a type not in AUDITED_TYPES: recorded once per call. */
-const AUDITED_ROOT_QUERIES: Record<string, string> = { auditEvents: "AuditEvent" };
+export function auditedMutations(schema: GraphQLSchema): Record<string, MutationAudit | null> {
+  const classified: Record<string, MutationAudit | null> = {};
+  for (const field of Object.values(schema.getMutationType()?.getFields() ?? {})) {
+    const policy = fieldPolicyOf(field);
+    if (policy && "audit" in policy && policy.audit !== "READ") classified[field.name] = policy.audit ?? null;
+  }
+  return classified;
+}
 
 const REFUSALS = new Set(["UNAUTHENTICATED", "FORBIDDEN", "NOT_FOUND"]);
 
@@ -168,7 +124,7 @@ function inputIds(input: unknown): Array<{ type: string; id: string }> {
   return found;
 }
 
-function wrapMutation(field: GraphQLField<unknown, Context>, action: Exclude<AuditAction, "READ" | "DENIED" | "EXPORT">, payloadType: GraphQLObjectType): void {
+function wrapMutation(field: GraphQLField<unknown, Context>, action: MutationAudit, payloadType: GraphQLObjectType): void {
   const resolve = field.resolve ?? defaultFieldResolver;
   const payloadFields = Object.values(payloadType.getFields()).filter((f) => f.name !== "userErrors");
   const primary = payloadFields.map(returnedTypeName).find((t) => AUDITED_TYPES[t]) ?? (payloadFields[0] ? returnedTypeName(payloadFields[0]) : field.name);
@@ -205,6 +161,16 @@ function wrapMutation(field: GraphQLField<unknown, Context>, action: Exclude<Aud
 export function auditResolvers(schema: GraphQLSchema): GraphQLSchema {
   const queryType = schema.getQueryType();
   const mutationType = schema.getMutationType();
+  AUDITED_TYPES = {};
+  for (const type of Object.values(schema.getTypeMap())) {
+    const identity = auditIdentityOf(type);
+    if (identity) AUDITED_TYPES[type.name] = rowIdentity(identity);
+  }
+  const AUDITED_MUTATIONS = auditedMutations(schema);
+  const AUDITED_ROOT_QUERIES: Record<string, string> = {};
+  for (const field of Object.values(queryType?.getFields() ?? {})) {
+    if (fieldPolicyOf(field)?.audit === "READ") AUDITED_ROOT_QUERIES[field.name] = returnedTypeName(field);
+  }
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith("__")) continue;
     const parentAudited = type.name in AUDITED_TYPES;

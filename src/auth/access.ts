@@ -10,8 +10,8 @@
 //   VIEWER       reads groups, sessions and counts; never participants' names or notes
 //
 // API clients (integrators, `Authorization: Bearer rg_live_…`) have no role: they read only their
-// centers, only the fields their scopes open (API_CLIENT_FIELDS, enforced for every field by
-// src/common/guard.ts), never notes or staff data, and call no mutation. A participant's records
+// centers, only the fields their scopes open (the `api` of each field's declaration,
+// src/common/policy.ts, enforced for every field by src/common/guard.ts), never notes or staff data, and call no mutation. A participant's records
 // reach a client only while a consent naming it is active (src/consents: the feed and every
 // other read selects through that condition).
 import { forbidden, unauthenticated } from "../common/errors.js";
@@ -68,37 +68,12 @@ const RULES: Record<Capability, Rule> = {
 const API_CLIENT_CAPABILITIES = new Set<Capability>(["center.read", "group.read", "participant.read"]);
 
 /**
- * The fields an API client may resolve, per scope: `Type: [fields]`, "*" for every field. Any
- * other field answers as for an outsider (src/common/guard.ts): null, an empty list, or FORBIDDEN
- * when it cannot be null (every mutation among them).
+ * Whether an API client with these scopes may resolve a field that these scopes open (the field's
+ * `api` declaration, src/common/policy.ts). Any other field answers as for an outsider
+ * (src/common/guard.ts): null, an empty list, or FORBIDDEN when it cannot be null.
  */
-const API_CLIENT_FIELDS: Record<ApiScope, Record<string, readonly string[]>> = {
-  ATTENDANCE_READ: {
-    Query: ["attendanceChanges"],
-    AttendanceChangeFeed: ["*"],
-    AttendanceFeedEdge: ["*"],
-    AttendanceFeedChange: ["*"],
-    PageInfo: ["*"],
-    Attendance: ["id", "status", "minutesAttended", "recordedAt", "version", "session", "participant"],
-    Session: ["id", "startsAt", "endsAt", "status", "cancelledAt", "group"],
-    Group: ["id", "name", "status", "startsOn", "endsOn", "program", "center"],
-    Program: ["id", "name", "billingCode"],
-    Center: ["id", "name", "timezone"],
-    // The identifiers needed to file a record.
-    Participant: ["id", "externalId"],
-  },
-  PARTICIPANT_READ: {
-    Participant: ["id", "externalId", "firstName", "lastName", "preferredName", "dateOfBirth"],
-  },
-};
-
-/** Whether an API client with these scopes may resolve `type.field` at all. */
-export function apiClientMayRead(viewer: ApiClientViewer, type: string, field: string): boolean {
-  for (const scope of viewer.scopes) {
-    const fields = API_CLIENT_FIELDS[scope][type];
-    if (fields && (fields.includes("*") || fields.includes(field))) return true;
-  }
-  return false;
+export function apiClientMayRead(viewer: ApiClientViewer, opens: readonly ApiScope[]): boolean {
+  return opens.some((scope) => viewer.scopes.has(scope));
 }
 
 export interface Target {

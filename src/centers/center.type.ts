@@ -1,7 +1,7 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateTime } from "../common/scalars.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy, TypePolicy } from "../common/policy.js";
 
 export enum CenterStatus {
   ACTIVE = "ACTIVE",
@@ -9,21 +9,20 @@ export enum CenterStatus {
 }
 registerEnumType(CenterStatus, { name: "CenterStatus" });
 
+@TypePolicy({ readableBy: "CENTER" })
 @ObjectType({ implements: Node, description: "A treatment center: the unit of tenancy and access." })
 export class Center extends Node {
-  @ReadableBy("CENTER")
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => String)
   name!: string;
 
-  @ReadableBy("CENTER")
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => String, { description: "IANA time zone, e.g. America/New_York; sessions are scheduled in it." })
   timezone!: string;
 
-  @ReadableBy("CENTER")
   @Field(() => String, { nullable: true })
   address!: string | null;
 
-  @ReadableBy("CENTER")
   @Field(() => String, { nullable: true })
   phone!: string | null;
 

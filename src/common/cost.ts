@@ -3,7 +3,8 @@
 //   aliases  how many aliased fields the document holds;
 //   cost     fields weighted by how many times they run: a connection multiplies its selection by
 //            its page size (`first`/`last`, else the default page size), any other list by a fixed
-//            estimate. Memoised per fragment, so fragment spreads cannot blow up the computation.
+//            estimate; a field declaring a cost (Policy `cost`: the engagement aggregates) adds it
+//            each time it runs. Memoised per fragment, so fragment spreads cannot blow up the computation.
 // Refusals are client errors (HTTP 400) with their own extensions.code; they state the limit, not
 // how the document was measured.
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
@@ -28,6 +29,7 @@ import {
   type SelectionSetNode,
   type ValidationRule,
 } from "graphql";
+import { fieldPolicyOf } from "./policy.js";
 import { DEFAULT_PAGE_SIZE } from "./relay.js";
 
 export interface QueryLimits {
@@ -99,10 +101,10 @@ function multiplier(field: FieldNode, def: GraphQLField<unknown, unknown> | unde
   const ids = listArgLength(field, scope);
   if (ids !== null) return ids;
   if (def) {
-    // A connection's (or the change feed's: any page with pageInfo) edges/nodes lists were counted
-    // by the connection field's page size.
-    if (parent?.name.endsWith("Connection") || isPage(parent)) return 1;
-    if (getNamedType(def.type).name.endsWith("Connection") || isPage(getNamedType(def.type))) return DEFAULT_PAGE_SIZE;
+    // A page's (a connection's, the change feed's: anything with pageInfo) edges/nodes lists were
+    // counted by the page field's page size.
+    if (isPage(parent)) return 1;
+    if (isPage(getNamedType(def.type))) return DEFAULT_PAGE_SIZE;
     return isListType(getNullableType(def.type)) ? LIST_ESTIMATE : 1;
   }
   // Not in the schema (estimating an operation of the contract still ahead): a selection of
@@ -111,7 +113,7 @@ function multiplier(field: FieldNode, def: GraphQLField<unknown, unknown> | unde
   return 1;
 }
 
-/** A paged list that is not a Relay connection (the attendance change feed): it has pageInfo. */
+/** A paged list (a Relay connection, the attendance change feed): it has pageInfo. */
 const isPage = (type: GraphQLNamedType | undefined) => Boolean(fieldsOf(type)?.pageInfo);
 
 function fieldsOf(type: GraphQLNamedType | undefined): Record<string, GraphQLField<unknown, unknown>> | undefined {
@@ -130,8 +132,10 @@ function measureSet(set: SelectionSetNode, parent: GraphQLNamedType | undefined,
       }
       const name = sel.name.value;
       const def = name === "__schema" ? SchemaMetaFieldDef : name === "__type" ? TypeMetaFieldDef : fieldsOf(parent)?.[name];
+      // A field expensive whatever its page size (an aggregate) declares its weight (Policy cost).
+      const weight = def ? (fieldPolicyOf(def)?.cost ?? 0) : 0;
       if (!sel.selectionSet) {
-        cost += 1;
+        cost += 1 + weight;
         depth = Math.max(depth, 1);
         continue;
       }
@@ -143,7 +147,7 @@ function measureSet(set: SelectionSetNode, parent: GraphQLNamedType | undefined,
       if (introspection) scope.introspection = true;
       const inner = measureSet(sel.selectionSet, def ? getNamedType(def.type) : undefined, scope, seen);
       scope.introspection = outer;
-      cost += 1 + (scope.introspection ? 1 : multiplier(sel, def, parent, scope)) * inner.cost;
+      cost += 1 + weight + (scope.introspection ? 1 : multiplier(sel, def, parent, scope)) * inner.cost;
       depth = Math.max(depth, introspection ? 1 : 1 + inner.depth);
     } else if (sel.kind === Kind.INLINE_FRAGMENT) {
       const type = sel.typeCondition ? (scope.schema?.getType(sel.typeCondition.name.value) ?? undefined) : parent;

@@ -4,7 +4,7 @@
 import "reflect-metadata";
 import { GraphQLError } from "graphql";
 import { Field, ObjectType, registerEnumType } from "type-graphql";
-import { ReadableBy } from "./readable.js";
+import { TypePolicy } from "./policy.js";
 
 export enum UserErrorCode {
   /** A value is malformed or out of range. */
@@ -45,13 +45,12 @@ export enum UserErrorCode {
 }
 registerEnumType(UserErrorCode, { name: "UserErrorCode", description: "Why a mutation refused its input." });
 
+@TypePolicy({ readableBy: "CALLER" })
 @ObjectType({ description: "A problem with a mutation's input. When any is returned, nothing was written." })
 export class UserError {
-  @ReadableBy("CALLER")
   @Field(() => [String], { nullable: true, description: 'Path to the offending input field, e.g. ["input", "records", "2", "status"].' })
   field!: string[] | null;
 
-  @ReadableBy("CALLER")
   @Field(() => String)
   message!: string;
 

@@ -12,11 +12,13 @@ import type { Viewer } from "../auth/viewer.js";
 import { stopWhenCancelled, type Cancellable } from "./abort.js";
 import { forbidden } from "./errors.js";
 import { checkFieldArguments } from "./inputs.js";
+import { effectivePolicy } from "./policy.js";
 
 /** What the checks read of the request context (src/common/context.ts). */
 type GuardedContext = (Cancellable & { viewer?: Viewer | null }) | undefined;
 
 export function guardResolvers(schema: GraphQLSchema): GraphQLSchema {
+  const mutationType = schema.getMutationType();
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith("__")) continue;
     for (const field of Object.values(type.getFields())) {
@@ -26,9 +28,10 @@ export function guardResolvers(schema: GraphQLSchema): GraphQLSchema {
       const inner = field.resolve ?? defaultFieldResolver;
       const outsider = isListType(getNullableType(field.type)) ? "empty" : isNonNullType(field.type) ? "forbidden" : "null";
       const typeName = type.name;
+      const opens = effectivePolicy(type, field, mutationType).api;
       const resolve: typeof inner = (root, args, context, info) => {
         const viewer = (context as GuardedContext)?.viewer;
-        if (viewer?.kind === "apiClient" && !apiClientMayRead(viewer, typeName, field.name)) {
+        if (viewer?.kind === "apiClient" && !apiClientMayRead(viewer, opens)) {
           if (outsider === "forbidden") throw forbidden(`API clients may not read ${typeName}.${field.name}`);
           return outsider === "empty" ? [] : null;
         }

@@ -1,9 +1,12 @@
 // Mutation payloads: `{ <object>, userErrors }`, built by one factory and filled by one helper.
 import { Field, ObjectType, type ClassType } from "type-graphql";
 import { UserError, UserInputError } from "./errors.js";
+import { TypePolicy } from "./policy.js";
 
 /** Declares `<Name>Payload { <field>: <type>, userErrors: [UserError!]! }`. */
 export function payloadType(name: string, field: string, type: () => ClassType | [ClassType], description?: string) {
+  // A payload answers the caller of its mutation; the objects in it carry their own policies.
+  @TypePolicy({ readableBy: "CALLER" })
   @ObjectType(name, { description })
   class Payload {
     @Field(() => [UserError])

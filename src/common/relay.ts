@@ -8,6 +8,7 @@ import { ArgsType, Field, Int, ObjectType, type ClassType } from "type-graphql";
 import type { Db } from "../db/client.js";
 import { rowsOf } from "./sql.js";
 import { badInput } from "./errors.js";
+import { TypePolicy } from "./policy.js";
 
 const MAX_PAGE_SIZE = 100;
 /** @public */
@@ -28,6 +29,8 @@ export class ConnectionArgs {
   before?: string | null;
 }
 
+// Where the caller is in the list it asked for; open to API clients with their feed.
+@TypePolicy({ readableBy: "CALLER", api: ["ATTENDANCE_READ"] })
 @ObjectType({ simpleResolvers: true })
 export class PageInfo {
   @Field(() => Boolean)

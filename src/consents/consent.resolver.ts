@@ -3,7 +3,7 @@ import { ApiClient } from "../apiclients/apiclient.type.js";
 import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { mutate } from "../common/payload.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 import type { ConsentRow, ParticipantRow } from "../db/schema.js";
 import { readableParticipant } from "../participants/participant.service.js";
 import { Participant } from "../participants/participant.type.js";
@@ -26,19 +26,19 @@ export class ConsentResolver {
     return ctx.loaders.apiClients.byId.load(c.apiClientId);
   }
 
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
   participant(@Root() c: ConsentRow, @Ctx() ctx: Context) {
     return readableParticipant(ctx, c.participantId);
   }
 
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true })
   recordedBy(@Root() c: ConsentRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, c.recordedByStaffId);
   }
 
   @Authorized()
+  @Policy({ audit: "CREATE" })
   @Mutation(() => RecordConsentPayload, {
     description: "42 CFR 2.31 consent to disclose a participant's records to one API client (clinicians and admins of the participant's center).",
   })
@@ -47,6 +47,7 @@ export class ConsentResolver {
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => RevokeConsentPayload, { description: "Takes effect at once: the recipient's next read no longer has the participant's records." })
   revokeConsent(@Arg("input", () => RevokeConsentInput) input: RevokeConsentInput, @Ctx() ctx: Context) {
     return mutate("consent", () => revokeConsent(ctx, input));

@@ -1,6 +1,7 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
-import { ReadableBy } from "../common/readable.js";
+import { TypePolicy } from "../common/policy.js";
+import { consents, type ConsentRow } from "../db/schema.js";
 import { DateScalar, DateTime } from "../common/scalars.js";
 
 export enum ConsentStatus {
@@ -18,6 +19,7 @@ export enum ConsentInformation {
 }
 registerEnumType(ConsentInformation, { name: "ConsentInformation", description: "The kinds of records a consent allows to disclose." });
 
+@TypePolicy<ConsentRow>({ readableBy: "CLINICAL", audit: { participants: [consents.participantId] } })
 @ObjectType({
   implements: Node,
   description: "A participant's written consent (42 CFR 2.31) to disclose their records to one recipient (an API client). Kept after it ends.",
@@ -26,7 +28,6 @@ export class Consent extends Node {
   @Field(() => ConsentStatus)
   status!: ConsentStatus;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { description: "The purpose of the disclosure, as written in the consent." })
   purpose!: string;
 
@@ -45,7 +46,6 @@ export class Consent extends Node {
   @Field(() => DateTime, { nullable: true })
   revokedAt!: Date | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   revokeReason!: string | null;
 }

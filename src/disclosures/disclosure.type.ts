@@ -1,7 +1,9 @@
 import { Field, Int, ObjectType } from "type-graphql";
-import { ReadableBy } from "../common/readable.js";
+import { TypePolicy } from "../common/policy.js";
+import { disclosures, type DisclosureRow } from "../db/schema.js";
 import { DateTime } from "../common/scalars.js";
 
+@TypePolicy<DisclosureRow>({ readableBy: "CLINICAL", audit: { participants: [disclosures.participantId], resourceId: null } })
 @ObjectType({ description: "One disclosure of a participant's records to a recipient (42 CFR 2.24, 2.25): what went to whom, and when." })
 export class Disclosure {
   @Field(() => DateTime)
@@ -10,7 +12,6 @@ export class Disclosure {
   @Field(() => Int, { description: "How many records were handed out." })
   recordCount!: number;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { description: "The operation that handed them out (the GraphQL operation name, else the root field)." })
   operation!: string;
 }

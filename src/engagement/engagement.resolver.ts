@@ -3,6 +3,7 @@
 // sees the group or center may read. Facilitators' figures cover the groups they facilitate.
 import { Arg, Ctx, FieldResolver, Float, Int, Resolver, Root } from "type-graphql";
 import type { Context } from "../common/context.js";
+import { Policy } from "../common/policy.js";
 import { DateScalar } from "../common/scalars.js";
 import { Center } from "../centers/center.type.js";
 import type { CenterRow, GroupRow, ParticipantRow, ProgramRow } from "../db/schema.js";
@@ -14,11 +15,19 @@ import { dayWindow, rate, toParticipantEngagement, trendPoints, trendWindow } fr
 import type { RollupKind } from "./engagement.sql.js";
 import { AttendanceTrendPoint, EngagementSummary, ParticipantEngagement, TrendIntervalEnum, type RollupKey } from "./engagement.type.js";
 
+/**
+ * The engagement aggregates scan every session and record of what they cover, whatever page they
+ * are asked on: each one weighs this much in a query's cost (src/common/cost.ts), as much as ten
+ * plain fields.
+ */
+const AGGREGATE_COST = 10;
+
 const FROM = { nullable: true, description: "First day (center's time zone); omit for all time." } as const;
 const TO = { nullable: true, description: "Last day, inclusive (center's time zone); omit for up to now." } as const;
 
 @Resolver(() => Participant)
 export class ParticipantEngagementResolver {
+  @Policy({ cost: AGGREGATE_COST })
   @FieldResolver(() => ParticipantEngagement, {
     description: "Attendance figures, trend and risk (clinical staff; facilitators for their groups only).",
   })
@@ -111,6 +120,7 @@ const INTERVAL = { defaultValue: TrendIntervalEnum.WEEK } as const;
 
 @Resolver(() => Group)
 export class GroupEngagementResolver {
+  @Policy({ cost: AGGREGATE_COST })
   @FieldResolver(() => EngagementSummary, { description: "The group's attendance over a period (all time without one)." })
   engagement(
     @Root() group: GroupRow,
@@ -122,6 +132,7 @@ export class GroupEngagementResolver {
     return summary("group", group.id, group.centerId, ctx, from, to);
   }
 
+  @Policy({ cost: AGGREGATE_COST })
   @FieldResolver(() => [AttendanceTrendPoint], { description: "One point per week or month of [from, to]." })
   attendanceTrend(
     @Root() group: GroupRow,
@@ -137,6 +148,7 @@ export class GroupEngagementResolver {
 
 @Resolver(() => Program)
 export class ProgramEngagementResolver {
+  @Policy({ cost: AGGREGATE_COST })
   @FieldResolver(() => EngagementSummary, { description: "The program's groups' attendance over a period (all time without one)." })
   engagement(
     @Root() program: ProgramRow,
@@ -148,6 +160,7 @@ export class ProgramEngagementResolver {
     return summary("program", program.id, program.centerId, ctx, from, to);
   }
 
+  @Policy({ cost: AGGREGATE_COST })
   @FieldResolver(() => [AttendanceTrendPoint], { description: "One point per week or month of [from, to]." })
   attendanceTrend(
     @Root() program: ProgramRow,
@@ -163,6 +176,7 @@ export class ProgramEngagementResolver {
 
 @Resolver(() => Center)
 export class CenterEngagementResolver {
+  @Policy({ cost: AGGREGATE_COST })
   @FieldResolver(() => EngagementSummary, { description: "The center's attendance over a period (all time without one)." })
   engagement(
     @Root() center: CenterRow,
@@ -174,6 +188,7 @@ export class CenterEngagementResolver {
     return summary("center", center.id, center.id, ctx, from, to);
   }
 
+  @Policy({ cost: AGGREGATE_COST })
   @FieldResolver(() => [AttendanceTrendPoint], { description: "One point per week or month of [from, to]." })
   attendanceTrend(
     @Root() center: CenterRow,

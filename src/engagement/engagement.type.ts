@@ -1,4 +1,5 @@
 import { Field, Float, Int, ObjectType, registerEnumType } from "type-graphql";
+import { TypePolicy } from "../common/policy.js";
 import { DateScalar, DateTime } from "../common/scalars.js";
 import { RiskLevel } from "../participants/participant.type.js";
 import type { DayWindow, GroupScope, RollupKind } from "./engagement.sql.js";
@@ -32,6 +33,7 @@ registerEnumType(TrendIntervalEnum, {
   },
 });
 
+@TypePolicy({ readableBy: "CLINICAL" })
 @ObjectType({
   description:
     "A participant's attendance. Counts, rate, runs and lastAttendedAt cover the period asked for (all time without one); " +
@@ -95,6 +97,7 @@ export interface RollupKey {
   window: DayWindow;
 }
 
+@TypePolicy({ readableBy: "GROUP" })
 @ObjectType({
   description:
     "Attendance of a group, program or center over a period (all time without one): every expected (participant, session) pair pooled. " +
@@ -108,6 +111,7 @@ export class EngagementSummary {
   to!: string | null;
 }
 
+@TypePolicy({ readableBy: "GROUP" })
 @ObjectType({ description: "Attendance in one week or month; periods with no sessions have zero counts and a null rate." })
 export class AttendanceTrendPoint {
   @Field(() => DateScalar, { description: "The Monday (WEEK) or the 1st (MONTH) the period starts on; counts stay within the range asked for." })

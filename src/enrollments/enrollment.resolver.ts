@@ -20,7 +20,7 @@ import {
 } from "./enrollment.inputs.js";
 import { endEnrollment, enrollParticipant, updateEnrollment } from "./enrollment.service.js";
 import { Enrollment, EnrollmentEvent, EnrollmentStatus } from "./enrollment.type.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 
 const EnrollmentConnection = connectionType(Enrollment, "Enrollment");
 
@@ -43,14 +43,14 @@ async function requireClinicalReadOf(ctx: Context, groupId: string): Promise<voi
 
 @Resolver(() => Enrollment)
 export class EnrollmentResolver {
-  @ReadableBy("CLINICAL")
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => String, { nullable: true, description: "Why it ended: a clinical note, refused (FORBIDDEN) to VIEWERs." })
   async endReason(@Root() e: EnrollmentRow, @Ctx() ctx: Context) {
     await requireClinicalReadOf(ctx, e.groupId);
     return e.endReason;
   }
 
-  @ReadableBy("CLINICAL")
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => Participant, { description: "Refused (FORBIDDEN) to VIEWERs." })
   participant(@Root() e: EnrollmentRow, @Ctx() ctx: Context, @Info() info: GraphQLResolveInfo) {
     return readableParticipant(ctx, e.participantId, info);
@@ -75,18 +75,21 @@ export class EnrollmentResolver {
   }
 
   @Authorized()
+  @Policy({ audit: "CREATE" })
   @Mutation(() => EnrollParticipantPayload, { description: "A full group puts the enrolment on the waitlist, in order." })
   enrollParticipant(@Arg("input", () => EnrollParticipantInput) input: EnrollParticipantInput, @Ctx() ctx: Context) {
     return mutate("enrollment", () => enrollParticipant(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => EndEnrollmentPayload, { description: "Ends an enrolment; a freed seat goes to the first on the waitlist." })
   endEnrollment(@Arg("input", () => EndEnrollmentInput) input: EndEnrollmentInput, @Ctx() ctx: Context) {
     return mutate("enrollment", () => endEnrollment(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => UpdateEnrollmentPayload, { description: "Changes an enrolment's role (e.g. to PEER_MENTOR)." })
   updateEnrollment(@Arg("input", () => UpdateEnrollmentInput) input: UpdateEnrollmentInput, @Ctx() ctx: Context) {
     return mutate("enrollment", () => updateEnrollment(ctx, input));
@@ -95,7 +98,7 @@ export class EnrollmentResolver {
 
 @Resolver(() => EnrollmentEvent)
 export class EnrollmentEventResolver {
-  @ReadableBy("CLINICAL")
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => String, { nullable: true, description: "A clinical note, refused (FORBIDDEN) to VIEWERs." })
   async reason(@Root() e: EnrollmentEventRow, @Ctx() ctx: Context) {
     const enrollment = await ctx.loaders.enrollments.byId.load(e.enrollmentId);
@@ -104,7 +107,7 @@ export class EnrollmentEventResolver {
     return e.reason;
   }
 
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true, description: "Who made the change; null for automatic promotions at start-up." })
   actor(@Root() e: EnrollmentEventRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, e.actorStaffId);

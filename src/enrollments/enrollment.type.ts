@@ -1,6 +1,8 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
+import { TypePolicy } from "../common/policy.js";
 import { DateTime } from "../common/scalars.js";
+import { enrollments, type EnrollmentRow } from "../db/schema.js";
 
 export enum EnrollmentStatus {
   WAITLISTED = "WAITLISTED",
@@ -30,6 +32,7 @@ export enum EnrollmentRole {
 }
 registerEnumType(EnrollmentRole, { name: "EnrollmentRole" });
 
+@TypePolicy<EnrollmentRow>({ readableBy: "GROUP", audit: { participants: [enrollments.participantId] } })
 @ObjectType({ implements: Node, description: "A participant's place in a group." })
 export class Enrollment extends Node {
   @Field(() => EnrollmentStatus)
@@ -51,6 +54,7 @@ export class Enrollment extends Node {
   endReason!: string | null;
 }
 
+@TypePolicy({ readableBy: "GROUP" })
 @ObjectType({ description: "One status change of an enrolment." })
 export class EnrollmentEvent {
   @Field(() => EnrollmentStatus, { nullable: true, description: "Null for the enrolment itself." })

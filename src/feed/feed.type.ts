@@ -1,6 +1,6 @@
 import { Field, ID, ObjectType, registerEnumType } from "type-graphql";
 import { Attendance } from "../attendance/attendance.type.js";
-import { ReadableBy } from "../common/readable.js";
+import { TypePolicy } from "../common/policy.js";
 import { PageInfo } from "../common/relay.js";
 import { DateTime } from "../common/scalars.js";
 
@@ -16,6 +16,7 @@ registerEnumType(AttendanceChangeType, {
   },
 });
 
+@TypePolicy({ readableBy: "CALLER", api: ["ATTENDANCE_READ"] })
 @ObjectType({ description: "One change of one attendance record, as the API client may see it." })
 export class AttendanceFeedChange {
   @Field(() => AttendanceChangeType)
@@ -31,6 +32,7 @@ export class AttendanceFeedChange {
   attendance!: object | null;
 }
 
+@TypePolicy({ readableBy: "CALLER", api: ["ATTENDANCE_READ"] })
 @ObjectType()
 export class AttendanceFeedEdge {
   @Field(() => String, { description: "The change's position: resume after it with `after`." })
@@ -40,12 +42,12 @@ export class AttendanceFeedEdge {
   node!: AttendanceFeedChange;
 }
 
+@TypePolicy({ readableBy: "CALLER", api: ["ATTENDANCE_READ"] })
 @ObjectType({
   description:
     "A page of the attendance change feed. Resume from `pageInfo.endCursor` (it moves past changes that are not yours too, so a page may hold fewer than `first` changes, even none, while `hasNextPage` is true).",
 })
 export class AttendanceChangeFeed {
-  @ReadableBy("CALLER")
   @Field(() => String, { description: "The notice that must accompany each disclosure (42 CFR 2.32)." })
   disclosureNotice!: string;
 

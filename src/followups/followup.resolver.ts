@@ -11,7 +11,7 @@ import { Participant } from "../participants/participant.type.js";
 import { Session } from "../sessions/session.type.js";
 import { linkedStaff } from "../staff/staff.service.js";
 import { Staff } from "../staff/staff.type.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 import {
   ClaimFollowUpInput,
   ClaimFollowUpPayload,
@@ -40,7 +40,6 @@ class CenterFollowUpsArgs extends StaffFollowUpsArgs {
 @Resolver(() => FollowUp)
 export class FollowUpResolver {
   @FieldResolver(() => Participant)
-  @ReadableBy("CLINICAL")
   participant(@Root() f: FollowUpRow, @Ctx() ctx: Context) {
     return readableParticipant(ctx, f.participantId);
   }
@@ -56,13 +55,13 @@ export class FollowUpResolver {
   }
 
   @FieldResolver(() => Staff, { nullable: true, description: "Who should reach out; null when the center has no one to assign." })
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   assignee(@Root() f: FollowUpRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, f.assigneeStaffId);
   }
 
   @FieldResolver(() => Staff, { nullable: true })
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   completedBy(@Root() f: FollowUpRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, f.completedByStaffId);
   }
@@ -73,18 +72,21 @@ export class FollowUpResolver {
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => ClaimFollowUpPayload, { description: "Assigns an OPEN follow-up to the viewer." })
   claimFollowUp(@Arg("input", () => ClaimFollowUpInput) input: ClaimFollowUpInput, @Ctx() ctx: Context) {
     return mutate("followUp", () => claimFollowUp(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => ReassignFollowUpPayload, { description: "Assigns an OPEN follow-up to another staff member who may act on it." })
   reassignFollowUp(@Arg("input", () => ReassignFollowUpInput) input: ReassignFollowUpInput, @Ctx() ctx: Context) {
     return mutate("followUp", () => reassignFollowUp(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => CompleteFollowUpPayload, { description: "Records the outcome of an OPEN follow-up; anything else is INVALID_TRANSITION." })
   completeFollowUp(@Arg("input", () => CompleteFollowUpInput) input: CompleteFollowUpInput, @Ctx() ctx: Context) {
     return mutate("followUp", () => completeFollowUp(ctx, input));
@@ -94,19 +96,19 @@ export class FollowUpResolver {
 @Resolver(() => FollowUpEvent)
 export class FollowUpEventResolver {
   @FieldResolver(() => Staff, { nullable: true, description: "Who made the change (the staff member who recorded attendance, for automatic ones)." })
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   actor(@Root() e: FollowUpEventRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, e.actorStaffId);
   }
 
   @FieldResolver(() => Staff, { nullable: true })
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   fromAssignee(@Root() e: FollowUpEventRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, e.fromAssigneeStaffId);
   }
 
   @FieldResolver(() => Staff, { nullable: true })
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   toAssignee(@Root() e: FollowUpEventRow, @Ctx() ctx: Context) {
     return linkedStaff(ctx, e.toAssigneeStaffId);
   }
@@ -114,6 +116,7 @@ export class FollowUpEventResolver {
 
 @Resolver(() => Center)
 export class CenterFollowUpsResolver {
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => FollowUpConnection, {
     description: "Soonest due first. Clinical staff see all; facilitators those of their groups; viewers are refused.",
   })
@@ -133,6 +136,7 @@ export class CenterFollowUpsResolver {
 
 @Resolver(() => Staff)
 export class StaffFollowUpsResolver {
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => FollowUpConnection, {
     description: "Follow-ups assigned to this staff member that the viewer may read, soonest due first.",
   })

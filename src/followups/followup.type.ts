@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
-import { ReadableBy } from "../common/readable.js";
+import { TypePolicy } from "../common/policy.js";
+import { followUps, type FollowUpRow } from "../db/schema.js";
 import { Node } from "../common/node.js";
 import { DateScalar, DateTime } from "../common/scalars.js";
 
@@ -43,13 +44,13 @@ registerEnumType(FollowUpEventKind, {
   },
 });
 
+@TypePolicy<FollowUpRow>({ readableBy: "CLINICAL", audit: { participants: [followUps.participantId] } })
 @ObjectType({
   implements: Node,
   description:
     "Outreach owed to a participant whose absences in a row in a group reached the program's threshold. Clinical staff, and the group's facilitators.",
 })
 export class FollowUp extends Node {
-  @ReadableBy("CLINICAL")
   @Field(() => String, { description: 'Why it opened, e.g. "2 absences in a row from Tuesday evening".' })
   reason!: string;
 
@@ -62,7 +63,6 @@ export class FollowUp extends Node {
   @Field(() => FollowUpOutcome, { nullable: true })
   outcome!: FollowUpOutcome | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true, description: "The note left when completing it." })
   note!: string | null;
 
@@ -81,11 +81,11 @@ export class FollowUp extends Node {
   @Field(() => DateTime, { nullable: true })
   resolvedAt!: Date | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true, description: "Why it was RESOLVED." })
   resolution!: string | null;
 }
 
+@TypePolicy({ readableBy: "CLINICAL" })
 @ObjectType({ description: "One change to a follow-up." })
 export class FollowUpEvent {
   @Field(() => FollowUpEventKind)
@@ -97,7 +97,6 @@ export class FollowUpEvent {
   @Field(() => FollowUpOutcome, { nullable: true })
   outcome!: FollowUpOutcome | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   note!: string | null;
 }

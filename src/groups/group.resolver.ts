@@ -10,7 +10,7 @@ import { Staff } from "../staff/staff.type.js";
 import { CreateGroupInput, CreateGroupPayload } from "./group.inputs.js";
 import { createGroup } from "./group.service.js";
 import { DayOfWeek, Group, GroupSchedule, GroupStatus } from "./group.type.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 
 const GroupConnection = connectionType(Group, "Group");
 
@@ -22,11 +22,13 @@ class GroupsArgs extends ConnectionArgs {
 
 @Resolver(() => Group)
 export class GroupResolver {
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @FieldResolver(() => Program)
   program(@Root() group: GroupRow, @Ctx() ctx: Context) {
     return ctx.loaders.programs.byId.load(group.programId);
   }
 
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @FieldResolver(() => Center)
   center(@Root() group: GroupRow, @Ctx() ctx: Context) {
     return ctx.loaders.centers.byId.load(group.centerId);
@@ -41,7 +43,7 @@ export class GroupResolver {
     };
   }
 
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => [Staff], { description: "Lead first, then co-facilitators." })
   async facilitators(@Root() group: GroupRow, @Ctx() ctx: Context) {
     const rows = await ctx.loaders.groups.facilitatorsByGroupId.load(group.id);
@@ -49,7 +51,7 @@ export class GroupResolver {
     return staff.filter((s) => s !== null);
   }
 
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => Staff, { nullable: true })
   async leadFacilitator(@Root() group: GroupRow, @Ctx() ctx: Context) {
     const rows = await ctx.loaders.groups.facilitatorsByGroupId.load(group.id);
@@ -58,6 +60,7 @@ export class GroupResolver {
   }
 
   @Authorized()
+  @Policy({ audit: null })
   @Mutation(() => CreateGroupPayload, { description: "Center admins." })
   createGroup(@Arg("input", () => CreateGroupInput) input: CreateGroupInput, @Ctx() ctx: Context) {
     return mutate("group", () => createGroup(ctx, input));

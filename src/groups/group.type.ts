@@ -1,7 +1,7 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateScalar, DateTime, LocalTime } from "../common/scalars.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy, TypePolicy } from "../common/policy.js";
 
 export enum GroupStatus {
   PLANNED = "PLANNED",
@@ -48,6 +48,7 @@ enum FacilitatorRole {
 }
 registerEnumType(FacilitatorRole, { name: "FacilitatorRole" });
 
+@TypePolicy({ readableBy: "GROUP" })
 @ObjectType({ description: "When a group meets, in its center's time zone." })
 export class GroupSchedule {
   @Field(() => [DayOfWeek])
@@ -60,29 +61,31 @@ export class GroupSchedule {
   durationMinutes!: number;
 }
 
+@TypePolicy({ readableBy: "GROUP" })
 @ObjectType({ implements: Node, description: "A support group: a program run by facilitators on a weekly schedule." })
 export class Group extends Node {
-  @ReadableBy("GROUP")
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => String)
   name!: string;
 
   @Field(() => Int, { description: "Seats for ACTIVE enrolments; further enrolments join the waitlist." })
   capacity!: number;
 
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => GroupStatus)
   status!: GroupStatus;
 
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => DateScalar)
   startsOn!: string;
 
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => DateScalar, { nullable: true })
   endsOn!: string | null;
 
-  @ReadableBy("GROUP")
   @Field(() => String, { nullable: true })
   location!: string | null;
 
-  @ReadableBy("GROUP")
   @Field(() => String, { nullable: true })
   virtualLink!: string | null;
 

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
-import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 import type { Context } from "../common/context.js";
 import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
@@ -17,13 +17,11 @@ async function requireReadable(ctx: Context, participant: ParticipantRow): Promi
 
 @Resolver(() => Mentorship)
 export class MentorshipResolver {
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
   mentor(@Root() row: MentorshipRow, @Ctx() ctx: Context) {
     return readableParticipant(ctx, row.mentorId);
   }
 
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
   mentee(@Root() row: MentorshipRow, @Ctx() ctx: Context) {
     return readableParticipant(ctx, row.menteeId);
@@ -35,6 +33,7 @@ export class MentorshipResolver {
   }
 
   @Authorized()
+  @Policy({ audit: "CREATE" })
   @Mutation(() => AssignPeerMentorPayload, {
     description:
       "Pairs a peer mentor with a mentee of the same center. Clinicians and center admins. Refused: the same person, a mentor not eligible, a mentor at capacity, a pair already current.",
@@ -44,6 +43,7 @@ export class MentorshipResolver {
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => EndMentorshipPayload, { description: "Ends a current mentorship (kept in both people's history). Clinicians and center admins." })
   endMentorship(@Arg("input", () => EndMentorshipInput) input: EndMentorshipInput, @Ctx() ctx: Context) {
     return mutate("mentorship", () => endMentorship(ctx, input));
@@ -52,7 +52,6 @@ export class MentorshipResolver {
 
 @Resolver(() => Participant)
 export class ParticipantMentorshipsResolver {
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => [Participant], { description: "Current peer mentors of this participant." })
   async mentors(@Root() participant: ParticipantRow, @Ctx() ctx: Context) {
     await requireReadable(ctx, participant);
@@ -61,7 +60,6 @@ export class ParticipantMentorshipsResolver {
     return Promise.all(visible.map((r) => ctx.loaders.participants.byId.load(r.mentorId)));
   }
 
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => [Participant], { description: "Current mentees of this participant, as a peer mentor." })
   async mentees(@Root() participant: ParticipantRow, @Ctx() ctx: Context) {
     await requireReadable(ctx, participant);
@@ -84,7 +82,7 @@ export class ParticipantMentorshipsResolver {
 
 @Resolver(() => Group)
 export class GroupPeerMentorsResolver {
-  @ReadableBy("CLINICAL")
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => [Participant], {
     nullable: true,
     description: "Members enrolled in this group with the PEER_MENTOR role (ACTIVE): they mentor within the group. Refused to VIEWERs.",

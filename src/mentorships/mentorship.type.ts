@@ -1,8 +1,10 @@
 import { Field, ObjectType } from "type-graphql";
-import { ReadableBy } from "../common/readable.js";
+import { TypePolicy } from "../common/policy.js";
+import { mentorships, type MentorshipRow } from "../db/schema.js";
 import { Node } from "../common/node.js";
 import { DateScalar } from "../common/scalars.js";
 
+@TypePolicy<MentorshipRow>({ readableBy: "CLINICAL", audit: { participants: [mentorships.mentorId, mentorships.menteeId] } })
 @ObjectType({
   implements: Node,
   description: "A peer mentor (a participant further along in recovery) paired with a mentee of the same center.",
@@ -14,7 +16,6 @@ export class Mentorship extends Node {
   @Field(() => DateScalar, { nullable: true, description: "The day it ended; null while current." })
   endedOn!: string | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   endReason!: string | null;
 

@@ -1,5 +1,5 @@
 import { Arg, Authorized, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from "type-graphql";
-import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 import type { Context } from "../common/context.js";
 import { forbidden } from "../common/errors.js";
 import { mutate } from "../common/payload.js";
@@ -19,13 +19,13 @@ async function requireReadable(ctx: Context, participant: ParticipantRow): Promi
 
 @Resolver(() => Milestone)
 export class MilestoneResolver {
-  @ReadableBy("CLINICAL")
   @FieldResolver(() => Participant)
   participant(@Root() milestone: Milestone, @Ctx() ctx: Context) {
     return readableParticipant(ctx, milestone.participantId);
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => MarkMilestoneCelebratedPayload, {
     description:
       "Records that a milestone was celebrated (reached, or due within 31 days). Staff who may read the participant and facilitators of their groups.",
@@ -56,6 +56,7 @@ export class ParticipantMilestonesResolver {
 
 @Resolver(() => Group)
 export class GroupMilestonesResolver {
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => [Milestone], {
     nullable: true,
     description:

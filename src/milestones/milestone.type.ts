@@ -1,5 +1,5 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
-import { ReadableBy } from "../common/readable.js";
+import { TypePolicy } from "../common/policy.js";
 import { DateScalar, DateTime } from "../common/scalars.js";
 
 export enum MilestoneKind {
@@ -16,6 +16,7 @@ registerEnumType(MilestoneKind, {
   },
 });
 
+@TypePolicy<Milestone>({ readableBy: "CLINICAL", audit: { participants: (m) => [m.participantId], resourceId: null } })
 @ObjectType({
   description:
     "A recovery milestone of a participant, computed from their recovery start date, attendance and completed programs. " +
@@ -25,7 +26,6 @@ export class Milestone {
   @Field(() => MilestoneKind)
   kind!: MilestoneKind;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { description: 'e.g. "1 day", "30 days", "6 months", "2 years", "10 sessions", or a program name.' })
   label!: string;
 

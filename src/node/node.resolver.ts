@@ -3,6 +3,7 @@
 import { Arg, Authorized, Ctx, ID, Query, Resolver } from "type-graphql";
 import { badInput } from "../common/errors.js";
 import type { Context } from "../common/context.js";
+import { Policy } from "../common/policy.js";
 import { fromGlobalId } from "../common/ids.js";
 import { asNode, Node } from "../common/node.js";
 import { canSeeApiClient } from "../apiclients/apiclient.service.js";
@@ -98,12 +99,15 @@ const MAX_NODES = 100;
 @Resolver()
 export class NodeResolver {
   @Authorized()
+  // Whatever it finds answers as its own type declares.
+  @Policy({ readableBy: "CALLER" })
   @Query(() => Node, { nullable: true, description: "Any object by its global id; null when missing or out of reach." })
   node(@Arg("id", () => ID) id: string, @Ctx() ctx: Context) {
     return loadNode(ctx, id);
   }
 
   @Authorized()
+  @Policy({ readableBy: "CALLER" })
   @Query(() => [Node], { nullable: "items", description: "Up to 100 objects by global id, in order." })
   async nodes(@Arg("ids", () => [ID]) ids: string[], @Ctx() ctx: Context) {
     if (ids.length > MAX_NODES) throw badInput(`Ask for at most ${MAX_NODES} ids at a time`, "ids");

@@ -7,7 +7,7 @@ import type { CenterRow, ParticipantRow } from "../db/schema.js";
 import { CreateParticipantInput, CreateParticipantPayload, UpdateParticipantInput, UpdateParticipantPayload } from "./participant.inputs.js";
 import { createParticipant, participantsForbidden, updateParticipant } from "./participant.service.js";
 import { Participant, ParticipantStatus, RiskLevel } from "./participant.type.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 
 const ParticipantConnection = connectionType(Participant, "Participant");
 
@@ -31,12 +31,14 @@ export class ParticipantResolver {
   }
 
   @Authorized()
+  @Policy({ audit: "CREATE" })
   @Mutation(() => CreateParticipantPayload, { description: "Clinicians and center admins." })
   createParticipant(@Arg("input", () => CreateParticipantInput) input: CreateParticipantInput, @Ctx() ctx: Context) {
     return mutate("participant", () => createParticipant(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => UpdateParticipantPayload, { description: "Clinicians and center admins." })
   updateParticipant(@Arg("input", () => UpdateParticipantInput) input: UpdateParticipantInput, @Ctx() ctx: Context) {
     return mutate("participant", () => updateParticipant(ctx, input));
@@ -45,7 +47,7 @@ export class ParticipantResolver {
 
 @Resolver(() => Center)
 export class CenterParticipantsResolver {
-  @ReadableBy("CLINICAL")
+  @Policy({ readableBy: "CLINICAL" })
   @FieldResolver(() => ParticipantConnection, {
     description: "Clinical staff see all; facilitators see the members of their groups; viewers are refused.",
   })

@@ -1,7 +1,8 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateScalar, DateTime } from "../common/scalars.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy, TypePolicy } from "../common/policy.js";
+import { participants, type ParticipantRow } from "../db/schema.js";
 
 export enum ParticipantStatus {
   ACTIVE = "ACTIVE",
@@ -24,38 +25,39 @@ registerEnumType(RiskLevel, {
   },
 });
 
+@TypePolicy<ParticipantRow>({ readableBy: "CLINICAL", audit: { participants: [participants.id] } })
 @ObjectType({
   implements: Node,
   description: "A person in post-treatment support. Protected health information: readable by clinical staff and the facilitators of their groups only.",
 })
 export class Participant extends Node {
-  @ReadableBy("CLINICAL")
+  @Policy({ api: ["PARTICIPANT_READ"] })
   @Field(() => String)
   firstName!: string;
 
-  @ReadableBy("CLINICAL")
+  @Policy({ api: ["PARTICIPANT_READ"] })
   @Field(() => String)
   lastName!: string;
 
-  @ReadableBy("CLINICAL")
+  @Policy({ api: ["PARTICIPANT_READ"] })
   @Field(() => String, { nullable: true })
   preferredName!: string | null;
 
-  @ReadableBy("CLINICAL")
+  // The identifier an integrator files a record under.
+  @Policy({ api: ["ATTENDANCE_READ", "PARTICIPANT_READ"] })
   @Field(() => String, { nullable: true, description: "The center's record number (MRN); unique per center." })
   externalId!: string | null;
 
+  @Policy({ api: ["PARTICIPANT_READ"] })
   @Field(() => DateScalar, { nullable: true })
   dateOfBirth!: string | null;
 
   @Field(() => DateScalar, { nullable: true })
   recoveryStartDate!: string | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   phone!: string | null;
 
-  @ReadableBy("CLINICAL")
   @Field(() => String, { nullable: true })
   email!: string | null;
 

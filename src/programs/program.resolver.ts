@@ -1,5 +1,6 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
 import type { Context } from "../common/context.js";
+import { Policy } from "../common/policy.js";
 import { mutate } from "../common/payload.js";
 import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import { Center } from "../centers/center.type.js";
@@ -34,12 +35,14 @@ export class ProgramResolver {
   }
 
   @Authorized()
+  @Policy({ audit: null })
   @Mutation(() => CreateProgramPayload, { description: "Center admins." })
   createProgram(@Arg("input", () => CreateProgramInput) input: CreateProgramInput, @Ctx() ctx: Context) {
     return mutate("program", () => createProgram(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: null })
   @Mutation(() => UpdateProgramPayload, { description: "Center admins." })
   updateProgram(@Arg("input", () => UpdateProgramInput) input: UpdateProgramInput, @Ctx() ctx: Context) {
     return mutate("program", () => updateProgram(ctx, input));

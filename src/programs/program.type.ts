@@ -1,7 +1,7 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateTime } from "../common/scalars.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy, TypePolicy } from "../common/policy.js";
 
 export enum ProgramStatus {
   DRAFT = "DRAFT",
@@ -13,33 +13,34 @@ registerEnumType(ProgramStatus, {
   valuesConfig: { RETIRED: { description: "No new groups; existing groups run on." } },
 });
 
+@TypePolicy({ readableBy: "CENTER" })
 @ObjectType({ description: "When missed sessions call for a follow-up." })
 export class AttendancePolicy {
   @Field(() => Int, { description: "Consecutive absences after which a participant needs a follow-up." })
   absencesBeforeFollowUp!: number;
 }
 
+@TypePolicy({ readableBy: "CENTER" })
 @ObjectType({ description: "What completing the program takes." })
 export class CompletionRule {
   @Field(() => Int, { nullable: true, description: "Attended sessions needed to complete; null when not set." })
   minimumAttendedSessions!: number | null;
 }
 
+@TypePolicy({ readableBy: "CENTER" })
 @ObjectType({ implements: Node, description: "A kind of support group a center runs (e.g. relapse prevention)." })
 export class Program extends Node {
-  @ReadableBy("CENTER")
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => String)
   name!: string;
 
-  @ReadableBy("CENTER")
   @Field(() => String, { nullable: true })
   description!: string | null;
 
-  @ReadableBy("CENTER")
   @Field(() => [String], { description: "Ordered topics, given to a group's sessions in order as they are scheduled." })
   curriculum!: string[];
 
-  @ReadableBy("CENTER")
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => String, { nullable: true, description: "Billing code, e.g. CPT 90853 or HCPCS H0005." })
   billingCode!: string | null;
 

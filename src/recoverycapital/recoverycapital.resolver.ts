@@ -1,5 +1,6 @@
 import { Arg, Args, Authorized, Ctx, FieldResolver, Int, Mutation, Resolver, Root } from "type-graphql";
 import type { Context } from "../common/context.js";
+import { Policy } from "../common/policy.js";
 import { mutate } from "../common/payload.js";
 import { ConnectionArgs, connectionType, pageWindow } from "../common/relay.js";
 import type { ParticipantRow } from "../db/schema.js";
@@ -18,6 +19,7 @@ async function requireReadable(ctx: Context, participant: ParticipantRow): Promi
 @Resolver(() => RecoveryCapitalAssessment)
 export class RecoveryCapitalResolver {
   @Authorized()
+  @Policy({ audit: "CREATE" })
   @Mutation(() => RecordRecoveryCapitalPayload, { description: "Records a recovery capital assessment. Clinicians and center admins." })
   recordRecoveryCapital(@Arg("input", () => RecordRecoveryCapitalInput) input: RecordRecoveryCapitalInput, @Ctx() ctx: Context) {
     return mutate("assessment", () => recordRecoveryCapital(ctx, input));

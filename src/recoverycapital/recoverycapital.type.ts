@@ -1,6 +1,8 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
+import { TypePolicy } from "../common/policy.js";
 import { DateScalar, DateTime } from "../common/scalars.js";
+import { recoveryCapitalAssessments, type RecoveryCapitalRow } from "../db/schema.js";
 
 export enum RecoveryCapitalInstrument {
   BARC_10 = "BARC_10",
@@ -12,6 +14,7 @@ registerEnumType(RecoveryCapitalInstrument, {
   },
 });
 
+@TypePolicy<RecoveryCapitalRow>({ readableBy: "CLINICAL", audit: { participants: [recoveryCapitalAssessments.participantId] } })
 @ObjectType({ implements: Node, description: "One recovery capital assessment of a participant." })
 export class RecoveryCapitalAssessment extends Node {
   @Field(() => RecoveryCapitalInstrument)

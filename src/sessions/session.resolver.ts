@@ -1,5 +1,6 @@
 import { Arg, Args, ArgsType, Authorized, Ctx, Field, FieldResolver, Mutation, Resolver, Root } from "type-graphql";
 import type { Context } from "../common/context.js";
+import { Policy } from "../common/policy.js";
 import { mutate } from "../common/payload.js";
 import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import { DateTime } from "../common/scalars.js";
@@ -42,12 +43,14 @@ const filterOf = (args: SessionsArgs, groupScope: "ALL" | string[]) => ({
 
 @Resolver(() => Session)
 export class SessionResolver {
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @FieldResolver(() => Group)
   group(@Root() session: SessionRow, @Ctx() ctx: Context) {
     return ctx.loaders.groups.byId.load(session.groupId);
   }
 
   @Authorized()
+  @Policy({ audit: null })
   @Mutation(() => ScheduleSessionsPayload, {
     description: "One session per schedule occurrence in [from, to], in the center's time zone; idempotent.",
   })
@@ -56,18 +59,21 @@ export class SessionResolver {
   }
 
   @Authorized()
+  @Policy({ audit: null })
   @Mutation(() => CancelSessionPayload, { description: "Clinical staff; cancelling again is a no-op." })
   cancelSession(@Arg("input", () => CancelSessionInput) input: CancelSessionInput, @Ctx() ctx: Context) {
     return mutate("session", () => cancelSession(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: "UPDATE" })
   @Mutation(() => CompleteSessionPayload, { description: "Marks a session held (staff who may record its attendance)." })
   completeSession(@Arg("input", () => CompleteSessionInput) input: CompleteSessionInput, @Ctx() ctx: Context) {
     return mutate("session", () => completeSession(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: null })
   @Mutation(() => UpdateSessionPayload, { description: "Changes a session's topic or time (clinical staff)." })
   updateSession(@Arg("input", () => UpdateSessionInput) input: UpdateSessionInput, @Ctx() ctx: Context) {
     return mutate("session", () => updateSession(ctx, input));

@@ -1,7 +1,7 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateTime } from "../common/scalars.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy, TypePolicy } from "../common/policy.js";
 
 export enum SessionStatus {
   SCHEDULED = "SCHEDULED",
@@ -10,25 +10,28 @@ export enum SessionStatus {
 }
 registerEnumType(SessionStatus, { name: "SessionStatus" });
 
+@TypePolicy({ readableBy: "GROUP" })
 @ObjectType({ implements: Node, description: "One meeting of a group." })
 export class Session extends Node {
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => DateTime)
   startsAt!: Date;
 
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => DateTime)
   endsAt!: Date;
 
-  @ReadableBy("GROUP")
   @Field(() => String, { nullable: true, description: "From the program's curriculum, in order, or set by staff." })
   topic!: string | null;
 
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => SessionStatus)
   status!: SessionStatus;
 
-  @ReadableBy("GROUP")
   @Field(() => String, { nullable: true })
   cancelReason!: string | null;
 
+  @Policy({ api: ["ATTENDANCE_READ"] })
   @Field(() => DateTime, { nullable: true })
   cancelledAt!: Date | null;
 }

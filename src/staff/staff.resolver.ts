@@ -16,13 +16,14 @@ import {
 } from "./staff.inputs.js";
 import { createStaff, removeStaffMembership, setStaffMembership, updateStaff } from "./staff.service.js";
 import { Staff, StaffMembership } from "./staff.type.js";
-import { ReadableBy } from "../common/readable.js";
+import { Policy } from "../common/policy.js";
 
 const StaffConnection = connectionType(Staff, "Staff");
 
 @Resolver(() => Staff)
 export class StaffResolver {
   @Authorized()
+  @Policy({ readableBy: "STAFF" })
   @Query(() => Staff, { description: "The signed-in staff member." })
   async viewer(@Ctx() ctx: Context) {
     const viewer = ctx.access.requireViewer();
@@ -36,6 +37,7 @@ export class StaffResolver {
   }
 
   @Authorized()
+  @Policy({ audit: null })
   @Mutation(() => CreateStaffPayload, {
     description:
       "Org admins, or center admins for their own centers. Emails and sign-in identities are unique across the organisation: " +
@@ -47,12 +49,14 @@ export class StaffResolver {
   }
 
   @Authorized("ORG_ADMIN")
+  @Policy({ audit: null })
   @Mutation(() => UpdateStaffPayload, { description: "Org admins only." })
   updateStaff(@Arg("input", () => UpdateStaffInput) input: UpdateStaffInput, @Ctx() ctx: Context) {
     return mutate("staff", () => updateStaff(ctx, input));
   }
 
   @Authorized()
+  @Policy({ audit: null })
   @Mutation(() => SetStaffMembershipPayload, {
     description: "Grants or changes a role at a center (center admins, for staff whose every center they administer; others are NOT_FOUND).",
   })
@@ -61,6 +65,7 @@ export class StaffResolver {
   }
 
   @Authorized()
+  @Policy({ audit: null })
   @Mutation(() => RemoveStaffMembershipPayload, {
     description: "Removes a role at a center (center admins, for staff whose every center they administer; others are NOT_FOUND).",
   })
@@ -76,7 +81,6 @@ export class StaffMembershipResolver {
     return ctx.loaders.centers.byId.load(m.centerId);
   }
 
-  @ReadableBy("STAFF")
   @FieldResolver(() => Staff)
   staff(@Root() m: MembershipRow, @Ctx() ctx: Context) {
     return ctx.loaders.staff.byId.load(m.staffId);
@@ -85,7 +89,7 @@ export class StaffMembershipResolver {
 
 @Resolver(() => Center)
 export class CenterStaffResolver {
-  @ReadableBy("STAFF")
+  @Policy({ readableBy: "STAFF" })
   @FieldResolver(() => StaffConnection, { description: "Staff with a role at this center." })
   async staff(@Root() center: CenterRow, @Args(() => ConnectionArgs) args: ConnectionArgs, @Ctx() ctx: Context) {
     const win = pageWindow(args);

@@ -1,7 +1,7 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { DateTime } from "../common/scalars.js";
-import { ReadableBy } from "../common/readable.js";
+import { TypePolicy } from "../common/policy.js";
 
 export enum StaffRole {
   ADMIN = "ADMIN",
@@ -26,13 +26,12 @@ export enum StaffStatus {
 }
 registerEnumType(StaffStatus, { name: "StaffStatus", description: "INACTIVE staff cannot sign in." });
 
+@TypePolicy({ readableBy: "STAFF" })
 @ObjectType({ implements: Node, description: "A clinician, facilitator or admin." })
 export class Staff extends Node {
-  @ReadableBy("STAFF")
   @Field(() => String)
   email!: string;
 
-  @ReadableBy("STAFF")
   @Field(() => String)
   name!: string;
 
@@ -46,6 +45,7 @@ export class Staff extends Node {
   createdAt!: Date;
 }
 
+@TypePolicy({ readableBy: "STAFF" })
 @ObjectType({ description: "A staff member's role at a center." })
 export class StaffMembership {
   @Field(() => StaffRole)
