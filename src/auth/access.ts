@@ -15,6 +15,7 @@
 // reach a client only while a consent naming it is active (src/consents: the feed and every
 // other read selects through that condition).
 import { forbidden, unauthenticated } from "../common/errors.js";
+import type { Audience } from "../common/policy.js";
 import type { ApiClientViewer, ApiScope, CenterRole, StaffViewer, Viewer } from "./viewer.js";
 
 export type Capability =
@@ -66,6 +67,33 @@ const RULES: Record<Capability, Rule> = {
 
 /** What an API client may do at one of its centers: read, with ATTENDANCE_READ. Nothing else. */
 const API_CLIENT_CAPABILITIES = new Set<Capability>(["center.read", "group.read", "participant.read"]);
+
+/**
+ * The capability each declared audience (src/common/policy.ts) stands for. STAFF (who sees a staff
+ * member) and CALLER (the caller's own input) are not capabilities of a center.
+ */
+export const AUDIENCE_CAPABILITY: Readonly<Record<Exclude<Audience, "STAFF" | "CALLER">, Capability>> = {
+  CENTER: "center.read",
+  GROUP: "group.read",
+  CLINICAL: "participant.read",
+  ADMIN: "center.configure",
+};
+
+/**
+ * Where a staff member holds a capability at a center, whatever the object, by the same RULES as
+ * can(): "ALL" of the center's objects, only those of the groups they "FACILITATED", or "NONE".
+ * For statements that select what the viewer may read (src/compiled/) instead of asking can() of
+ * each object in turn.
+ */
+export function reachAt(viewer: StaffViewer, centerId: string, capability: Capability): "ALL" | "FACILITATED" | "NONE" {
+  if (viewer.isOrgAdmin) return "ALL";
+  const role = viewer.roles.get(centerId);
+  if (!role) return "NONE";
+  const rule = RULES[capability];
+  if (rule(role, { centerId, groupIds: [] }, viewer)) return "ALL";
+  const facilitated = [...viewer.facilitatedGroupIds];
+  return facilitated.length && rule(role, { centerId, groupIds: facilitated }, viewer) ? "FACILITATED" : "NONE";
+}
 
 /**
  * Whether an API client with these scopes may resolve a field that these scopes open (the field's

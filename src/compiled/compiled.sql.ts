@@ -1,12 +1,18 @@
 // The types and fields the compiler answers (compiled.plan.ts), each as the SQL expression of its
-// value. They repeat, for viewers who read everything at the center (ADMIN, CLINICIAN, org
-// admins), the rules of the resolvers and loaders they stand for; a field, argument or type that
-// is not listed here makes the compiler give up, and the request runs through the resolvers.
+// value, for any staff member; a field, argument or type that is not listed here makes the
+// compiler give up, and the request runs through the resolvers.
 //   - columns are those of src/db/schema.ts's tables (a renamed column fails the type check here),
 //     and the order of every list and page is the one its loader exports (src/*/*.loaders.ts);
+//   - who may read what is the fields' declarations (src/common/policy.ts: `readableBy`, own or
+//     the type's), each audience an SQL predicate on the row it is read from, decided by the rules
+//     of src/auth/access.ts (reachAt): true for the whole center, a facilitator's own groups
+//     (`inGroups` of the row's type), or false. A list holds the rows its item type's audience lets
+//     the viewer read (what the loaders' group scopes select); a field the viewer may not read
+//     makes the compiler give up: at once when it is so for every row, else for the answer that
+//     holds such a row (the resolvers answer their refusal, FORBIDDEN or null, and record it);
 //   - pages are src/common/relay.ts's: positions from 1, `pos:N` cursors, totalCount, pageInfo;
-//   - staff reached through a link are those `node(id:)` would show (src/staff/staff.service.ts);
-//   - participant data (Participant, Enrollment, Attendance) carries its audit identity, which
+//   - staff reached through a link are those `node(id:)` would show (the STAFF audience);
+//   - participant data carries its audit identity (the type's `TypePolicy.audit` columns), which
 //     the walk records as a READ, as src/audit/audit.wrap.ts does for every object resolved.
 // Values are inlined as literals only after a strict check (uuids, enum names, integers, ISO
 // instants), so that the statement has no parameters and nothing in it comes from the client
@@ -14,13 +20,15 @@
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import { ATTENDANCE_BY_NAME, ATTENDANCE_LATEST_FIRST } from "../attendance/attendance.loaders.js";
 import { sessionSummarySources } from "../attendance/attendance.sql.js";
+import { AUDIENCE_CAPABILITY, reachAt } from "../auth/access.js";
+import { auditIdentityOf, effectivePolicy, typePolicyOf, type Audience } from "../common/policy.js";
 import { columnAs, orderByText, tableAs, aliased, type Ordering } from "../common/sql.js";
 import { attendance, centers, enrollments, groupFacilitators, groups, participants, programs, sessions, staff, staffMemberships } from "../db/schema.js";
 import { ENROLLMENT_ORDER } from "../enrollments/enrollment.loaders.js";
 import { FACILITATOR_ORDER, GROUP_ORDER } from "../groups/group.loaders.js";
 import { SESSION_ORDER } from "../sessions/session.loaders.js";
 import { pageWindow, type ConnectionArgs } from "../common/relay.js";
-import { base64url, type Compiling, GiveUp, isoInstant, jsonObject, shapeOf, type PlanNode, type Sel } from "./compiled.plan.js";
+import { AUDIT_KEY, base64url, type Compiling, GiveUp, isoInstant, jsonObject, REFUSED_KEY, shapeOf, type PlanNode, type Sel } from "./compiled.plan.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -56,8 +64,8 @@ interface TypeSpec {
   table: RowTable;
   /** The column of the row's center (the center's own id for a center); none for staff (of several centers). */
   center?: PgColumn;
-  /** The columns naming the participants a row is about (recorded as a READ), for participant data. */
-  audit?: readonly PgColumn[];
+  /** The condition that a row belongs to one of some groups (uuid literals): what a facilitator's group scope selects of the type. */
+  inGroups?: (a: string, groupIds: string) => string;
   fields: Record<string, FieldSpec>;
 }
 
@@ -94,13 +102,61 @@ const column = (col: PgColumn) => scalar((a) => columnAs(col, a));
 const instant = (col: PgColumn) => scalar((a) => isoInstant(columnAs(col, a)));
 const globalId = (type: string, id: PgColumn) => scalar((a) => base64url(`${type}:`, columnAs(id, a)));
 
-/** The JSON object of one row (alias `a`) of `typeName`, with the selection's fields in order. */
-export function objectOf(c: Compiling, typeName: string, a: string, sets: ReturnType<Compiling["below"]>): Built {
+/**
+ * The audience's predicate on a row (alias `a`) of `typeName`, for the viewer: "true", "false", or
+ * a condition on the row (the centers where the viewer holds the audience's capability, and where
+ * they hold it for the groups they facilitate only).
+ */
+function audienceSql(c: Compiling, audience: Audience | undefined, typeName: string, a: string): string {
+  const spec = SPECS[typeName];
+  if (!audience) throw new GiveUp(`no audience declared on a field of ${typeName}`);
+  if (audience === "CALLER") return "true";
+  // Staff are shown as node(id:) would show them; a link to staff filters or nulls its own.
+  if (audience === "STAFF") return typeName === "Staff" ? staffVisible(c, columnAs(staff.id, a), a) : "true";
+  const viewer = c.viewer;
+  if (viewer.isOrgAdmin) return "true";
+  const capability = AUDIENCE_CAPABILITY[audience];
+  const all: string[] = [];
+  const facilitated: string[] = [];
+  for (const centerId of viewer.roles.keys()) {
+    const reach = reachAt(viewer, centerId, capability);
+    if (reach === "ALL") all.push(uuidLiteral(centerId));
+    else if (reach === "FACILITATED") facilitated.push(uuidLiteral(centerId));
+  }
+  // Every row the compiler reads is at one of the viewer's centers (roots are, links stay in theirs).
+  if (!facilitated.length && all.length === viewer.roles.size) return "true";
+  if (!facilitated.length && !all.length) return "false";
+  if (!spec?.center) throw new GiveUp(`${audience} of ${typeName}, by center`);
+  const center = columnAs(spec.center, a);
+  const parts: string[] = [];
+  if (all.length) parts.push(`${center} in (${all.join(", ")})`);
+  if (facilitated.length) {
+    if (!spec.inGroups) throw new GiveUp(`${audience} of ${typeName}, by group`);
+    const groupIds = [...viewer.facilitatedGroupIds].map(uuidLiteral).join(", ");
+    parts.push(`(${center} in (${facilitated.join(", ")}) and ${spec.inGroups(a, groupIds)})`);
+  }
+  return `(${parts.join(" or ")})`;
+}
+
+/** The predicate of the audience of a type (its rows in a list, a root): never "false" (the compiler gives up). */
+export function typeAudienceSql(c: Compiling, typeName: string, a: string): string {
+  const predicate = audienceSql(c, typePolicyOf(c.objectType(typeName))?.readableBy, typeName, a);
+  if (predicate === "false") throw new GiveUp(`${typeName} refused to the viewer`);
+  return predicate;
+}
+
+/**
+ * The JSON object of one row (alias `a`) of `typeName`, with the selection's fields in order;
+ * `known` holds predicates the row is already selected by (its list's, its root's).
+ */
+export function objectOf(c: Compiling, typeName: string, a: string, sets: ReturnType<Compiling["below"]>, known: ReadonlySet<string> = new Set()): Built {
   const spec = SPECS[typeName];
   if (!spec) throw new GiveUp(`type ${typeName}`);
   const type = c.objectType(typeName);
+  const identity = auditIdentityOf(type);
   const pairs: Array<[string, string]> = [];
   const plan: PlanNode = { typeName, audited: false, children: [] };
+  const guards = new Set<string>();
   for (const s of c.collect(type, sets)) {
     if (s.name === "__typename") {
       pairs.push([s.key, `'${typeName}'`]);
@@ -108,21 +164,37 @@ export function objectOf(c: Compiling, typeName: string, a: string, sets: Return
     }
     const field = spec.fields[s.name];
     if (!field) throw new GiveUp(`field ${typeName}.${s.name}`);
+    const readable = audienceSql(c, effectivePolicy(type, s.field!).readableBy, typeName, a);
+    if (readable === "false") throw new GiveUp(`${typeName}.${s.name} refused to the viewer`);
+    if (readable !== "true" && !known.has(readable)) guards.add(readable);
     const built = field(c, a, s);
     pairs.push([s.key, built.sql]);
     if (built.plan) {
       const shape = shapeOf(s.field!.type);
       plan.children.push({ key: s.key, nonNull: shape.nonNull, list: shape.list, itemNonNull: shape.itemNonNull, node: built.plan });
     }
-    if (spec.audit) plan.audited = true;
+    if (identity) plan.audited = true;
   }
-  if (plan.audited) pairs.push(["$a", auditIdentity(spec, a)]);
+  if (plan.audited) pairs.push([AUDIT_KEY, auditIdentitySql(c, typeName, a)]);
+  if (guards.size) {
+    plan.refusable = true;
+    pairs.push([REFUSED_KEY, `coalesce(not (${[...guards].join(" and ")}), true)`]);
+  }
   return { sql: jsonObject(pairs), plan };
 }
 
-/** json_build_array(id, center id, participant ids) of a row of participant data. */
-function auditIdentity(spec: TypeSpec, a: string): string {
-  return `json_build_array(${columnAs(spec.table.id, a)}, ${columnAs(spec.center!, a)}, json_build_array(${spec.audit!.map((p) => columnAs(p, a)).join(", ")}))`;
+/**
+ * json_build_array(resource id, center id, participant ids) of a row of participant data: the
+ * columns its type declares (TypePolicy.audit), as src/audit/audit.wrap.ts reads them of a row.
+ */
+function auditIdentitySql(c: Compiling, typeName: string, a: string): string {
+  const spec = SPECS[typeName];
+  const identity = auditIdentityOf(c.objectType(typeName))!;
+  const { participants: ids, resourceId } = identity;
+  if (typeof ids === "function" || typeof resourceId === "function") throw new GiveUp(`audit identity of ${typeName} is not columns`);
+  const col = (column: unknown) => columnAs(column as PgColumn, a);
+  const resource = resourceId === null ? "null" : col(resourceId ?? spec.table.id);
+  return `json_build_array(${resource}, ${col(spec.center)}, json_build_array(${ids.map(col).join(", ")}))`;
 }
 
 /** An object reached through a link: the row of `typeName` whose `[column, parent's column]` match. */
@@ -156,9 +228,14 @@ const list =
   (c, a, sel) => {
     noArgs(sel);
     const child = c.alias();
-    const obj = objectOf(c, spec.node, child, c.below(sel));
+    const visible = typeAudienceSql(c, spec.node, child);
+    const obj = objectOf(c, spec.node, child, c.below(sel), new Set([visible]));
     const { from, at, aliasOf } = source(SPECS[spec.node].table, child, spec.joins);
-    const where = [`${at(spec.parent[0])} = ${columnAs(spec.parent[1], a)}`, ...(spec.where ? [spec.where(c, at, child)] : [])].join(" and ");
+    const where = [
+      `${at(spec.parent[0])} = ${columnAs(spec.parent[1], a)}`,
+      ...(spec.where ? [spec.where(c, at, child)] : []),
+      ...(visible === "true" ? [] : [visible]),
+    ].join(" and ");
     return {
       sql: `(select coalesce(json_agg(${obj.sql} order by ${orderByText(spec.order, aliasOf)}), '[]'::json) from ${from} where ${where})`,
       plan: obj.plan,
@@ -199,11 +276,15 @@ const connection =
     if (win.beforePos !== null) throw new GiveUp("before");
     const child = c.alias();
     const { from, at, aliasOf } = source(SPECS[spec.node].table, child, spec.joins);
+    // The rows the viewer may read (the loaders' group scopes).
+    const visible = typeAudienceSql(c, spec.node, child);
+    const known = new Set([visible]);
     const where = [
       `${at(spec.parent[0])} = ${columnAs(spec.parent[1], a)}`,
       ...Object.entries(spec.filters ?? {})
         .filter(([k]) => sel.args[k] !== undefined && sel.args[k] !== null)
         .map(([k, filter]) => filter(at, sel.args[k])),
+      ...(visible === "true" ? [] : [visible]),
     ].join(" and ");
     const cnt = `${child}_c`;
     const page = `${child}_p`;
@@ -239,7 +320,7 @@ const connection =
         }
         case "nodes": {
           const col = `o${rowColumns.length}`;
-          const obj = objectOf(c, spec.node, child, c.below(s));
+          const obj = objectOf(c, spec.node, child, c.below(s), known);
           rowColumns.push(`${obj.sql} as ${col}`);
           pairs.push([s.key, `coalesce(json_agg(${page}.${col} order by ${page}.pos) filter (where ${page}.pos is not null), '[]'::json)`]);
           plan.children.push({ key: s.key, nonNull: true, list: true, itemNonNull: true, node: obj.plan! });
@@ -254,7 +335,7 @@ const connection =
             else if (e.name === "cursor") edge.push([e.key, cursorOf(`${page}.pos`)]);
             else if (e.name === "node") {
               const col = `o${rowColumns.length}`;
-              const obj = objectOf(c, spec.node, child, c.below(e));
+              const obj = objectOf(c, spec.node, child, c.below(e), known);
               rowColumns.push(`${obj.sql} as ${col}`);
               edge.push([e.key, `${page}.${col}`]);
               edgePlan.children.push({ key: e.key, nonNull: true, list: false, itemNonNull: false, node: obj.plan! });
@@ -290,7 +371,7 @@ const connection =
 /** Whether the viewer sees a staff member reached through a link (as node(id:) would). */
 function staffVisible(c: Compiling, staffId: string, child: string): string {
   if (c.viewer.isOrgAdmin) return "true";
-  const centers = c.viewer.memberCenters.map(uuidLiteral).join(", ");
+  const centers = [...c.viewer.roles.keys()].map(uuidLiteral).join(", ");
   const m = aliased(staffMemberships, `${child}_m`);
   const shared = centers
     ? `exists (select 1 from ${tableAs(staffMemberships, `${child}_m`)} where ${m.staffId} = ${staffId} and ${m.centerId} in (${centers}))`
@@ -344,6 +425,7 @@ const SPECS: Record<string, TypeSpec> = {
   Group: {
     table: groups,
     center: groups.centerId,
+    inGroups: (g, ids) => `${columnAs(groups.id, g)} in (${ids})`,
     fields: {
       id: globalId("Group", groups.id),
       name: column(groups.name),
@@ -374,7 +456,7 @@ const SPECS: Record<string, TypeSpec> = {
   Enrollment: {
     table: enrollments,
     center: enrollments.centerId,
-    audit: [enrollments.participantId],
+    inGroups: (e, ids) => `${columnAs(enrollments.groupId, e)} in (${ids})`,
     fields: {
       id: globalId("Enrollment", enrollments.id),
       status: column(enrollments.status),
@@ -385,7 +467,11 @@ const SPECS: Record<string, TypeSpec> = {
   Participant: {
     table: participants,
     center: participants.centerId,
-    audit: [participants.id],
+    // Enrolled in one of the groups, in any status (the facilitators' reach, participant.service.ts).
+    inGroups: (p, ids) => {
+      const e = aliased(enrollments, `${p}_g`);
+      return `exists (select 1 from ${tableAs(enrollments, `${p}_g`)} where ${e.participantId} = ${columnAs(participants.id, p)} and ${e.groupId} in (${ids}))`;
+    },
     fields: {
       id: globalId("Participant", participants.id),
       firstName: column(participants.firstName),
@@ -404,6 +490,7 @@ const SPECS: Record<string, TypeSpec> = {
   Session: {
     table: sessions,
     center: sessions.centerId,
+    inGroups: (s, ids) => `${columnAs(sessions.groupId, s)} in (${ids})`,
     fields: {
       id: globalId("Session", sessions.id),
       startsAt: instant(sessions.startsAt),
@@ -417,17 +504,25 @@ const SPECS: Record<string, TypeSpec> = {
         order: ATTENDANCE_BY_NAME,
       }),
       // One pass per session, as the loader (src/attendance/attendance.sql.ts).
+      // Its fields' audience applies to the session they count.
       attendanceSummary: (c, s, sel) => {
         noArgs(sel);
+        const type = c.objectType("AttendanceSummary");
         const pairs: Array<[string, string]> = [];
-        for (const f of c.collect(c.objectType("AttendanceSummary"), c.below(sel))) {
+        const guards = new Set<string>();
+        for (const f of c.collect(type, c.below(sel))) {
           const expr = SUMMARY[f.name];
           if (!expr) throw new GiveUp(`AttendanceSummary.${f.name}`);
           pairs.push([f.key, expr]);
+          if (f.name === "__typename") continue;
+          const readable = audienceSql(c, effectivePolicy(type, f.field!).readableBy, "Session", s);
+          if (readable === "false") throw new GiveUp(`AttendanceSummary.${f.name} refused to the viewer`);
+          if (readable !== "true") guards.add(readable);
         }
+        if (guards.size) pairs.push([REFUSED_KEY, `coalesce(not (${[...guards].join(" and ")}), true)`]);
         return {
           sql: `(select ${jsonObject(pairs)} from ${sessionSummarySources(s)})`,
-          plan: { typeName: "AttendanceSummary", audited: false, children: [] },
+          plan: { typeName: "AttendanceSummary", audited: false, refusable: guards.size > 0, children: [] },
         };
       },
     },
@@ -435,7 +530,11 @@ const SPECS: Record<string, TypeSpec> = {
   Attendance: {
     table: attendance,
     center: attendance.centerId,
-    audit: [attendance.participantId],
+    // At a session of one of the groups.
+    inGroups: (a, ids) => {
+      const s = aliased(sessions, `${a}_g`);
+      return `exists (select 1 from ${tableAs(sessions, `${a}_g`)} where ${s.id} = ${columnAs(attendance.sessionId, a)} and ${s.groupId} in (${ids}))`;
+    },
     fields: {
       id: globalId("Attendance", attendance.id),
       status: column(attendance.status),
