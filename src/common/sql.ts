@@ -39,7 +39,7 @@ export function idList(ids: readonly string[]): SQL {
  * orders as lists of these (columns of src/db/schema.ts), and both the loaders' statements and the
  * compiled queries of src/compiled/ print them, so a list is ordered the same on both paths.
  */
-export type OrderKey = PgColumn | { desc: PgColumn };
+type OrderKey = PgColumn | { desc: PgColumn };
 export type Ordering = readonly OrderKey[];
 
 const keyColumn = (k: OrderKey): PgColumn => ("desc" in k ? k.desc : k);
