@@ -27,6 +27,7 @@ import { decodeId, fromGlobalId } from "../common/ids.js";
 import { rowsOf } from "../common/sql.js";
 import { apiClientMayRead } from "../auth/access.js";
 import type { StaffViewer, Viewer } from "../auth/viewer.js";
+import { Center } from "../centers/center.type.js";
 import { effectivePolicy } from "../common/policy.js";
 import { Compiling, finish, GiveUp, jsonObject, type PlanNode } from "./compiled.plan.js";
 import { columnAs, tableAs } from "../common/sql.js";
@@ -73,7 +74,7 @@ function compileOperation(
     viewer.isOrgAdmin ? "true" : `${columnAs(tableOf(typeName).center!, alias)} in (${[...viewer.roles.keys()].map(uuidLiteral).join(", ") || "null"})`;
   try {
     const pairs: Array<[string, string]> = [];
-    const plan: PlanNode = { typeName: "Query", audited: false, children: [] };
+    const plan: PlanNode = { typeName: queryType.name, audited: false, children: [] };
     for (const root of c.collect(queryType, [operation.selectionSet])) {
       if (root.name === "__typename") {
         pairs.push([root.key, `'${queryType.name}'`]);
@@ -85,12 +86,12 @@ function compileOperation(
       if (root.name === "center") {
         const centerId = decodeId(String(root.args.id), "Center");
         if (!centerId || !memberOf(centerId)) return new GiveUp("center out of the viewer's reach");
-        [typeName, id, reach] = ["Center", centerId, () => "true"];
+        [typeName, id, reach] = [Center.name, centerId, () => "true"];
       } else if (root.name === "node") {
         const parsed = fromGlobalId(String(root.args.id));
         if (!parsed || !ROOT_TYPES.has(parsed.type)) return new GiveUp("node of another type");
-        if (parsed.type === "Center" && !memberOf(parsed.id)) return new GiveUp("center out of the viewer's reach");
-        [typeName, id, reach] = [parsed.type, parsed.id, parsed.type === "Center" ? () => "true" : (a: string) => inReach(parsed.type, a)];
+        if (parsed.type === Center.name && !memberOf(parsed.id)) return new GiveUp("center out of the viewer's reach");
+        [typeName, id, reach] = [parsed.type, parsed.id, parsed.type === Center.name ? () => "true" : (a: string) => inReach(parsed.type, a)];
       } else return new GiveUp(`root field ${root.name}`);
       const alias = c.alias();
       const visible = typeAudienceSql(c, typeName, alias);

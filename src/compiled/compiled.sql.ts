@@ -27,7 +27,16 @@ import { attendance, centers, enrollments, groupFacilitators, groups, participan
 import { ENROLLMENT_ORDER } from "../enrollments/enrollment.loaders.js";
 import { FACILITATOR_ORDER, GROUP_ORDER } from "../groups/group.loaders.js";
 import { SESSION_ORDER } from "../sessions/session.loaders.js";
-import { pageWindow, type ConnectionArgs } from "../common/relay.js";
+import type { ClassType } from "type-graphql";
+import { Attendance, AttendanceSummary } from "../attendance/attendance.type.js";
+import { Center } from "../centers/center.type.js";
+import { PageInfo, pageWindow, type ConnectionArgs } from "../common/relay.js";
+import { Enrollment } from "../enrollments/enrollment.type.js";
+import { Group } from "../groups/group.type.js";
+import { Participant } from "../participants/participant.type.js";
+import { Program } from "../programs/program.type.js";
+import { Session } from "../sessions/session.type.js";
+import { Staff } from "../staff/staff.type.js";
 import { AUDIT_KEY, base64url, type Compiling, GiveUp, isoInstant, jsonObject, REFUSED_KEY, shapeOf, type PlanNode, type Sel } from "./compiled.plan.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -100,7 +109,7 @@ const scalar =
   (_c, a) => ({ sql: expr(a), plan: null });
 const column = (col: PgColumn) => scalar((a) => columnAs(col, a));
 const instant = (col: PgColumn) => scalar((a) => isoInstant(columnAs(col, a)));
-const globalId = (type: string, id: PgColumn) => scalar((a) => base64url(`${type}:`, columnAs(id, a)));
+const globalId = (type: ClassType, id: PgColumn) => scalar((a) => base64url(`${type.name}:`, columnAs(id, a)));
 
 /**
  * The audience's predicate on a row (alias `a`) of `typeName`, for the viewer: "true", "false", or
@@ -112,7 +121,7 @@ function audienceSql(c: Compiling, audience: Audience | undefined, typeName: str
   if (!audience) throw new GiveUp(`no audience declared on a field of ${typeName}`);
   if (audience === "CALLER") return "true";
   // Staff are shown as node(id:) would show them; a link to staff filters or nulls its own.
-  if (audience === "STAFF") return typeName === "Staff" ? staffVisible(c, columnAs(staff.id, a), a) : "true";
+  if (audience === "STAFF") return typeName === Staff.name ? staffVisible(c, columnAs(staff.id, a), a) : "true";
   const viewer = c.viewer;
   if (viewer.isOrgAdmin) return "true";
   const capability = AUDIENCE_CAPABILITY[audience];
@@ -199,8 +208,9 @@ function auditIdentitySql(c: Compiling, typeName: string, a: string): string {
 
 /** An object reached through a link: the row of `typeName` whose `[column, parent's column]` match. */
 const one =
-  (typeName: string, link: readonly [PgColumn, PgColumn]): FieldSpec =>
+  (type: ClassType, link: readonly [PgColumn, PgColumn]): FieldSpec =>
   (c, a, sel) => {
+    const typeName = type.name;
     noArgs(sel);
     const child = c.alias();
     const obj = objectOf(c, typeName, child, c.below(sel));
@@ -211,7 +221,8 @@ const one =
   };
 
 interface ListSpec {
-  node: string;
+  /** The item type (its GraphQL name is its class's). */
+  node: ClassType;
   /** Tables joined to the node's rows, to filter and order by: [column of the joined table, column it equals]. */
   joins?: ReadonlyArray<readonly [PgColumn, PgColumn]>;
   /** The rows of the parent: [column of the rows' FROM, column of the parent]. */
@@ -228,9 +239,9 @@ const list =
   (c, a, sel) => {
     noArgs(sel);
     const child = c.alias();
-    const visible = typeAudienceSql(c, spec.node, child);
-    const obj = objectOf(c, spec.node, child, c.below(sel), new Set([visible]));
-    const { from, at, aliasOf } = source(SPECS[spec.node].table, child, spec.joins);
+    const visible = typeAudienceSql(c, spec.node.name, child);
+    const obj = objectOf(c, spec.node.name, child, c.below(sel), new Set([visible]));
+    const { from, at, aliasOf } = source(SPECS[spec.node.name].table, child, spec.joins);
     const where = [
       `${at(spec.parent[0])} = ${columnAs(spec.parent[1], a)}`,
       ...(spec.where ? [spec.where(c, at, child)] : []),
@@ -275,9 +286,9 @@ const connection =
     }
     if (win.beforePos !== null) throw new GiveUp("before");
     const child = c.alias();
-    const { from, at, aliasOf } = source(SPECS[spec.node].table, child, spec.joins);
+    const { from, at, aliasOf } = source(SPECS[spec.node.name].table, child, spec.joins);
     // The rows the viewer may read (the loaders' group scopes).
-    const visible = typeAudienceSql(c, spec.node, child);
+    const visible = typeAudienceSql(c, spec.node.name, child);
     const known = new Set([visible]);
     const where = [
       `${at(spec.parent[0])} = ${columnAs(spec.parent[1], a)}`,
@@ -304,9 +315,9 @@ const connection =
           break;
         case "pageInfo": {
           const info: Array<[string, string]> = [];
-          for (const p of c.collect(c.objectType("PageInfo"), c.below(s))) {
+          for (const p of c.collect(c.objectType(PageInfo.name), c.below(s))) {
             const expr: Record<string, string> = {
-              __typename: `'PageInfo'`,
+              __typename: `'${PageInfo.name}'`,
               hasNextPage: `coalesce(max(${page}.pos) < ${cnt}.n, false)`,
               hasPreviousPage: `case when count(${page}.pos) > 0 then min(${page}.pos) > 1 when ${cnt}.n = 0 then false else ${win.afterPos > 0} end`,
               startCursor: cursorOf(`min(${page}.pos)`),
@@ -320,7 +331,7 @@ const connection =
         }
         case "nodes": {
           const col = `o${rowColumns.length}`;
-          const obj = objectOf(c, spec.node, child, c.below(s), known);
+          const obj = objectOf(c, spec.node.name, child, c.below(s), known);
           rowColumns.push(`${obj.sql} as ${col}`);
           pairs.push([s.key, `coalesce(json_agg(${page}.${col} order by ${page}.pos) filter (where ${page}.pos is not null), '[]'::json)`]);
           plan.children.push({ key: s.key, nonNull: true, list: true, itemNonNull: true, node: obj.plan! });
@@ -335,7 +346,7 @@ const connection =
             else if (e.name === "cursor") edge.push([e.key, cursorOf(`${page}.pos`)]);
             else if (e.name === "node") {
               const col = `o${rowColumns.length}`;
-              const obj = objectOf(c, spec.node, child, c.below(e), known);
+              const obj = objectOf(c, spec.node.name, child, c.below(e), known);
               rowColumns.push(`${obj.sql} as ${col}`);
               edge.push([e.key, `${page}.${col}`]);
               edgePlan.children.push({ key: e.key, nonNull: true, list: false, itemNonNull: false, node: obj.plan! });
@@ -383,11 +394,11 @@ const statusFilter = (col: PgColumn) => (at: At, value: unknown) => `${at(col)} 
 
 /** A group's or a participant's enrolments, in enrolment order (the loader's `pagesBy`), by status. */
 const enrollmentsBy = (parent: readonly [PgColumn, PgColumn]) =>
-  connection({ node: "Enrollment", parent, filters: { status: statusFilter(enrollments.status) }, order: ENROLLMENT_ORDER });
+  connection({ node: Enrollment, parent, filters: { status: statusFilter(enrollments.status) }, order: ENROLLMENT_ORDER });
 
 // The columns of sessionSummarySources (src/attendance/attendance.sql.ts).
 const SUMMARY: Record<string, string> = {
-  __typename: `'AttendanceSummary'`,
+  __typename: `'${AttendanceSummary.name}'`,
   expected: "x.expected",
   present: "r.present",
   late: "r.late",
@@ -398,42 +409,42 @@ const SUMMARY: Record<string, string> = {
 };
 
 const SPECS: Record<string, TypeSpec> = {
-  Center: {
+  [Center.name]: {
     table: centers,
     center: centers.id,
     fields: {
-      id: globalId("Center", centers.id),
+      id: globalId(Center, centers.id),
       name: column(centers.name),
       timezone: column(centers.timezone),
       groups: connection({
-        node: "Group",
+        node: Group,
         parent: [groups.centerId, centers.id],
         filters: { status: statusFilter(groups.status) },
         order: GROUP_ORDER,
       }),
     },
   },
-  Program: {
+  [Program.name]: {
     table: programs,
     center: programs.centerId,
-    fields: { id: globalId("Program", programs.id), name: column(programs.name) },
+    fields: { id: globalId(Program, programs.id), name: column(programs.name) },
   },
-  Staff: {
+  [Staff.name]: {
     table: staff,
-    fields: { id: globalId("Staff", staff.id), name: column(staff.name) },
+    fields: { id: globalId(Staff, staff.id), name: column(staff.name) },
   },
-  Group: {
+  [Group.name]: {
     table: groups,
     center: groups.centerId,
     inGroups: (g, ids) => `${columnAs(groups.id, g)} in (${ids})`,
     fields: {
-      id: globalId("Group", groups.id),
+      id: globalId(Group, groups.id),
       name: column(groups.name),
       status: column(groups.status),
       capacity: column(groups.capacity),
-      program: one("Program", [programs.id, groups.programId]),
+      program: one(Program, [programs.id, groups.programId]),
       facilitators: list({
-        node: "Staff",
+        node: Staff,
         joins: [[groupFacilitators.staffId, staff.id]],
         parent: [groupFacilitators.groupId, groups.id],
         where: (c, at, child) => staffVisible(c, at(staff.id), child),
@@ -441,7 +452,7 @@ const SPECS: Record<string, TypeSpec> = {
       }),
       enrollments: enrollmentsBy([enrollments.groupId, groups.id]),
       sessions: connection({
-        node: "Session",
+        node: Session,
         parent: [sessions.groupId, groups.id],
         filters: {
           from: (at, v) => `${at(sessions.startsAt)} >= ${instantLiteral(v)}`,
@@ -453,18 +464,18 @@ const SPECS: Record<string, TypeSpec> = {
       }),
     },
   },
-  Enrollment: {
+  [Enrollment.name]: {
     table: enrollments,
     center: enrollments.centerId,
     inGroups: (e, ids) => `${columnAs(enrollments.groupId, e)} in (${ids})`,
     fields: {
-      id: globalId("Enrollment", enrollments.id),
+      id: globalId(Enrollment, enrollments.id),
       status: column(enrollments.status),
-      participant: one("Participant", [participants.id, enrollments.participantId]),
-      group: one("Group", [groups.id, enrollments.groupId]),
+      participant: one(Participant, [participants.id, enrollments.participantId]),
+      group: one(Group, [groups.id, enrollments.groupId]),
     },
   },
-  Participant: {
+  [Participant.name]: {
     table: participants,
     center: participants.centerId,
     // Enrolled in one of the groups, in any status (the facilitators' reach, participant.service.ts).
@@ -473,32 +484,32 @@ const SPECS: Record<string, TypeSpec> = {
       return `exists (select 1 from ${tableAs(enrollments, `${p}_g`)} where ${e.participantId} = ${columnAs(participants.id, p)} and ${e.groupId} in (${ids}))`;
     },
     fields: {
-      id: globalId("Participant", participants.id),
+      id: globalId(Participant, participants.id),
       firstName: column(participants.firstName),
       lastName: column(participants.lastName),
       preferredName: column(participants.preferredName),
       status: column(participants.status),
       enrollments: enrollmentsBy([enrollments.participantId, participants.id]),
       attendance: connection({
-        node: "Attendance",
+        node: Attendance,
         joins: [[sessions.id, attendance.sessionId]],
         parent: [attendance.participantId, participants.id],
         order: ATTENDANCE_LATEST_FIRST,
       }),
     },
   },
-  Session: {
+  [Session.name]: {
     table: sessions,
     center: sessions.centerId,
     inGroups: (s, ids) => `${columnAs(sessions.groupId, s)} in (${ids})`,
     fields: {
-      id: globalId("Session", sessions.id),
+      id: globalId(Session, sessions.id),
       startsAt: instant(sessions.startsAt),
       endsAt: instant(sessions.endsAt),
       status: column(sessions.status),
-      group: one("Group", [groups.id, sessions.groupId]),
+      group: one(Group, [groups.id, sessions.groupId]),
       attendance: list({
-        node: "Attendance",
+        node: Attendance,
         joins: [[participants.id, attendance.participantId]],
         parent: [attendance.sessionId, sessions.id],
         order: ATTENDANCE_BY_NAME,
@@ -507,7 +518,7 @@ const SPECS: Record<string, TypeSpec> = {
       // Its fields' audience applies to the session they count.
       attendanceSummary: (c, s, sel) => {
         noArgs(sel);
-        const type = c.objectType("AttendanceSummary");
+        const type = c.objectType(AttendanceSummary.name);
         const pairs: Array<[string, string]> = [];
         const guards = new Set<string>();
         for (const f of c.collect(type, c.below(sel))) {
@@ -515,19 +526,19 @@ const SPECS: Record<string, TypeSpec> = {
           if (!expr) throw new GiveUp(`AttendanceSummary.${f.name}`);
           pairs.push([f.key, expr]);
           if (f.name === "__typename") continue;
-          const readable = audienceSql(c, effectivePolicy(type, f.field!).readableBy, "Session", s);
+          const readable = audienceSql(c, effectivePolicy(type, f.field!).readableBy, Session.name, s);
           if (readable === "false") throw new GiveUp(`AttendanceSummary.${f.name} refused to the viewer`);
           if (readable !== "true") guards.add(readable);
         }
         if (guards.size) pairs.push([REFUSED_KEY, `coalesce(not (${[...guards].join(" and ")}), true)`]);
         return {
           sql: `(select ${jsonObject(pairs)} from ${sessionSummarySources(s)})`,
-          plan: { typeName: "AttendanceSummary", audited: false, refusable: guards.size > 0, children: [] },
+          plan: { typeName: AttendanceSummary.name, audited: false, refusable: guards.size > 0, children: [] },
         };
       },
     },
   },
-  Attendance: {
+  [Attendance.name]: {
     table: attendance,
     center: attendance.centerId,
     // At a session of one of the groups.
@@ -536,18 +547,18 @@ const SPECS: Record<string, TypeSpec> = {
       return `exists (select 1 from ${tableAs(sessions, `${a}_g`)} where ${s.id} = ${columnAs(attendance.sessionId, a)} and ${s.groupId} in (${ids}))`;
     },
     fields: {
-      id: globalId("Attendance", attendance.id),
+      id: globalId(Attendance, attendance.id),
       status: column(attendance.status),
       note: column(attendance.note),
       minutesAttended: column(attendance.minutesAttended),
-      participant: one("Participant", [participants.id, attendance.participantId]),
-      session: one("Session", [sessions.id, attendance.sessionId]),
+      participant: one(Participant, [participants.id, attendance.participantId]),
+      session: one(Session, [sessions.id, attendance.sessionId]),
     },
   },
 };
 
 /** The types a root field may answer (node(id:) of these, center(id:)): their tables. */
-export const ROOT_TYPES: ReadonlySet<string> = new Set(["Center", "Group", "Session", "Participant"]);
+export const ROOT_TYPES: ReadonlySet<string> = new Set([Center, Group, Session, Participant].map((t) => t.name));
 
 /** The table of a type the compiler knows, and the column of a row's center. */
 export const tableOf = (typeName: string): { table: RowTable; center?: PgColumn } => SPECS[typeName];
