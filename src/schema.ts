@@ -3,7 +3,7 @@
 import type { GraphQLSchema } from "graphql";
 import { buildSchema, type AuthChecker, type ClassType, type NonEmptyArray } from "type-graphql";
 import type { Context } from "./common/context.js";
-import { guardResolvers } from "./common/guard.js";
+import { wrapFields } from "./common/field-wrapper.js";
 import { forbidden, unauthenticated } from "./common/errors.js";
 import { NodeIdResolver } from "./common/node.js";
 import { DateTime } from "./common/scalars.js";
@@ -16,7 +16,7 @@ import {
   SessionAttendanceResolver,
 } from "./attendance/attendance.resolver.js";
 import { AuditResolver } from "./audit/audit.resolver.js";
-import { auditResolvers } from "./audit/audit.wrap.js";
+import { auditRecorder } from "./audit/audit.wrap.js";
 import { CenterResolver } from "./centers/center.resolver.js";
 import { EnrollmentEventResolver, EnrollmentResolver, GroupEnrollmentsResolver, ParticipantEnrollmentsResolver } from "./enrollments/enrollment.resolver.js";
 import { CenterGroupsResolver, GroupResolver, ProgramGroupsResolver } from "./groups/group.resolver.js";
@@ -119,10 +119,8 @@ export function createSchema(): Promise<GraphQLSchema> {
     authMode: "error",
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTime }],
-    // Cancelled requests and malformed arguments stop before any resolver (src/common/guard.ts);
-    // what each request touches of participant data is recorded for the audit log (src/audit/).
-  })
-    .then(guardResolvers)
-    .then(auditResolvers);
+    // One wrapper per field, from its declaration (src/common/field-wrapper.ts): cancellation,
+    // arguments, the API-client gate, the audience, and the audit log's record (src/audit/).
+  }).then((schema) => wrapFields(schema, { record: auditRecorder(schema) }));
   return cached;
 }

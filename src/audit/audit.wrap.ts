@@ -1,30 +1,27 @@
-// Which parts of the schema are participant data, and the wrappers that record what a request
-// touched of them (Access.touch) around the built resolvers, synchronously where the resolver is:
-//   - every field of an AUDITED_TYPES type records a READ of its object (once per object);
+// Which parts of the schema are participant data, and what a request touched of them
+// (Access.touch), recorded by the one field wrapper (src/common/field-wrapper.ts) from each type's
+// and field's declaration (src/common/policy.ts):
+//   - an object of a type declaring an audit identity (TypePolicy `audit`) is a READ of its
+//     participants when a field hands it out (once per object; its own fields need no wrapper);
 //   - a refusal (UNAUTHENTICATED, FORBIDDEN, NOT_FOUND) on a field of participant data records
 //     DENIED, an unexpected error ERROR; `node(id:)` answering null for a participant-data id
 //     records DENIED (refused or missing: the client cannot tell, the log does);
-//   - every mutation is classified in AUDITED_MUTATIONS: an action records the objects of its
-//     payload as written, and a NOT_FOUND/FORBIDDEN userError as DENIED.
-// Wrapped fields carry `extensions.audited`; the schema walk (test/audit.test.ts) fails on any
+//   - every mutation declares its action (Policy `audit`): an action records the objects of its
+//     payload as written, and a NOT_FOUND userError as DENIED; a root query declaring "READ"
+//     records one read of what it returns per call.
+// Covered fields carry `extensions.audited`; the schema walk (test/audit.test.ts) fails on any
 // field returning participant data that is not covered.
-import { defaultFieldResolver, getNamedType, isObjectType, type GraphQLField, type GraphQLObjectType, type GraphQLSchema } from "graphql";
+import { getNamedType, isAbstractType, isObjectType, type GraphQLField, type GraphQLObjectType, type GraphQLSchema } from "graphql";
 import type { AuditAction, AuditOutcome, Touch } from "../auth/access.js";
 import type { Context } from "../common/context.js";
+import type { FieldRecord, FieldRecorder } from "../common/field-wrapper.js";
 import { fromGlobalId } from "../common/ids.js";
-import { auditIdentityOf, fieldPolicyOf, rowIdentity, type MutationAudit } from "../common/policy.js";
+import { auditIdentityOf, fieldPolicyOf, rowIdentity, type MutationAudit, type RowIdentity } from "../common/policy.js";
 
 type Row = Record<string, unknown>;
-
-interface AuditedType {
-  /** The participants an object of this type is about. */
-  participantIds(o: Row): readonly unknown[];
-  /** The resource's id, when it has one of its own (default: `id`). */
-  resourceId?(o: Row): unknown;
-}
-
-/** Types whose objects are participant data (TypePolicy `audit`): reading any field of one is a READ of it. Filled from the schema's declarations. */
-let AUDITED_TYPES: Record<string, AuditedType> = {};
+type Args = Record<string, unknown>;
+/** Each type declaring an audit identity, by name. */
+type AuditedTypes = ReadonlyMap<string, RowIdentity>;
 
 /**
  * Every mutation, classified by its declaration (Policy `audit`): the action its payload's objects
@@ -56,16 +53,16 @@ export function returnedTypeName(field: GraphQLField<unknown, unknown>): string 
   return named.name;
 }
 
-function touchObject(ctx: Context, typeName: string, o: unknown, action: AuditAction, outcome: AuditOutcome = "ALLOWED"): void {
+function touchObject(audited: AuditedTypes, ctx: Context, typeName: string, o: unknown, action: AuditAction, outcome: AuditOutcome = "ALLOWED"): void {
   if (!o || typeof o !== "object") return;
   const row = o as Row;
-  const audited = AUDITED_TYPES[typeName];
-  const participantIds = (audited ? audited.participantIds(row) : []).map(str).filter((p): p is string => p !== null);
+  const identity = audited.get(typeName);
+  const participantIds = (identity ? identity.participantIds(row) : []).map(str).filter((p): p is string => p !== null);
   ctx.access.touch({
     action,
     outcome,
     resourceType: typeName,
-    resourceId: str(audited?.resourceId ? audited.resourceId(row) : row.id),
+    resourceId: str(identity ? identity.resourceId(row) : row.id),
     centerId: str(row.centerId),
     participantIds,
   });
@@ -76,35 +73,6 @@ function errorTouch(err: unknown, base: Omit<Touch, "action" | "outcome">, actio
   if (typeof code === "string" && REFUSALS.has(code)) return { ...base, action: "DENIED", outcome: "DENIED" };
   if (typeof code === "string" && code !== "INTERNAL_SERVER_ERROR") return null; // bad input, limits, cancellation
   return { ...base, action, outcome: "ERROR" };
-}
-
-/** Runs a resolver; on a refusal or an unexpected error records it, and rethrows. */
-function watching(
-  ctx: Context | undefined,
-  run: () => unknown,
-  onError: () => Omit<Touch, "action" | "outcome">,
-  action: AuditAction,
-  then?: (v: unknown) => void,
-): unknown {
-  const fail = (err: unknown) => {
-    const touch = ctx?.access ? errorTouch(err, onError(), action) : null;
-    if (touch) ctx!.access.touch(touch);
-    throw err;
-  };
-  let value: unknown;
-  try {
-    value = run();
-  } catch (err) {
-    return fail(err);
-  }
-  if (value instanceof Promise) {
-    return (value as Promise<unknown>).then((v) => {
-      then?.(v);
-      return v;
-    }, fail);
-  }
-  then?.(value);
-  return value;
 }
 
 /** Global ids in a mutation's input (one level deep, and in lists of objects). */
@@ -124,11 +92,14 @@ function inputIds(input: unknown): Array<{ type: string; id: string }> {
   return found;
 }
 
-function wrapMutation(field: GraphQLField<unknown, Context>, action: MutationAudit, payloadType: GraphQLObjectType): void {
-  const resolve = field.resolve ?? defaultFieldResolver;
+const mark = (field: GraphQLField<unknown, unknown>, audited: string) => {
+  field.extensions = { ...field.extensions, audited };
+};
+
+function mutationRecord(audited: AuditedTypes, field: GraphQLField<unknown, unknown>, action: MutationAudit, payloadType: GraphQLObjectType): FieldRecord {
   const payloadFields = Object.values(payloadType.getFields()).filter((f) => f.name !== "userErrors");
-  const primary = payloadFields.map(returnedTypeName).find((t) => AUDITED_TYPES[t]) ?? (payloadFields[0] ? returnedTypeName(payloadFields[0]) : field.name);
-  const fromInput = (args: Record<string, unknown>) => {
+  const primary = payloadFields.map(returnedTypeName).find((t) => audited.has(t)) ?? (payloadFields[0] ? returnedTypeName(payloadFields[0]) : field.name);
+  const fromInput = (args: Args) => {
     const ids = inputIds(args.input);
     return {
       resourceType: primary,
@@ -137,103 +108,35 @@ function wrapMutation(field: GraphQLField<unknown, Context>, action: MutationAud
       participantIds: ids.filter((i) => i.type === "Participant").map((i) => i.id),
     };
   };
-  field.resolve = (root, args: Record<string, unknown>, ctx: Context, info) =>
-    watching(
-      ctx,
-      () => resolve(root, args, ctx, info),
-      () => fromInput(args),
-      action,
-      (payload) => {
-        if (!payload || typeof payload !== "object" || !ctx?.access) return;
-        const p = payload as Row;
-        const refused = (p.userErrors as Array<{ code?: string }> | undefined)?.some((e) => e.code === "NOT_FOUND" || e.code === "FORBIDDEN");
-        if (refused) ctx.access.touch({ ...fromInput(args), action: "DENIED", outcome: "DENIED" });
-        for (const f of payloadFields) {
-          const value = p[f.name];
-          const typeName = returnedTypeName(f);
-          for (const o of Array.isArray(value) ? value : [value]) touchObject(ctx, typeName, o, action);
-        }
-      },
-    );
-  field.extensions = { ...field.extensions, audited: action };
-}
-
-export function auditResolvers(schema: GraphQLSchema): GraphQLSchema {
-  const queryType = schema.getQueryType();
-  const mutationType = schema.getMutationType();
-  AUDITED_TYPES = {};
-  for (const type of Object.values(schema.getTypeMap())) {
-    const identity = auditIdentityOf(type);
-    if (identity) AUDITED_TYPES[type.name] = rowIdentity(identity);
-  }
-  const AUDITED_MUTATIONS = auditedMutations(schema);
-  const AUDITED_ROOT_QUERIES: Record<string, string> = {};
-  for (const field of Object.values(queryType?.getFields() ?? {})) {
-    if (fieldPolicyOf(field)?.audit === "READ") AUDITED_ROOT_QUERIES[field.name] = returnedTypeName(field);
-  }
-  for (const type of Object.values(schema.getTypeMap())) {
-    if (!isObjectType(type) || type.name.startsWith("__")) continue;
-    const parentAudited = type.name in AUDITED_TYPES;
-    for (const field of Object.values(type.getFields())) {
-      const returned = returnedTypeName(field);
-      const resolve = field.resolve ?? defaultFieldResolver;
-      if (type === mutationType) {
-        const action = AUDITED_MUTATIONS[field.name];
-        const payload = getNamedType(field.type);
-        if (action && isObjectType(payload)) wrapMutation(field as GraphQLField<unknown, Context>, action, payload);
-        else if (action === null) field.extensions = { ...field.extensions, audited: "none" };
-        continue;
+  return {
+    resolved(payload, _root, args, ctx) {
+      if (!payload || typeof payload !== "object" || !ctx.access) return;
+      const p = payload as Row;
+      // (UserErrorCode has no FORBIDDEN: a refusal of the viewer's role is a GraphQL error, recorded by failed.)
+      const refused = (p.userErrors as Array<{ code?: string }> | undefined)?.some((e) => e.code === "NOT_FOUND");
+      if (refused) ctx.access.touch({ ...fromInput(args), action: "DENIED", outcome: "DENIED" });
+      for (const f of payloadFields) {
+        const value = p[f.name];
+        const typeName = returnedTypeName(f);
+        for (const o of Array.isArray(value) ? value : [value]) touchObject(audited, ctx, typeName, o, action);
       }
-      const returnsAudited = returned in AUDITED_TYPES || returned === "Node";
-      if (type === queryType && AUDITED_ROOT_QUERIES[field.name]) {
-        const resourceType = AUDITED_ROOT_QUERIES[field.name];
-        const base = { resourceType, resourceId: null, centerId: null, participantIds: [] };
-        field.resolve = (root, args, ctx: Context, info) =>
-          watching(
-            ctx,
-            () => resolve(root, args, ctx, info),
-            () => base,
-            "READ",
-            () => ctx?.access?.touch({ ...base, action: "READ", outcome: "ALLOWED" }),
-          );
-        field.extensions = { ...field.extensions, audited: resourceType };
-        continue;
-      }
-      if (!parentAudited && !returnsAudited) continue;
-      const typeName = type.name;
-      const isNodeField = type === queryType && (field.name === "node" || field.name === "nodes");
-      field.resolve = (root, args: Record<string, unknown>, ctx: Context, info) => {
-        if (parentAudited && ctx?.access) touchObject(ctx, typeName, root, "READ");
-        const onError = () => {
-          const parent = (root ?? {}) as Row;
-          const resourceType = returned in AUDITED_TYPES ? returned : parentAudited ? typeName : returned;
-          const participantIds = parentAudited
-            ? AUDITED_TYPES[typeName]
-                .participantIds(parent)
-                .map(str)
-                .filter((p): p is string => !!p)
-            : [];
-          const asked = isNodeField ? fromGlobalId(typeof args.id === "string" ? args.id : "") : null;
-          const centerId = str(parent.centerId) ?? (typeName === "Center" ? str(parent.id) : null);
-          return { resourceType: asked?.type ?? resourceType, resourceId: asked?.id ?? null, centerId, participantIds };
-        };
-        return watching(ctx, () => resolve(root, args, ctx, info), onError, "READ", isNodeField ? (value) => deniedNodes(ctx, args, value) : undefined);
-      };
-      field.extensions = { ...field.extensions, audited: parentAudited ? typeName : returned };
-    }
-  }
-  return schema;
+    },
+    failed(err, _root, args, ctx) {
+      const touch = ctx.access ? errorTouch(err, fromInput(args), action) : null;
+      if (touch) ctx.access.touch(touch);
+    },
+  };
 }
 
 /** node(id)/nodes(ids) answering null for an id of participant data: refused or missing. */
-function deniedNodes(ctx: Context | undefined, args: Record<string, unknown>, value: unknown): void {
-  if (!ctx?.access) return;
+function deniedNodes(audited: AuditedTypes, ctx: Context, args: Args, value: unknown): void {
+  if (!ctx.access) return;
   const ids = Array.isArray(args.ids) ? (args.ids as unknown[]) : [args.id];
   const values = Array.isArray(args.ids) ? (Array.isArray(value) ? value : []) : [value];
   ids.forEach((globalId, i) => {
     if (values[i] != null) return;
     const asked = typeof globalId === "string" ? fromGlobalId(globalId) : null;
-    if (!asked || !(asked.type in AUDITED_TYPES)) return;
+    if (!asked || !audited.has(asked.type)) return;
     ctx.access.touch({
       action: "DENIED",
       outcome: "DENIED",
@@ -243,4 +146,86 @@ function deniedNodes(ctx: Context | undefined, args: Record<string, unknown>, va
       participantIds: asked.type === "Participant" ? [asked.id] : [],
     });
   });
+}
+
+/**
+ * The audit recorder the field wrapper asks about each field (src/schema.ts hands it in): built
+ * once per schema from the declarations.
+ */
+export function auditRecorder(schema: GraphQLSchema): FieldRecorder {
+  const queryType = schema.getQueryType();
+  const mutationType = schema.getMutationType();
+  const audited = new Map<string, RowIdentity>();
+  for (const type of Object.values(schema.getTypeMap())) {
+    const identity = auditIdentityOf(type);
+    if (identity) audited.set(type.name, rowIdentity(identity));
+  }
+  const mutations = auditedMutations(schema);
+  return (type, field) => {
+    if (type === mutationType) {
+      const action = mutations[field.name];
+      const payload = getNamedType(field.type);
+      if (action && isObjectType(payload)) {
+        mark(field, action);
+        return mutationRecord(audited, field, action, payload);
+      }
+      if (action === null) mark(field, "none");
+      return null;
+    }
+    const returned = returnedTypeName(field);
+    const named = getNamedType(field.type);
+    if (type === queryType && fieldPolicyOf(field)?.audit === "READ") {
+      const base = { resourceType: returned, resourceId: null, centerId: null, participantIds: [] };
+      mark(field, returned);
+      return {
+        resolved: (_v, _root, _args, ctx) => ctx.access?.touch({ ...base, action: "READ", outcome: "ALLOWED" }),
+        failed(err, _root, _args, ctx) {
+          const touch = ctx.access ? errorTouch(err, base, "READ") : null;
+          if (touch) ctx.access.touch(touch);
+        },
+      };
+    }
+    // What the field hands out: objects of an audited type (or of an interface some audited type implements).
+    const abstract = isAbstractType(named) ? named : null;
+    const handsOut = audited.has(named.name) || (abstract !== null && schema.getPossibleTypes(abstract).some((t) => audited.has(t.name)));
+    const parentAudited = audited.has(type.name);
+    if (!parentAudited && !handsOut && !audited.has(returned)) return null;
+    mark(field, parentAudited ? type.name : returned);
+    const typeName = type.name;
+    const isNodeField = type === queryType && abstract !== null;
+    const identity = audited.get(typeName);
+    const concreteName = (v: unknown): string | null => {
+      if (!abstract) return named.name;
+      const resolved = abstract.resolveType?.(v, undefined, undefined as never, abstract);
+      return typeof resolved === "string" ? resolved : null;
+    };
+    return {
+      resolved: handsOut
+        ? (value, _root, args, ctx) => {
+            if (!ctx.access) return;
+            for (const o of Array.isArray(value) ? value : [value]) {
+              if (o == null) continue;
+              const name = concreteName(o);
+              if (name && audited.has(name)) touchObject(audited, ctx, name, o, "READ");
+            }
+            if (isNodeField) deniedNodes(audited, ctx, args, value);
+          }
+        : undefined,
+      failed(err, root, args, ctx) {
+        if (!ctx.access) return;
+        const parent = (root ?? {}) as Row;
+        const resourceType = audited.has(returned) ? returned : parentAudited ? typeName : returned;
+        const participantIds = identity
+          ? identity
+              .participantIds(parent)
+              .map(str)
+              .filter((p): p is string => !!p)
+          : [];
+        const asked = isNodeField ? fromGlobalId(typeof args.id === "string" ? args.id : "") : null;
+        const centerId = str(parent.centerId) ?? (typeName === "Center" ? str(parent.id) : null);
+        const touch = errorTouch(err, { resourceType: asked?.type ?? resourceType, resourceId: asked?.id ?? null, centerId, participantIds }, "READ");
+        if (touch) ctx.access.touch(touch);
+      },
+    };
+  };
 }

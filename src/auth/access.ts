@@ -11,7 +11,7 @@
 //
 // API clients (integrators, `Authorization: Bearer rg_live_…`) have no role: they read only their
 // centers, only the fields their scopes open (the `api` of each field's declaration,
-// src/common/policy.ts, enforced for every field by src/common/guard.ts), never notes or staff data, and call no mutation. A participant's records
+// src/common/policy.ts, enforced for every field by src/common/field-wrapper.ts), never notes or staff data, and call no mutation. A participant's records
 // reach a client only while a consent naming it is active (src/consents: the feed and every
 // other read selects through that condition).
 import { forbidden, unauthenticated } from "../common/errors.js";
@@ -48,16 +48,56 @@ type Rule = (role: CenterRole, target: Target, viewer: StaffViewer) => boolean;
 
 const facilitates = (target: Target, viewer: StaffViewer) => target.groupIds?.some((g) => viewer.facilitatedGroupIds.has(g)) ?? false;
 
+/** A facilitator's reach: the objects of the groups they facilitate; what a whole center lists, cut to those groups (groupScope). */
+const theirGroups = (target: Target, viewer: StaffViewer) => (target.wholeCenter === true ? true : facilitates(target, viewer));
+
+type ReadRule = boolean | ((target: Target, viewer: StaffViewer) => boolean);
+
+/**
+ * Who reads what: each audience a field declares (src/common/policy.ts) × each role at the
+ * object's center. Org admins read everything; staff without a role at the center nothing; API
+ * clients read what their scopes open (the fields' `api`), whatever the audience. The rules about
+ * the data itself (which groups are a facilitator's) are the functions.
+ */
+const READERS: Record<Audience, Record<CenterRole, ReadRule>> = {
+  CENTER: { ADMIN: true, CLINICIAN: true, FACILITATOR: true, VIEWER: true },
+  GROUP: { ADMIN: true, CLINICIAN: true, FACILITATOR: theirGroups, VIEWER: true },
+  CLINICAL: { ADMIN: true, CLINICIAN: true, FACILITATOR: theirGroups, VIEWER: false },
+  // Which staff member a link may show is the link's own rule (node(id:) visibility, linkedStaff).
+  STAFF: { ADMIN: true, CLINICIAN: true, FACILITATOR: true, VIEWER: true },
+  CALLER: { ADMIN: true, CLINICIAN: true, FACILITATOR: true, VIEWER: true },
+  ADMIN: { ADMIN: true, CLINICIAN: false, FACILITATOR: false, VIEWER: false },
+};
+
+/** What a refusal says, per audience (never which object or whose). */
+const REFUSALS: Record<Audience, string> = {
+  CENTER: "Your role does not allow reading this center's data",
+  GROUP: "Your role does not allow reading this group",
+  CLINICAL: "Your role does not allow reading participants' clinical data",
+  STAFF: "Your role does not allow reading staff",
+  CALLER: "Not allowed",
+  ADMIN: "Only admins may read this",
+};
+
+const allows = (rule: ReadRule, target: Target, viewer: StaffViewer) => (typeof rule === "boolean" ? rule : rule(target, viewer));
+const reads =
+  (audience: Audience): Rule =>
+  (role, target, viewer) =>
+    allows(READERS[audience][role], target, viewer);
+
+/** Whether every role reads the audience wherever it sees the object (no check is needed for it). */
+export const openToEveryRole = (audience: Audience): boolean => Object.values(READERS[audience]).every((rule) => rule === true);
+
 const RULES: Record<Capability, Rule> = {
-  "center.read": () => true,
+  "center.read": reads("CENTER"),
   "center.configure": (role) => role === "ADMIN",
-  "group.read": (role, t, v) => role !== "FACILITATOR" || facilitates(t, v),
+  "group.read": reads("GROUP"),
   "session.write": (role) => role === "ADMIN" || role === "CLINICIAN",
-  "participant.read": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
+  "participant.read": reads("CLINICAL"),
   "participant.write": (role) => role === "ADMIN" || role === "CLINICIAN",
   "enrollment.write": (role) => role === "ADMIN" || role === "CLINICIAN",
   "attendance.write": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
-  "followup.read": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
+  "followup.read": reads("CLINICAL"),
   "followup.write": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
   "milestone.celebrate": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
   "apiclient.manage": (role) => role === "ADMIN",
@@ -98,7 +138,7 @@ export function reachAt(viewer: StaffViewer, centerId: string, capability: Capab
 /**
  * Whether an API client with these scopes may resolve a field that these scopes open (the field's
  * `api` declaration, src/common/policy.ts). Any other field answers as for an outsider
- * (src/common/guard.ts): null, an empty list, or FORBIDDEN when it cannot be null.
+ * (src/common/field-wrapper.ts): null, an empty list, or FORBIDDEN when it cannot be null.
  */
 export function apiClientMayRead(viewer: ApiClientViewer, opens: readonly ApiScope[]): boolean {
   return opens.some((scope) => viewer.scopes.has(scope));
@@ -108,10 +148,12 @@ export interface Target {
   centerId: string;
   /** The groups the resource belongs to (a participant: the groups they are enrolled in). */
   groupIds?: readonly string[];
+  /** The center's own (a center's lists): a facilitator reads it, cut to their groups by the list. */
+  wholeCenter?: boolean;
 }
 
 export interface Decision {
-  capability: Capability | "center.visible" | "org.admin" | "staff.manage" | "apiclient.feed" | "audit.read";
+  capability: Capability | `read.${Audience}` | "center.visible" | "org.admin" | "staff.manage" | "apiclient.feed" | "audit.read";
   centerId: string | null;
   allowed: boolean;
 }
@@ -257,6 +299,31 @@ export class Access {
     const role = this.roleAt(target.centerId);
     const allowed = role === null ? false : role === "ORG_ADMIN" ? true : RULES[capability](role, target, this.viewer as StaffViewer);
     return this.record(capability, target.centerId, allowed);
+  }
+
+  /**
+   * Whether the viewer may read a field of this audience on an object at the target (READERS).
+   * API clients are not asked: what they read is what their scopes open.
+   */
+  mayRead(audience: Audience, target: Target): boolean {
+    const viewer = this.viewer;
+    if (viewer?.kind !== "staff") return false;
+    const role = viewer.isOrgAdmin ? "ORG_ADMIN" : (viewer.roles.get(target.centerId) ?? null);
+    const allowed = role === null ? false : role === "ORG_ADMIN" ? true : allows(READERS[audience][role], target, viewer);
+    return this.record(`read.${audience}`, target.centerId, allowed);
+  }
+
+  /** Whether what the viewer may read of the audience at the center depends on the object's group (a facilitator's GROUP and CLINICAL). */
+  readDependsOnGroup(audience: Audience, centerId: string): boolean {
+    const viewer = this.viewer;
+    if (viewer?.kind !== "staff" || viewer.isOrgAdmin) return false;
+    const role = viewer.roles.get(centerId);
+    return role !== undefined && typeof READERS[audience][role] === "function";
+  }
+
+  /** FORBIDDEN unless the viewer may read the audience at the target. */
+  requireRead(audience: Audience, target: Target): void {
+    if (!this.mayRead(audience, target)) throw forbidden(REFUSALS[audience]);
   }
 
   /** FORBIDDEN unless allowed. Callers first make sure the target is visible (else NOT_FOUND). */

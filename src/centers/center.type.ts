@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
+import { centers } from "../db/schema.js";
 import { DateTime } from "../common/scalars.js";
 import { Policy, TypePolicy } from "../common/policy.js";
 
@@ -9,7 +10,7 @@ export enum CenterStatus {
 }
 registerEnumType(CenterStatus, { name: "CenterStatus" });
 
-@TypePolicy({ readableBy: "CENTER" })
+@TypePolicy({ readableBy: "CENTER", center: centers.id })
 @ObjectType({ implements: Node, description: "A treatment center: the unit of tenancy and access." })
 export class Center extends Node {
   @Policy({ api: ["ATTENDANCE_READ"] })

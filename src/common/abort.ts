@@ -1,6 +1,6 @@
 // Cancelling a request: graphql-js cannot stop an execution, so every request carries an
 // AbortSignal (in its context) that fires when the client disconnects or its time is up, and a
-// wrapper around every resolver (src/common/guard.ts) checks it before each field resolves. Once
+// wrapper around every resolver that may load (src/common/field-wrapper.ts) checks it before the field resolves. Once
 // it fires no further resolver runs,
 // so no further database work starts; the statement already sent finishes on its own.
 import type { IncomingMessage, ServerResponse } from "node:http";

@@ -2,7 +2,7 @@
 // records in the audit log, and what it costs. Declared next to `@Field` (or once on the
 // `@ObjectType`, as the default of its fields) with type-graphql's `Extensions`, and read from the
 // built schema's `extensions.policy` by everything that enforces or plans:
-//   - the one field wrapper, built once at schema build time (src/common/guard.ts);
+//   - the one field wrapper, built once at schema build time (src/common/field-wrapper.ts);
 //   - the compiler of queries to SQL (src/compiled/);
 //   - the query cost limit (src/common/cost.ts);
 //   - the tests that walk the schema (test/schema.test.ts, test/access.test.ts, test/audit.test.ts).
@@ -18,6 +18,7 @@ import { getTableColumns, type Column, type Table } from "drizzle-orm";
 import { getNamedType, isInterfaceType, isObjectType, type GraphQLField, type GraphQLNamedType, type GraphQLObjectType } from "graphql";
 import { Extensions } from "type-graphql";
 import type { ApiScope } from "../auth/viewer.js";
+import type { Context } from "./context.js";
 
 export type Audience = "CENTER" | "GROUP" | "CLINICAL" | "STAFF" | "CALLER" | "ADMIN";
 export const AUDIENCES: readonly Audience[] = ["CENTER", "GROUP", "CLINICAL", "STAFF", "CALLER", "ADMIN"];
@@ -54,6 +55,15 @@ export interface AuditIdentity<Row = Record<string, unknown>> {
 
 export interface TypePolicy<Row = Record<string, unknown>> extends Omit<FieldPolicy, "audit"> {
   audit?: AuditIdentity<Row>;
+  /**
+   * Where an object of the type is, for the audience check of fields declared narrower than their
+   * type: its center (default: the row's `centerId`; null: the type belongs to no one center, its
+   * narrower fields keep their own rule) and, when it belongs to a group, its group (a facilitator
+   * reads GROUP and CLINICAL fields of their groups' objects only). Without a group, the object is
+   * the whole center's: a facilitator reads it, and what it lists is cut to their groups.
+   */
+  center?: Column | null;
+  group?: Column | ((row: Row, ctx: Context) => unknown);
 }
 
 /** On a field (next to `@Field`/`@FieldResolver`): its read, API-client and cost declaration. */

@@ -2,7 +2,7 @@ import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
 import { TypePolicy } from "../common/policy.js";
 import { DateTime } from "../common/scalars.js";
-import { enrollments, type EnrollmentRow } from "../db/schema.js";
+import { enrollments, type EnrollmentEventRow, type EnrollmentRow } from "../db/schema.js";
 
 export enum EnrollmentStatus {
   WAITLISTED = "WAITLISTED",
@@ -32,7 +32,7 @@ export enum EnrollmentRole {
 }
 registerEnumType(EnrollmentRole, { name: "EnrollmentRole" });
 
-@TypePolicy<EnrollmentRow>({ readableBy: "GROUP", audit: { participants: [enrollments.participantId] } })
+@TypePolicy<EnrollmentRow>({ readableBy: "GROUP", audit: { participants: [enrollments.participantId] }, group: enrollments.groupId })
 @ObjectType({ implements: Node, description: "A participant's place in a group." })
 export class Enrollment extends Node {
   @Field(() => EnrollmentStatus)
@@ -54,7 +54,11 @@ export class Enrollment extends Node {
   endReason!: string | null;
 }
 
-@TypePolicy({ readableBy: "GROUP" })
+@TypePolicy<EnrollmentEventRow>({
+  readableBy: "GROUP",
+  // The enrolment's group (loaded only for the reads that depend on it: a facilitator's).
+  group: (e, ctx) => ctx.loaders.enrollments.byId.load(e.enrollmentId).then((enrollment) => enrollment?.groupId),
+})
 @ObjectType({ description: "One status change of an enrolment." })
 export class EnrollmentEvent {
   @Field(() => EnrollmentStatus, { nullable: true, description: "Null for the enrolment itself." })

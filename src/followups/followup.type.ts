@@ -44,7 +44,7 @@ registerEnumType(FollowUpEventKind, {
   },
 });
 
-@TypePolicy<FollowUpRow>({ readableBy: "CLINICAL", audit: { participants: [followUps.participantId] } })
+@TypePolicy<FollowUpRow>({ readableBy: "CLINICAL", audit: { participants: [followUps.participantId] }, group: followUps.groupId })
 @ObjectType({
   implements: Node,
   description:

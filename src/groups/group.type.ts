@@ -1,5 +1,6 @@
 import { Field, Int, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
+import { groups } from "../db/schema.js";
 import { DateScalar, DateTime, LocalTime } from "../common/scalars.js";
 import { Policy, TypePolicy } from "../common/policy.js";
 
@@ -61,7 +62,7 @@ export class GroupSchedule {
   durationMinutes!: number;
 }
 
-@TypePolicy({ readableBy: "GROUP" })
+@TypePolicy({ readableBy: "GROUP", group: groups.id })
 @ObjectType({ implements: Node, description: "A support group: a program run by facilitators on a weekly schedule." })
 export class Group extends Node {
   @Policy({ api: ["ATTENDANCE_READ"] })

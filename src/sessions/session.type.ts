@@ -1,5 +1,6 @@
 import { Field, ObjectType, registerEnumType } from "type-graphql";
 import { Node } from "../common/node.js";
+import { sessions } from "../db/schema.js";
 import { DateTime } from "../common/scalars.js";
 import { Policy, TypePolicy } from "../common/policy.js";
 
@@ -10,7 +11,7 @@ export enum SessionStatus {
 }
 registerEnumType(SessionStatus, { name: "SessionStatus" });
 
-@TypePolicy({ readableBy: "GROUP" })
+@TypePolicy({ readableBy: "GROUP", group: sessions.groupId })
 @ObjectType({ implements: Node, description: "One meeting of a group." })
 export class Session extends Node {
   @Policy({ api: ["ATTENDANCE_READ"] })

@@ -26,7 +26,8 @@ export enum StaffStatus {
 }
 registerEnumType(StaffStatus, { name: "StaffStatus", description: "INACTIVE staff cannot sign in." });
 
-@TypePolicy({ readableBy: "STAFF" })
+// A staff member belongs to no one center: what a link or list shows of them is its own rule.
+@TypePolicy({ readableBy: "STAFF", center: null })
 @ObjectType({ implements: Node, description: "A clinician, facilitator or admin." })
 export class Staff extends Node {
   @Field(() => String)
