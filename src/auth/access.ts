@@ -88,6 +88,20 @@ const reads =
 /** Whether every role reads the audience wherever it sees the object (no check is needed for it). */
 export const openToEveryRole = (audience: Audience): boolean => Object.values(READERS[audience]).every((rule) => rule === true);
 
+/**
+ * How a staff member reads an audience at a center, whatever the object (READERS): "ALL" of the
+ * center's objects, those of "THEIR_GROUPS" only (the rule's function: a facilitator's groups), or
+ * "NONE". For statements that select what the viewer may read (src/compiled/) instead of asking
+ * mayRead() of each object in turn.
+ */
+export function readReachAt(viewer: StaffViewer, audience: Audience, centerId: string): "ALL" | "THEIR_GROUPS" | "NONE" {
+  if (viewer.isOrgAdmin) return "ALL";
+  const role = viewer.roles.get(centerId);
+  if (!role) return "NONE";
+  const rule = READERS[audience][role];
+  return rule === true ? "ALL" : rule === false ? "NONE" : "THEIR_GROUPS";
+}
+
 const RULES: Record<Capability, Rule> = {
   "center.read": reads("CENTER"),
   "center.configure": (role) => role === "ADMIN",
@@ -107,33 +121,6 @@ const RULES: Record<Capability, Rule> = {
 
 /** What an API client may do at one of its centers: read, with ATTENDANCE_READ. Nothing else. */
 const API_CLIENT_CAPABILITIES = new Set<Capability>(["center.read", "group.read", "participant.read"]);
-
-/**
- * The capability each declared audience (src/common/policy.ts) stands for. STAFF (who sees a staff
- * member) and CALLER (the caller's own input) are not capabilities of a center.
- */
-export const AUDIENCE_CAPABILITY: Readonly<Record<Exclude<Audience, "STAFF" | "CALLER">, Capability>> = {
-  CENTER: "center.read",
-  GROUP: "group.read",
-  CLINICAL: "participant.read",
-  ADMIN: "center.configure",
-};
-
-/**
- * Where a staff member holds a capability at a center, whatever the object, by the same RULES as
- * can(): "ALL" of the center's objects, only those of the groups they "FACILITATED", or "NONE".
- * For statements that select what the viewer may read (src/compiled/) instead of asking can() of
- * each object in turn.
- */
-export function reachAt(viewer: StaffViewer, centerId: string, capability: Capability): "ALL" | "FACILITATED" | "NONE" {
-  if (viewer.isOrgAdmin) return "ALL";
-  const role = viewer.roles.get(centerId);
-  if (!role) return "NONE";
-  const rule = RULES[capability];
-  if (rule(role, { centerId, groupIds: [] }, viewer)) return "ALL";
-  const facilitated = [...viewer.facilitatedGroupIds];
-  return facilitated.length && rule(role, { centerId, groupIds: facilitated }, viewer) ? "FACILITATED" : "NONE";
-}
 
 /**
  * Whether an API client with these scopes may resolve a field that these scopes open (the field's

@@ -31,7 +31,7 @@ import { Center } from "../centers/center.type.js";
 import { effectivePolicy } from "../common/policy.js";
 import { Compiling, finish, GiveUp, jsonObject, type PlanNode } from "./compiled.plan.js";
 import { columnAs, tableAs } from "../common/sql.js";
-import { objectOf, ROOT_TYPES, tableOf, typeAudienceSql, uuidLiteral } from "./compiled.sql.js";
+import { centerOf, objectOf, ROOT_TYPES, tableOf, typeAudienceSql, uuidLiteral } from "./compiled.sql.js";
 
 interface CompiledQuery {
   text: string;
@@ -71,7 +71,7 @@ function compileOperation(
   const memberOf = (centerId: string) => viewer.isOrgAdmin || viewer.roles.has(centerId);
   // A root object is at one of the viewer's centers (else it reads as missing) and its type's audience lets them read it.
   const inReach = (typeName: string, alias: string) =>
-    viewer.isOrgAdmin ? "true" : `${columnAs(tableOf(typeName).center!, alias)} in (${[...viewer.roles.keys()].map(uuidLiteral).join(", ") || "null"})`;
+    viewer.isOrgAdmin ? "true" : `${centerOf(c, typeName, alias)} in (${[...viewer.roles.keys()].map(uuidLiteral).join(", ") || "null"})`;
   try {
     const pairs: Array<[string, string]> = [];
     const plan: PlanNode = { typeName: queryType.name, audited: false, children: [] };
@@ -96,7 +96,7 @@ function compileOperation(
       const alias = c.alias();
       const visible = typeAudienceSql(c, typeName, alias);
       const obj = objectOf(c, typeName, alias, c.below(root), new Set([visible]));
-      const { table } = tableOf(typeName);
+      const table = tableOf(typeName);
       const where = [`${columnAs(table.id, alias)} = ${uuidLiteral(id)}`, reach(alias), visible].filter((w) => w !== "true").join(" and ");
       pairs.push([root.key, `(select ${obj.sql} from ${tableAs(table, alias)} where ${where})`]);
       // Missing or out of reach: the resolvers answer it (null, and the refusal recorded).

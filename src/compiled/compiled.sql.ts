@@ -4,9 +4,10 @@
 //   - columns are those of src/db/schema.ts's tables (a renamed column fails the type check here),
 //     and the order of every list and page is the one its loader exports (src/*/*.loaders.ts);
 //   - who may read what is the fields' declarations (src/common/policy.ts: `readableBy`, own or
-//     the type's), each audience an SQL predicate on the row it is read from, decided by the rules
-//     of src/auth/access.ts (reachAt): true for the whole center, a facilitator's own groups
-//     (`inGroups` of the row's type), or false. A list holds the rows its item type's audience lets
+//     the type's), each audience an SQL predicate on the row it is read from, decided by the table
+//     of src/auth/access.ts (READERS, readReachAt): true for the whole center, a facilitator's own
+//     groups (the type's declared center and group columns, TypePolicy center/group; for the types
+//     of several groups, the loaders' scope: `inGroups`), or false. A list holds the rows its item type's audience lets
 //     the viewer read (what the loaders' group scopes select); a field the viewer may not read
 //     makes the compiler give up: at once when it is so for every row, else for the answer that
 //     holds such a row (the resolvers answer their refusal, FORBIDDEN or null, and record it);
@@ -20,7 +21,8 @@
 import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
 import { ATTENDANCE_BY_NAME, ATTENDANCE_LATEST_FIRST } from "../attendance/attendance.loaders.js";
 import { sessionSummarySources } from "../attendance/attendance.sql.js";
-import { AUDIENCE_CAPABILITY, reachAt } from "../auth/access.js";
+import { getTableColumns } from "drizzle-orm";
+import { readReachAt } from "../auth/access.js";
 import { auditIdentityOf, effectivePolicy, typePolicyOf, type Audience } from "../common/policy.js";
 import { columnAs, orderByText, tableAs, aliased, type Ordering } from "../common/sql.js";
 import { attendance, centers, enrollments, groupFacilitators, groups, participants, programs, sessions, staff, staffMemberships } from "../db/schema.js";
@@ -71,11 +73,42 @@ type RowTable = PgTable & { id: PgColumn };
 interface TypeSpec {
   /** The table an object of this type is a row of. */
   table: RowTable;
-  /** The column of the row's center (the center's own id for a center); none for staff (of several centers). */
-  center?: PgColumn;
-  /** The condition that a row belongs to one of some groups (uuid literals): what a facilitator's group scope selects of the type. */
+  /**
+   * For a type that belongs to groups but declares no one group column (TypePolicy.group): the
+   * condition that a row is of one of some groups (uuid literals), as the loaders' group scopes
+   * select the type's rows for a facilitator.
+   */
   inGroups?: (a: string, groupIds: string) => string;
   fields: Record<string, FieldSpec>;
+}
+
+/** Where a row of a type is: its center and groups, as the type declares them (TypePolicy center, group). */
+interface Place {
+  /** The column of the row's center; null for a type of no one center (staff). */
+  center: PgColumn | null;
+  /** The condition that a row is of one of some groups; null for the whole center's objects. */
+  inGroups: ((a: string, groupIds: string) => string) | null;
+}
+
+function placeOf(c: Compiling, typeName: string): Place {
+  const spec = SPECS[typeName];
+  const policy = typePolicyOf(c.objectType(typeName));
+  // Declared, else the row's `centerId` (as the field wrapper reads it).
+  const center = (policy?.center !== undefined ? policy.center : (getTableColumns(spec.table) as Record<string, PgColumn | undefined>).centerId) ?? null;
+  const group = policy?.group;
+  if (typeof group === "function") {
+    if (!spec.inGroups) throw new GiveUp(`the groups of ${typeName}`);
+    return { center: center as PgColumn | null, inGroups: spec.inGroups };
+  }
+  const inGroups = group ? (a: string, ids: string) => `${columnAs(group as PgColumn, a)} in (${ids})` : (spec.inGroups ?? null);
+  return { center: center as PgColumn | null, inGroups };
+}
+
+/** The column of a row's center, under its alias (types of one center only). */
+export function centerOf(c: Compiling, typeName: string, a: string): string {
+  const { center } = placeOf(c, typeName);
+  if (!center) throw new GiveUp(`${typeName} is of no one center`);
+  return columnAs(center, a);
 }
 
 /** Columns of the tables of one FROM (a row's table and those joined to it), each under its alias. */
@@ -113,36 +146,35 @@ const globalId = (type: ClassType, id: PgColumn) => scalar((a) => base64url(`${t
 
 /**
  * The audience's predicate on a row (alias `a`) of `typeName`, for the viewer: "true", "false", or
- * a condition on the row (the centers where the viewer holds the audience's capability, and where
- * they hold it for the groups they facilitate only).
+ * a condition on the row: at the centers where the viewer reads the audience (access.ts's READERS,
+ * readReachAt), and at those where they read it for their groups' objects only (a facilitator).
  */
 function audienceSql(c: Compiling, audience: Audience | undefined, typeName: string, a: string): string {
-  const spec = SPECS[typeName];
   if (!audience) throw new GiveUp(`no audience declared on a field of ${typeName}`);
   if (audience === "CALLER") return "true";
   // Staff are shown as node(id:) would show them; a link to staff filters or nulls its own.
   if (audience === "STAFF") return typeName === Staff.name ? staffVisible(c, columnAs(staff.id, a), a) : "true";
   const viewer = c.viewer;
   if (viewer.isOrgAdmin) return "true";
-  const capability = AUDIENCE_CAPABILITY[audience];
+  const place = placeOf(c, typeName);
   const all: string[] = [];
-  const facilitated: string[] = [];
+  const theirGroups: string[] = [];
   for (const centerId of viewer.roles.keys()) {
-    const reach = reachAt(viewer, centerId, capability);
-    if (reach === "ALL") all.push(uuidLiteral(centerId));
-    else if (reach === "FACILITATED") facilitated.push(uuidLiteral(centerId));
+    const reach = readReachAt(viewer, audience, centerId);
+    // An object of no group is the whole center's: a facilitator reads it (its lists are cut to their groups).
+    if (reach === "ALL" || (reach === "THEIR_GROUPS" && !place.inGroups)) all.push(uuidLiteral(centerId));
+    else if (reach === "THEIR_GROUPS") theirGroups.push(uuidLiteral(centerId));
   }
   // Every row the compiler reads is at one of the viewer's centers (roots are, links stay in theirs).
-  if (!facilitated.length && all.length === viewer.roles.size) return "true";
-  if (!facilitated.length && !all.length) return "false";
-  if (!spec?.center) throw new GiveUp(`${audience} of ${typeName}, by center`);
-  const center = columnAs(spec.center, a);
+  if (!theirGroups.length && all.length === viewer.roles.size) return "true";
+  if (!theirGroups.length && !all.length) return "false";
+  if (!place.center) throw new GiveUp(`${audience} of ${typeName}, by center`);
+  const center = columnAs(place.center, a);
   const parts: string[] = [];
   if (all.length) parts.push(`${center} in (${all.join(", ")})`);
-  if (facilitated.length) {
-    if (!spec.inGroups) throw new GiveUp(`${audience} of ${typeName}, by group`);
-    const groupIds = [...viewer.facilitatedGroupIds].map(uuidLiteral).join(", ");
-    parts.push(`(${center} in (${facilitated.join(", ")}) and ${spec.inGroups(a, groupIds)})`);
+  if (theirGroups.length) {
+    const groupIds = [...viewer.facilitatedGroupIds].map(uuidLiteral).join(", ") || "null";
+    parts.push(`(${center} in (${theirGroups.join(", ")}) and ${place.inGroups!(a, groupIds)})`);
   }
   return `(${parts.join(" or ")})`;
 }
@@ -203,7 +235,7 @@ function auditIdentitySql(c: Compiling, typeName: string, a: string): string {
   if (typeof ids === "function" || typeof resourceId === "function") throw new GiveUp(`audit identity of ${typeName} is not columns`);
   const col = (column: unknown) => columnAs(column as PgColumn, a);
   const resource = resourceId === null ? "null" : col(resourceId ?? spec.table.id);
-  return `json_build_array(${resource}, ${col(spec.center)}, json_build_array(${ids.map(col).join(", ")}))`;
+  return `json_build_array(${resource}, ${centerOf(c, typeName, a)}, json_build_array(${ids.map(col).join(", ")}))`;
 }
 
 /** An object reached through a link: the row of `typeName` whose `[column, parent's column]` match. */
@@ -411,7 +443,6 @@ const SUMMARY: Record<string, string> = {
 const SPECS: Record<string, TypeSpec> = {
   [Center.name]: {
     table: centers,
-    center: centers.id,
     fields: {
       id: globalId(Center, centers.id),
       name: column(centers.name),
@@ -426,7 +457,6 @@ const SPECS: Record<string, TypeSpec> = {
   },
   [Program.name]: {
     table: programs,
-    center: programs.centerId,
     fields: { id: globalId(Program, programs.id), name: column(programs.name) },
   },
   [Staff.name]: {
@@ -435,8 +465,6 @@ const SPECS: Record<string, TypeSpec> = {
   },
   [Group.name]: {
     table: groups,
-    center: groups.centerId,
-    inGroups: (g, ids) => `${columnAs(groups.id, g)} in (${ids})`,
     fields: {
       id: globalId(Group, groups.id),
       name: column(groups.name),
@@ -466,8 +494,6 @@ const SPECS: Record<string, TypeSpec> = {
   },
   [Enrollment.name]: {
     table: enrollments,
-    center: enrollments.centerId,
-    inGroups: (e, ids) => `${columnAs(enrollments.groupId, e)} in (${ids})`,
     fields: {
       id: globalId(Enrollment, enrollments.id),
       status: column(enrollments.status),
@@ -477,7 +503,6 @@ const SPECS: Record<string, TypeSpec> = {
   },
   [Participant.name]: {
     table: participants,
-    center: participants.centerId,
     // Enrolled in one of the groups, in any status (the facilitators' reach, participant.service.ts).
     inGroups: (p, ids) => {
       const e = aliased(enrollments, `${p}_g`);
@@ -500,8 +525,6 @@ const SPECS: Record<string, TypeSpec> = {
   },
   [Session.name]: {
     table: sessions,
-    center: sessions.centerId,
-    inGroups: (s, ids) => `${columnAs(sessions.groupId, s)} in (${ids})`,
     fields: {
       id: globalId(Session, sessions.id),
       startsAt: instant(sessions.startsAt),
@@ -540,7 +563,6 @@ const SPECS: Record<string, TypeSpec> = {
   },
   [Attendance.name]: {
     table: attendance,
-    center: attendance.centerId,
     // At a session of one of the groups.
     inGroups: (a, ids) => {
       const s = aliased(sessions, `${a}_g`);
@@ -560,5 +582,5 @@ const SPECS: Record<string, TypeSpec> = {
 /** The types a root field may answer (node(id:) of these, center(id:)): their tables. */
 export const ROOT_TYPES: ReadonlySet<string> = new Set([Center, Group, Session, Participant].map((t) => t.name));
 
-/** The table of a type the compiler knows, and the column of a row's center. */
-export const tableOf = (typeName: string): { table: RowTable; center?: PgColumn } => SPECS[typeName];
+/** The table of a type the compiler knows. */
+export const tableOf = (typeName: string): RowTable => SPECS[typeName].table;
