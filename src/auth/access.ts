@@ -308,6 +308,15 @@ export class Access {
     return role !== undefined && typeof READERS[audience][role] === "function";
   }
 
+  /**
+   * How an object of the audience the viewer was refused reads to them: "missing" when their role
+   * reads some of it at the center (a facilitator: another group's), "forbidden" when it reads none
+   * (a VIEWER and participants).
+   */
+  refusalOf(audience: Audience, centerId: string): "missing" | "forbidden" {
+    return this.readDependsOnGroup(audience, centerId) ? "missing" : "forbidden";
+  }
+
   /** FORBIDDEN unless the viewer may read the audience at the target. */
   requireRead(audience: Audience, target: Target): void {
     if (!this.mayRead(audience, target)) throw forbidden(REFUSALS[audience]);

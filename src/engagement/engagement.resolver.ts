@@ -128,7 +128,6 @@ export class GroupEngagementResolver {
     @Arg("from", () => DateScalar, FROM) from?: string | null,
     @Arg("to", () => DateScalar, TO) to?: string | null,
   ) {
-    ctx.access.require("group.read", { centerId: group.centerId, groupIds: [group.id] });
     return summary("group", group.id, group.centerId, ctx, from, to);
   }
 
@@ -141,7 +140,6 @@ export class GroupEngagementResolver {
     @Arg("to", () => DateScalar) to: string,
     @Arg("interval", () => TrendIntervalEnum, INTERVAL) interval: TrendIntervalEnum,
   ) {
-    ctx.access.require("group.read", { centerId: group.centerId, groupIds: [group.id] });
     return trend("group", group.id, group.centerId, ctx, from, to, interval);
   }
 }
@@ -156,7 +154,6 @@ export class ProgramEngagementResolver {
     @Arg("from", () => DateScalar, FROM) from?: string | null,
     @Arg("to", () => DateScalar, TO) to?: string | null,
   ) {
-    ctx.access.require("center.read", { centerId: program.centerId });
     return summary("program", program.id, program.centerId, ctx, from, to);
   }
 
@@ -169,7 +166,6 @@ export class ProgramEngagementResolver {
     @Arg("to", () => DateScalar) to: string,
     @Arg("interval", () => TrendIntervalEnum, INTERVAL) interval: TrendIntervalEnum,
   ) {
-    ctx.access.require("center.read", { centerId: program.centerId });
     return trend("program", program.id, program.centerId, ctx, from, to, interval);
   }
 }
@@ -184,7 +180,6 @@ export class CenterEngagementResolver {
     @Arg("from", () => DateScalar, FROM) from?: string | null,
     @Arg("to", () => DateScalar, TO) to?: string | null,
   ) {
-    ctx.access.require("center.read", { centerId: center.id });
     return summary("center", center.id, center.id, ctx, from, to);
   }
 
@@ -197,7 +192,6 @@ export class CenterEngagementResolver {
     @Arg("to", () => DateScalar) to: string,
     @Arg("interval", () => TrendIntervalEnum, INTERVAL) interval: TrendIntervalEnum,
   ) {
-    ctx.access.require("center.read", { centerId: center.id });
     return trend("center", center.id, center.id, ctx, from, to, interval);
   }
 }

@@ -14,15 +14,11 @@ const uuids = (ids: readonly string[]) =>
 
 /** The sessions of one center the viewer may export (a condition on `s`), or null for none. */
 export function centerExportScope(access: Access, centerId: string): SQL | null {
-  const role = access.roleAt(centerId);
-  if (role === "FACILITATOR") {
-    const groups = access.groupScope(centerId);
-    if (groups === "ALL") return sql`s.center_id = ${centerId}::uuid`;
-    if (!access.can("participant.read", { centerId, groupIds: groups })) return null;
-    return sql`s.center_id = ${centerId}::uuid and s.group_id in (${uuids(groups)})`;
-  }
-  if (!access.can("participant.read", { centerId })) return null;
-  return sql`s.center_id = ${centerId}::uuid`;
+  // The groups the viewer sees at the center: all of them, or a facilitator's own.
+  const groups = access.groupScope(centerId);
+  if (groups === "ALL") return access.can("participant.read", { centerId }) ? sql`s.center_id = ${centerId}::uuid` : null;
+  if (!access.can("participant.read", { centerId, groupIds: groups })) return null;
+  return sql`s.center_id = ${centerId}::uuid and s.group_id in (${uuids(groups)})`;
 }
 
 /**

@@ -44,7 +44,7 @@ export const followUpsForbidden = () => forbidden("Your role does not allow read
 export function followUpVisibility(ctx: Context, f: FollowUpRow): "readable" | "missing" | "forbidden" {
   if (!ctx.access.canSeeCenter(f.centerId)) return "missing";
   if (ctx.access.can("followup.read", target(f))) return "readable";
-  return ctx.access.roleAt(f.centerId) === "VIEWER" ? "forbidden" : "missing";
+  return ctx.access.refusalOf("CLINICAL", f.centerId);
 }
 
 async function findActionable(ctx: Context, globalId: string): Promise<FollowUpRow> {

@@ -16,8 +16,10 @@ import type { CreateParticipantInput, UpdateParticipantInput } from "./participa
  */
 export async function canReadParticipant(ctx: Context, p: Pick<ParticipantRow, "id" | "centerId">): Promise<boolean> {
   if (!ctx.access.canSeeCenter(p.centerId)) return false;
-  const role = ctx.access.roleAt(p.centerId);
-  const groupIds = role === "FACILITATOR" ? (await ctx.loaders.participants.groupIdsByParticipantId.load(p.id)).map((r) => r.groupId) : [];
+  // Their groups are loaded only for a viewer whose reading depends on them (a facilitator).
+  const groupIds = ctx.access.readDependsOnGroup("CLINICAL", p.centerId)
+    ? (await ctx.loaders.participants.groupIdsByParticipantId.load(p.id)).map((r) => r.groupId)
+    : [];
   return ctx.access.can("participant.read", { centerId: p.centerId, groupIds });
 }
 
@@ -31,7 +33,7 @@ export const participantsForbidden = () => forbidden("Your role does not allow r
 export async function participantVisibility(ctx: Context, row: ParticipantRow): Promise<"readable" | "missing" | "forbidden"> {
   if (!ctx.access.canSeeCenter(row.centerId)) return "missing";
   if (await canReadParticipant(ctx, row)) return "readable";
-  return ctx.access.roleAt(row.centerId) === "FACILITATOR" ? "missing" : "forbidden";
+  return ctx.access.refusalOf("CLINICAL", row.centerId);
 }
 
 /** The fields of Participant that the `namesById` loader's columns answer. */

@@ -33,7 +33,7 @@ export class StaffResolver {
   @FieldResolver(() => [StaffMembership], { description: "Roles at centers the viewer can see." })
   async memberships(@Root() row: StaffRow, @Ctx() ctx: Context) {
     const all = await ctx.loaders.staff.membershipsByStaffId.load(row.id);
-    return all.filter((m) => ctx.access.roleAt(m.centerId) !== null);
+    return all.filter((m) => ctx.access.canSeeCenter(m.centerId));
   }
 
   @Authorized()
