@@ -1,8 +1,10 @@
 // Queries compiled to one SQL statement (src/compiled/) answer exactly as the resolvers do: the
-// same JSON, byte for byte, and the same audit entries, for every viewer. The reference is a
-// second app on the same database with COMPILED_QUERIES=off. The test also checks which path
-// answered (the compiled statement is one `select json_build_object(…)`), so that a compiler that
-// silently gave up on everything could not pass.
+// same status, the same JSON, byte for byte, and the same audit entries, for every viewer (org
+// admin, ADMIN, CLINICIAN, FACILITATOR, VIEWER, another center's admin, an API client). The
+// reference is a second app on the same database with COMPILED_QUERIES=off. The test also checks
+// which path answered (the compiled statement is one `select json_build_object(…)`), so that a
+// compiler that silently gave up on everything could not pass, nor one that answered what the
+// resolvers refuse.
 import { randomUUID } from "node:crypto";
 import { asc, eq } from "drizzle-orm";
 import fc from "fast-check";
@@ -12,6 +14,7 @@ import { auditEvents } from "../src/db/schema.js";
 import { silentLogger } from "../src/logger.js";
 import { createApp, type App } from "../src/server.js";
 import { asOrgAdmin, type Api } from "./support/fixtures.js";
+import { createApiClient } from "./support/integrators.js";
 import { operation } from "./support/operations.js";
 import { startTestServer, type TestServer } from "./support/server.js";
 
@@ -39,7 +42,10 @@ interface World {
   sessionIds: string[];
   participantIds: string[];
   otherParticipantId: string;
-  tokens: Record<"orgAdmin" | "admin" | "clinician" | "facilitator" | "viewer" | "outsider", string>;
+  /** At the center, in no group. */
+  loneParticipantId: string;
+  /** The facilitator ("fay") leads the first group only, and is a CLINICIAN of the other center. */
+  tokens: Record<"orgAdmin" | "admin" | "clinician" | "facilitator" | "viewer" | "outsider" | "apiClient", string>;
 }
 
 /**
@@ -70,6 +76,7 @@ async function buildWorld(admin: Api): Promise<World> {
   const participantIds: string[] = [];
   for (const n of ["Young", "Abbott", "Moreno", "Abbott", "Chen"]) participantIds.push(await person(centerId, n));
   const otherParticipantId = await person(otherCenterId, "Other");
+  const loneParticipantId = await person(centerId, "Lone");
 
   const groupIds: string[] = [];
   const sessionIds: string[] = [];
@@ -123,7 +130,9 @@ async function buildWorld(admin: Api): Promise<World> {
     }
   }
   resetClock();
+  const client = await createApiClient(admin, staff.admin.token, { name: "Acme EHR", centerIds: [centerId], scopes: ["ATTENDANCE_READ", "PARTICIPANT_READ"] });
   const tokens = {
+    apiClient: client.key,
     orgAdmin: admin.token,
     admin: staff.admin.token,
     clinician: staff.clinician.token,
@@ -131,7 +140,7 @@ async function buildWorld(admin: Api): Promise<World> {
     viewer: staff.viewer.token,
     outsider: staff.outsider.token,
   };
-  return { centerId, otherCenterId, groupIds, sessionIds, participantIds, otherParticipantId, tokens };
+  return { centerId, otherCenterId, groupIds, sessionIds, participantIds, otherParticipantId, loneParticipantId, tokens };
 }
 
 /** The raw answer of one request, on the given app. */
@@ -194,22 +203,87 @@ describe("queries compiled to one SQL statement", () => {
     }
   });
 
-  it("leaves facilitators, VIEWERs, outsiders and objects out of reach to the resolvers, with the same answers", async () => {
-    const cases: Array<[string, Record<string, unknown>, string]> = [
-      ["CenterDashboard", { centerId: w.centerId }, w.tokens.facilitator],
-      ["CenterDashboard", { centerId: w.centerId }, w.tokens.viewer],
-      ["CenterDashboard", { centerId: w.centerId }, w.tokens.outsider],
-      ["SessionRoster", { sessionId: w.sessionIds[0] }, w.tokens.viewer],
-      ["SessionRoster", { sessionId: w.sessionIds[0] }, w.tokens.outsider],
-      ["ParticipantHistory", { participantId: w.participantIds[0] }, w.tokens.facilitator],
-      ["ParticipantHistory", { participantId: w.participantIds[0] }, w.tokens.viewer],
-      ["ParticipantHistory", { participantId: w.otherParticipantId }, w.tokens.clinician],
-      ["ParticipantHistory", { participantId: gid("Participant", randomUUID()) }, w.tokens.clinician],
-      ["ParticipantHistory", { participantId: "not an id" }, w.tokens.clinician],
+  it("answers a facilitator's reads of their own groups in one statement, with what the resolvers show them", async () => {
+    // The dashboard lists their group only; its roster and members' histories are theirs to read
+    const dashboard = await same(operation("dashboard.graphql", "CenterDashboard"), { centerId: w.centerId }, w.tokens.facilitator);
+    expect(dashboard.compiled).toBe(true);
+    expect(dashboard.body.data.center.groups.totalCount).toBe(1);
+    expect(dashboard.body.data.center.groups.edges[0].node.enrollments.nodes.length).toBeGreaterThan(0);
+    for (const sessionId of w.sessionIds.slice(0, 3)) {
+      const roster = await same(operation("dashboard.graphql", "SessionRoster"), { sessionId }, w.tokens.facilitator);
+      expect(roster.compiled, sessionId).toBe(true);
+      expect(roster.body.data.node.group.id).toBe(w.groupIds[0]);
+    }
+    for (const participantId of w.participantIds) {
+      // Members of both groups show their enrolment and attendance in the facilitator's group only
+      const history = await same(operation("dashboard.graphql", "ParticipantHistory"), { participantId }, w.tokens.facilitator);
+      expect(history.compiled, participantId).toBe(true);
+      expect(history.body.data.node.enrollments.nodes.every((e: any) => e.group.name === "Tuesday evening")).toBe(true);
+    }
+    // At the other center, where they are a CLINICIAN, they read its participants
+    const other = await same(operation("dashboard.graphql", "ParticipantHistory"), { participantId: w.otherParticipantId }, w.tokens.facilitator);
+    expect(other.compiled).toBe(true);
+    expect(other.body.data.node.lastName).toBe("Other");
+  });
+
+  it("answers a VIEWER's reads of groups, sessions and counts in one statement, and leaves what they may not read to the resolvers' refusal", async () => {
+    const overview = `query($c: ID!) { center(id: $c) { id name groups { totalCount nodes { id name status capacity program { name } facilitators { id name }
+      enrollments(status: ACTIVE) { totalCount } sessions(last: 3) { totalCount nodes { id startsAt endsAt status group { id name } attendanceSummary { expected present late leftEarly absent excused unrecorded } } } } } } }`;
+    const answer = await same(overview, { c: w.centerId }, w.tokens.viewer);
+    expect(answer.compiled).toBe(true);
+    expect(answer.body.data.center.groups.totalCount).toBe(3);
+    const session = await same(
+      `query($s: ID!) { node(id: $s) { ... on Session { id status group { name } attendanceSummary { present absent unrecorded } } } }`,
+      { s: w.sessionIds[1] },
+      w.tokens.viewer,
+    );
+    expect(session.compiled).toBe(true);
+    // Participants' names, enrolments' participants, attendance and notes are CLINICAL: FORBIDDEN to a VIEWER
+    for (const [name, variables] of [
+      ["CenterDashboard", { centerId: w.centerId }],
+      ["SessionRoster", { sessionId: w.sessionIds[0] }],
+      ["ParticipantHistory", { participantId: w.participantIds[0] }],
+    ] as const) {
+      const refused = await same(operation("dashboard.graphql", name), variables, w.tokens.viewer);
+      expect(refused.compiled, name).toBe(false);
+      expect(refused.body.errors?.[0]?.extensions?.code, name).toBe("FORBIDDEN");
+    }
+  });
+
+  it("leaves to the resolvers what is out of the viewer's reach, missing, refused or not an id, with the same answers", async () => {
+    const cases: Array<[string, string, Record<string, unknown>, string]> = [
+      // A facilitator asking for another group's ids: null, as for a missing id
+      [
+        "group of another facilitator",
+        `query($g: ID!) { node(id: $g) { ... on Group { id name sessions { totalCount } } } }`,
+        { g: w.groupIds[1] },
+        w.tokens.facilitator,
+      ],
+      ["session of another group", operation("dashboard.graphql", "SessionRoster"), { sessionId: w.sessionIds[6] }, w.tokens.facilitator],
+      [
+        "participant in none of their groups",
+        operation("dashboard.graphql", "ParticipantHistory"),
+        { participantId: w.loneParticipantId },
+        w.tokens.facilitator,
+      ],
+      ["center of another's", operation("dashboard.graphql", "CenterDashboard"), { centerId: w.centerId }, w.tokens.outsider],
+      ["roster of another's", operation("dashboard.graphql", "SessionRoster"), { sessionId: w.sessionIds[0] }, w.tokens.outsider],
+      ["participant of another center", operation("dashboard.graphql", "ParticipantHistory"), { participantId: w.otherParticipantId }, w.tokens.clinician],
+      ["missing participant", operation("dashboard.graphql", "ParticipantHistory"), { participantId: gid("Participant", randomUUID()) }, w.tokens.clinician],
+      ["not an id", operation("dashboard.graphql", "ParticipantHistory"), { participantId: "not an id" }, w.tokens.clinician],
+      // An API client: no root field the compiler knows is open to its scopes
+      ["API client's dashboard", operation("dashboard.graphql", "CenterDashboard"), { centerId: w.centerId }, w.tokens.apiClient],
+      [
+        "API client's session",
+        `query($s: ID!) { node(id: $s) { ... on Session { id startsAt status group { id name } } } }`,
+        { s: w.sessionIds[0] },
+        w.tokens.apiClient,
+      ],
     ];
-    for (const [name, variables, token] of cases) {
-      const answer = await same(operation("dashboard.graphql", name), variables, token);
-      expect(answer.compiled, `${name} ${JSON.stringify(variables)}`).toBe(false);
+    for (const [what, query, variables, token] of cases) {
+      const answer = await same(query, variables, token);
+      expect(answer.compiled, what).toBe(false);
+      if (token === w.tokens.facilitator) expect(answer.body.data.node, what).toBeNull();
     }
   });
 
@@ -313,10 +387,15 @@ describe("queries compiled to one SQL statement", () => {
         let i = 0;
         const selection = pick(tree, () => rng[i++ % rng.length]) || "id";
         const query = `query($c: ID!) { center(id: $c) { ${selection} } }`;
-        const answer = await same(query, { c: w.centerId }, w.tokens.clinician);
-        expect(answer.compiled, query).toBe(true);
+        // Clinical staff and the facilitator (of their group) read all of it; a VIEWER all but participants
+        for (const token of [w.tokens.clinician, w.tokens.facilitator]) {
+          const answer = await same(query, { c: w.centerId }, token);
+          expect(answer.compiled, query).toBe(true);
+        }
+        const byViewer = await same(query, { c: w.centerId }, w.tokens.viewer);
+        expect(byViewer.compiled, query).toBe(!/participant \{/.test(selection));
       }),
-      { numRuns: 25 },
+      { numRuns: 20 },
     );
   });
 });

@@ -14,10 +14,38 @@ const t = useTestServer();
 // staff and org admins the operation itself is one statement compiled from its selection
 // (src/compiled/; through the resolvers it was 8, 4 and 5).
 const MAX_STATEMENTS = { CenterDashboard: 3, SessionRoster: 3, ParticipantHistory: 3 };
-// A facilitator's dashboard goes through the resolvers (access differs per group): one statement
-// per relation, plus one batched check of which participants are in their groups, and one of the
-// facilitators' centers (staff links follow node(id:) visibility).
-const MAX_FACILITATOR_DASHBOARD = 12;
+// Facilitators and VIEWERs are compiled too (src/compiled/ reads the fields' declared audiences as
+// SQL: a facilitator's rows are those of their groups; a VIEWER reads no CLINICAL field), so their
+// reads cost what clinical staff's do. Through the resolvers a facilitator's dashboard was 12
+// statements (one per relation, plus a batched check of which participants are in their groups,
+// and one of the facilitators' centers), their roster 8, a participant's history 9, and the
+// groups overview 9, for a facilitator and a VIEWER alike.
+const MAX_FACILITATOR = { CenterDashboard: 3, SessionRoster: 3, ParticipantHistory: 3, GroupsOverview: 2 };
+/** A VIEWER reads no participant data: the viewer lookup and the statement, no audit append. */
+const MAX_VIEWER_OVERVIEW = 2;
+
+/** What a VIEWER may read of the dashboard: groups, their sessions and counts, no participant. */
+const GROUPS_OVERVIEW = `query GroupsOverview($centerId: ID!) {
+  center(id: $centerId) {
+    id
+    name
+    groups(first: 20) {
+      totalCount
+      edges {
+        node {
+          id
+          name
+          status
+          capacity
+          program { id name }
+          facilitators { id name }
+          enrollments(status: ACTIVE) { totalCount }
+          sessions(last: 5) { nodes { id startsAt status attendanceSummary { expected present late leftEarly absent excused unrecorded } } }
+        }
+      }
+    }
+  }
+}`;
 // A page of the integrators' feed (src/feed), whatever its size: the key lookup, closing ended
 // consents, the page with its consent semi-join, the records with their participants, their
 // sessions with their groups, the disclosures (one insert), the audit append. (Per-level loaders
@@ -39,6 +67,9 @@ interface World {
   /** Enrolled in every group, with attendance at every session. */
   sharedParticipantId: string;
   facilitatorToken: string;
+  viewerToken: string;
+  /** A session of a group the lead facilitator facilitates. */
+  facilitatedSessionId: string;
 }
 
 /**
@@ -50,12 +81,14 @@ async function buildWorld(admin: Api, size: { groups: number; sessions: number; 
   const centerId = await admin.createCenter(`Center ${size.groups}x${size.sessions}x${size.participants}`);
   const lead = await admin.createStaff(`lead-${size.groups}@org.test`, [{ centerId, role: "FACILITATOR" }]);
   const co = await admin.createStaff(`co-${size.groups}@org.test`, [{ centerId, role: "FACILITATOR" }]);
+  const viewer = await admin.createStaff(`viewer-${size.groups}@org.test`, [{ centerId, role: "VIEWER" }]);
   const program = await admin.mutate("createProgram", { centerId, name: "Relapse prevention", curriculum: ["Triggers", "Cravings"] }, "program { id }");
   const newParticipant = async (n: string) =>
     (await admin.mutate("createParticipant", { centerId, firstName: `First${n}`, lastName: `Last${n}` }, "participant { id }")).participant.id as string;
   const sharedParticipantId = await newParticipant("shared");
 
   let sessionId = "";
+  let facilitatedSessionId = "";
   for (let g = 0; g < size.groups; g++) {
     const facilitatorIds = g % 3 === 0 ? [lead.id, co.id] : g % 3 === 1 ? [co.id] : [];
     const group = await admin.mutate(
@@ -82,17 +115,18 @@ async function buildWorld(admin: Api, size: { groups: number; sessions: number; 
       const records = members.map((participantId, i) => ({ participantId, status: STATUSES[(i + s) % STATUSES.length], note: `note ${i}` }));
       await admin.mutate("recordAttendance", { sessionId: session.id, records }, "attendance { id }");
       sessionId = session.id;
+      if (g % 3 === 0) facilitatedSessionId = session.id;
     }
   }
-  return { centerId, sessionId, sharedParticipantId, facilitatorToken: lead.token };
+  return { centerId, sessionId, sharedParticipantId, facilitatorToken: lead.token, viewerToken: viewer.token, facilitatedSessionId };
 }
 
-/** Runs a contract operation over HTTP and counts the SQL statements it costs. */
-async function countOf(name: keyof typeof MAX_STATEMENTS, variables: Record<string, unknown>, token: string) {
-  const file = "dashboard.graphql";
-  const { result, count, statements } = await t.server.database.countQueries(() => t.server.gql(operation(file, name), variables, { token }));
+/** Runs a dashboard operation (a contract one, or the groups overview) over HTTP and counts the SQL statements it costs. */
+async function countOf(name: keyof typeof MAX_FACILITATOR, variables: Record<string, unknown>, token: string, audited = true) {
+  const query = name === "GroupsOverview" ? GROUPS_OVERVIEW : operation("dashboard.graphql", name);
+  const { result, count, statements } = await t.server.database.countQueries(() => t.server.gql(query, variables, { token }));
   expect(result.errors, JSON.stringify(result.errors)).toBeUndefined();
-  expect(auditStatements(statements), statements.join("\n")).toHaveLength(1);
+  expect(auditStatements(statements), statements.join("\n")).toHaveLength(audited ? 1 : 0);
   return { data: result.data, count, statements };
 }
 
@@ -147,15 +181,55 @@ describe("SQL statement count of the dashboard operations", () => {
       const small = await buildWorld(admin, { groups: 2, sessions: 2, participants: 3 });
       const large = await buildWorld(admin, { groups: 6, sessions: 5, participants: 8 });
 
-      // When the facilitator opens the dashboard of each
-      const a = await countOf("CenterDashboard", { centerId: small.centerId }, small.facilitatorToken);
-      const b = await countOf("CenterDashboard", { centerId: large.centerId }, large.facilitatorToken);
+      // When the facilitator opens the dashboard of each, a roster and a history
+      const measured: Record<string, [number, number]> = {};
+      for (const [name, vars, audited] of [
+        ["CenterDashboard", (w: World) => ({ centerId: w.centerId }), true],
+        ["SessionRoster", (w: World) => ({ sessionId: w.facilitatedSessionId }), true],
+        ["ParticipantHistory", (w: World) => ({ participantId: w.sharedParticipantId }), true],
+        ["GroupsOverview", (w: World) => ({ centerId: w.centerId }), false],
+      ] as const) {
+        const a = await countOf(name, vars(small), small.facilitatorToken, audited);
+        const b = await countOf(name, vars(large), large.facilitatorToken, audited);
+        measured[name] = [a.count, b.count];
+        // Then they see their own groups only (of 2 and 6), at the same cost
+        if (name === "CenterDashboard" || name === "GroupsOverview") {
+          expect(a.data.center.groups.totalCount).toBe(1);
+          expect(b.data.center.groups.totalCount).toBe(2);
+        } else if (name === "SessionRoster") {
+          expect(b.data.node.attendance).toHaveLength(8);
+        } else {
+          expect(b.data.node.enrollments.nodes).toHaveLength(2);
+          expect(b.data.node.attendance.totalCount).toBe(10);
+        }
+        expect(b.count, b.statements.join("\n")).toBe(a.count);
+        expect(b.count, b.statements.join("\n")).toBeLessThanOrEqual(MAX_FACILITATOR[name]);
+      }
+      console.info("facilitator: statements per operation [small, large]:", JSON.stringify(measured));
+    },
+    WORLD_TIMEOUT,
+  );
 
-      // Then they see their own groups only, at the same cost
-      expect(a.data.center.groups.totalCount).toBe(1);
-      expect(b.data.center.groups.totalCount).toBe(2);
+  it(
+    "costs the same for a VIEWER reading groups, sessions and counts, at both sizes",
+    async () => {
+      // Given both worlds, read by a VIEWER of the center
+      const admin = await asOrgAdmin(t.server);
+      const small = await buildWorld(admin, { groups: 2, sessions: 2, participants: 3 });
+      const large = await buildWorld(admin, { groups: 6, sessions: 5, participants: 8 });
+
+      // When the VIEWER opens the groups overview of each
+      const a = await countOf("GroupsOverview", { centerId: small.centerId }, small.viewerToken, false);
+      const b = await countOf("GroupsOverview", { centerId: large.centerId }, large.viewerToken, false);
+
+      // Then they see every group, with counts, at the same cost
+      expect(a.data.center.groups.totalCount).toBe(2);
+      expect(b.data.center.groups.totalCount).toBe(6);
+      expect(b.data.center.groups.edges[0].node.enrollments.totalCount).toBe(8);
+      expect(b.data.center.groups.edges[0].node.sessions.nodes).toHaveLength(5);
       expect(b.count, b.statements.join("\n")).toBe(a.count);
-      expect(b.count, b.statements.join("\n")).toBeLessThanOrEqual(MAX_FACILITATOR_DASHBOARD);
+      expect(b.count, b.statements.join("\n")).toBeLessThanOrEqual(MAX_VIEWER_OVERVIEW);
+      console.info("VIEWER: statements of the groups overview [small, large]:", JSON.stringify([a.count, b.count]));
     },
     WORLD_TIMEOUT,
   );

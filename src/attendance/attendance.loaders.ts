@@ -2,7 +2,7 @@ import { asc, eq, inArray, sql } from "drizzle-orm";
 import { getTableColumns } from "drizzle-orm";
 import { connectionLoader, listLoader, mapLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
-import { idList, inScope, qualified, rowsOf } from "../common/sql.js";
+import { idList, inScope, orderBySql, qualified, rowsOf, type Ordering } from "../common/sql.js";
 import { seatHeldAtStart, sessionSummarySources } from "./attendance.sql.js";
 import type { Db } from "../db/client.js";
 import { attendance, attendanceHistory, enrollments, participants, sessions, type AttendanceHistoryRow, type AttendanceRow } from "../db/schema.js";
@@ -23,6 +23,11 @@ export interface ParticipantAttendanceFilter {
   groupScope: "ALL" | string[];
 }
 
+/** The order of a session's attendance (and its roster): by participant name (rows joined to participants). */
+export const ATTENDANCE_BY_NAME: Ordering = [participants.lastName, participants.firstName, participants.id];
+/** The order of a participant's attendance: the latest session first (rows joined to sessions). */
+export const ATTENDANCE_LATEST_FIRST: Ordering = [{ desc: sessions.startsAt }, attendance.id];
+
 export function attendanceLoaders(db: Db) {
   const byId = tableByIdLoader(db, attendance);
   return {
@@ -35,7 +40,7 @@ export function attendanceLoaders(db: Db) {
           .from(attendance)
           .innerJoin(participants, eq(participants.id, attendance.participantId))
           .where(inArray(attendance.sessionId, [...ids]))
-          .orderBy(asc(participants.lastName), asc(participants.firstName), asc(participants.id));
+          .orderBy(orderBySql(ATTENDANCE_BY_NAME));
         for (const row of rows) byId.prime(row.id, row);
         return rows;
       },
@@ -50,7 +55,7 @@ export function attendanceLoaders(db: Db) {
           .innerJoin(sql`${enrollments} e`, sql`e.group_id = ${qualified(sessions.groupId)} and ${sql.raw(seatHeldAtStart("e", "sessions"))}`)
           .innerJoin(participants, sql`${qualified(participants.id)} = e.participant_id`)
           .where(inArray(sessions.id, [...ids]))
-          .orderBy(asc(participants.lastName), asc(participants.firstName), asc(participants.id)),
+          .orderBy(orderBySql(ATTENDANCE_BY_NAME)),
       (r) => r.sessionId,
     ),
     /**
@@ -102,7 +107,7 @@ export function attendanceLoaders(db: Db) {
           parent: attendance.participantId,
           parentIds: participantIds,
           where: inScope(sessions.groupId, filter.groupScope),
-          orderBy: sql`${sessions.startsAt} desc, ${attendance.id}`,
+          orderBy: orderBySql(ATTENDANCE_LATEST_FIRST),
         },
         win,
       );

@@ -106,6 +106,20 @@ export function readRule(audience: Audience, role: CenterRole): boolean | "their
 /** Whether every role reads the audience wherever it sees the object (no check is needed for it). */
 export const openToEveryRole = (audience: Audience): boolean => Object.values(READERS[audience]).every((rule) => rule === true);
 
+/**
+ * How a staff member reads an audience at a center, whatever the object (READERS): "ALL" of the
+ * center's objects, those of "THEIR_GROUPS" only (the rule's function: a facilitator's groups), or
+ * "NONE". For statements that select what the viewer may read (src/compiled/) instead of asking
+ * mayRead() of each object in turn.
+ */
+export function readReachAt(viewer: StaffViewer, audience: Audience, centerId: string): "ALL" | "THEIR_GROUPS" | "NONE" {
+  if (viewer.isOrgAdmin) return "ALL";
+  const role = viewer.roles.get(centerId);
+  if (!role) return "NONE";
+  const rule = READERS[audience][role];
+  return rule === true ? "ALL" : rule === false ? "NONE" : "THEIR_GROUPS";
+}
+
 const RULES: Record<Capability, Rule> = {
   "center.read": reads("CENTER"),
   "center.configure": (role) => role === "ADMIN",

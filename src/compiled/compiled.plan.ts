@@ -25,6 +25,7 @@ import {
   type GraphQLType,
   type SelectionSetNode,
 } from "graphql";
+import type { StaffViewer } from "../auth/viewer.js";
 
 /** A field of the selection, merged over fragments (as graphql-js's collectFields does). */
 export interface Sel {
@@ -40,26 +41,23 @@ export interface PlanNode {
   typeName: string;
   /** The object carries its audit identity under AUDIT_KEY (removed before the answer leaves). */
   audited: boolean;
+  /**
+   * The object carries under REFUSED_KEY whether the viewer may not read one of its fields (a
+   * declared audience that depends on the row: a facilitator's groups). The resolvers then answer
+   * a refusal: the compiler gives up.
+   */
+  refusable?: boolean;
   children: Array<{ key: string; nonNull: boolean; list: boolean; itemNonNull: boolean; node: PlanNode }>;
 }
 
-const AUDIT_KEY = "$a";
+export const AUDIT_KEY = "$a";
+export const REFUSED_KEY = "$r";
 
 /** Unknown to the compiler: the request goes through the resolvers. */
 export class GiveUp extends Error {
   constructor(readonly reason: string) {
     super(reason);
   }
-}
-
-/** The viewer as the compiler needs it: staff who read everything at the centers in `fullCenters`. */
-export interface CompileViewer {
-  staffId: string;
-  isOrgAdmin: boolean;
-  /** Centers where the viewer reads every group and participant (ADMIN, CLINICIAN). */
-  fullCenters: ReadonlySet<string>;
-  /** Every center where the viewer has a role (whose staff the viewer may see). */
-  memberCenters: readonly string[];
 }
 
 export class Compiling {
@@ -69,7 +67,8 @@ export class Compiling {
     readonly schema: GraphQLSchema,
     private readonly fragments: Record<string, FragmentDefinitionNode>,
     readonly variables: Record<string, unknown>,
-    readonly viewer: CompileViewer,
+    /** A staff member, whatever their roles: what they may read is the fields' declared audiences (compiled.sql.ts). */
+    readonly viewer: StaffViewer,
   ) {}
 
   alias(): string {
@@ -149,7 +148,7 @@ export function shapeOf(type: GraphQLType): { named: string; list: boolean; nonN
 
 /** A JSON object key: GraphQL names are [_A-Za-z][_0-9A-Za-z]*, so they are safe to inline. */
 function keyLiteral(key: string): string {
-  if (!/^[_A-Za-z][_0-9A-Za-z]*$/.test(key) && key !== AUDIT_KEY) throw new GiveUp("key");
+  if (!/^[_A-Za-z][_0-9A-Za-z]*$/.test(key) && key !== AUDIT_KEY && key !== REFUSED_KEY) throw new GiveUp("key");
   return `'${key}'`;
 }
 
@@ -172,12 +171,21 @@ export function isoInstant(value: string): string {
 
 /**
  * Walks the answer along the plan: records each audited object's identity, removes it from the
- * answer, and checks that no non-null field came back null (the resolvers would have answered
- * differently: the compiler then gives up). Returns false on such a null.
+ * answer, and checks that no non-null field came back null and that the viewer may read every
+ * field asked for (else the resolvers would have answered differently: the compiler then gives
+ * up). Returns false on such a null or refusal.
  */
-export function finish(plan: PlanNode, value: Record<string, unknown>, onAudited: (typeName: string, identity: [string, string, string[]]) => void): boolean {
+export function finish(
+  plan: PlanNode,
+  value: Record<string, unknown>,
+  onAudited: (typeName: string, identity: [string | null, string, string[]]) => void,
+): boolean {
+  if (plan.refusable) {
+    if (value[REFUSED_KEY] !== false) return false;
+    delete value[REFUSED_KEY];
+  }
   if (plan.audited) {
-    onAudited(plan.typeName, value[AUDIT_KEY] as [string, string, string[]]);
+    onAudited(plan.typeName, value[AUDIT_KEY] as [string | null, string, string[]]);
     delete value[AUDIT_KEY];
   }
   for (const child of plan.children) {

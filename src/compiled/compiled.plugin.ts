@@ -1,11 +1,13 @@
 // Answers a query in one SQL statement when the compiler knows every field of it (compiled.plan.ts,
 // compiled.sql.ts), before graphql-js would execute it field by field (Apollo's
-// responseForOperation). What it does not know, it leaves to the resolvers: mutations, API
-// clients, viewers whose access differs per group (facilitators, VIEWERs), an object out of reach
-// or missing (the resolvers answer null, NOT_FOUND or FORBIDDEN, and record the refusal), any
-// field, argument or directive not listed. Parsing, validation, the query limits and the audit
-// plugin run as for any request; the objects of participant data the answer holds are recorded
-// as READs exactly as the resolvers' audit wrappers record them.
+// responseForOperation), for any staff member: what each may read is the fields' declared
+// audiences, as SQL. What it does not know, it leaves to the resolvers: mutations, a field an API
+// client's scopes do not open (and API clients' consent rules, which it does not compile), a field
+// the viewer may not read, an object out of reach or missing (the resolvers answer null,
+// NOT_FOUND or FORBIDDEN, and record the refusal), any field, argument or directive not listed.
+// Parsing, validation, the query limits and the audit plugin run as for any request; the objects
+// of participant data the answer holds are recorded as READs exactly as the resolvers' audit
+// wrappers record them.
 import { HeaderMap, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
 import { sql } from "drizzle-orm";
 import {
@@ -23,21 +25,17 @@ import { pgErrorOf } from "../common/errors.js";
 import type { Logger } from "../logger.js";
 import { decodeId, fromGlobalId } from "../common/ids.js";
 import { rowsOf } from "../common/sql.js";
-import type { Viewer } from "../auth/viewer.js";
-import { Compiling, finish, GiveUp, jsonObject, type CompileViewer, type PlanNode } from "./compiled.plan.js";
-import { objectOf, ROOT_TABLES, uuidLiteral } from "./compiled.sql.js";
+import { apiClientMayRead } from "../auth/access.js";
+import type { StaffViewer, Viewer } from "../auth/viewer.js";
+import { Center } from "../centers/center.type.js";
+import { effectivePolicy } from "../common/policy.js";
+import { Compiling, finish, GiveUp, jsonObject, type PlanNode } from "./compiled.plan.js";
+import { columnAs, tableAs } from "../common/sql.js";
+import { centerOf, objectOf, ROOT_TYPES, tableOf, typeAudienceSql, uuidLiteral } from "./compiled.sql.js";
 
 interface CompiledQuery {
   text: string;
   plan: PlanNode;
-}
-
-/** The compiler's view of a staff viewer; null for anyone else (API clients, anonymous callers). */
-function compileViewerOf(viewer: Viewer | null): CompileViewer | null {
-  if (viewer?.kind !== "staff") return null;
-  const fullCenters = new Set<string>();
-  for (const [centerId, role] of viewer.roles) if (role === "ADMIN" || role === "CLINICIAN") fullCenters.add(centerId);
-  return { staffId: viewer.staffId, isOrgAdmin: viewer.isOrgAdmin, fullCenters, memberCenters: [...viewer.roles.keys()] };
 }
 
 /**
@@ -49,21 +47,34 @@ function compileOperation(
   document: DocumentNode,
   operation: OperationDefinitionNode,
   rawVariables: Record<string, unknown> | undefined,
-  viewer: CompileViewer,
+  who: Viewer,
 ): CompiledQuery | GiveUp {
   if (operation.operation !== OperationTypeNode.QUERY) return new GiveUp("not a query");
   const queryType = schema.getQueryType();
   if (!queryType) return new GiveUp("no query type");
+  if (who.kind === "apiClient") {
+    // The API-client gate of the declarations: a root field its scopes do not open answers as for
+    // an outsider. Past it, what a client reads of a participant depends on consents, which the
+    // compiler does not restate.
+    for (const selection of operation.selectionSet.selections) {
+      const field = selection.kind === Kind.FIELD ? queryType.getFields()[selection.name.value] : undefined;
+      if (field && !apiClientMayRead(who, effectivePolicy(queryType, field).api)) return new GiveUp(`Query.${field.name} is closed to the API client`);
+    }
+    return new GiveUp("API clients' consent rules are not compiled");
+  }
+  const viewer: StaffViewer = who;
   const variables = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables ?? {});
   if (variables.errors) return new GiveUp("variables");
   const fragments: Record<string, FragmentDefinitionNode> = {};
   for (const d of document.definitions) if (d.kind === Kind.FRAGMENT_DEFINITION) fragments[d.name.value] = d;
   const c = new Compiling(schema, fragments, variables.coerced, viewer);
-  const readsAll = (centerId: string) => viewer.isOrgAdmin || viewer.fullCenters.has(centerId);
-  const inReach = (alias: string) => (viewer.isOrgAdmin ? "true" : `${alias}.center_id in (${[...viewer.fullCenters].map(uuidLiteral).join(", ") || "null"})`);
+  const memberOf = (centerId: string) => viewer.isOrgAdmin || viewer.roles.has(centerId);
+  // A root object is at one of the viewer's centers (else it reads as missing) and its type's audience lets them read it.
+  const inReach = (typeName: string, alias: string) =>
+    viewer.isOrgAdmin ? "true" : `${centerOf(c, typeName, alias)} in (${[...viewer.roles.keys()].map(uuidLiteral).join(", ") || "null"})`;
   try {
     const pairs: Array<[string, string]> = [];
-    const plan: PlanNode = { typeName: "Query", audited: false, children: [] };
+    const plan: PlanNode = { typeName: queryType.name, audited: false, children: [] };
     for (const root of c.collect(queryType, [operation.selectionSet])) {
       if (root.name === "__typename") {
         pairs.push([root.key, `'${queryType.name}'`]);
@@ -74,17 +85,20 @@ function compileOperation(
       let reach: (alias: string) => string;
       if (root.name === "center") {
         const centerId = decodeId(String(root.args.id), "Center");
-        if (!centerId || !readsAll(centerId)) return new GiveUp("center out of the viewer's full reach");
-        [typeName, id, reach] = ["Center", centerId, () => "true"];
+        if (!centerId || !memberOf(centerId)) return new GiveUp("center out of the viewer's reach");
+        [typeName, id, reach] = [Center.name, centerId, () => "true"];
       } else if (root.name === "node") {
         const parsed = fromGlobalId(String(root.args.id));
-        if (!parsed || !ROOT_TABLES[parsed.type]) return new GiveUp("node of another type");
-        if (parsed.type === "Center" && !readsAll(parsed.id)) return new GiveUp("center out of the viewer's full reach");
-        [typeName, id, reach] = [parsed.type, parsed.id, parsed.type === "Center" ? () => "true" : inReach];
+        if (!parsed || !ROOT_TYPES.has(parsed.type)) return new GiveUp("node of another type");
+        if (parsed.type === Center.name && !memberOf(parsed.id)) return new GiveUp("center out of the viewer's reach");
+        [typeName, id, reach] = [parsed.type, parsed.id, parsed.type === Center.name ? () => "true" : (a: string) => inReach(parsed.type, a)];
       } else return new GiveUp(`root field ${root.name}`);
       const alias = c.alias();
-      const obj = objectOf(c, typeName, alias, c.below(root));
-      pairs.push([root.key, `(select ${obj.sql} from ${ROOT_TABLES[typeName]} ${alias} where ${alias}.id = ${uuidLiteral(id)} and ${reach(alias)})`]);
+      const visible = typeAudienceSql(c, typeName, alias);
+      const obj = objectOf(c, typeName, alias, c.below(root), new Set([visible]));
+      const table = tableOf(typeName);
+      const where = [`${columnAs(table.id, alias)} = ${uuidLiteral(id)}`, reach(alias), visible].filter((w) => w !== "true").join(" and ");
+      pairs.push([root.key, `(select ${obj.sql} from ${tableAs(table, alias)} where ${where})`]);
       // Missing or out of reach: the resolvers answer it (null, and the refusal recorded).
       plan.children.push({ key: root.key, nonNull: true, list: false, itemNonNull: false, node: obj.plan! });
     }
@@ -102,7 +116,7 @@ async function runCompiled(ctx: Context, compiled: CompiledQuery): Promise<Recor
   // Past the deadline (or the client gone) while it ran: nothing is handed out, nor recorded as read.
   stopWhenCancelled(ctx);
   const data = JSON.parse(row.data) as Record<string, unknown>;
-  const reads: Array<[string, [string, string, string[]]]> = [];
+  const reads: Array<[string, [string | null, string, string[]]]> = [];
   if (!finish(compiled.plan, data, (typeName, identity) => reads.push([typeName, identity]))) return null;
   for (const [resourceType, [resourceId, centerId, participantIds]] of reads) {
     ctx.access.touch({ action: "READ", outcome: "ALLOWED", resourceType, resourceId, centerId, participantIds });
@@ -116,7 +130,7 @@ export function compiledQueriesPlugin(options: { enabled: boolean; logger: Logge
       if (!options.enabled) return Promise.resolve();
       return Promise.resolve({
         async responseForOperation({ contextValue, document, operation, request, schema }) {
-          const viewer = compileViewerOf(contextValue.viewer);
+          const viewer = contextValue.viewer;
           if (!viewer) return null;
           const compiled = compileOperation(schema, document, operation, request.variables, viewer);
           if (compiled instanceof GiveUp) {

@@ -1,18 +1,45 @@
 // The types and fields the compiler answers (compiled.plan.ts), each as the SQL expression of its
-// value. They repeat, for viewers who read everything at the center (ADMIN, CLINICIAN, org
-// admins), the rules of the resolvers and loaders they stand for; a field, argument or type that
-// is not listed here makes the compiler give up, and the request runs through the resolvers.
-//   - the order of every list and page is its loader's (src/*/*.loaders.ts);
+// value, for any staff member; a field, argument or type that is not listed here makes the
+// compiler give up, and the request runs through the resolvers.
+//   - columns are those of src/db/schema.ts's tables (a renamed column fails the type check here),
+//     and the order of every list and page is the one its loader exports (src/*/*.loaders.ts);
+//   - who may read what is the fields' declarations (src/common/policy.ts: `readableBy`, own or
+//     the type's), each audience an SQL predicate on the row it is read from, decided by the table
+//     of src/auth/access.ts (READERS, readReachAt): true for the whole center, a facilitator's own
+//     groups (the type's declared center and group columns, TypePolicy center/group; for the types
+//     of several groups, the loaders' scope: `inGroups`), or false. A list holds the rows its item type's audience lets
+//     the viewer read (what the loaders' group scopes select); a field the viewer may not read
+//     makes the compiler give up: at once when it is so for every row, else for the answer that
+//     holds such a row (the resolvers answer their refusal, FORBIDDEN or null, and record it);
 //   - pages are src/common/relay.ts's: positions from 1, `pos:N` cursors, totalCount, pageInfo;
-//   - staff reached through a link are those `node(id:)` would show (src/staff/staff.service.ts);
-//   - participant data (Participant, Enrollment, Attendance) carries its audit identity, which
+//   - staff reached through a link are those `node(id:)` would show (the STAFF audience);
+//   - participant data carries its audit identity (the type's `TypePolicy.audit` columns), which
 //     the walk records as a READ, as src/audit/audit.wrap.ts does for every object resolved.
 // Values are inlined as literals only after a strict check (uuids, enum names, integers, ISO
 // instants), so that the statement has no parameters and nothing in it comes from the client
 // unchecked.
+import type { PgColumn, PgTable } from "drizzle-orm/pg-core";
+import { ATTENDANCE_BY_NAME, ATTENDANCE_LATEST_FIRST } from "../attendance/attendance.loaders.js";
 import { sessionSummarySources } from "../attendance/attendance.sql.js";
-import { pageWindow, type ConnectionArgs } from "../common/relay.js";
-import { base64url, type Compiling, GiveUp, isoInstant, jsonObject, shapeOf, type PlanNode, type Sel } from "./compiled.plan.js";
+import { getTableColumns } from "drizzle-orm";
+import { readReachAt } from "../auth/access.js";
+import { auditIdentityOf, effectivePolicy, typePolicyOf, type Audience } from "../common/policy.js";
+import { columnAs, orderByText, tableAs, aliased, type Ordering } from "../common/sql.js";
+import { attendance, centers, enrollments, groupFacilitators, groups, participants, programs, sessions, staff, staffMemberships } from "../db/schema.js";
+import { ENROLLMENT_ORDER } from "../enrollments/enrollment.loaders.js";
+import { FACILITATOR_ORDER, GROUP_ORDER } from "../groups/group.loaders.js";
+import { SESSION_ORDER } from "../sessions/session.loaders.js";
+import type { ClassType } from "type-graphql";
+import { Attendance, AttendanceSummary } from "../attendance/attendance.type.js";
+import { Center } from "../centers/center.type.js";
+import { PageInfo, pageWindow, type ConnectionArgs } from "../common/relay.js";
+import { Enrollment } from "../enrollments/enrollment.type.js";
+import { Group } from "../groups/group.type.js";
+import { Participant } from "../participants/participant.type.js";
+import { Program } from "../programs/program.type.js";
+import { Session } from "../sessions/session.type.js";
+import { Staff } from "../staff/staff.type.js";
+import { AUDIT_KEY, base64url, type Compiling, GiveUp, isoInstant, jsonObject, REFUSED_KEY, shapeOf, type PlanNode, type Sel } from "./compiled.plan.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -40,28 +67,137 @@ interface Built {
 
 type FieldSpec = (c: Compiling, alias: string, sel: Sel) => Built;
 
+/** A table of src/db/schema.ts whose rows have an `id` (every type's table). */
+type RowTable = PgTable & { id: PgColumn };
+
 interface TypeSpec {
   /** The table an object of this type is a row of. */
-  table: string;
-  /** json_build_array(id, center id, participant ids) of participant data (recorded as a READ). */
-  audit?: (alias: string) => string;
+  table: RowTable;
+  /**
+   * For a type that belongs to groups but declares no one group column (TypePolicy.group): the
+   * condition that a row is of one of some groups (uuid literals), as the loaders' group scopes
+   * select the type's rows for a facilitator.
+   */
+  inGroups?: (a: string, groupIds: string) => string;
   fields: Record<string, FieldSpec>;
+}
+
+/** Where a row of a type is: its center and groups, as the type declares them (TypePolicy center, group). */
+interface Place {
+  /** The column of the row's center; null for a type of no one center (staff). */
+  center: PgColumn | null;
+  /** The condition that a row is of one of some groups; null for the whole center's objects. */
+  inGroups: ((a: string, groupIds: string) => string) | null;
+}
+
+function placeOf(c: Compiling, typeName: string): Place {
+  const spec = SPECS[typeName];
+  const policy = typePolicyOf(c.objectType(typeName));
+  // Declared, else the row's `centerId` (as the field wrapper reads it).
+  const center = (policy?.center !== undefined ? policy.center : (getTableColumns(spec.table) as Record<string, PgColumn | undefined>).centerId) ?? null;
+  const group = policy?.group;
+  if (typeof group === "function") {
+    if (!spec.inGroups) throw new GiveUp(`the groups of ${typeName}`);
+    return { center: center as PgColumn | null, inGroups: spec.inGroups };
+  }
+  const inGroups = group ? (a: string, ids: string) => `${columnAs(group as PgColumn, a)} in (${ids})` : (spec.inGroups ?? null);
+  return { center: center as PgColumn | null, inGroups };
+}
+
+/** The column of a row's center, under its alias (types of one center only). */
+export function centerOf(c: Compiling, typeName: string, a: string): string {
+  const { center } = placeOf(c, typeName);
+  if (!center) throw new GiveUp(`${typeName} is of no one center`);
+  return columnAs(center, a);
+}
+
+/** Columns of the tables of one FROM (a row's table and those joined to it), each under its alias. */
+type At = (column: PgColumn) => string;
+
+/** FROM the `table` as `child`, joined to `joins` ([column of the joined table, column it equals]); their columns by alias. */
+function source(
+  table: PgTable,
+  child: string,
+  joins: ReadonlyArray<readonly [PgColumn, PgColumn]> = [],
+): { from: string; at: At; aliasOf: (table: unknown) => string } {
+  const aliases = new Map<unknown, string>([[table, child]]);
+  const aliasOf = (t: unknown) => {
+    const alias = aliases.get(t);
+    if (!alias) throw new Error("a column of a table not in the FROM");
+    return alias;
+  };
+  const at: At = (column) => columnAs(column, aliasOf(column.table));
+  let from = tableAs(table, child);
+  joins.forEach(([joined, on], i) => {
+    const alias = `${child}_j${i}`;
+    const onText = at(on);
+    aliases.set(joined.table, alias);
+    from += ` join ${tableAs(joined.table, alias)} on ${columnAs(joined, alias)} = ${onText}`;
+  });
+  return { from, at, aliasOf };
 }
 
 const scalar =
   (expr: (a: string) => string): FieldSpec =>
   (_c, a) => ({ sql: expr(a), plan: null });
-const column = (name: string) => scalar((a) => `${a}.${name}`);
-const instant = (name: string) => scalar((a) => isoInstant(`${a}.${name}`));
-const globalId = (type: string) => scalar((a) => base64url(`${type}:`, `${a}.id`));
+const column = (col: PgColumn) => scalar((a) => columnAs(col, a));
+const instant = (col: PgColumn) => scalar((a) => isoInstant(columnAs(col, a)));
+const globalId = (type: ClassType, id: PgColumn) => scalar((a) => base64url(`${type.name}:`, columnAs(id, a)));
 
-/** The JSON object of one row (alias `a`) of `typeName`, with the selection's fields in order. */
-export function objectOf(c: Compiling, typeName: string, a: string, sets: ReturnType<Compiling["below"]>): Built {
+/**
+ * The audience's predicate on a row (alias `a`) of `typeName`, for the viewer: "true", "false", or
+ * a condition on the row: at the centers where the viewer reads the audience (access.ts's READERS,
+ * readReachAt), and at those where they read it for their groups' objects only (a facilitator).
+ */
+function audienceSql(c: Compiling, audience: Audience | undefined, typeName: string, a: string): string {
+  if (!audience) throw new GiveUp(`no audience declared on a field of ${typeName}`);
+  if (audience === "CALLER") return "true";
+  // Staff are shown as node(id:) would show them; a link to staff filters or nulls its own.
+  if (audience === "STAFF") return typeName === Staff.name ? staffVisible(c, columnAs(staff.id, a), a) : "true";
+  const viewer = c.viewer;
+  if (viewer.isOrgAdmin) return "true";
+  const place = placeOf(c, typeName);
+  const all: string[] = [];
+  const theirGroups: string[] = [];
+  for (const centerId of viewer.roles.keys()) {
+    const reach = readReachAt(viewer, audience, centerId);
+    // An object of no group is the whole center's: a facilitator reads it (its lists are cut to their groups).
+    if (reach === "ALL" || (reach === "THEIR_GROUPS" && !place.inGroups)) all.push(uuidLiteral(centerId));
+    else if (reach === "THEIR_GROUPS") theirGroups.push(uuidLiteral(centerId));
+  }
+  // Every row the compiler reads is at one of the viewer's centers (roots are, links stay in theirs).
+  if (!theirGroups.length && all.length === viewer.roles.size) return "true";
+  if (!theirGroups.length && !all.length) return "false";
+  if (!place.center) throw new GiveUp(`${audience} of ${typeName}, by center`);
+  const center = columnAs(place.center, a);
+  const parts: string[] = [];
+  if (all.length) parts.push(`${center} in (${all.join(", ")})`);
+  if (theirGroups.length) {
+    const groupIds = [...viewer.facilitatedGroupIds].map(uuidLiteral).join(", ") || "null";
+    parts.push(`(${center} in (${theirGroups.join(", ")}) and ${place.inGroups!(a, groupIds)})`);
+  }
+  return `(${parts.join(" or ")})`;
+}
+
+/** The predicate of the audience of a type (its rows in a list, a root): never "false" (the compiler gives up). */
+export function typeAudienceSql(c: Compiling, typeName: string, a: string): string {
+  const predicate = audienceSql(c, typePolicyOf(c.objectType(typeName))?.readableBy, typeName, a);
+  if (predicate === "false") throw new GiveUp(`${typeName} refused to the viewer`);
+  return predicate;
+}
+
+/**
+ * The JSON object of one row (alias `a`) of `typeName`, with the selection's fields in order;
+ * `known` holds predicates the row is already selected by (its list's, its root's).
+ */
+export function objectOf(c: Compiling, typeName: string, a: string, sets: ReturnType<Compiling["below"]>, known: ReadonlySet<string> = new Set()): Built {
   const spec = SPECS[typeName];
   if (!spec) throw new GiveUp(`type ${typeName}`);
   const type = c.objectType(typeName);
+  const identity = auditIdentityOf(type);
   const pairs: Array<[string, string]> = [];
   const plan: PlanNode = { typeName, audited: false, children: [] };
+  const guards = new Set<string>();
   for (const s of c.collect(type, sets)) {
     if (s.name === "__typename") {
       pairs.push([s.key, `'${typeName}'`]);
@@ -69,40 +205,82 @@ export function objectOf(c: Compiling, typeName: string, a: string, sets: Return
     }
     const field = spec.fields[s.name];
     if (!field) throw new GiveUp(`field ${typeName}.${s.name}`);
+    const readable = audienceSql(c, effectivePolicy(type, s.field!).readableBy, typeName, a);
+    if (readable === "false") throw new GiveUp(`${typeName}.${s.name} refused to the viewer`);
+    if (readable !== "true" && !known.has(readable)) guards.add(readable);
     const built = field(c, a, s);
     pairs.push([s.key, built.sql]);
     if (built.plan) {
       const shape = shapeOf(s.field!.type);
       plan.children.push({ key: s.key, nonNull: shape.nonNull, list: shape.list, itemNonNull: shape.itemNonNull, node: built.plan });
     }
-    if (spec.audit) plan.audited = true;
+    if (identity) plan.audited = true;
   }
-  if (plan.audited) pairs.push(["$a", spec.audit!(a)]);
+  if (plan.audited) pairs.push([AUDIT_KEY, auditIdentitySql(c, typeName, a)]);
+  if (guards.size) {
+    plan.refusable = true;
+    pairs.push([REFUSED_KEY, `coalesce(not (${[...guards].join(" and ")}), true)`]);
+  }
   return { sql: jsonObject(pairs), plan };
 }
 
-/** An object reached through a link: one row of `typeName` matched by `where` (child alias). */
-const one =
-  (typeName: string, where: (parent: string, child: string) => string): FieldSpec =>
-  (c, a, sel) => {
-    noArgs(sel);
-    const child = c.alias();
-    const obj = objectOf(c, typeName, child, c.below(sel));
-    return { sql: `(select ${obj.sql} from ${SPECS[typeName].table} ${child} where ${where(a, child)})`, plan: obj.plan };
-  };
+/**
+ * json_build_array(resource id, center id, participant ids) of a row of participant data: the
+ * columns its type declares (TypePolicy.audit), as src/audit/audit.wrap.ts reads them of a row.
+ */
+function auditIdentitySql(c: Compiling, typeName: string, a: string): string {
+  const spec = SPECS[typeName];
+  const identity = auditIdentityOf(c.objectType(typeName))!;
+  const { participants: ids, resourceId } = identity;
+  if (typeof ids === "function" || typeof resourceId === "function") throw new GiveUp(`audit identity of ${typeName} is not columns`);
+  const col = (column: unknown) => columnAs(column as PgColumn, a);
+  const resource = resourceId === null ? "null" : col(resourceId ?? spec.table.id);
+  return `json_build_array(${resource}, ${centerOf(c, typeName, a)}, json_build_array(${ids.map(col).join(", ")}))`;
+}
 
-/** A list in the loader's order: rows of `from(child)` matched by `where`. */
-const list =
-  (
-    typeName: string,
-    spec: { from: (child: string) => string; where: (parent: string, child: string) => string; orderBy: (child: string) => string },
-  ): FieldSpec =>
+/** An object reached through a link: the row of `typeName` whose `[column, parent's column]` match. */
+const one =
+  (type: ClassType, link: readonly [PgColumn, PgColumn]): FieldSpec =>
   (c, a, sel) => {
+    const typeName = type.name;
     noArgs(sel);
     const child = c.alias();
     const obj = objectOf(c, typeName, child, c.below(sel));
     return {
-      sql: `(select coalesce(json_agg(${obj.sql} order by ${spec.orderBy(child)}), '[]'::json) from ${spec.from(child)} where ${spec.where(a, child)})`,
+      sql: `(select ${obj.sql} from ${tableAs(SPECS[typeName].table, child)} where ${columnAs(link[0], child)} = ${columnAs(link[1], a)})`,
+      plan: obj.plan,
+    };
+  };
+
+interface ListSpec {
+  /** The item type (its GraphQL name is its class's). */
+  node: ClassType;
+  /** Tables joined to the node's rows, to filter and order by: [column of the joined table, column it equals]. */
+  joins?: ReadonlyArray<readonly [PgColumn, PgColumn]>;
+  /** The rows of the parent: [column of the rows' FROM, column of the parent]. */
+  parent: readonly [PgColumn, PgColumn];
+  /** Further conditions on the rows (the FROM's columns by `at`). */
+  where?: (c: Compiling, at: At, child: string) => string;
+  /** The loader's order. */
+  order: Ordering;
+}
+
+/** A list in the loader's order. */
+const list =
+  (spec: ListSpec): FieldSpec =>
+  (c, a, sel) => {
+    noArgs(sel);
+    const child = c.alias();
+    const visible = typeAudienceSql(c, spec.node.name, child);
+    const obj = objectOf(c, spec.node.name, child, c.below(sel), new Set([visible]));
+    const { from, at, aliasOf } = source(SPECS[spec.node.name].table, child, spec.joins);
+    const where = [
+      `${at(spec.parent[0])} = ${columnAs(spec.parent[1], a)}`,
+      ...(spec.where ? [spec.where(c, at, child)] : []),
+      ...(visible === "true" ? [] : [visible]),
+    ].join(" and ");
+    return {
+      sql: `(select coalesce(json_agg(${obj.sql} order by ${orderByText(spec.order, aliasOf)}), '[]'::json) from ${from} where ${where})`,
       plan: obj.plan,
     };
   };
@@ -111,17 +289,11 @@ function noArgs(sel: Sel): void {
   if (Object.values(sel.args).some((v) => v !== undefined && v !== null)) throw new GiveUp(`arguments of ${sel.name}`);
 }
 
-interface ConnectionSpec {
-  node: string;
-  /** FROM of the node's table as `child` (with joins for filtering and ordering). */
-  from?: (child: string) => string;
-  /** The rows of the parent (alias `parent`), with the field's filters (unknown ones: give up). */
-  where: (parent: string, child: string, args: Record<string, unknown>) => string;
-  /** The filter arguments `where` handles, besides first/after/last/before. */
-  filters?: readonly string[];
-  orderBy: (child: string) => string;
-  /** `orderBy` reversed: the last n are then read from the end. */
-  orderByDesc?: (child: string) => string;
+interface ConnectionSpec extends Omit<ListSpec, "where"> {
+  /** The filter arguments the connection takes besides first/after/last, each as a condition (unknown ones: give up). */
+  filters?: Record<string, (at: At, value: unknown) => string>;
+  /** The last n are read from the end, in the reversed order (the loader's `orderByDesc`). */
+  reversible?: boolean;
 }
 
 const cursorOf = (pos: string) => base64url("pos:", pos);
@@ -135,7 +307,7 @@ const connection =
   (c, a, sel) => {
     const args = sel.args as ConnectionArgs & Record<string, unknown>;
     for (const [k, v] of Object.entries(sel.args)) {
-      if (v === undefined || v === null || ["first", "after", "last"].includes(k) || spec.filters?.includes(k)) continue;
+      if (v === undefined || v === null || ["first", "after", "last"].includes(k) || (spec.filters && k in spec.filters)) continue;
       throw new GiveUp(`argument ${k}`);
     }
     let win;
@@ -146,8 +318,17 @@ const connection =
     }
     if (win.beforePos !== null) throw new GiveUp("before");
     const child = c.alias();
-    const from = spec.from ? spec.from(child) : `${SPECS[spec.node].table} ${child}`;
-    const where = spec.where(a, child, sel.args);
+    const { from, at, aliasOf } = source(SPECS[spec.node.name].table, child, spec.joins);
+    // The rows the viewer may read (the loaders' group scopes).
+    const visible = typeAudienceSql(c, spec.node.name, child);
+    const known = new Set([visible]);
+    const where = [
+      `${at(spec.parent[0])} = ${columnAs(spec.parent[1], a)}`,
+      ...Object.entries(spec.filters ?? {})
+        .filter(([k]) => sel.args[k] !== undefined && sel.args[k] !== null)
+        .map(([k, filter]) => filter(at, sel.args[k])),
+      ...(visible === "true" ? [] : [visible]),
+    ].join(" and ");
     const cnt = `${child}_c`;
     const page = `${child}_p`;
     const connType = c.objectType(shapeOf(sel.field!.type).named);
@@ -166,9 +347,9 @@ const connection =
           break;
         case "pageInfo": {
           const info: Array<[string, string]> = [];
-          for (const p of c.collect(c.objectType("PageInfo"), c.below(s))) {
+          for (const p of c.collect(c.objectType(PageInfo.name), c.below(s))) {
             const expr: Record<string, string> = {
-              __typename: `'PageInfo'`,
+              __typename: `'${PageInfo.name}'`,
               hasNextPage: `coalesce(max(${page}.pos) < ${cnt}.n, false)`,
               hasPreviousPage: `case when count(${page}.pos) > 0 then min(${page}.pos) > 1 when ${cnt}.n = 0 then false else ${win.afterPos > 0} end`,
               startCursor: cursorOf(`min(${page}.pos)`),
@@ -182,7 +363,7 @@ const connection =
         }
         case "nodes": {
           const col = `o${rowColumns.length}`;
-          const obj = objectOf(c, spec.node, child, c.below(s));
+          const obj = objectOf(c, spec.node.name, child, c.below(s), known);
           rowColumns.push(`${obj.sql} as ${col}`);
           pairs.push([s.key, `coalesce(json_agg(${page}.${col} order by ${page}.pos) filter (where ${page}.pos is not null), '[]'::json)`]);
           plan.children.push({ key: s.key, nonNull: true, list: true, itemNonNull: true, node: obj.plan! });
@@ -197,7 +378,7 @@ const connection =
             else if (e.name === "cursor") edge.push([e.key, cursorOf(`${page}.pos`)]);
             else if (e.name === "node") {
               const col = `o${rowColumns.length}`;
-              const obj = objectOf(c, spec.node, child, c.below(e));
+              const obj = objectOf(c, spec.node.name, child, c.below(e), known);
               rowColumns.push(`${obj.sql} as ${col}`);
               edge.push([e.key, `${page}.${col}`]);
               edgePlan.children.push({ key: e.key, nonNull: true, list: false, itemNonNull: false, node: obj.plan! });
@@ -215,12 +396,12 @@ const connection =
     // The page's rows in order, numbered over the parent's whole list (as relay.ts's lateral pages).
     let slice: string;
     let position: string;
-    if (win.last !== null && spec.orderByDesc) {
-      slice = `(select ${child}.* from ${from} where ${where} order by ${spec.orderByDesc(child)} limit ${win.last})`;
+    if (win.last !== null && spec.reversible) {
+      slice = `(select ${child}.* from ${from} where ${where} order by ${orderByText(spec.order, aliasOf, true)} limit ${win.last})`;
       position = `${cnt}.n + 1 - row_number() over ()`;
     } else {
       const offset = win.last !== null ? `greatest(${cnt}.n - ${win.last}, ${win.afterPos})` : `${win.afterPos}`;
-      slice = `(select ${child}.* from ${from} where ${where} order by ${spec.orderBy(child)} offset ${offset} limit ${win.last ?? win.first})`;
+      slice = `(select ${child}.* from ${from} where ${where} order by ${orderByText(spec.order, aliasOf)} offset ${offset} limit ${win.last ?? win.first})`;
       position = `${offset} + row_number() over ()`;
     }
     const rows = `select * from (select ${[`${position} as pos`, ...rowColumns].join(", ")} from ${slice} ${child}) ${child}_r where pos > ${win.afterPos}`;
@@ -231,24 +412,25 @@ const connection =
   };
 
 /** Whether the viewer sees a staff member reached through a link (as node(id:) would). */
-function staffVisible(c: Compiling, s: string): string {
+function staffVisible(c: Compiling, staffId: string, child: string): string {
   if (c.viewer.isOrgAdmin) return "true";
-  const centers = c.viewer.memberCenters.map(uuidLiteral).join(", ");
-  const shared = centers ? `exists (select 1 from staff_memberships m where m.staff_id = ${s}.id and m.center_id in (${centers}))` : "false";
-  return `(${s}.id = ${uuidLiteral(c.viewer.staffId)} or ${shared})`;
+  const centers = [...c.viewer.roles.keys()].map(uuidLiteral).join(", ");
+  const m = aliased(staffMemberships, `${child}_m`);
+  const shared = centers
+    ? `exists (select 1 from ${tableAs(staffMemberships, `${child}_m`)} where ${m.staffId} = ${staffId} and ${m.centerId} in (${centers}))`
+    : "false";
+  return `(${staffId} = ${uuidLiteral(c.viewer.staffId)} or ${shared})`;
 }
 
-/** A group's or a participant's enrolments, in enrolment order (the loader's `pagesBy`), by status. */
-const enrollmentsBy = (parent: "group_id" | "participant_id") =>
-  connection({
-    node: "Enrollment",
-    filters: ["status"],
-    where: (p, e, args) => `${e}.${parent} = ${p}.id${args.status ? ` and ${e}.status = ${enumLiteral(args.status)}` : ""}`,
-    orderBy: (e) => `${e}.seq`,
-  });
+const statusFilter = (col: PgColumn) => (at: At, value: unknown) => `${at(col)} = ${enumLiteral(value)}`;
 
+/** A group's or a participant's enrolments, in enrolment order (the loader's `pagesBy`), by status. */
+const enrollmentsBy = (parent: readonly [PgColumn, PgColumn]) =>
+  connection({ node: Enrollment, parent, filters: { status: statusFilter(enrollments.status) }, order: ENROLLMENT_ORDER });
+
+// The columns of sessionSummarySources (src/attendance/attendance.sql.ts).
 const SUMMARY: Record<string, string> = {
-  __typename: `'AttendanceSummary'`,
+  __typename: `'${AttendanceSummary.name}'`,
   expected: "x.expected",
   present: "r.present",
   late: "r.late",
@@ -259,133 +441,146 @@ const SUMMARY: Record<string, string> = {
 };
 
 const SPECS: Record<string, TypeSpec> = {
-  Center: {
-    table: "centers",
+  [Center.name]: {
+    table: centers,
     fields: {
-      id: globalId("Center"),
-      name: column("name"),
-      timezone: column("timezone"),
+      id: globalId(Center, centers.id),
+      name: column(centers.name),
+      timezone: column(centers.timezone),
       groups: connection({
-        node: "Group",
-        filters: ["status"],
-        where: (p, g, args) => `${g}.center_id = ${p}.id${args.status ? ` and ${g}.status = ${enumLiteral(args.status)}` : ""}`,
-        orderBy: (g) => `${g}.name, ${g}.id`,
+        node: Group,
+        parent: [groups.centerId, centers.id],
+        filters: { status: statusFilter(groups.status) },
+        order: GROUP_ORDER,
       }),
     },
   },
-  Program: {
-    table: "programs",
-    fields: { id: globalId("Program"), name: column("name") },
+  [Program.name]: {
+    table: programs,
+    fields: { id: globalId(Program, programs.id), name: column(programs.name) },
   },
-  Staff: {
-    table: "staff",
-    fields: { id: globalId("Staff"), name: column("name") },
+  [Staff.name]: {
+    table: staff,
+    fields: { id: globalId(Staff, staff.id), name: column(staff.name) },
   },
-  Group: {
-    table: "groups",
+  [Group.name]: {
+    table: groups,
     fields: {
-      id: globalId("Group"),
-      name: column("name"),
-      status: column("status"),
-      capacity: column("capacity"),
-      program: one("Program", (g, p) => `${p}.id = ${g}.program_id`),
-      facilitators: (c, a, sel) =>
-        list("Staff", {
-          from: (s) => `group_facilitators ${s}_f join staff ${s} on ${s}.id = ${s}_f.staff_id`,
-          where: (g, s) => `${s}_f.group_id = ${g}.id and ${staffVisible(c, s)}`,
-          orderBy: (s) => `${s}_f.position`,
-        })(c, a, sel),
-      enrollments: enrollmentsBy("group_id"),
+      id: globalId(Group, groups.id),
+      name: column(groups.name),
+      status: column(groups.status),
+      capacity: column(groups.capacity),
+      program: one(Program, [programs.id, groups.programId]),
+      facilitators: list({
+        node: Staff,
+        joins: [[groupFacilitators.staffId, staff.id]],
+        parent: [groupFacilitators.groupId, groups.id],
+        where: (c, at, child) => staffVisible(c, at(staff.id), child),
+        order: FACILITATOR_ORDER,
+      }),
+      enrollments: enrollmentsBy([enrollments.groupId, groups.id]),
       sessions: connection({
-        node: "Session",
-        filters: ["from", "to", "status"],
-        where: (g, s, args) =>
-          [
-            `${s}.group_id = ${g}.id`,
-            ...(args.from ? [`${s}.starts_at >= ${instantLiteral(args.from)}`] : []),
-            ...(args.to ? [`${s}.starts_at < ${instantLiteral(args.to)}`] : []),
-            ...(args.status ? [`${s}.status = ${enumLiteral(args.status)}`] : []),
-          ].join(" and "),
-        orderBy: (s) => `${s}.starts_at, ${s}.id`,
-        orderByDesc: (s) => `${s}.starts_at desc, ${s}.id desc`,
+        node: Session,
+        parent: [sessions.groupId, groups.id],
+        filters: {
+          from: (at, v) => `${at(sessions.startsAt)} >= ${instantLiteral(v)}`,
+          to: (at, v) => `${at(sessions.startsAt)} < ${instantLiteral(v)}`,
+          status: statusFilter(sessions.status),
+        },
+        order: SESSION_ORDER,
+        reversible: true,
       }),
     },
   },
-  Enrollment: {
-    table: "enrollments",
-    audit: (e) => `json_build_array(${e}.id, ${e}.center_id, json_build_array(${e}.participant_id))`,
+  [Enrollment.name]: {
+    table: enrollments,
     fields: {
-      id: globalId("Enrollment"),
-      status: column("status"),
-      participant: one("Participant", (e, p) => `${p}.id = ${e}.participant_id`),
-      group: one("Group", (e, g) => `${g}.id = ${e}.group_id`),
+      id: globalId(Enrollment, enrollments.id),
+      status: column(enrollments.status),
+      participant: one(Participant, [participants.id, enrollments.participantId]),
+      group: one(Group, [groups.id, enrollments.groupId]),
     },
   },
-  Participant: {
-    table: "participants",
-    audit: (p) => `json_build_array(${p}.id, ${p}.center_id, json_build_array(${p}.id))`,
+  [Participant.name]: {
+    table: participants,
+    // Enrolled in one of the groups, in any status (the facilitators' reach, participant.service.ts).
+    inGroups: (p, ids) => {
+      const e = aliased(enrollments, `${p}_g`);
+      return `exists (select 1 from ${tableAs(enrollments, `${p}_g`)} where ${e.participantId} = ${columnAs(participants.id, p)} and ${e.groupId} in (${ids}))`;
+    },
     fields: {
-      id: globalId("Participant"),
-      firstName: column("first_name"),
-      lastName: column("last_name"),
-      preferredName: column("preferred_name"),
-      status: column("status"),
-      enrollments: enrollmentsBy("participant_id"),
+      id: globalId(Participant, participants.id),
+      firstName: column(participants.firstName),
+      lastName: column(participants.lastName),
+      preferredName: column(participants.preferredName),
+      status: column(participants.status),
+      enrollments: enrollmentsBy([enrollments.participantId, participants.id]),
       attendance: connection({
-        node: "Attendance",
-        from: (a) => `attendance ${a} join sessions ${a}_s on ${a}_s.id = ${a}.session_id`,
-        where: (p, a) => `${a}.participant_id = ${p}.id`,
-        orderBy: (a) => `${a}_s.starts_at desc, ${a}.id`,
+        node: Attendance,
+        joins: [[sessions.id, attendance.sessionId]],
+        parent: [attendance.participantId, participants.id],
+        order: ATTENDANCE_LATEST_FIRST,
       }),
     },
   },
-  Session: {
-    table: "sessions",
+  [Session.name]: {
+    table: sessions,
     fields: {
-      id: globalId("Session"),
-      startsAt: instant("starts_at"),
-      endsAt: instant("ends_at"),
-      status: column("status"),
-      group: one("Group", (s, g) => `${g}.id = ${s}.group_id`),
-      attendance: list("Attendance", {
-        from: (a) => `attendance ${a} join participants ${a}_p on ${a}_p.id = ${a}.participant_id`,
-        where: (s, a) => `${a}.session_id = ${s}.id`,
-        orderBy: (a) => `${a}_p.last_name, ${a}_p.first_name, ${a}_p.id`,
+      id: globalId(Session, sessions.id),
+      startsAt: instant(sessions.startsAt),
+      endsAt: instant(sessions.endsAt),
+      status: column(sessions.status),
+      group: one(Group, [groups.id, sessions.groupId]),
+      attendance: list({
+        node: Attendance,
+        joins: [[participants.id, attendance.participantId]],
+        parent: [attendance.sessionId, sessions.id],
+        order: ATTENDANCE_BY_NAME,
       }),
       // One pass per session, as the loader (src/attendance/attendance.sql.ts).
+      // Its fields' audience applies to the session they count.
       attendanceSummary: (c, s, sel) => {
         noArgs(sel);
+        const type = c.objectType(AttendanceSummary.name);
         const pairs: Array<[string, string]> = [];
-        for (const f of c.collect(c.objectType("AttendanceSummary"), c.below(sel))) {
+        const guards = new Set<string>();
+        for (const f of c.collect(type, c.below(sel))) {
           const expr = SUMMARY[f.name];
           if (!expr) throw new GiveUp(`AttendanceSummary.${f.name}`);
           pairs.push([f.key, expr]);
+          if (f.name === "__typename") continue;
+          const readable = audienceSql(c, effectivePolicy(type, f.field!).readableBy, Session.name, s);
+          if (readable === "false") throw new GiveUp(`AttendanceSummary.${f.name} refused to the viewer`);
+          if (readable !== "true") guards.add(readable);
         }
+        if (guards.size) pairs.push([REFUSED_KEY, `coalesce(not (${[...guards].join(" and ")}), true)`]);
         return {
           sql: `(select ${jsonObject(pairs)} from ${sessionSummarySources(s)})`,
-          plan: { typeName: "AttendanceSummary", audited: false, children: [] },
+          plan: { typeName: AttendanceSummary.name, audited: false, refusable: guards.size > 0, children: [] },
         };
       },
     },
   },
-  Attendance: {
-    table: "attendance",
-    audit: (a) => `json_build_array(${a}.id, ${a}.center_id, json_build_array(${a}.participant_id))`,
+  [Attendance.name]: {
+    table: attendance,
+    // At a session of one of the groups.
+    inGroups: (a, ids) => {
+      const s = aliased(sessions, `${a}_g`);
+      return `exists (select 1 from ${tableAs(sessions, `${a}_g`)} where ${s.id} = ${columnAs(attendance.sessionId, a)} and ${s.groupId} in (${ids}))`;
+    },
     fields: {
-      id: globalId("Attendance"),
-      status: column("status"),
-      note: column("note"),
-      minutesAttended: column("minutes_attended"),
-      participant: one("Participant", (a, p) => `${p}.id = ${a}.participant_id`),
-      session: one("Session", (a, s) => `${s}.id = ${a}.session_id`),
+      id: globalId(Attendance, attendance.id),
+      status: column(attendance.status),
+      note: column(attendance.note),
+      minutesAttended: column(attendance.minutesAttended),
+      participant: one(Participant, [participants.id, attendance.participantId]),
+      session: one(Session, [sessions.id, attendance.sessionId]),
     },
   },
 };
 
-/** Types a root field may answer (node(id:) of these, by their table). */
-export const ROOT_TABLES: Readonly<Record<string, string>> = {
-  Center: "centers",
-  Group: "groups",
-  Session: "sessions",
-  Participant: "participants",
-};
+/** The types a root field may answer (node(id:) of these, center(id:)): their tables. */
+export const ROOT_TYPES: ReadonlySet<string> = new Set([Center, Group, Session, Participant].map((t) => t.name));
+
+/** The table of a type the compiler knows. */
+export const tableOf = (typeName: string): RowTable => SPECS[typeName].table;

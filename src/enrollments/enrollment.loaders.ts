@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
 import { connectionLoader, listLoader, mapLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
-import { inScope } from "../common/sql.js";
+import { inScope, orderBySql, type Ordering } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import { enrollmentEvents, enrollments, type EnrollmentEventRow, type EnrollmentRow } from "../db/schema.js";
 
@@ -24,6 +24,9 @@ function filterSql(f: EnrollmentFilter): SQL | undefined {
   return parts.length ? and(...parts) : undefined;
 }
 
+/** The order of a group's (or a participant's) enrolments: enrolment order, the waitlist's for WAITLISTED. */
+export const ENROLLMENT_ORDER: Ordering = [enrollments.seq];
+
 export function enrollmentLoaders(db: Db) {
   const pagesBy = (parent: typeof enrollments.groupId | typeof enrollments.participantId) =>
     connectionLoader<EnrollmentFilter, EnrollmentRow>((parentIds, filter, win) =>
@@ -35,7 +38,7 @@ export function enrollmentLoaders(db: Db) {
           parent,
           parentIds,
           where: filterSql(filter),
-          orderBy: sql`${enrollments.seq}`,
+          orderBy: orderBySql(ENROLLMENT_ORDER),
         },
         win,
       ),

@@ -1,7 +1,7 @@
-import { and, asc, eq, inArray, sql, type SQL } from "drizzle-orm";
+import { and, eq, inArray, type SQL } from "drizzle-orm";
 import { connectionLoader, listLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
-import { inScope } from "../common/sql.js";
+import { inScope, orderBySql, type Ordering } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import { groupFacilitators, groups, staff, type FacilitatorRow, type GroupRow, type StaffRow } from "../db/schema.js";
 
@@ -24,6 +24,11 @@ interface StaffById {
   prime(id: string, row: StaffRow | null): unknown;
 }
 
+/** The order of a center's (or a program's) groups: by name. */
+export const GROUP_ORDER: Ordering = [groups.name, groups.id];
+/** The order of a group's facilitators: the lead first. */
+export const FACILITATOR_ORDER: Ordering = [groupFacilitators.position];
+
 export function groupLoaders(db: Db, staffById?: StaffById) {
   const pagesBy = (parent: typeof groups.centerId | typeof groups.programId) =>
     connectionLoader<GroupFilter, GroupRow>((parentIds, filter, win) =>
@@ -35,7 +40,7 @@ export function groupLoaders(db: Db, staffById?: StaffById) {
           parent,
           parentIds,
           where: filterSql(filter),
-          orderBy: sql`${groups.name}, ${groups.id}`,
+          orderBy: orderBySql(GROUP_ORDER),
         },
         win,
       ),
@@ -52,7 +57,7 @@ export function groupLoaders(db: Db, staffById?: StaffById) {
           .from(groupFacilitators)
           .innerJoin(staff, eq(staff.id, groupFacilitators.staffId))
           .where(inArray(groupFacilitators.groupId, [...ids]))
-          .orderBy(asc(groupFacilitators.position));
+          .orderBy(orderBySql(FACILITATOR_ORDER));
         for (const r of rows) staffById?.prime(r.member.id, r.member);
         return rows.map((r) => r.link);
       },

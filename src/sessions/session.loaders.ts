@@ -1,7 +1,7 @@
-import { and, eq, gte, inArray, lt, sql, type SQL } from "drizzle-orm";
+import { and, eq, gte, inArray, lt, type SQL } from "drizzle-orm";
 import { byIdLoader, connectionLoader, tableByIdLoader } from "../common/loaders.js";
 import { loadPages } from "../common/relay.js";
-import { inScope } from "../common/sql.js";
+import { inScope, orderBySql, type Ordering } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import { sessions, type SessionRow } from "../db/schema.js";
 
@@ -23,6 +23,9 @@ function filterSql(f: SessionFilter): SQL | undefined {
   return parts.length ? and(...parts) : undefined;
 }
 
+/** The order of a group's (or a center's) sessions: by start; reversed, the latest first. */
+export const SESSION_ORDER: Ordering = [sessions.startsAt, sessions.id];
+
 export function sessionLoaders(db: Db) {
   const pagesBy = (parent: typeof sessions.groupId | typeof sessions.centerId) =>
     connectionLoader<SessionFilter, SessionRow>((parentIds, filter, win) =>
@@ -34,8 +37,8 @@ export function sessionLoaders(db: Db) {
           parent,
           parentIds,
           where: filterSql(filter),
-          orderBy: sql`${sessions.startsAt}, ${sessions.id}`,
-          orderByDesc: sql`${sessions.startsAt} desc, ${sessions.id} desc`,
+          orderBy: orderBySql(SESSION_ORDER),
+          orderByDesc: orderBySql(SESSION_ORDER, true),
         },
         win,
       ),
