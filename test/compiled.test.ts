@@ -6,11 +6,13 @@
 // compiler that silently gave up on everything could not pass, nor one that answered what the
 // resolvers refuse.
 import { randomUUID } from "node:crypto";
-import { asc, eq } from "drizzle-orm";
+import { asc, eq, getTableColumns } from "drizzle-orm";
+import { getNamedType, getNullableType, isLeafType, isListType, type GraphQLObjectType } from "graphql";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resetClock, setClock } from "../src/common/clock.js";
-import { auditEvents } from "../src/db/schema.js";
+import { auditEvents, centers, groups, participants, sessions } from "../src/db/schema.js";
+import { createSchema } from "../src/schema.js";
 import { silentLogger } from "../src/logger.js";
 import { createApp, type App } from "../src/server.js";
 import { asOrgAdmin, type Api } from "./support/fixtures.js";
@@ -199,6 +201,29 @@ describe("queries compiled to one SQL statement", () => {
       for (const participantId of w.participantIds) {
         const history = await same(operation("dashboard.graphql", "ParticipantHistory"), { participantId }, token);
         expect(history.compiled).toBe(true);
+      }
+    }
+  });
+
+  it("answers every field that is its row's column of the same name, though the compiler names none of them (a field added with its column is compiled)", async () => {
+    // Given each root type's plain fields that are columns of its table (derived from the schema and the tables)
+    const schema = await createSchema();
+    const roots: Array<[string, Record<string, unknown>, string]> = [
+      ["Participant", getTableColumns(participants), w.participantIds[0]],
+      ["Session", getTableColumns(sessions), w.sessionIds[0]],
+      ["Group", getTableColumns(groups), w.groupIds[0]],
+      ["Center", getTableColumns(centers), w.centerId],
+    ];
+    for (const [typeName, columns, id] of roots) {
+      const fields = Object.values((schema.getType(typeName) as GraphQLObjectType).getFields())
+        .filter((f) => f.name !== "id" && !f.args.length && isLeafType(getNamedType(f.type)) && !isListType(getNullableType(f.type)) && f.name in columns)
+        .map((f) => f.name);
+      expect(fields.length, typeName).toBeGreaterThan(3);
+      // When clinical staff read them all, Then the compiler answers as the resolvers do
+      const query = `query($id: ID!) { node(id: $id) { id ... on ${typeName} { ${fields.join(" ")} } } }`;
+      for (const token of [w.tokens.clinician, w.tokens.orgAdmin]) {
+        const answer = await same(query, { id }, token);
+        expect(answer.compiled, query).toBe(true);
       }
     }
   });

@@ -1,6 +1,7 @@
 // The types and fields the compiler answers (compiled.plan.ts), each as the SQL expression of its
-// value, for any staff member; a field, argument or type that is not listed here makes the
-// compiler give up, and the request runs through the resolvers.
+// value, for any staff member; a field that is its row's column of the same name needs no line
+// (columnField); a field, argument or type that is neither makes the compiler give up, and the
+// request runs through the resolvers.
 //   - columns are those of src/db/schema.ts's tables (a renamed column fails the type check here),
 //     and the order of every list and page is the one its loader exports (src/*/*.loaders.ts);
 //   - who may read what is the fields' declarations (src/common/policy.ts: `readableBy`, own or
@@ -29,7 +30,8 @@ import { attendance, centers, enrollments, groupFacilitators, groups, participan
 import { ENROLLMENT_ORDER } from "../enrollments/enrollment.loaders.js";
 import { FACILITATOR_ORDER, GROUP_ORDER } from "../groups/group.loaders.js";
 import { SESSION_ORDER } from "../sessions/session.loaders.js";
-import type { ClassType } from "type-graphql";
+import { getMetadataStorage, type ClassType } from "type-graphql";
+import { getNamedType, getNullableType, isEnumType, isListType, type GraphQLField } from "graphql";
 import { Attendance, AttendanceSummary } from "../attendance/attendance.type.js";
 import { Center } from "../centers/center.type.js";
 import { PageInfo, pageWindow, type ConnectionArgs } from "../common/relay.js";
@@ -144,6 +146,32 @@ const column = (col: PgColumn) => scalar((a) => columnAs(col, a));
 const instant = (col: PgColumn) => scalar((a) => isoInstant(columnAs(col, a)));
 const globalId = (type: ClassType, id: PgColumn) => scalar((a) => base64url(`${type.name}:`, columnAs(id, a)));
 
+/** Fields computed by a resolver method (type-graphql's metadata), as `Type.field`: never read as a column. */
+let computed: Set<string> | undefined;
+function computedFields(): Set<string> {
+  if (computed) return computed;
+  const storage = getMetadataStorage();
+  const names = new Map<unknown, string>(storage.objectTypes.map((o) => [o.target, o.name]));
+  computed = new Set(storage.fieldResolvers.map((r) => `${names.get(r.getObjectType?.()) ?? ""}.${r.schemaName}`));
+  return computed;
+}
+
+const COLUMN_SCALARS = new Set(["String", "Int", "Boolean", "Date"]);
+
+/**
+ * A field not listed in the type's spec that is its row's column of the same name (no resolver
+ * method, no arguments, one value of a plain scalar or enum): the column, so that a field added
+ * with its column is compiled with no line here. Anything else: null (the compiler gives up).
+ */
+function columnField(table: PgTable, typeName: string, field: GraphQLField<unknown, unknown>): FieldSpec | null {
+  if (field.args.length || computedFields().has(`${typeName}.${field.name}`) || isListType(getNullableType(field.type))) return null;
+  const col = (getTableColumns(table) as Record<string, PgColumn | undefined>)[field.name];
+  if (!col) return null;
+  const named = getNamedType(field.type);
+  if (named.name === "DateTime") return instant(col);
+  return isEnumType(named) || COLUMN_SCALARS.has(named.name) ? column(col) : null;
+}
+
 /**
  * The audience's predicate on a row (alias `a`) of `typeName`, for the viewer: "true", "false", or
  * a condition on the row: at the centers where the viewer reads the audience (access.ts's READERS,
@@ -203,7 +231,7 @@ export function objectOf(c: Compiling, typeName: string, a: string, sets: Return
       pairs.push([s.key, `'${typeName}'`]);
       continue;
     }
-    const field = spec.fields[s.name];
+    const field = spec.fields[s.name] ?? columnField(spec.table, typeName, s.field!);
     if (!field) throw new GiveUp(`field ${typeName}.${s.name}`);
     const readable = audienceSql(c, effectivePolicy(type, s.field!).readableBy, typeName, a);
     if (readable === "false") throw new GiveUp(`${typeName}.${s.name} refused to the viewer`);
