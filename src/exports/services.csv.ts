@@ -5,21 +5,16 @@
 // one audit entry per request, and for API clients only the records of members with an active
 // consent naming the client whose information includes SERVICES, logged as disclosed before they
 // leave. Clinicians and admins read it (service.read); facilitators and VIEWERs are refused.
-import { eq, sql } from "drizzle-orm";
+import { sql } from "drizzle-orm";
 import { clock } from "../common/clock.js";
-import { Codes, statusOf } from "../common/codes.js";
-import { decodeId } from "../common/ids.js";
-import { isCalendarDay } from "../common/scalars.js";
+import { Codes } from "../common/codes.js";
 import { rowsOf } from "../common/sql.js";
 import { activeConsentCondition } from "../consents/consent.sql.js";
-import { centers } from "../db/schema.js";
 import { logDisclosures } from "../disclosures/disclosure.service.js";
-import { daysBetween } from "../sessions/timezone.js";
 import { csvLine, isoInZone } from "./attendance.csv.js";
-import { jsonError, type ExportAuditEvent, type ExportRequest, type ExportResponse } from "./http.js";
+import { openCenterExport, refusal, type ExportAuditEvent, type ExportRequest, type ExportResponse } from "./http.js";
 
 const OPERATION = "export.services.csv";
-const MAX_RANGE_DAYS = 366;
 const PAGE = 500;
 
 const HEADER = [
@@ -93,27 +88,6 @@ const csvRow = (r: ServiceRow) =>
     isoInZone(Number(r.starts_ms), r.timezone),
   ]);
 
-function parseParams(query: URLSearchParams): { centerId: string; from: string; to: string } | { error: string } {
-  for (const name of ["centerId", "from", "to"]) if (query.getAll(name).length > 1) return { error: `${name} must be given once` };
-  const raw = query.get("centerId");
-  if (!raw) return { error: "centerId is required (the id of a center)" };
-  const centerId = decodeId(raw, "Center");
-  if (!centerId) return { error: "centerId is not the id of a center" };
-  const [from, to] = [query.get("from"), query.get("to")];
-  for (const [name, value] of [
-    ["from", from],
-    ["to", to],
-  ] as const) {
-    if (!value) return { error: `${name} is required (a day, YYYY-MM-DD)` };
-    const year = Number(value.slice(0, 4));
-    if (!isCalendarDay(value) || year < 1900 || year > 2200) return { error: `${name} must be a day, YYYY-MM-DD` };
-  }
-  const span = daysBetween(from!, to!);
-  if (span < 0) return { error: "from must not be after to" };
-  if (span + 1 > MAX_RANGE_DAYS) return { error: `A range covers at most ${MAX_RANGE_DAYS} days; ask for it in parts` };
-  return { centerId, from: from!, to: to! };
-}
-
 export async function exportServicesCsv(req: ExportRequest): Promise<ExportResponse> {
   const event: ExportAuditEvent = {
     operation: OPERATION,
@@ -124,22 +98,13 @@ export async function exportServicesCsv(req: ExportRequest): Promise<ExportRespo
     centerIds: [],
     participantIds: [],
   };
-  const refuse = async (answer: ExportResponse) => {
-    await req.audit?.(event);
-    return answer;
-  };
-  if (!req.access.viewer) return refuse(jsonError(statusOf(Codes.UNAUTHENTICATED), Codes.UNAUTHENTICATED, "Authentication required"));
-  const params = parseParams(req.query);
-  if ("error" in params) return refuse(jsonError(statusOf(Codes.BAD_USER_INPUT), Codes.BAD_USER_INPUT, params.error));
-  const notFound = () => refuse(jsonError(statusOf(Codes.NOT_FOUND), Codes.NOT_FOUND, "No center with that id"));
-  if (!req.access.canSeeCenter(params.centerId)) return notFound();
-  const [center] = await req.db.select({ id: centers.id }).from(centers).where(eq(centers.id, params.centerId)).limit(1);
-  if (!center) return notFound();
-  event.centerIds = [center.id];
+  const opened = await openCenterExport(req, event);
+  if ("refused" in opened) return opened.refused;
+  const { center, refuse, ...params } = opened;
   const client = req.access.apiClient;
   // Staff: clinicians and admins; API clients: their centers with a read scope (then consent, below).
   const allowed = client ? req.access.can("participant.read", { centerId: center.id }) : req.access.can("service.read", { centerId: center.id });
-  if (!allowed) return refuse(jsonError(statusOf(Codes.FORBIDDEN), Codes.FORBIDDEN, "Only clinicians and admins export service records"));
+  if (!allowed) return refuse(refusal(Codes.FORBIDDEN, "Only clinicians and admins export service records"));
 
   const now = clock.now();
   const consent = client ? activeConsentCondition(sql`sr.participant_id`, client.apiClientId, now, "SERVICES") : sql`true`;
