@@ -63,7 +63,7 @@ export function bodyOf(answer: ExportResponse): string | Readable {
 }
 
 /** A JSON error in the shape the GraphQL endpoint uses. */
-export function jsonError(status: number, code: string, message: string): ExportResponse {
+function jsonError(status: number, code: string, message: string): ExportResponse {
   return {
     status,
     headers: { "content-type": "application/json; charset=utf-8", ...(status === 401 ? { "www-authenticate": "Bearer" } : {}) },
