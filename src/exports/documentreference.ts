@@ -14,13 +14,12 @@ import { logDisclosures } from "../disclosures/disclosure.service.js";
 import { DISCLOSURE_NOTICE } from "../feed/feed.service.js";
 import { CHART_COLUMNS, CHART_FROM, chartRow, isAttended } from "../notes/notes.sql.js";
 import { isoInZone } from "./attendance.csv.js";
-import { ACT_CODE, BadParam, billingCoding, CONTENT_TYPE, outcome, parseSearch } from "./fhir.js";
+import { ACT_CODE, BadParam, billingCoding, CONTENT_TYPE, encodeCursor, MICROS, outcome, parseSearch, UUID, type Search } from "./fhir.js";
 import type { ExportAuditEvent, ExportRequest, ExportResponse } from "./http.js";
 import type { StartBound } from "./rows.js";
 import { exportScope } from "./scope.js";
 
 const OPERATION = "fhir.DocumentReference.search";
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 type Json = Record<string, unknown>;
 
@@ -67,22 +66,15 @@ interface Key {
   memberId: string;
 }
 
-function encodeKey(k: Key): string {
-  return Buffer.from(JSON.stringify([k.signedUs, k.memberId]), "utf8").toString("base64url");
+/** A DocumentReference page's cursor: the signature instant (microseconds) and the member part after which it goes on. */
+function documentKey(parts: unknown[]): Key | null {
+  const [signedUs, memberId] = parts;
+  return parts.length === 2 && typeof signedUs === "string" && MICROS.test(signedUs) && typeof memberId === "string" && UUID.test(memberId)
+    ? { signedUs, memberId }
+    : null;
 }
 
-function decodeKey(value: string): Key {
-  try {
-    const parsed: unknown = JSON.parse(Buffer.from(value, "base64url").toString("utf8"));
-    if (Array.isArray(parsed) && parsed.length === 2) {
-      const [signedUs, memberId] = parsed as unknown[];
-      if (typeof signedUs === "string" && /^-?\d{1,17}$/.test(signedUs) && typeof memberId === "string" && UUID.test(memberId)) return { signedUs, memberId };
-    }
-  } catch {
-    // falls through
-  }
-  throw new BadParam("_cursor is not a cursor of this server (take the next link as it is)");
-}
+const documentCursor = (k: Key) => encodeCursor([k.signedUs, k.memberId]);
 
 const bound = (b: StartBound): SQL => (b.kind === "instant" ? sql`${b.at.toISOString()}::timestamptz` : sql`(${b.at}::timestamp at time zone c.timezone)`);
 const SIGNED_US = sql`(extract(epoch from n.signed_at) * 1000000)::bigint`;
@@ -165,15 +157,9 @@ export async function searchDocumentReferences(req: ExportRequest): Promise<Expo
     return answer;
   };
   if (!req.access.viewer) return done(outcome(401, "login", "Authentication required"));
-  let search: ReturnType<typeof parseSearch>;
-  let key: Key | undefined;
+  let search: Search<Key>;
   try {
-    const query = new URLSearchParams(req.query);
-    const cursors = query.getAll("_cursor");
-    query.delete("_cursor");
-    search = parseSearch(query);
-    if (cursors.length > 1) throw new BadParam("_cursor must be given once");
-    if (cursors.length) key = decodeKey(cursors[0]);
+    search = parseSearch(req.query, documentKey);
   } catch (err) {
     if (err instanceof BadParam) return done(outcome(400, "invalid", err.message));
     throw err;
@@ -189,7 +175,7 @@ export async function searchDocumentReferences(req: ExportRequest): Promise<Expo
   for (const b of search.from) conditions.push(sql`n.signed_at >= ${bound(b)}`);
   for (const b of search.before) conditions.push(sql`n.signed_at < ${bound(b)}`);
   if (client) conditions.push(activeConsentCondition(sql`m.participant_id`, client.apiClientId, now, "GROUP_NOTES"));
-  if (key) conditions.push(sql`(${SIGNED_US}, m.id) > (${key.signedUs}::bigint, ${key.memberId}::uuid)`);
+  if (search.key) conditions.push(sql`(${SIGNED_US}, m.id) > (${search.key.signedUs}::bigint, ${search.key.memberId}::uuid)`);
   event.outcome = "ERROR";
   let rows: EntryRow[];
   let addenda: Addendum[];
@@ -235,10 +221,10 @@ export async function searchDocumentReferences(req: ExportRequest): Promise<Expo
     search: { mode: "match" },
   }));
   const link = (params: Array<[string, string]>) => `${req.baseUrl}/fhir/DocumentReference?${new URLSearchParams(params).toString()}`;
-  const links = [{ relation: "self", url: link(key ? [...search.applied, ["_cursor", encodeKey(key)]] : search.applied) }];
+  const links = [{ relation: "self", url: link(search.key ? [...search.applied, ["_cursor", documentCursor(search.key)]] : search.applied) }];
   if (more) {
     const last = page[page.length - 1];
-    links.push({ relation: "next", url: link([...search.applied, ["_cursor", encodeKey({ signedUs: last.signedUs, memberId: last.memberId })]]) });
+    links.push({ relation: "next", url: link([...search.applied, ["_cursor", documentCursor({ signedUs: last.signedUs, memberId: last.memberId })]]) });
   }
   const byCenter: Record<string, Set<string>> = {};
   for (const r of page) (byCenter[r.centerId] ??= new Set()).add(r.participantId);

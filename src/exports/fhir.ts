@@ -58,44 +58,56 @@ function dateRange(value: string): { low: StartBound; high: StartBound } {
   return { low: { kind: "instant", at: instant(low) }, high: { kind: "instant", at: instant(high) } };
 }
 
-export interface Search {
+export interface Search<K = RowKey> {
   from: StartBound[];
   before: StartBound[];
   count: number;
-  key?: RowKey;
+  key?: K;
   /** The parameters applied, for the self and next links. */
   applied: Array<[string, string]>;
 }
 
-function encodeCursor(key: RowKey): string {
-  return Buffer.from(JSON.stringify([key.startsUs, key.sessionId, key.attendanceId]), "utf8").toString("base64url");
+export const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A microsecond instant as text (a cursor part). */
+export const MICROS = /^-?\d{1,17}$/;
+
+/** Where a page starts, as the `_cursor` parameter of the next link: its parts as base64url JSON. */
+export function encodeCursor(parts: readonly unknown[]): string {
+  return Buffer.from(JSON.stringify(parts), "utf8").toString("base64url");
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-
-function decodeCursor(value: string): RowKey {
+/** A `_cursor` this server wrote, read by `read` from its parts (null: not one of its cursors); anything else is a BadParam. */
+function decodeCursor<K>(value: string, read: (parts: unknown[]) => K | null): K {
   try {
     const parsed: unknown = JSON.parse(Buffer.from(value, "base64url").toString("utf8"));
-    if (Array.isArray(parsed) && parsed.length === 3) {
-      const [startsUs, sessionId, attendanceId] = parsed as unknown[];
-      if (
-        typeof startsUs === "string" &&
-        /^-?\d{1,17}$/.test(startsUs) &&
-        typeof sessionId === "string" &&
-        UUID.test(sessionId) &&
-        (attendanceId === null || (typeof attendanceId === "string" && UUID.test(attendanceId)))
-      ) {
-        return { startsUs, sessionId, within: true, attendanceId };
-      }
-    }
+    const key = Array.isArray(parsed) ? read(parsed) : null;
+    if (key) return key;
   } catch {
     // falls through
   }
   throw new BadParam("_cursor is not a cursor of this server (take the next link as it is)");
 }
 
-export function parseSearch(query: URLSearchParams): Search {
-  const search: Search = { from: [], before: [], count: DEFAULT_COUNT, applied: [] };
+/** An Encounter page's cursor: the session's start (microseconds), the session, the attendance record after which it goes on. */
+function encounterKey(parts: unknown[]): RowKey | null {
+  const [startsUs, sessionId, attendanceId] = parts;
+  const valid =
+    parts.length === 3 &&
+    typeof startsUs === "string" &&
+    MICROS.test(startsUs) &&
+    typeof sessionId === "string" &&
+    UUID.test(sessionId) &&
+    (attendanceId === null || (typeof attendanceId === "string" && UUID.test(attendanceId)));
+  return valid ? { startsUs, sessionId, within: true, attendanceId } : null;
+}
+
+const encounterCursor = (key: RowKey) => encodeCursor([key.startsUs, key.sessionId, key.attendanceId]);
+
+/** A search's date, _count and _cursor parameters; `readKey` reads the resource's own cursor (default: Encounter's). */
+export function parseSearch(query: URLSearchParams): Search;
+export function parseSearch<K>(query: URLSearchParams, readKey: (parts: unknown[]) => K | null): Search<K>;
+export function parseSearch(query: URLSearchParams, readKey: (parts: unknown[]) => unknown = encounterKey): Search<unknown> {
+  const search: Search<unknown> = { from: [], before: [], count: DEFAULT_COUNT, applied: [] };
   for (const raw of query.getAll("date")) {
     const prefixed = /^(eq|ne|gt|lt|ge|le|sa|eb|ap)/.exec(raw);
     const prefix = prefixed?.[1] ?? "eq";
@@ -119,7 +131,7 @@ export function parseSearch(query: URLSearchParams): Search {
   search.applied.push(["_count", String(search.count)]);
   const cursors = query.getAll("_cursor");
   if (cursors.length > 1) throw new BadParam("_cursor must be given once");
-  if (cursors.length) search.key = decodeCursor(cursors[0]);
+  if (cursors.length) search.key = decodeCursor(cursors[0], readKey);
   return search;
 }
 
@@ -245,9 +257,9 @@ export async function searchEncounters(req: ExportRequest): Promise<ExportRespon
   const participants = new Set(page.flatMap((e) => (e.participantId ? [e.participantId] : [])));
 
   const link = (params: Array<[string, string]>) => `${req.baseUrl}/fhir/Encounter?${new URLSearchParams(params).toString()}`;
-  const selfParams: Array<[string, string]> = search.key ? [...search.applied, ["_cursor", encodeCursor(search.key)]] : search.applied;
+  const selfParams: Array<[string, string]> = search.key ? [...search.applied, ["_cursor", encounterCursor(search.key)]] : search.applied;
   const links = [{ relation: "self", url: link(selfParams) }];
-  if (more) links.push({ relation: "next", url: link([...search.applied, ["_cursor", encodeCursor(page[page.length - 1].key)]]) });
+  if (more) links.push({ relation: "next", url: link([...search.applied, ["_cursor", encounterCursor(page[page.length - 1].key)]]) });
   const bundle = {
     resourceType: "Bundle",
     type: "searchset",
