@@ -34,6 +34,15 @@ export interface Database {
   scope(reach: CenterReach): DbScope;
   /** Runs a trivial statement (within `timeoutMs`); rejects when the database is unreachable. */
   ping(timeoutMs?: number): Promise<void>;
+  /**
+   * LISTEN on `channel`: `onMessage` gets each NOTIFY's payload, from any instance (a NOTIFY sent in
+   * a transaction arrives when it commits). PostgreSQL: one dedicated connection per instance,
+   * outside the request pools, shared by every channel (postgres.js's listen); when it drops,
+   * postgres.js reconnects and listens again, and `onListen` is called each time listening
+   * (re)starts, so a second call means notifications may have been missed meanwhile. PGlite: the
+   * same NOTIFY, delivered inside this process. Resolves to a function that stops listening.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }
 
@@ -113,6 +122,10 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       rls,
       scope,
       ping: (timeoutMs = 2_000) => withTimeout(systemClient`select 1`.execute(), timeoutMs),
+      async listen(channel, onMessage, onListen) {
+        const { unlisten } = await systemClient.listen(channel, onMessage, onListen);
+        return unlisten;
+      },
       close: async () => {
         await Promise.all([systemClient.end({ timeout: 5 }), requestClient?.end({ timeout: 5 })]);
       },
@@ -154,6 +167,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     rls: false,
     scope: () => sharedScope(db),
     ping: (timeoutMs = 2_000) => withTimeout(client.query("select 1"), timeoutMs),
+    async listen(channel, onMessage, onListen) {
+      const unlisten = await client.listen(channel, onMessage);
+      onListen?.();
+      return () => unlisten();
+    },
     close: async () => {
       try {
         await client.close();
