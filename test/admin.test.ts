@@ -358,12 +358,11 @@ describe("staff", () => {
     expect(await rows(staffMemberships)).toBe(4); // five, less the one removed
   });
 
-  it("lets org admins update staff, refuses it to center admins, and refuses deactivating oneself", async () => {
+  it("lets org admins update staff, and refuses deactivating oneself", async () => {
     const w = await world();
     const p = await w.admin.mutate("updateStaff", { staffId: w.clinician.id, name: "Carl Clinician", email: "Carl@Org.test" }, "staff { name email }");
     expect(p.staff).toEqual({ name: "Carl Clinician", email: "Carl@Org.test" });
 
-    expect(await errorCode(w.northAdmin.token, "updateStaff", { staffId: w.clinician.id, name: "Y" })).toBe("FORBIDDEN");
     expect(await refusals(w.admin.token, "updateStaff", { staffId: w.clinician.id, email: "FAY@org.test" })).toEqual([["input.email", "EMAIL_TAKEN"]]);
     expect(await refusals(w.admin.token, "updateStaff", { staffId: w.clinician.id, name: " ", email: "nope" })).toEqual([
       ["input.name", "REQUIRED"],
@@ -373,6 +372,32 @@ describe("staff", () => {
     const me = await w.admin.query(`{ viewer { id } }`);
     expect(await refusals(w.admin.token, "updateStaff", { staffId: me.viewer.id, status: "INACTIVE" })).toEqual([["input.status", "NOT_ALLOWED"]]);
     expect((await w.admin.query(`{ viewer { status } }`)).viewer.status).toBe("ACTIVE");
+  });
+
+  it("lets a center admin update the credential and co-signature of their center's staff, and nothing beyond them", async () => {
+    const w = await world();
+    // given a clinician of North only, and a facilitator who also works at South
+    await w.admin.mutate("setStaffMembership", { staffId: w.facilitator.id, centerId: w.south, role: "FACILITATOR" }, "staff { id }");
+
+    // when North's admin sets the clinician's credential and co-signature
+    const p = await new Api(t.server, w.northAdmin.token).mutate(
+      "updateStaff",
+      { staffId: w.clinician.id, credential: "CADC-I", requiresCosign: true },
+      "staff { credential requiresCosign }",
+    );
+    // then both are changed
+    expect(p.staff).toEqual({ credential: "CADC-I", requiresCosign: true });
+
+    // and a colleague who also works at a center North's admin does not administer reads as missing, unchanged
+    expect(await refusals(w.northAdmin.token, "updateStaff", { staffId: w.facilitator.id, credential: "X" })).toEqual([["input.staffId", "NOT_FOUND"]]);
+    // and staff of another center are missing too
+    expect(await refusals(w.northAdmin.token, "updateStaff", { staffId: w.southStaff.id, credential: "X" })).toEqual([["input.staffId", "NOT_FOUND"]]);
+    // and the organisation-admin flag is the org admins' alone
+    expect(await errorCode(w.northAdmin.token, "updateStaff", { staffId: w.clinician.id, isOrgAdmin: true })).toBe("FORBIDDEN");
+    // and a clinician may not update a colleague
+    expect(await errorCode(w.clinician.token, "updateStaff", { staffId: w.northAdmin.id, name: "Y" })).toBe("FORBIDDEN");
+    const credentials = await t.server.database.db.select({ email: staff.email, credential: staff.credential }).from(staff);
+    expect(credentials.filter((r) => r.credential !== null)).toEqual([{ email: "carl@org.test", credential: "CADC-I" }]);
   });
 
   it("signs out a deactivated staff member: their token no longer authenticates", async () => {

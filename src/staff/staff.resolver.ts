@@ -48,9 +48,13 @@ export class StaffResolver {
     return mutate("staff", () => createStaff(ctx, input));
   }
 
-  @Authorized("ORG_ADMIN")
+  @Authorized()
   @Policy({ audit: null })
-  @Mutation(() => UpdateStaffPayload, { description: "Org admins only." })
+  @Mutation(() => UpdateStaffPayload, {
+    description:
+      "Org admins, or center admins for staff whose every center they administer (others are NOT_FOUND): name, email, credential, " +
+      "co-signature and status. Only org admins change `isOrgAdmin`.",
+  })
   updateStaff(@Arg("input", () => UpdateStaffInput) input: UpdateStaffInput, @Ctx() ctx: Context) {
     return mutate("staff", () => updateStaff(ctx, input));
   }

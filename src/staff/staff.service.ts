@@ -110,9 +110,21 @@ export async function createStaff(ctx: Context, input: CreateStaffInput): Promis
   }
 }
 
+/**
+ * Org admins update anyone. Center admins update the staff they manage, as for memberships (not
+ * an org admin, and every center of theirs one the viewer administers; a colleague who also
+ * works at a center they do not administer reads as NOT_FOUND): name, email, credential,
+ * co-signature and status, never the organisation-admin flag. Other staff: FORBIDDEN.
+ */
 export async function updateStaff(ctx: Context, input: UpdateStaffInput): Promise<StaffRow> {
-  ctx.access.requireOrgAdmin();
+  const viewer = ctx.access.requireViewer();
   const target = await findVisibleStaff(ctx, input.staffId, "staffId");
+  if (!viewer.isOrgAdmin) {
+    const centerIds = (await ctx.loaders.staff.membershipsByStaffId.load(target.id)).map((m) => m.centerId);
+    if (!centerIds.some((centerId) => ctx.access.can("center.configure", { centerId }))) throw forbidden("Only admins may update staff");
+    if (input.isOrgAdmin != null) throw forbidden("Only organisation admins may grant or withdraw organisation admin");
+    if (!ctx.access.canManageStaff({ staffId: target.id, isOrgAdmin: target.isOrgAdmin, centerIds })) throw notFound("Staff", "staffId");
+  }
   const p = new Problems();
   const name = optionalText(p, "name", input.name, { required: true });
   const email = optionalText(p, "email", input.email, { required: true, max: 254 });
