@@ -1,5 +1,9 @@
 // Per-request loaders for engagement figures. Keys that share everything but their id (the same
-// period, reach and interval) are computed in one statement.
+// period, reach and interval) are computed in one statement. The figures that describe a
+// participant over all time and all groups (no period, the whole center in reach) come from the
+// kept rows (engagement_states) where they are fresh, and from the reference statement, in the
+// same statement, for the participants whose rows are dirty or due; everything else (a period, a
+// facilitator's groups, a group's or program's at-risk count) is computed by the reference.
 import DataLoader from "dataloader";
 import { sql } from "drizzle-orm";
 import { clock } from "../common/clock.js";
@@ -11,6 +15,9 @@ import { rowsOf } from "../common/sql.js";
 import {
   atRiskSql,
   centerMembers,
+  keptCenterAtRiskSql,
+  keptParticipantMetricsSql,
+  keptRiskSql,
   participantMembers,
   participantMetricsSql,
   rollupSql,
@@ -27,6 +34,7 @@ import {
 
 // Center.participants(riskLevel:) is filtered by the same SQL that computes each participant's risk.
 registerRiskCondition((level, centerIds, groupScope) => {
+  if (groupScope === "ALL") return sql`${qualified(participants.id)} in (${keptRiskSql(level, centerIds, clock.now())})`;
   const metrics = participantMetricsSql({
     members: centerMembers(centerIds),
     groupCondition: scopeGroupCondition(groupScope),
@@ -96,9 +104,12 @@ export function engagementLoaders(db: Db) {
     /** Each participant's figures over a period, judged on the groups in reach. */
     participant: batchedBy<ParticipantKey, ParticipantMetricsRow | null>(
       async (ids, { window, scope }) => {
+        const allTime = scope === "ALL" && window.from === null && window.to === null;
         const rows = await rowsOf<ParticipantMetricsRow>(
           db,
-          participantMetricsSql({ members: participantMembers(ids), groupCondition: scopeGroupCondition(scope), window, now: clock.now() }),
+          allTime
+            ? keptParticipantMetricsSql(ids, clock.now())
+            : participantMetricsSql({ members: participantMembers(ids), groupCondition: scopeGroupCondition(scope), window, now: clock.now() }),
         );
         return new Map(rows.map((r) => [r.participant_id, r]));
       },
@@ -115,7 +126,10 @@ export function engagementLoaders(db: Db) {
     /** Participants at HIGH risk in each group, program or center. */
     atRisk: batchedBy<Omit<RollupLoadKey, "window">, number>(
       async (ids, { kind, scope }) => {
-        const rows = await rowsOf<{ key: string; n: number }>(db, atRiskSql(kind, ids, scope, clock.now()));
+        const rows = await rowsOf<{ key: string; n: number }>(
+          db,
+          kind === "center" && scope === "ALL" ? keptCenterAtRiskSql(ids, clock.now()) : atRiskSql(kind, ids, scope, clock.now()),
+        );
         return new Map(rows.map((r) => [r.key, Number(r.n)]));
       },
       () => 0,
