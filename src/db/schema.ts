@@ -877,6 +877,34 @@ export const engagementStates = pgTable(
   (t) => [index("engagement_states_risk_idx").on(t.centerId, t.riskLevel), index("engagement_states_recheck_idx").on(t.nextRecheckAt)],
 );
 
+/**
+ * Each session's expected pairs counted by status, kept for the group, program and center rollups
+ * and trends (src/engagement): they change only by writes (attendance at the session, an enrolment
+ * of its group given or losing a seat, the session moved), which set `dirty` in their transaction.
+ * A read takes the counts of clean rows and computes the dirty or missing ones itself; which
+ * sessions count (started, not cancelled, in the period) it reads from `sessions` as they are now.
+ */
+export const engagementSessions = pgTable(
+  "engagement_sessions",
+  {
+    sessionId: uuid("session_id")
+      .primaryKey()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    centerId: centerId(),
+    expected: integer("expected").notNull().default(0),
+    attended: integer("attended").notNull().default(0),
+    missed: integer("missed").notNull().default(0),
+    excused: integer("excused").notNull().default(0),
+    unrecorded: integer("unrecorded").notNull().default(0),
+    dirty: boolean("dirty").notNull().default(true),
+  },
+  (t) => [
+    index("engagement_sessions_dirty_idx")
+      .on(t.sessionId)
+      .where(sql`${t.dirty}`),
+  ],
+);
+
 export type CenterRow = typeof centers.$inferSelect;
 export type StaffRow = typeof staff.$inferSelect;
 /**
@@ -918,3 +946,4 @@ export type ReminderSettingsRow = typeof reminderSettings.$inferSelect;
 export type ContactPreferencesRow = typeof contactPreferences.$inferSelect;
 export type ReminderRow = typeof reminders.$inferSelect;
 export type EngagementStateRow = typeof engagementStates.$inferSelect;
+export type EngagementSessionRow = typeof engagementSessions.$inferSelect;

@@ -2,8 +2,10 @@
 // period, reach and interval) are computed in one statement. The figures that describe a
 // participant over all time and all groups (no period, the whole center in reach) come from the
 // kept rows (engagement_states) where they are fresh, and from the reference statement, in the
-// same statement, for the participants whose rows are dirty or due; everything else (a period, a
-// facilitator's groups, a group's or program's at-risk count) is computed by the reference.
+// same statement, for the participants whose rows are dirty or due; the rollups and trends sum the
+// kept counts of each session (engagement_sessions), counting dirty sessions themselves; the rest
+// (a participant over a period or a facilitator's groups, a group's or program's at-risk count) is
+// computed by the reference.
 import DataLoader from "dataloader";
 import { sql } from "drizzle-orm";
 import { clock } from "../common/clock.js";
@@ -18,11 +20,11 @@ import {
   keptCenterAtRiskSql,
   keptParticipantMetricsSql,
   keptRiskSql,
+  keptRollupSql,
+  keptTrendSql,
   participantMembers,
   participantMetricsSql,
-  rollupSql,
   scopeGroupCondition,
-  trendSql,
   type DayWindow,
   type GroupScope,
   type ParticipantMetricsRow,
@@ -118,7 +120,7 @@ export function engagementLoaders(db: Db) {
     /** Counts of each group, program or center over a period. */
     rollup: batchedBy<RollupLoadKey, RollupRow>(
       async (ids, { kind, window, scope }) => {
-        const rows = await rowsOf<RollupRow>(db, rollupSql(kind, ids, scope, window, clock.now()));
+        const rows = await rowsOf<RollupRow>(db, keptRollupSql(kind, ids, scope, window, clock.now()));
         return new Map(rows.map((r) => [r.key, r]));
       },
       (k) => EMPTY_ROLLUP(k.id),
@@ -137,7 +139,7 @@ export function engagementLoaders(db: Db) {
     /** Counts per period of each group, program or center. */
     trend: batchedBy<TrendLoadKey, TrendRow[]>(
       async (ids, { kind, window, scope, interval }) => {
-        const rows = await rowsOf<TrendRow>(db, trendSql(kind, ids, scope, window, interval, clock.now()));
+        const rows = await rowsOf<TrendRow>(db, keptTrendSql(kind, ids, scope, window, interval, clock.now()));
         const map = new Map<string, TrendRow[]>();
         for (const r of rows) map.set(r.key, [...(map.get(r.key) ?? []), r]);
         return map;

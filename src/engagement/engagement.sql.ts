@@ -474,3 +474,134 @@ export const participantsOfSessions = (sessionIds: readonly string[]): SQL =>
 /** Participants enrolled in the groups of these programs. */
 export const participantsOfPrograms = (programIds: readonly string[]): SQL =>
   sql`select e.participant_id from enrollments e join groups g on g.id = e.group_id where ${inIds(sql`g.program_id`, programIds)}`;
+
+// ---------------------------------------------------------------------------------------------
+// Kept session counts (engagement_sessions): each session's expected pairs by status, for the
+// rollups and trends. Which sessions count (started by now, not cancelled, in the period, in the
+// keys' groups) is read from `sessions` as they are; only the counts of the pairs are kept.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The counts of each session of `ses` (key, tz, id, starts_at): the kept row when clean, else the
+ * pairs counted as heldPairsCtes does (dirty, or no row yet), as CTE `counts(key, tz, starts_at, expected,
+ * attended, missed, excused, unrecorded)`.
+ */
+function keptCountsCte(): SQL {
+  return sql`clean as (
+  select ses.key, ses.tz, ses.starts_at, x.expected, x.attended, x.missed, x.excused, x.unrecorded
+  from ses join engagement_sessions x on x.session_id = ses.id and not x.dirty
+),
+stale as (
+  select ses.* from ses where not exists (select 1 from engagement_sessions x where x.session_id = ses.id and not x.dirty)
+),
+stale_pairs as (
+  select stale.key, stale.tz, stale.id, stale.starts_at, a.status
+  from stale
+  join lateral (
+    select e.participant_id from enrollments e where e.group_id = stale.group_id and ${sql.raw(seatHeldAtStart("e", "stale"))}
+    union
+    select a2.participant_id from attendance a2 where a2.session_id = stale.id
+  ) x on true
+  left join attendance a on a.session_id = stale.id and a.participant_id = x.participant_id
+),
+counts as (
+  select key, tz, starts_at, expected, attended, missed, excused, unrecorded from clean
+  union all
+  select key, tz, starts_at, count(*)::int, count(*) filter (where status in ${ATTENDED})::int,
+    count(*) filter (where status = 'ABSENT')::int, count(*) filter (where status = 'EXCUSED')::int,
+    count(*) filter (where status is null)::int
+  from stale_pairs group by key, tz, id, starts_at
+)`;
+}
+
+function keptSessionsCtes(window: DayWindow, now: Date): SQL {
+  return sql`ses as (
+  select k.key, k.tz, s.id, s.group_id, s.starts_at
+  from k join sessions s on s.group_id = k.group_id
+  where s.status <> 'CANCELLED' and s.starts_at <= ${at(now)} and ${inWindow(sql`s.starts_at`, sql`k.tz`, window)}
+),
+${keptCountsCte()}`;
+}
+
+/** rollupSql's answer, with the pairs' counts taken from the kept session counts. */
+export function keptRollupSql(kind: RollupKind, ids: readonly string[], scope: GroupScope, window: DayWindow, now: Date): SQL {
+  return sql`
+with k as (${rollupGroups(kind, ids, scope)}),
+${keptSessionsCtes(window, now)},
+keys as (select distinct key from k),
+held as (select key, count(*)::int as n from ses group by key),
+pc as (
+  select key, sum(expected)::int as expected, sum(attended)::int as attended, sum(missed)::int as missed,
+    sum(excused)::int as excused, sum(unrecorded)::int as unrecorded
+  from counts group by key
+),
+act as (
+  select k.key, count(distinct e.participant_id)::int as n
+  from k join enrollments e on e.group_id = k.group_id and e.status = 'ACTIVE' group by k.key
+),
+fu as (
+  select k.key, count(*)::int as n from k join follow_ups f on f.group_id = k.group_id and f.status = 'OPEN' group by k.key
+)
+select keys.key, coalesce(held.n, 0) as held, coalesce(pc.expected, 0) as expected, coalesce(pc.attended, 0) as attended,
+  coalesce(pc.missed, 0) as missed, coalesce(pc.excused, 0) as excused, coalesce(pc.unrecorded, 0) as unrecorded,
+  coalesce(act.n, 0) as active, coalesce(fu.n, 0) as open_follow_ups
+from keys
+  left join held on held.key = keys.key
+  left join pc on pc.key = keys.key
+  left join act on act.key = keys.key
+  left join fu on fu.key = keys.key`;
+}
+
+/** trendSql's answer, with the pairs' counts taken from the kept session counts. */
+export function keptTrendSql(kind: RollupKind, ids: readonly string[], scope: GroupScope, window: DayWindow, interval: TrendInterval, now: Date): SQL {
+  const unit = sql.raw(interval === "WEEK" ? "'week'" : "'month'");
+  return sql`
+with k as (${rollupGroups(kind, ids, scope)}),
+${keptSessionsCtes(window, now)}
+select key, date_trunc(${unit}, starts_at at time zone tz)::date::text as period,
+  sum(expected)::int as expected, sum(attended)::int as attended, sum(missed)::int as missed, sum(excused)::int as excused
+from counts group by key, period`;
+}
+
+/** Recomputes the kept counts of these sessions (the caller holds their rows locked); idempotent. */
+export function recomputeSessionsSql(sessionIds: readonly string[]): SQL {
+  return sql`insert into engagement_sessions (session_id, center_id, expected, attended, missed, excused, unrecorded, dirty)
+  select s.id, s.center_id, count(x.participant_id)::int,
+    count(*) filter (where a.status in ${ATTENDED})::int, count(*) filter (where a.status = 'ABSENT')::int,
+    count(*) filter (where a.status = 'EXCUSED')::int, count(x.participant_id) filter (where a.status is null)::int, false
+  from sessions s
+  left join lateral (
+    select e.participant_id from enrollments e where e.group_id = s.group_id and ${sql.raw(seatHeldAtStart("e", "s"))}
+    union
+    select a2.participant_id from attendance a2 where a2.session_id = s.id
+  ) x on true
+  left join attendance a on a.session_id = s.id and a.participant_id = x.participant_id
+  where ${inIds(sql`s.id`, sessionIds)}
+  group by s.id, s.center_id
+  on conflict (session_id) do update set center_id = excluded.center_id, expected = excluded.expected, attended = excluded.attended,
+    missed = excluded.missed, excused = excluded.excused, unrecorded = excluded.unrecorded, dirty = false`;
+}
+
+/** Gives every session without kept counts a dirty row. */
+export const adoptMissingSessionsSql = (): SQL => sql`insert into engagement_sessions (session_id, center_id)
+  select s.id, s.center_id from sessions s where not exists (select 1 from engagement_sessions x where x.session_id = s.id)
+  on conflict (session_id) do nothing`;
+
+/** Locks up to `limit` dirty session rows, skipping those another worker or a writer holds. */
+export function claimDirtySessionsSql(limit: number): SQL {
+  return sql`select session_id from engagement_sessions where dirty order by session_id limit ${limit} for update skip locked`;
+}
+
+/** The dirty mark on sessions' counts (rows in id order; created when missing), in a writer's transaction. */
+export function markSessionsDirtySql(sessionsSql: SQL): SQL {
+  return sql`insert into engagement_sessions (session_id, center_id, dirty)
+  select s.id, s.center_id, true from sessions s where s.id in (${sessionsSql}) order by s.id
+  on conflict (session_id) do update set dirty = true`;
+}
+
+/** Sessions of these ids. */
+export const sessionsOf = (ids: readonly string[]): SQL => sql`select s2.id from sessions s2 where ${inIds(sql`s2.id`, ids)}`;
+
+/** Sessions of a group starting at or after an instant: those whose expected roster an enrolment change made then can change. */
+export const sessionsOfGroupFrom = (groupId: string, from: Date): SQL =>
+  sql`select s2.id from sessions s2 where s2.group_id = ${groupId} and s2.starts_at >= ${from.toISOString()}::timestamptz`;

@@ -1,4 +1,4 @@
-// The engagement worker: keeps engagement_states current. Every instance runs one (and the one
+// The engagement worker: keeps engagement_states (and engagement_sessions' counts) current. Every instance runs one (and the one
 // process of the embedded database); two at once share the work, each taking the due rows the
 // other has not locked (FOR UPDATE SKIP LOCKED). A tick gives new participants a row, then
 // recomputes due rows in batches: dirty ones (a write marked them), those whose next recheck has
@@ -13,10 +13,12 @@ import { pgErrorOf } from "../common/errors.js";
 import { rowsOf } from "../common/sql.js";
 import type { Db } from "../db/client.js";
 import type { Logger } from "../logger.js";
-import { adoptMissingSql, claimDueSql, recomputeKeptSql } from "./engagement.sql.js";
+import { adoptMissingSessionsSql, adoptMissingSql, claimDirtySessionsSql, claimDueSql, recomputeKeptSql, recomputeSessionsSql } from "./engagement.sql.js";
 
 /** Participants recomputed per transaction. */
 const BATCH = 200;
+/** Sessions recounted per transaction. */
+const SESSION_BATCH = 1000;
 
 export interface EngagementWorkerDeps {
   db: Db;
@@ -41,9 +43,24 @@ export async function recomputeDue(db: Db, limit = BATCH): Promise<number> {
   });
 }
 
-/** Brings every kept row up to date as of now (first pass, scripts, the bench, tests); answers how many were recomputed. */
+/** Recomputes up to `limit` dirty session counts in one transaction; answers how many. */
+export async function recomputeDirtySessions(db: Db, limit = SESSION_BATCH): Promise<number> {
+  return db.transaction(async (tx) => {
+    const dirty = await rowsOf<{ session_id: string }>(tx, claimDirtySessionsSql(limit));
+    if (!dirty.length) return 0;
+    await tx.execute(recomputeSessionsSql(dirty.map((d) => d.session_id)));
+    return dirty.length;
+  });
+}
+
+/**
+ * Brings every kept row and session count up to date as of now (a tick; the first pass, scripts,
+ * the bench, tests); answers how many participants' rows were recomputed.
+ */
 export async function drainEngagement(db: Db): Promise<number> {
   await db.execute(adoptMissingSql());
+  await db.execute(adoptMissingSessionsSql());
+  while ((await recomputeDirtySessions(db)) === SESSION_BATCH);
   let total = 0;
   for (;;) {
     const n = await recomputeDue(db);

@@ -80,20 +80,20 @@ export async function updateProgram(ctx: Context, input: UpdateProgramInput): Pr
   p.throwIfAny();
   const row = await ctx.db.transaction(async (tx) => {
     const [updated] = await tx
-    .update(programs)
-    .set({
-      ...(name ? { name } : {}),
-      ...(description !== undefined ? { description } : {}),
-      ...(curriculum ? { curriculum } : {}),
-      ...(input.attendancePolicy ? { absencesBeforeFollowUp: input.attendancePolicy.absencesBeforeFollowUp } : {}),
-      ...(input.completionRule ? { minimumAttendedSessions: input.completionRule.minimumAttendedSessions ?? null } : {}),
-      ...(billingCode !== undefined ? { billingCode } : {}),
-      ...(input.status ? { status: input.status } : {}),
-      ...(input.unitRule ? { unitRule: input.unitRule } : {}),
-      updatedAt: clock.now(),
-    })
-    .where(eq(programs.id, program.id))
-    .returning();
+      .update(programs)
+      .set({
+        ...(name ? { name } : {}),
+        ...(description !== undefined ? { description } : {}),
+        ...(curriculum ? { curriculum } : {}),
+        ...(input.attendancePolicy ? { absencesBeforeFollowUp: input.attendancePolicy.absencesBeforeFollowUp } : {}),
+        ...(input.completionRule ? { minimumAttendedSessions: input.completionRule.minimumAttendedSessions ?? null } : {}),
+        ...(billingCode !== undefined ? { billingCode } : {}),
+        ...(input.status ? { status: input.status } : {}),
+        ...(input.unitRule ? { unitRule: input.unitRule } : {}),
+        updatedAt: clock.now(),
+      })
+      .where(eq(programs.id, program.id))
+      .returning();
     if (updated && updated.absencesBeforeFollowUp !== program.absencesBeforeFollowUp) await programPolicySteps.run(tx, updated);
     return updated;
   });

@@ -130,10 +130,11 @@ async function insertOccurrences(tx: Tx, group: GroupRow, wanted: Occurrence[], 
     )
     .onConflictDoNothing()
     .returning({ id: sessions.id });
-  if (added.length) await sessionsAddedSteps.run(
-    tx,
-    added.map((a) => a.id),
-  );
+  if (added.length)
+    await sessionsAddedSteps.run(
+      tx,
+      added.map((a) => a.id),
+    );
 }
 
 /**
