@@ -487,25 +487,24 @@ export const participantsOfPrograms = (programIds: readonly string[]): SQL =>
  * attended, missed, excused, unrecorded)`.
  */
 function keptCountsCte(): SQL {
-  return sql`clean as (
-  select ses.key, ses.tz, ses.starts_at, x.expected, x.attended, x.missed, x.excused, x.unrecorded
-  from ses join engagement_sessions x on x.session_id = ses.id and not x.dirty
-),
-stale as (
-  select ses.* from ses where not exists (select 1 from engagement_sessions x where x.session_id = ses.id and not x.dirty)
+  return sql`joined as (
+  select ses.key, ses.tz, ses.id, ses.group_id, ses.starts_at, x.expected, x.attended, x.missed, x.excused, x.unrecorded,
+    (x.session_id is null or x.dirty) as stale
+  from ses left join engagement_sessions x on x.session_id = ses.id
 ),
 stale_pairs as (
-  select stale.key, stale.tz, stale.id, stale.starts_at, a.status
-  from stale
+  select j.key, j.tz, j.id, j.starts_at, a.status
+  from joined j
   join lateral (
-    select e.participant_id from enrollments e where e.group_id = stale.group_id and ${sql.raw(seatHeldAtStart("e", "stale"))}
+    select e.participant_id from enrollments e where e.group_id = j.group_id and ${sql.raw(seatHeldAtStart("e", "j"))}
     union
-    select a2.participant_id from attendance a2 where a2.session_id = stale.id
+    select a2.participant_id from attendance a2 where a2.session_id = j.id
   ) x on true
-  left join attendance a on a.session_id = stale.id and a.participant_id = x.participant_id
+  left join attendance a on a.session_id = j.id and a.participant_id = x.participant_id
+  where j.stale
 ),
 counts as (
-  select key, tz, starts_at, expected, attended, missed, excused, unrecorded from clean
+  select key, tz, starts_at, expected, attended, missed, excused, unrecorded from joined where not stale
   union all
   select key, tz, starts_at, count(*)::int, count(*) filter (where status in ${ATTENDED})::int,
     count(*) filter (where status = 'ABSENT')::int, count(*) filter (where status = 'EXCUSED')::int,
@@ -514,10 +513,21 @@ counts as (
 )`;
 }
 
+/**
+ * A bound on `starts_at` that holds whatever the zone (two days' margin), so the sessions of the
+ * period are found through the (group, start) index before the exact test in the zone.
+ */
+function coarseWindow(startsAt: SQL, w: DayWindow): SQL {
+  const parts: SQL[] = [];
+  if (w.from) parts.push(sql`${startsAt} >= ((${w.from}::date - 2)::timestamp at time zone 'UTC')`);
+  if (w.to) parts.push(sql`${startsAt} < ((${w.to}::date + 3)::timestamp at time zone 'UTC')`);
+  return parts.length ? sql.join(parts, sql` and `) : sql`true`;
+}
+
 function keptSessionsCtes(window: DayWindow, now: Date): SQL {
   return sql`ses as (
   select k.key, k.tz, s.id, s.group_id, s.starts_at
-  from k join sessions s on s.group_id = k.group_id
+  from k join sessions s on s.group_id = k.group_id and ${coarseWindow(sql`s.starts_at`, window)}
   where s.status <> 'CANCELLED' and s.starts_at <= ${at(now)} and ${inWindow(sql`s.starts_at`, sql`k.tz`, window)}
 ),
 ${keptCountsCte()}`;

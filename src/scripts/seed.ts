@@ -519,6 +519,7 @@ await runScript("seed", async () => {
     const { centerId, created, replaced, orgAdmin } = await database.db.transaction((tx) => seed(tx as unknown as Db, args.includes("--reset")));
     // The kept engagement figures of the seeded history (its dates were set after the writes' marks).
     await database.db.execute(sql`update engagement_states set next_recheck_at = '-infinity'`);
+    await database.db.execute(sql`update engagement_sessions set dirty = true`);
     await drainEngagement(database.db);
     if (!created) {
       console.log(`"${DEMO_CENTER}" is already there; nothing changed (npm run seed -- --reset replaces it).`);

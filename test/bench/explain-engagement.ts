@@ -1,7 +1,8 @@
 // EXPLAIN (ANALYZE, BUFFERS) of the statements CenterEngagement sends for engagement, over a bench
 // database kept by `npm run bench -- --keep-db` (as the bench asks: one center, the last twelve weeks):
-// the center's rollup and monthly trend, its at-risk count and risk filter (kept rows), fifty
-// participants' figures (kept rows), and, for comparison, the reference risk filter (--reference).
+// the center's rollup and monthly trend (kept session counts), its at-risk count and risk filter
+// (kept rows), fifty participants' figures (kept rows), and, for comparison, the reference
+// statements they replaced (--reference).
 //
 //   npx tsx test/bench/explain-engagement.ts --db bench_... [--reference] [--summary]
 import { parseArgs } from "node:util";
@@ -12,6 +13,8 @@ import {
   keptCenterAtRiskSql,
   keptParticipantMetricsSql,
   keptRiskSql,
+  keptRollupSql,
+  keptTrendSql,
   participantMetricsSql,
   rollupSql,
   trendSql,
@@ -34,13 +37,15 @@ const high = (await client`select participant_id from engagement_states where ce
 );
 
 const statements: Array<[string, SQL]> = [
-  ["rollup (12 weeks)", rollupSql("center", [center], "ALL", window, now)],
-  ["trend (12 weeks, monthly)", trendSql("center", [center], "ALL", window, "MONTH", now)],
+  ["rollup (12 weeks, kept session counts)", keptRollupSql("center", [center], "ALL", window, now)],
+  ["trend (12 weeks, monthly, kept session counts)", keptTrendSql("center", [center], "ALL", window, "MONTH", now)],
   ["atRiskCount (kept)", keptCenterAtRiskSql([center], now)],
   ["participants(riskLevel: HIGH) ids (kept)", keptRiskSql("HIGH", [center], now)],
   ["50 participants' figures (kept)", keptParticipantMetricsSql(high, now)],
 ];
 if (args.reference) {
+  statements.push(["rollup (reference, before)", rollupSql("center", [center], "ALL", window, now)]);
+  statements.push(["trend (reference, before)", trendSql("center", [center], "ALL", window, "MONTH", now)]);
   statements.push([
     "participants(riskLevel: HIGH) ids (reference, before)",
     participantMetricsSql({ members: centerMembers([center]), groupCondition: null, window: { from: null, to: null }, now }),
