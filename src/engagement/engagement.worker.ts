@@ -44,7 +44,7 @@ export async function recomputeDue(db: Db, limit = BATCH): Promise<number> {
 }
 
 /** Recomputes up to `limit` dirty session counts in one transaction; answers how many. */
-export async function recomputeDirtySessions(db: Db, limit = SESSION_BATCH): Promise<number> {
+async function recomputeDirtySessions(db: Db, limit = SESSION_BATCH): Promise<number> {
   return db.transaction(async (tx) => {
     const dirty = await rowsOf<{ session_id: string }>(tx, claimDirtySessionsSql(limit));
     if (!dirty.length) return 0;
