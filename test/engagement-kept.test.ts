@@ -1,7 +1,7 @@
 // The kept engagement figures (engagement_states) against today's definitions, kept as the
 // reference statement (participantMetricsSql, atRiskSql): random histories written through the API
-// (records, back-dated corrections, enrolments made and ended, sessions cancelled and added, a
-// program's threshold changed), the clock moved across session starts, the 21/28/56-day edges and
+// (records, back-dated corrections, enrolments made and ended, sessions cancelled, moved and added,
+// a program's threshold changed), the clock moved across session starts, the 21/28/56-day edges and
 // the spring-forward change in New York. After every step, every kept row that claims to be fresh
 // equals the reference, and what the reads answer (kept rows, or the reference for the stale ones)
 // equals the reference for every participant, and the rollups and trends read from the kept
@@ -287,7 +287,22 @@ async function step(w: World, rnd: ReturnType<typeof random>): Promise<string> {
     await w.admin.mutate("updateProgram", { programId: rnd.pick(w.programs), attendancePolicy: { absencesBeforeFollowUp: 1 + rnd.int(3) } }, "program { id }");
     return "threshold";
   }
-  if (roll < 0.74) {
+  if (roll < 0.8) {
+    // A session moved by a few hours, past or future (its roster, and the instants of its window
+    // edges, move with it: they no longer fall on the weekly schedule's other starts).
+    const g = rnd.pick(w.groups);
+    const s = rnd.pick(g.sessions);
+    const startsAt = new Date(new Date(s.startsAt).getTime() + (rnd.next() < 0.5 ? -1 : 1) * (1 + rnd.int(40)) * HOUR).toISOString();
+    const res = await t.server.gql(
+      `mutation($input: UpdateSessionInput!) { updateSession(input: $input) { session { startsAt } userErrors { code } } }`,
+      { input: { sessionId: s.id, startsAt } },
+      { token: w.admin.token },
+    );
+    expect(res.errors).toBeUndefined();
+    if (res.data.updateSession.session) s.startsAt = res.data.updateSession.session.startsAt;
+    return `move ${s.id} to ${startsAt}`;
+  }
+  if (roll < 0.84) {
     // Sessions added further ahead (the schedule extended).
     const g = rnd.pick(w.groups);
     const s = await w.admin.mutate("scheduleSessions", { groupId: g.id, from: "2026-03-21", to: "2026-04-15" }, "sessions { id startsAt status }");
@@ -359,6 +374,57 @@ describe("kept engagement figures", () => {
     // Then the rows due are recomputed, and all equal the reference
     expect(await recomputeDue(db)).toBeGreaterThan(0);
     await expectKeptEqualsReference(db, uuidOf(w.centerId), w.participants.map(uuidOf), "at the recheck");
+  });
+
+  it("changes a kept risk exactly when a session leaves the 21-day window, with no write", async () => {
+    // Given a participant with two EXCUSED sessions, nothing attended, an ACTIVE enrolment and no
+    // session after them (so no other instant falls on the window's edge): HIGH
+    setClock("2026-01-01T15:00:00Z");
+    const admin = await asOrgAdmin(t.server);
+    const centerId = await admin.createCenter("North Clinic", "America/New_York");
+    const program = (
+      await admin.mutate("createProgram", { centerId, name: "Relapse prevention", attendancePolicy: { absencesBeforeFollowUp: 5 } }, "program { id }")
+    ).program.id;
+    const group = (
+      await admin.mutate(
+        "createGroup",
+        {
+          programId: program,
+          name: "Monday",
+          capacity: 5,
+          status: "ACTIVE",
+          startsOn: "2026-01-05",
+          schedule: { daysOfWeek: ["MONDAY"], startTime: "18:00", durationMinutes: 60 },
+        },
+        "group { id }",
+      )
+    ).group.id;
+    const sessions: Array<{ id: string; startsAt: string }> = (
+      await admin.mutate("scheduleSessions", { groupId: group, from: "2026-01-05", to: "2026-02-28" }, "sessions { id startsAt }")
+    ).sessions;
+    const person = (await admin.mutate("createParticipant", { centerId, firstName: "Ana", lastName: "Test" }, "participant { id }")).participant.id;
+    await admin.mutate("enrollParticipant", { groupId: group, participantId: person }, "enrollment { id }");
+    for (const s of sessions.slice(2)) await admin.mutate("cancelSession", { sessionId: s.id, reason: "room closed" }, "session { id }");
+    setClock("2026-01-13T12:00:00Z");
+    for (const s of sessions.slice(0, 2)) {
+      await admin.mutate("recordAttendance", { sessionId: s.id, records: [{ participantId: person, status: "EXCUSED" }] }, "attendance { id }");
+    }
+    const db = t.server.database.db;
+    await drainEngagement(db);
+    const risk = async () => (await rowsOf<{ risk_level: string }>(db, keptParticipantMetricsSql([uuidOf(person)], clock.now())))[0].risk_level;
+    expect(await risk()).toBe("HIGH");
+    // When time reaches a millisecond before the first session's 21-day edge, then the edge itself
+    const edge = new Date(sessions[0].startsAt).getTime() + 504 * HOUR;
+    setClock(new Date(edge - 1));
+    await expectKeptEqualsReference(db, uuidOf(centerId), [uuidOf(person)], "just before the edge");
+    expect(await risk()).toBe("HIGH");
+    setClock(new Date(edge));
+    // Then the kept row is due at that instant (not fresh), and the read answers LOW, as the reference does
+    await expectKeptEqualsReference(db, uuidOf(centerId), [uuidOf(person)], "at the edge");
+    expect(await risk()).toBe("LOW");
+    expect(await recomputeDue(db)).toBe(1);
+    const [kept] = await rowsOf<{ risk_level: string }>(db, sql`select risk_level from engagement_states`);
+    expect(kept.risk_level).toBe("LOW");
   });
 
   it("lets two workers drain at once without taking the same rows", async () => {
