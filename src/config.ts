@@ -104,6 +104,8 @@ export interface Config {
   /** Queries the compiler knows are answered in one SQL statement (src/compiled/); COMPILED_QUERIES=off turns it off. */
   compiledQueries: boolean;
   reminders: RemindersConfig;
+  /** How often the engagement worker recomputes dirty and due kept figures (ms; 0 = no worker in this process). */
+  engagementWorkerIntervalMs: number;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -194,5 +196,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     graphiql: env.GRAPHIQL ? env.GRAPHIQL === "true" : !production,
     compiledQueries: env.COMPILED_QUERIES !== "off",
     reminders: remindersConfig(env),
+    engagementWorkerIntervalMs: intFrom(env.ENGAGEMENT_WORKER_INTERVAL_MS, 5_000, "ENGAGEMENT_WORKER_INTERVAL_MS"),
   };
 }

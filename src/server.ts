@@ -55,6 +55,7 @@ import { baseUrlOf, bodyOf, STALLED_CLIENT_MS, type ExportAuditEvent } from "./e
 import { reminderRoutes } from "./reminders/reminder.routes.js";
 import { createSenders } from "./reminders/reminder.senders.js";
 import { outboxLagSeconds, reminderMetrics, ReminderWorker } from "./reminders/reminder.worker.js";
+import { EngagementWorker } from "./engagement/engagement.worker.js";
 import { createSchema } from "./schema.js";
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
@@ -544,6 +545,9 @@ export async function createApp(opts: AppOptions): Promise<App> {
     publicUrl: () => config.reminders.publicUrl ?? ownUrl ?? `http://localhost:${config.port}`,
   });
 
+  // The kept engagement figures (src/engagement): every instance runs a worker, on the system handle.
+  const engagement = new EngagementWorker({ db: database.db, logger, intervalMs: config.engagementWorkerIntervalMs });
+
   // Counters of windows long past are dropped now and then (any instance may do it).
   const prune = setInterval(() => void pruneRateLimits(database.db, 10 * config.rateLimit.windowMs + 3_600_000).catch(() => {}), 600_000);
   prune.unref();
@@ -560,11 +564,13 @@ export async function createApp(opts: AppOptions): Promise<App> {
       const bound = typeof address === "object" && address ? address.port : port;
       ownUrl = `http://${!host || host === "0.0.0.0" || host === "::" ? "localhost" : host}:${bound}`;
       reminders.start();
+      engagement.start();
       return bound;
     },
     async close() {
       clearInterval(prune);
       await reminders.stop();
+      await engagement.stop();
       // Stop accepting, let in-flight requests finish (idle keep-alive connections are closed),
       // then stop Apollo.
       await app.close();

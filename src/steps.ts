@@ -4,12 +4,20 @@
 // import it. Rules a module above calls itself (e.g. scheduling's refits) are not steps: they are
 // explicit at their call site.
 import { attendanceWriteSteps, writeHistory } from "./attendance/attendance.service.js";
-import { enrollmentEndSteps } from "./enrollments/enrollment.service.js";
+import {
+  engagementAttendanceStep,
+  engagementEnrollmentStep,
+  engagementProgramStep,
+  engagementSessionsAddedStep,
+  engagementSessionStep,
+} from "./engagement/engagement.service.js";
+import { enrollmentEndSteps, enrollmentWriteSteps } from "./enrollments/enrollment.service.js";
 import { feedStep } from "./feed/feed.service.js";
 import { followUpStep } from "./followups/followup.service.js";
 import { noteCorrectionStep } from "./notes/notes.service.js";
 import { enrollmentEndStep, sessionChangeStep } from "./reminders/reminder.service.js";
-import { sessionWriteSteps } from "./sessions/session.service.js";
+import { programPolicySteps } from "./programs/program.service.js";
+import { sessionsAddedSteps, sessionWriteSteps } from "./sessions/session.service.js";
 
 let composed = false;
 
@@ -27,13 +35,28 @@ export function composeWriteSteps(): void {
   // a change after the session's note was signed needs a reason, and is kept as a CORRECTION
   // addendum to the member's part; the member's service record is voided and reissued (src/notes):
   attendanceWriteSteps.add("session note corrections", noteCorrectionStep);
+  // the kept engagement figures of the participants written are marked dirty (src/engagement):
+  attendanceWriteSteps.add("engagement dirty marks", engagementAttendanceStep);
   attendanceWriteSteps.seal();
 
   // a session cancelled (or its group closed) cancels its pending reminders; one moved re-plans them (src/reminders):
   sessionWriteSteps.add("reminders", sessionChangeStep);
+  // ... and marks the kept engagement figures of its group's members dirty (src/engagement):
+  sessionWriteSteps.add("engagement dirty marks", engagementSessionStep);
   sessionWriteSteps.seal();
+  // sessions added to a group (a new instant to recheck at; a back-dated one counts at once) (src/engagement):
+  sessionsAddedSteps.add("engagement dirty marks", engagementSessionsAddedStep);
+  sessionsAddedSteps.seal();
   // an enrolment ended cancels the member's pending reminders of the group (src/reminders):
   enrollmentEndSteps.add("reminders", enrollmentEndStep);
+  // ... and marks the member's kept engagement figures dirty (src/engagement):
+  enrollmentEndSteps.add("engagement dirty marks", engagementEnrollmentStep);
   enrollmentEndSteps.seal();
+  // an enrolment made or given a seat marks the member's kept engagement figures dirty (src/engagement):
+  enrollmentWriteSteps.add("engagement dirty marks", engagementEnrollmentStep);
+  enrollmentWriteSteps.seal();
+  // a program's absences-before-follow-up changed: its members' risk is judged again (src/engagement):
+  programPolicySteps.add("engagement dirty marks", engagementProgramStep);
+  programPolicySteps.seal();
   // (self check-in, when it lands: its write steps add checkInStep from src/reminders/reminder.service.ts.)
 }

@@ -8,6 +8,7 @@ import {
   check,
   customType,
   date,
+  doublePrecision,
   index,
   integer,
   jsonb,
@@ -833,6 +834,77 @@ export const reminders = pgTable(
   ],
 );
 
+/**
+ * Each participant's engagement figures over all time and all their groups, kept by the engagement
+ * worker (src/engagement/engagement.worker.ts) instead of recomputed from every record on each
+ * read: the figures of engagement.sql.ts's reference statement as of `computedThrough`. A write
+ * that can change them (attendance, an enrolment, a session cancelled or moved or added, a
+ * program's threshold) sets `nextRecheckAt` to -infinity in its own transaction (the dirty mark);
+ * time passing is covered by `nextRecheckAt`, the first instant the figures can change without a
+ * write (a session starting, one leaving the 21/28/56-day windows). A row is used only while
+ * computedThrough <= now < nextRecheckAt; otherwise the read computes the figures itself.
+ */
+export const engagementStates = pgTable(
+  "engagement_states",
+  {
+    participantId: uuid("participant_id")
+      .primaryKey()
+      .references(() => participants.id, { onDelete: "cascade" }),
+    centerId: centerId(),
+    expected: integer("expected").notNull().default(0),
+    attended: integer("attended").notNull().default(0),
+    missed: integer("missed").notNull().default(0),
+    excused: integer("excused").notNull().default(0),
+    unrecorded: integer("unrecorded").notNull().default(0),
+    consecutiveMisses: integer("consecutive_misses").notNull().default(0),
+    currentStreak: integer("current_streak").notNull().default(0),
+    /** The start of the latest attended session, in epoch milliseconds (as the reference statement answers it). */
+    lastAttendedAt: doublePrecision("last_attended_at"),
+    /** Trend inputs: attended and missed in the last 28 days, and in the 28 before. */
+    a28: integer("a28").notNull().default(0),
+    m28: integer("m28").notNull().default(0),
+    ap: integer("ap").notNull().default(0),
+    mp: integer("mp").notNull().default(0),
+    /** IMPROVING, STEADY, DECLINING, UNKNOWN. */
+    trend: text("trend").notNull().default("UNKNOWN"),
+    /** LOW, MEDIUM, HIGH. */
+    riskLevel: text("risk_level").notNull().default("LOW"),
+    /** The instant the figures are as of; null: never computed. */
+    computedThrough: timestamp("computed_through", { withTimezone: true }),
+    /** -infinity: dirty (a write changed the history); else the first instant time alone can change them. */
+    nextRecheckAt: timestamp("next_recheck_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [index("engagement_states_risk_idx").on(t.centerId, t.riskLevel), index("engagement_states_recheck_idx").on(t.nextRecheckAt)],
+);
+
+/**
+ * Each session's expected pairs counted by status, kept for the group, program and center rollups
+ * and trends (src/engagement): they change only by writes (attendance at the session, an enrolment
+ * of its group given or losing a seat, the session moved), which set `dirty` in their transaction.
+ * A read takes the counts of clean rows and computes the dirty or missing ones itself; which
+ * sessions count (started, not cancelled, in the period) it reads from `sessions` as they are now.
+ */
+export const engagementSessions = pgTable(
+  "engagement_sessions",
+  {
+    sessionId: uuid("session_id")
+      .primaryKey()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    centerId: centerId(),
+    expected: integer("expected").notNull().default(0),
+    attended: integer("attended").notNull().default(0),
+    missed: integer("missed").notNull().default(0),
+    excused: integer("excused").notNull().default(0),
+    unrecorded: integer("unrecorded").notNull().default(0),
+    dirty: boolean("dirty").notNull().default(true),
+  },
+  (t) => [
+    index("engagement_sessions_dirty_idx")
+      .on(t.sessionId)
+      .where(sql`${t.dirty}`),
+  ],
+);
+
 export type CenterRow = typeof centers.$inferSelect;
 export type StaffRow = typeof staff.$inferSelect;
 /**
@@ -873,3 +945,5 @@ export type ServiceRecordRow = typeof serviceRecords.$inferSelect;
 export type ReminderSettingsRow = typeof reminderSettings.$inferSelect;
 export type ContactPreferencesRow = typeof contactPreferences.$inferSelect;
 export type ReminderRow = typeof reminders.$inferSelect;
+export type EngagementStateRow = typeof engagementStates.$inferSelect;
+export type EngagementSessionRow = typeof engagementSessions.$inferSelect;

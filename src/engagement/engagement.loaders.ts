@@ -1,5 +1,11 @@
 // Per-request loaders for engagement figures. Keys that share everything but their id (the same
-// period, reach and interval) are computed in one statement.
+// period, reach and interval) are computed in one statement. The figures that describe a
+// participant over all time and all groups (no period, the whole center in reach) come from the
+// kept rows (engagement_states) where they are fresh, and from the reference statement, in the
+// same statement, for the participants whose rows are dirty or due; the rollups and trends sum the
+// kept counts of each session (engagement_sessions), counting dirty sessions themselves; the rest
+// (a participant over a period or a facilitator's groups, a group's or program's at-risk count) is
+// computed by the reference.
 import DataLoader from "dataloader";
 import { sql } from "drizzle-orm";
 import { clock } from "../common/clock.js";
@@ -11,11 +17,14 @@ import { rowsOf } from "../common/sql.js";
 import {
   atRiskSql,
   centerMembers,
+  keptCenterAtRiskSql,
+  keptParticipantMetricsSql,
+  keptRiskSql,
+  keptRollupSql,
+  keptTrendSql,
   participantMembers,
   participantMetricsSql,
-  rollupSql,
   scopeGroupCondition,
-  trendSql,
   type DayWindow,
   type GroupScope,
   type ParticipantMetricsRow,
@@ -27,6 +36,7 @@ import {
 
 // Center.participants(riskLevel:) is filtered by the same SQL that computes each participant's risk.
 registerRiskCondition((level, centerIds, groupScope) => {
+  if (groupScope === "ALL") return sql`${qualified(participants.id)} in (${keptRiskSql(level, centerIds, clock.now())})`;
   const metrics = participantMetricsSql({
     members: centerMembers(centerIds),
     groupCondition: scopeGroupCondition(groupScope),
@@ -96,9 +106,12 @@ export function engagementLoaders(db: Db) {
     /** Each participant's figures over a period, judged on the groups in reach. */
     participant: batchedBy<ParticipantKey, ParticipantMetricsRow | null>(
       async (ids, { window, scope }) => {
+        const allTime = scope === "ALL" && window.from === null && window.to === null;
         const rows = await rowsOf<ParticipantMetricsRow>(
           db,
-          participantMetricsSql({ members: participantMembers(ids), groupCondition: scopeGroupCondition(scope), window, now: clock.now() }),
+          allTime
+            ? keptParticipantMetricsSql(ids, clock.now())
+            : participantMetricsSql({ members: participantMembers(ids), groupCondition: scopeGroupCondition(scope), window, now: clock.now() }),
         );
         return new Map(rows.map((r) => [r.participant_id, r]));
       },
@@ -107,7 +120,7 @@ export function engagementLoaders(db: Db) {
     /** Counts of each group, program or center over a period. */
     rollup: batchedBy<RollupLoadKey, RollupRow>(
       async (ids, { kind, window, scope }) => {
-        const rows = await rowsOf<RollupRow>(db, rollupSql(kind, ids, scope, window, clock.now()));
+        const rows = await rowsOf<RollupRow>(db, keptRollupSql(kind, ids, scope, window, clock.now()));
         return new Map(rows.map((r) => [r.key, r]));
       },
       (k) => EMPTY_ROLLUP(k.id),
@@ -115,7 +128,10 @@ export function engagementLoaders(db: Db) {
     /** Participants at HIGH risk in each group, program or center. */
     atRisk: batchedBy<Omit<RollupLoadKey, "window">, number>(
       async (ids, { kind, scope }) => {
-        const rows = await rowsOf<{ key: string; n: number }>(db, atRiskSql(kind, ids, scope, clock.now()));
+        const rows = await rowsOf<{ key: string; n: number }>(
+          db,
+          kind === "center" && scope === "ALL" ? keptCenterAtRiskSql(ids, clock.now()) : atRiskSql(kind, ids, scope, clock.now()),
+        );
         return new Map(rows.map((r) => [r.key, Number(r.n)]));
       },
       () => 0,
@@ -123,7 +139,7 @@ export function engagementLoaders(db: Db) {
     /** Counts per period of each group, program or center. */
     trend: batchedBy<TrendLoadKey, TrendRow[]>(
       async (ids, { kind, window, scope, interval }) => {
-        const rows = await rowsOf<TrendRow>(db, trendSql(kind, ids, scope, window, interval, clock.now()));
+        const rows = await rowsOf<TrendRow>(db, keptTrendSql(kind, ids, scope, window, interval, clock.now()));
         const map = new Map<string, TrendRow[]>();
         for (const r of rows) map.set(r.key, [...(map.get(r.key) ?? []), r]);
         return map;

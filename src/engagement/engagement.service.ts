@@ -1,8 +1,26 @@
-// Engagement rules that are not SQL: periods asked for, rates, and the list of trend points.
+// Engagement rules that are not SQL: periods asked for, rates, the list of trend points, and the
+// dirty marks the writers' transactions set on the kept figures (write steps, src/steps.ts).
+import type { SQL } from "drizzle-orm";
+import type { AttendanceWriteStep } from "../attendance/attendance.service.js";
 import { badInput } from "../common/errors.js";
+import type { Tx } from "../db/client.js";
+import type { EnrollmentRow, ProgramRow } from "../db/schema.js";
+import type { SessionChange } from "../sessions/session.service.js";
 import { addDays, daysBetween } from "../sessions/timezone.js";
 import type { RiskLevel } from "../participants/participant.type.js";
-import type { DayWindow, ParticipantMetricsRow, TrendInterval, TrendRow } from "./engagement.sql.js";
+import {
+  markDirtySql,
+  markSessionsDirtySql,
+  participantsOf,
+  participantsOfPrograms,
+  participantsOfSessions,
+  sessionsOf,
+  sessionsOfGroupFrom,
+  type DayWindow,
+  type ParticipantMetricsRow,
+  type TrendInterval,
+  type TrendRow,
+} from "./engagement.sql.js";
 import type { AttendanceTrendPoint, EngagementTrend, ParticipantEngagement } from "./engagement.type.js";
 
 /** At most this many points in one attendanceTrend (about five years of weeks). */
@@ -99,4 +117,52 @@ export function trendPoints(rows: TrendRow[], from: string, to: string, interval
     const [expected, attended, missed, excused] = r ? [r.expected, r.attended, r.missed, r.excused].map(Number) : [0, 0, 0, 0];
     return { periodStart, expected, attended, missed, excused, unrecorded: expected - attended - missed - excused, rate: rate(attended, missed) };
   });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dirty marks: each runs in the writer's transaction, so the change and the mark commit together
+// (a read sees both or neither). A mark writes only the participants' own kept rows and the kept
+// counts of the sessions concerned, always participants first, each in id order (no deadlock
+// between two writers marking overlapping rows).
+// ---------------------------------------------------------------------------------------------
+
+async function markDirty(tx: Tx, participants: SQL, sessions?: SQL): Promise<void> {
+  await tx.execute(markDirtySql(participants));
+  if (sessions) await tx.execute(markSessionsDirtySql(sessions));
+}
+
+/** Attendance recorded or corrected (back-dated too): the participants written, and the session's counts. */
+export const engagementAttendanceStep: AttendanceWriteStep = async (tx, { session }, writes) => {
+  if (!writes.length) return;
+  await markDirty(tx, participantsOf([...new Set(writes.map((w) => w.after.participantId))]), sessionsOf([session.id]));
+};
+
+/** Sessions cancelled or moved: everyone enrolled in their groups or recorded at them; a moved one's counts (its roster is the one at its new start). */
+export async function engagementSessionStep(tx: Tx, change: SessionChange): Promise<void> {
+  if (!change.sessionIds.length) return;
+  await markDirty(tx, participantsOfSessions(change.sessionIds), change.kind === "MOVED" ? sessionsOf(change.sessionIds) : undefined);
+}
+
+/** Sessions added (their start is a new instant to recheck at; an added past session counts at once), and their counts. */
+export async function engagementSessionsAddedStep(tx: Tx, sessionIds: string[]): Promise<void> {
+  if (sessionIds.length) await markDirty(tx, participantsOfSessions(sessionIds), sessionsOf(sessionIds));
+}
+
+/** Enrolments made, given a seat or ended: their participants, and the counts of their groups' sessions from then on. */
+export async function engagementEnrollmentStep(tx: Tx, rows: EnrollmentRow | EnrollmentRow[]): Promise<void> {
+  const list = Array.isArray(rows) ? rows : [rows];
+  if (!list.length) return;
+  await tx.execute(markDirtySql(participantsOf([...new Set(list.map((r) => r.participantId))])));
+  // A seat given at activatedAt or taken at endedAt changes the expected roster of the sessions starting from then.
+  for (const r of list) {
+    const changes = [r.activatedAt, r.endedAt].filter((d): d is Date => d instanceof Date);
+    if (!changes.length) continue;
+    const from = new Date(Math.min(...changes.map((d) => d.getTime())));
+    await tx.execute(markSessionsDirtySql(sessionsOfGroupFrom(r.groupId, from)));
+  }
+}
+
+/** A program's absences-before-follow-up changed: everyone enrolled in its groups (their risk depends on it). */
+export async function engagementProgramStep(tx: Tx, program: ProgramRow): Promise<void> {
+  await markDirty(tx, participantsOfPrograms([program.id]));
 }

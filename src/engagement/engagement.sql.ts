@@ -321,3 +321,297 @@ select key, date_trunc(${unit}, starts_at at time zone tz)::date::text as period
   count(*) filter (where status = 'EXCUSED')::int as excused
 from pairs group by key, period`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Kept figures (engagement_states): each participant's all-time, all-groups figures, computed by
+// the statement above and kept until a write marks them dirty or time reaches their next recheck.
+// ---------------------------------------------------------------------------------------------
+
+/** The 21-, 28- and 56-day spans of the definitions, in hours: a session leaving one changes figures. */
+const SPANS_HOURS = [HOURS_21_DAYS, HOURS_28_DAYS, 2 * HOURS_28_DAYS];
+
+/** Whether kept row `k` holds the figures as of `now`: computed at or before it, and no recheck due. */
+export function keptFresh(k: string, now: Date): SQL {
+  const a = sql.raw(k);
+  return sql`(${a}.computed_through <= ${at(now)} and ${at(now)} < ${a}.next_recheck_at)`;
+}
+
+const KEPT_COLUMNS = sql.raw(`k.expected, k.attended, k.missed, k.excused, k.unrecorded, k.consecutive_misses, k.current_streak,
+  k.last_attended_at, k.a28, k.m28, k.ap, k.mp, k.trend, k.risk_level`);
+const FIGURE_COLUMNS = sql.raw(`r.expected, r.attended, r.missed, r.excused, r.unrecorded, r.consecutive_misses, r.current_streak,
+  r.last_attended_at, r.a28, r.m28, r.ap, r.mp, r.trend, r.risk_level`);
+
+/** `select key, participant_id, tz` of the participants matching `where` (alias p) whose kept row is not fresh at `now`. */
+function staleMembers(key: SQL, where: SQL, now: Date): SQL {
+  return sql`select ${key} as key, p.id as participant_id, c.timezone as tz
+    from participants p join centers c on c.id = p.center_id
+    where ${where} and not exists (select 1 from engagement_states k where k.participant_id = p.id and ${keptFresh("k", now)})`;
+}
+
+/** The reference figures of the stale members (all time, all groups). */
+function staleFigures(key: SQL, where: SQL, now: Date): SQL {
+  return participantMetricsSql({ members: staleMembers(key, where, now), groupCondition: null, window: { from: null, to: null }, now });
+}
+
+/**
+ * Participants' all-time figures over all their groups (what participantMetricsSql answers with no
+ * window and no group condition): the kept rows that are fresh, and the reference statement for
+ * the others (dirty, due for a recheck, or never computed), in one statement.
+ */
+export function keptParticipantMetricsSql(participantIds: readonly string[], now: Date): SQL {
+  const ids = inIds(sql`k.participant_id`, participantIds);
+  return sql`select k.participant_id as key, k.participant_id, ${KEPT_COLUMNS}
+  from engagement_states k where ${ids} and ${keptFresh("k", now)}
+  union all
+  select r.key, r.participant_id, ${FIGURE_COLUMNS} from (${staleFigures(sql`p.id`, inIds(sql`p.id`, participantIds), now)}) r`;
+}
+
+/** The ids of the centers' participants at a risk level (all groups), read from the kept rows through their index. */
+export function keptRiskSql(level: string, centerIds: readonly string[], now: Date): SQL {
+  return sql`select k.participant_id from engagement_states k
+    where ${inIds(sql`k.center_id`, centerIds)} and k.risk_level = ${level} and ${keptFresh("k", now)}
+  union all
+  select r.participant_id from (${staleFigures(sql`p.id`, inIds(sql`p.center_id`, centerIds), now)}) r where r.risk_level = ${level}`;
+}
+
+/**
+ * Participants at HIGH risk per center, judged on all its groups (atRiskSql for centers seen
+ * whole): HIGH needs an ACTIVE enrolment, and a participant's groups are all in their center.
+ */
+export function keptCenterAtRiskSql(centerIds: readonly string[], now: Date): SQL {
+  return sql`select key, sum(n)::int as n from (
+    select k.center_id as key, count(*)::int as n from engagement_states k
+    where ${inIds(sql`k.center_id`, centerIds)} and k.risk_level = 'HIGH' and ${keptFresh("k", now)} group by k.center_id
+    union all
+    select r.key, count(*)::int as n from (${staleFigures(sql`p.center_id`, inIds(sql`p.center_id`, centerIds), now)}) r
+    where r.risk_level = 'HIGH' group by r.key
+  ) x group by key`;
+}
+
+/**
+ * The first instant after `now` at which time alone can change each participant's figures: the
+ * start of a session that will count for them (of a group where they hold a seat, or with a record
+ * for them), or a counted session leaving the 21-, 28- or 56-day window. Sessions are taken
+ * generously (any activated enrolment): a recheck too many costs a recomputation, never a figure.
+ */
+function nextRecheckSql(participantIds: readonly string[], now: Date): SQL {
+  const n = at(now);
+  const longest = sql.raw(`interval '${2 * HOURS_28_DAYS} hours'`);
+  const spans = sql.raw(SPANS_HOURS.map((h) => `(interval '${h} hours')`).join(", "));
+  const theirs = (cond: SQL) => sql`
+    select e.participant_id, s.starts_at from enrollments e join sessions s on s.group_id = e.group_id
+    where ${inIds(sql`e.participant_id`, participantIds)} and e.activated_at is not null and s.status <> 'CANCELLED' and ${cond}
+    union all
+    select a.participant_id, s.starts_at from attendance a join sessions s on s.id = a.session_id
+    where ${inIds(sql`a.participant_id`, participantIds)} and s.status <> 'CANCELLED' and ${cond}`;
+  return sql`select x.participant_id, min(x.t) as at from (
+    select y.participant_id, min(y.starts_at) as t from (${theirs(sql`s.starts_at > ${n}`)}) y group by y.participant_id
+    union all
+    select y.participant_id, min(y.starts_at + h.span) as t
+    from (${theirs(sql`s.starts_at <= ${n} and s.starts_at > ${n} - ${longest}`)}) y
+      cross join (values ${spans}) h(span)
+    where y.starts_at + h.span > ${n}
+    group by y.participant_id
+  ) x group by x.participant_id`;
+}
+
+/**
+ * Recomputes the kept rows of these participants as of `now` from their own history (the
+ * reference statement restricted to them), with their next recheck; idempotent. The caller holds
+ * their rows locked (claimDueSql), so a write marking one of them waits and marks it again after.
+ */
+export function recomputeKeptSql(participantIds: readonly string[], now: Date): SQL {
+  const metrics = participantMetricsSql({ members: participantMembers(participantIds), groupCondition: null, window: { from: null, to: null }, now });
+  return sql`insert into engagement_states (participant_id, center_id, expected, attended, missed, excused, unrecorded,
+    consecutive_misses, current_streak, last_attended_at, a28, m28, ap, mp, trend, risk_level, computed_through, next_recheck_at)
+  select r.participant_id, p.center_id, ${FIGURE_COLUMNS}, ${at(now)}, coalesce(nx.at, 'infinity')
+  from (${metrics}) r
+    join participants p on p.id = r.participant_id
+    left join (${nextRecheckSql(participantIds, now)}) nx on nx.participant_id = r.participant_id
+  on conflict (participant_id) do update set
+    center_id = excluded.center_id, expected = excluded.expected, attended = excluded.attended, missed = excluded.missed,
+    excused = excluded.excused, unrecorded = excluded.unrecorded, consecutive_misses = excluded.consecutive_misses,
+    current_streak = excluded.current_streak, last_attended_at = excluded.last_attended_at, a28 = excluded.a28,
+    m28 = excluded.m28, ap = excluded.ap, mp = excluded.mp, trend = excluded.trend, risk_level = excluded.risk_level,
+    computed_through = excluded.computed_through, next_recheck_at = excluded.next_recheck_at`;
+}
+
+/** Gives every participant without a kept row a dirty one (the first pass over existing data, new participants). */
+export const adoptMissingSql = (): SQL => sql`insert into engagement_states (participant_id, center_id, next_recheck_at)
+  select p.id, p.center_id, '-infinity' from participants p
+  where not exists (select 1 from engagement_states k where k.participant_id = p.id)
+  on conflict (participant_id) do nothing`;
+
+/**
+ * Locks up to `limit` rows due at `now` (dirty, recheck reached, or computed for a later instant
+ * than now), skipping rows another worker or a writer holds.
+ */
+export function claimDueSql(now: Date, limit: number): SQL {
+  return sql`select participant_id from engagement_states
+    where next_recheck_at <= ${at(now)} or computed_through > ${at(now)}
+    order by next_recheck_at limit ${limit} for update skip locked`;
+}
+
+/**
+ * The dirty mark, in a writer's transaction: the participants chosen by `participantsSql` (a
+ * statement answering participant ids) get next_recheck_at = -infinity, their row created when
+ * missing. Rows are taken in id order so two writers marking overlapping sets do not deadlock.
+ */
+export function markDirtySql(participantsSql: SQL): SQL {
+  return sql`insert into engagement_states (participant_id, center_id, next_recheck_at)
+  select p.id, p.center_id, '-infinity' from participants p where p.id in (${participantsSql}) order by p.id
+  on conflict (participant_id) do update set next_recheck_at = '-infinity'`;
+}
+
+/** Participants of these ids. */
+export const participantsOf = (ids: readonly string[]): SQL => sql`select p2.id from participants p2 where ${inIds(sql`p2.id`, ids)}`;
+
+/** Participants a change of these sessions can concern: enrolled in their groups, or with a record at them. */
+export const participantsOfSessions = (sessionIds: readonly string[]): SQL =>
+  sql`select e.participant_id from enrollments e where e.group_id in (select s.group_id from sessions s where ${inIds(sql`s.id`, sessionIds)})
+  union select a.participant_id from attendance a where ${inIds(sql`a.session_id`, sessionIds)}`;
+
+/** Participants enrolled in the groups of these programs. */
+export const participantsOfPrograms = (programIds: readonly string[]): SQL =>
+  sql`select e.participant_id from enrollments e join groups g on g.id = e.group_id where ${inIds(sql`g.program_id`, programIds)}`;
+
+// ---------------------------------------------------------------------------------------------
+// Kept session counts (engagement_sessions): each session's expected pairs by status, for the
+// rollups and trends. Which sessions count (started by now, not cancelled, in the period, in the
+// keys' groups) is read from `sessions` as they are; only the counts of the pairs are kept.
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The counts of each session of `ses` (key, tz, id, starts_at): the kept row when clean, else the
+ * pairs counted as heldPairsCtes does (dirty, or no row yet), as CTE `counts(key, tz, starts_at, expected,
+ * attended, missed, excused, unrecorded)`.
+ */
+function keptCountsCte(): SQL {
+  return sql`joined as (
+  select ses.key, ses.tz, ses.id, ses.group_id, ses.starts_at, x.expected, x.attended, x.missed, x.excused, x.unrecorded,
+    (x.session_id is null or x.dirty) as stale
+  from ses left join engagement_sessions x on x.session_id = ses.id
+),
+stale_pairs as (
+  select j.key, j.tz, j.id, j.starts_at, a.status
+  from joined j
+  join lateral (
+    select e.participant_id from enrollments e where e.group_id = j.group_id and ${sql.raw(seatHeldAtStart("e", "j"))}
+    union
+    select a2.participant_id from attendance a2 where a2.session_id = j.id
+  ) x on true
+  left join attendance a on a.session_id = j.id and a.participant_id = x.participant_id
+  where j.stale
+),
+counts as (
+  select key, tz, starts_at, expected, attended, missed, excused, unrecorded from joined where not stale
+  union all
+  select key, tz, starts_at, count(*)::int, count(*) filter (where status in ${ATTENDED})::int,
+    count(*) filter (where status = 'ABSENT')::int, count(*) filter (where status = 'EXCUSED')::int,
+    count(*) filter (where status is null)::int
+  from stale_pairs group by key, tz, id, starts_at
+)`;
+}
+
+/**
+ * A bound on `starts_at` that holds whatever the zone (two days' margin), so the sessions of the
+ * period are found through the (group, start) index before the exact test in the zone.
+ */
+function coarseWindow(startsAt: SQL, w: DayWindow): SQL {
+  const parts: SQL[] = [];
+  if (w.from) parts.push(sql`${startsAt} >= ((${w.from}::date - 2)::timestamp at time zone 'UTC')`);
+  if (w.to) parts.push(sql`${startsAt} < ((${w.to}::date + 3)::timestamp at time zone 'UTC')`);
+  return parts.length ? sql.join(parts, sql` and `) : sql`true`;
+}
+
+function keptSessionsCtes(window: DayWindow, now: Date): SQL {
+  return sql`ses as (
+  select k.key, k.tz, s.id, s.group_id, s.starts_at
+  from k join sessions s on s.group_id = k.group_id and ${coarseWindow(sql`s.starts_at`, window)}
+  where s.status <> 'CANCELLED' and s.starts_at <= ${at(now)} and ${inWindow(sql`s.starts_at`, sql`k.tz`, window)}
+),
+${keptCountsCte()}`;
+}
+
+/** rollupSql's answer, with the pairs' counts taken from the kept session counts. */
+export function keptRollupSql(kind: RollupKind, ids: readonly string[], scope: GroupScope, window: DayWindow, now: Date): SQL {
+  return sql`
+with k as (${rollupGroups(kind, ids, scope)}),
+${keptSessionsCtes(window, now)},
+keys as (select distinct key from k),
+held as (select key, count(*)::int as n from ses group by key),
+pc as (
+  select key, sum(expected)::int as expected, sum(attended)::int as attended, sum(missed)::int as missed,
+    sum(excused)::int as excused, sum(unrecorded)::int as unrecorded
+  from counts group by key
+),
+act as (
+  select k.key, count(distinct e.participant_id)::int as n
+  from k join enrollments e on e.group_id = k.group_id and e.status = 'ACTIVE' group by k.key
+),
+fu as (
+  select k.key, count(*)::int as n from k join follow_ups f on f.group_id = k.group_id and f.status = 'OPEN' group by k.key
+)
+select keys.key, coalesce(held.n, 0) as held, coalesce(pc.expected, 0) as expected, coalesce(pc.attended, 0) as attended,
+  coalesce(pc.missed, 0) as missed, coalesce(pc.excused, 0) as excused, coalesce(pc.unrecorded, 0) as unrecorded,
+  coalesce(act.n, 0) as active, coalesce(fu.n, 0) as open_follow_ups
+from keys
+  left join held on held.key = keys.key
+  left join pc on pc.key = keys.key
+  left join act on act.key = keys.key
+  left join fu on fu.key = keys.key`;
+}
+
+/** trendSql's answer, with the pairs' counts taken from the kept session counts. */
+export function keptTrendSql(kind: RollupKind, ids: readonly string[], scope: GroupScope, window: DayWindow, interval: TrendInterval, now: Date): SQL {
+  const unit = sql.raw(interval === "WEEK" ? "'week'" : "'month'");
+  return sql`
+with k as (${rollupGroups(kind, ids, scope)}),
+${keptSessionsCtes(window, now)}
+select key, date_trunc(${unit}, starts_at at time zone tz)::date::text as period,
+  sum(expected)::int as expected, sum(attended)::int as attended, sum(missed)::int as missed, sum(excused)::int as excused
+from counts group by key, period`;
+}
+
+/** Recomputes the kept counts of these sessions (the caller holds their rows locked); idempotent. */
+export function recomputeSessionsSql(sessionIds: readonly string[]): SQL {
+  return sql`insert into engagement_sessions (session_id, center_id, expected, attended, missed, excused, unrecorded, dirty)
+  select s.id, s.center_id, count(x.participant_id)::int,
+    count(*) filter (where a.status in ${ATTENDED})::int, count(*) filter (where a.status = 'ABSENT')::int,
+    count(*) filter (where a.status = 'EXCUSED')::int, count(x.participant_id) filter (where a.status is null)::int, false
+  from sessions s
+  left join lateral (
+    select e.participant_id from enrollments e where e.group_id = s.group_id and ${sql.raw(seatHeldAtStart("e", "s"))}
+    union
+    select a2.participant_id from attendance a2 where a2.session_id = s.id
+  ) x on true
+  left join attendance a on a.session_id = s.id and a.participant_id = x.participant_id
+  where ${inIds(sql`s.id`, sessionIds)}
+  group by s.id, s.center_id
+  on conflict (session_id) do update set center_id = excluded.center_id, expected = excluded.expected, attended = excluded.attended,
+    missed = excluded.missed, excused = excluded.excused, unrecorded = excluded.unrecorded, dirty = false`;
+}
+
+/** Gives every session without kept counts a dirty row. */
+export const adoptMissingSessionsSql = (): SQL => sql`insert into engagement_sessions (session_id, center_id)
+  select s.id, s.center_id from sessions s where not exists (select 1 from engagement_sessions x where x.session_id = s.id)
+  on conflict (session_id) do nothing`;
+
+/** Locks up to `limit` dirty session rows, skipping those another worker or a writer holds. */
+export function claimDirtySessionsSql(limit: number): SQL {
+  return sql`select session_id from engagement_sessions where dirty order by session_id limit ${limit} for update skip locked`;
+}
+
+/** The dirty mark on sessions' counts (rows in id order; created when missing), in a writer's transaction. */
+export function markSessionsDirtySql(sessionsSql: SQL): SQL {
+  return sql`insert into engagement_sessions (session_id, center_id, dirty)
+  select s.id, s.center_id, true from sessions s where s.id in (${sessionsSql}) order by s.id
+  on conflict (session_id) do update set dirty = true`;
+}
+
+/** Sessions of these ids. */
+export const sessionsOf = (ids: readonly string[]): SQL => sql`select s2.id from sessions s2 where ${inIds(sql`s2.id`, ids)}`;
+
+/** Sessions of a group starting at or after an instant: those whose expected roster an enrolment change made then can change. */
+export const sessionsOfGroupFrom = (groupId: string, from: Date): SQL =>
+  sql`select s2.id from sessions s2 where s2.group_id = ${groupId} and s2.starts_at >= ${from.toISOString()}::timestamptz`;

@@ -21,6 +21,9 @@ const ENDING: Record<string, string[]> = {
 /** Steps run in the transaction that ends an ACTIVE enrolment (composed in src/steps.ts): the ended enrolment. */
 export const enrollmentEndSteps = new WriteSteps<[EnrollmentRow]>("enrollment ended");
 
+/** Steps run in the transaction that enrols participants or gives them a seat (composed in src/steps.ts). */
+export const enrollmentWriteSteps = new WriteSteps<[EnrollmentRow[]]>("enrollment written");
+
 /** An enrolment whose group the viewer can see, or NOT_FOUND. */
 async function findVisibleEnrollment(ctx: Context, globalId: string, field: string): Promise<{ enrollment: EnrollmentRow; group: GroupRow }> {
   const id = idOf("Enrollment", globalId, field);
@@ -90,6 +93,7 @@ export async function promoteWaitlist(tx: Tx, group: GroupRow, actorStaffId: str
     )
     .returning();
   await recordEvents(tx, promoted, "WAITLISTED", "ACTIVE", actorStaffId, reason);
+  await enrollmentWriteSteps.run(tx, promoted);
   return promoted;
 }
 
@@ -161,6 +165,7 @@ export async function enrollParticipant(ctx: Context, input: EnrollParticipantIn
         })
         .returning();
       await recordEvent(tx, row, null, status, ctx.access.staffId, null);
+      await enrollmentWriteSteps.run(tx, [row]);
       return row;
     });
   } catch (err) {

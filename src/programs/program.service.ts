@@ -4,6 +4,7 @@ import type { Context } from "../common/context.js";
 import { Problems, UserErrorCode } from "../common/errors.js";
 import { idOf, intInRange, LIMITS, notFound, optionalText, text } from "../common/validate.js";
 import { findVisibleCenter } from "../centers/center.service.js";
+import { WriteSteps } from "../common/steps.js";
 import { programs, type ProgramRow } from "../db/schema.js";
 import type { CreateProgramInput, UpdateProgramInput } from "./program.inputs.js";
 import { ProgramStatus } from "./program.type.js";
@@ -60,6 +61,9 @@ export async function createProgram(ctx: Context, input: CreateProgramInput): Pr
   return row;
 }
 
+/** Steps run in the transaction that changes a program's attendance policy (composed in src/steps.ts). */
+export const programPolicySteps = new WriteSteps<[ProgramRow]>("program attendance policy changed");
+
 export async function updateProgram(ctx: Context, input: UpdateProgramInput): Promise<ProgramRow> {
   const program = await findVisibleProgram(ctx, input.programId, "programId");
   ctx.access.require("center.configure", { centerId: program.centerId }, "Only center admins may change programs");
@@ -74,21 +78,25 @@ export async function updateProgram(ctx: Context, input: UpdateProgramInput): Pr
     p.add("status", UserErrorCode.INVALID_TRANSITION, "A retired program cannot be reactivated; create a new one");
   }
   p.throwIfAny();
-  const [row] = await ctx.db
-    .update(programs)
-    .set({
-      ...(name ? { name } : {}),
-      ...(description !== undefined ? { description } : {}),
-      ...(curriculum ? { curriculum } : {}),
-      ...(input.attendancePolicy ? { absencesBeforeFollowUp: input.attendancePolicy.absencesBeforeFollowUp } : {}),
-      ...(input.completionRule ? { minimumAttendedSessions: input.completionRule.minimumAttendedSessions ?? null } : {}),
-      ...(billingCode !== undefined ? { billingCode } : {}),
-      ...(input.status ? { status: input.status } : {}),
-      ...(input.unitRule ? { unitRule: input.unitRule } : {}),
-      updatedAt: clock.now(),
-    })
-    .where(eq(programs.id, program.id))
-    .returning();
+  const row = await ctx.db.transaction(async (tx) => {
+    const [updated] = await tx
+      .update(programs)
+      .set({
+        ...(name ? { name } : {}),
+        ...(description !== undefined ? { description } : {}),
+        ...(curriculum ? { curriculum } : {}),
+        ...(input.attendancePolicy ? { absencesBeforeFollowUp: input.attendancePolicy.absencesBeforeFollowUp } : {}),
+        ...(input.completionRule ? { minimumAttendedSessions: input.completionRule.minimumAttendedSessions ?? null } : {}),
+        ...(billingCode !== undefined ? { billingCode } : {}),
+        ...(input.status ? { status: input.status } : {}),
+        ...(input.unitRule ? { unitRule: input.unitRule } : {}),
+        updatedAt: clock.now(),
+      })
+      .where(eq(programs.id, program.id))
+      .returning();
+    if (updated && updated.absencesBeforeFollowUp !== program.absencesBeforeFollowUp) await programPolicySteps.run(tx, updated);
+    return updated;
+  });
   ctx.loaders.programs.byId.clear(row.id).prime(row.id, row);
   return row;
 }

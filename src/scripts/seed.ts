@@ -26,6 +26,7 @@ import * as schema from "../db/schema.js";
 import { centers, enrollmentEvents, enrollments, staff, staffMemberships } from "../db/schema.js";
 import { createLoaders } from "../loaders.js";
 import { composeWriteSteps } from "../steps.js";
+import { drainEngagement } from "../engagement/engagement.worker.js";
 import { createCenter } from "../centers/center.service.js";
 import { createStaff, ensureBootstrapAdmin } from "../staff/staff.service.js";
 import { createProgram } from "../programs/program.service.js";
@@ -516,6 +517,10 @@ await runScript("seed", async () => {
   try {
     // One transaction: the services' own transactions become savepoints inside it.
     const { centerId, created, replaced, orgAdmin } = await database.db.transaction((tx) => seed(tx as unknown as Db, args.includes("--reset")));
+    // The kept engagement figures of the seeded history (its dates were set after the writes' marks).
+    await database.db.execute(sql`update engagement_states set next_recheck_at = '-infinity'`);
+    await database.db.execute(sql`update engagement_sessions set dirty = true`);
+    await drainEngagement(database.db);
     if (!created) {
       console.log(`"${DEMO_CENTER}" is already there; nothing changed (npm run seed -- --reset replaces it).`);
     } else {

@@ -23,6 +23,9 @@ export interface SessionChange {
 /** Steps run in the transaction that cancels or moves sessions (composed in src/steps.ts). */
 export const sessionWriteSteps = new WriteSteps<[SessionChange]>("session change");
 
+/** Steps run in the transaction that adds sessions to a group, with the new sessions' ids (composed in src/steps.ts). */
+export const sessionsAddedSteps = new WriteSteps<[sessionIds: string[]]>("sessions added");
+
 /** A session whose group the viewer can see, or NOT_FOUND. */
 export async function findVisibleSession(ctx: Context, globalId: string, field: string): Promise<{ session: SessionRow; group: GroupRow }> {
   const id = idOf("Session", globalId, field);
@@ -109,7 +112,7 @@ async function insertOccurrences(tx: Tx, group: GroupRow, wanted: Occurrence[], 
   const [program] = await tx.select({ curriculum: programs.curriculum }).from(programs).where(eq(programs.id, group.programId));
   const topics = program?.curriculum ?? [];
   const held = existing.filter((s) => s.status !== "CANCELLED").map((s) => s.startsAt.getTime());
-  await tx
+  const added = await tx
     .insert(sessions)
     .values(
       fresh.map((o, i) => {
@@ -125,7 +128,13 @@ async function insertOccurrences(tx: Tx, group: GroupRow, wanted: Occurrence[], 
         };
       }),
     )
-    .onConflictDoNothing();
+    .onConflictDoNothing()
+    .returning({ id: sessions.id });
+  if (added.length)
+    await sessionsAddedSteps.run(
+      tx,
+      added.map((a) => a.id),
+    );
 }
 
 /**

@@ -5,7 +5,7 @@
 //   npm run bench -- [--scale 1] [--duration 8] [--warmup 2] [--rounds 3] [--connections 10]
 //                    [--contenders api,floor,postgraphile] [--no-pglite] [--no-build] [--keep-db]
 //                    [--reuse-db bench_... (a database kept by --keep-db: no generation, not dropped)]
-//                    [--out test/bench/results]
+//                    [--out test/bench/results] [--only CenterEngagement,... (these operations alone, no feed drain)]
 //
 // PostgreSQL: BENCH_DATABASE_URL (or DATABASE_URL) names the server and a database to connect to
 // for creating the bench database (default postgres://postgres@127.0.0.1:5432/postgres).
@@ -20,6 +20,7 @@ import autocannon from "autocannon";
 import postgres from "postgres";
 import { mintToken } from "../../src/auth/tokens.js";
 import { openDatabase } from "../../src/db/client.js";
+import { drainEngagement } from "../../src/engagement/engagement.worker.js";
 import { BENCH_VIEWER_SUBJECT, describeDataset, generateDataset, pickTargets, run, type GenerateResult } from "./generate.js";
 import { drainFeed, seedFeed } from "./feed.js";
 import { bodyMaker, checkAnswer, digest, ENGAGEMENT, QUERIES, type Flavor, type OperationName, type Targets } from "./operations.js";
@@ -42,6 +43,7 @@ const { values: args } = parseArgs({
     "keep-db": { type: "boolean", default: false },
     "reuse-db": { type: "string" },
     out: { type: "string", default: join(ROOT, "test/bench/results") },
+    only: { type: "string" },
   },
 });
 const scale = Number(args.scale);
@@ -50,6 +52,8 @@ const warmup = Number(args.warmup);
 const rounds = Number(args.rounds);
 const connections = Number(args.connections);
 const contenderNames = args.contenders.split(",").map((s) => s.trim()) as ContenderName[];
+/** --only: the operations to measure (a focused run); none: all of them and the feed drain. */
+const onlyOps = args.only ? (args.only.split(",").map((s) => s.trim()) as OperationName[]) : null;
 const adminUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
 const JWT_SECRET = `bench-${Math.random().toString(36).slice(2)}-${Date.now()}-secret-secret`;
 
@@ -658,6 +662,10 @@ async function main() {
     let dataset: GenerateResult;
     if (reuse) {
       dataset = await describeDataset((text) => run(database.db, text));
+      // An earlier database, maybe of an earlier version: the engagement worker's pass brings its kept figures up to date.
+      const t0 = performance.now();
+      const recomputed = await drainEngagement(database.db);
+      log(`engagement: ${recomputed} kept rows recomputed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       await run(database.db, "analyze");
     } else {
       log(`generating scale ${scale}`);
@@ -666,7 +674,7 @@ async function main() {
       await run(database.db, "vacuum analyze");
     }
     await run(database.db, POSTGRAPHILE_FUNCTIONS);
-    const feedSeed = contenderNames.includes("api") ? await seedFeed(database.db) : null;
+    const feedSeed = contenderNames.includes("api") && !onlyOps ? await seedFeed(database.db) : null;
     if (feedSeed) log(`feed: ${feedSeed.changes} changes for one API client with consent for every participant (${feedSeed.seconds.toFixed(1)} s)`);
     const targets = await pickTargets((text) => run(database.db, text));
     await database.close();
@@ -699,7 +707,10 @@ async function main() {
     const token = await mintToken({ jwtSecret: JWT_SECRET }, BENCH_VIEWER_SUBJECT, { expiresIn: "12h" });
     await checkEquivalence(servers, token, targets);
 
-    const ops: OperationName[] = [...QUERIES, "RecordAttendance", ...ENGAGEMENT];
+    const all: OperationName[] = [...QUERIES, "RecordAttendance", ...ENGAGEMENT];
+    const unknown = onlyOps?.filter((op) => !all.includes(op)) ?? [];
+    if (unknown.length) throw new Error(`--only: no operation ${unknown.join(", ")} (one of ${all.join(", ")})`);
+    const ops = onlyOps ? all.filter((op) => onlyOps.includes(op)) : all;
     // PostGraphile has no recordAttendance (it would be a hand-written plpgsql function); the
     // engagement queries are this API's rules (risk, streaks, milestones): no equivalent elsewhere.
     const runs = (op: OperationName) =>
