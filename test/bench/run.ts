@@ -5,7 +5,11 @@
 //   npm run bench -- [--scale 1] [--duration 8] [--warmup 2] [--rounds 3] [--connections 10]
 //                    [--contenders api,floor,postgraphile] [--no-pglite] [--no-build] [--keep-db]
 //                    [--reuse-db bench_... (a database kept by --keep-db: no generation, not dropped)]
-//                    [--out test/bench/results]
+//                    [--out test/bench/results] [--only feed]
+//
+// `--only feed`: this API alone, no PGlite smoke run, no query rounds: the feed drain `--rounds`
+// times (with its statements, bytes, CPU and the server's peak RSS), written to feed.{json,md}
+// (latest.* untouched). With --keep-db / --reuse-db it skips generating the dataset.
 //
 // PostgreSQL: BENCH_DATABASE_URL (or DATABASE_URL) names the server and a database to connect to
 // for creating the bench database (default postgres://postgres@127.0.0.1:5432/postgres).
@@ -42,6 +46,7 @@ const { values: args } = parseArgs({
     "keep-db": { type: "boolean", default: false },
     "reuse-db": { type: "string" },
     out: { type: "string", default: join(ROOT, "test/bench/results") },
+    only: { type: "string" },
   },
 });
 const scale = Number(args.scale);
@@ -49,7 +54,9 @@ const duration = Number(args.duration);
 const warmup = Number(args.warmup);
 const rounds = Number(args.rounds);
 const connections = Number(args.connections);
-const contenderNames = args.contenders.split(",").map((s) => s.trim()) as ContenderName[];
+if (args.only !== undefined && args.only !== "feed") throw new Error("--only takes: feed");
+const feedOnly = args.only === "feed";
+const contenderNames = (feedOnly ? ["api"] : args.contenders.split(",").map((s) => s.trim())) as ContenderName[];
 const adminUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
 const JWT_SECRET = `bench-${Math.random().toString(36).slice(2)}-${Date.now()}-secret-secret`;
 
@@ -339,6 +346,42 @@ async function measureDrain(server: Server, apiKey: string, round: number, admin
     serverCpuMsPerPage: per(after.cpu - before.cpu),
     postgresCpuMsPerPage: per(pgCpu),
   };
+}
+
+/** One measured drain, logged. */
+async function drainRound(server: Server, apiKey: string, round: number, admin: postgres.Sql, dbName: string): Promise<FeedDrain> {
+  const d = await measureDrain(server, apiKey, round, admin, dbName);
+  log(
+    `round ${round} feed drain: ${d.changes} changes in ${d.pages} pages, ${d.seconds.toFixed(1)} s, ${d.changesPerSecond.toFixed(0)} changes/s  ` +
+      `page p50 ${d.p50.toFixed(0)} ms p99 ${d.p99.toFixed(0)} ms  ${d.sqlStatementsPerPage.toFixed(1)} stmts  ${(d.pgBytesPerPage / 1024).toFixed(0)} kB from PG  ` +
+      `${(d.responseBytesPerPage / 1024).toFixed(0)} kB response  cpu ${d.serverCpuMsPerPage.toFixed(1)} ms + PG ${d.postgresCpuMsPerPage.toFixed(1)} ms per page`,
+  );
+  return d;
+}
+
+/** `--only feed`: the feed drains alone, with the API's peak RSS, written to feed.json and feed.md. */
+async function feedRounds(server: Server, apiKey: string, admin: postgres.Sql, dbName: string, pgVersion: string): Promise<void> {
+  const loadAtStart = loadavg()[0];
+  const drains: FeedDrain[] = [];
+  for (let round = 1; round <= rounds; round++) drains.push(await drainRound(server, apiKey, round, admin, dbName));
+  const med = (f: (d: FeedDrain) => number) => median(drains.map(f));
+  const result = {
+    finishedAt: new Date().toISOString(),
+    machine: { cpus: availableParallelism(), node: process.versions.node, postgres: pgVersion, loadAverage: { start: loadAtStart, end: loadavg()[0] } },
+    drains,
+    peakRssMb: peakRssMb_(server.child.pid!),
+  };
+  const md =
+    `Feed drain (\`--only feed\`, ${drains[0].changes.toLocaleString("en-US")} changes, ${drains[0].pages} pages of 1,000; medians of ${drains.length}; ` +
+    `load average ${loadAtStart.toFixed(1)} → ${result.machine.loadAverage.end.toFixed(1)} on ${result.machine.cpus} cores): ` +
+    `**${Math.round(med((d) => d.changesPerSecond)).toLocaleString("en-US")} changes/s**, per page p50 ${med((d) => d.p50).toFixed(0)} ms, ` +
+    `p99 ${med((d) => d.p99).toFixed(0)} ms, ${med((d) => d.sqlStatementsPerPage).toFixed(1)} SQL statements, ` +
+    `${(med((d) => d.pgBytesPerPage) / 1024).toFixed(1)} kB read from PostgreSQL, ${(med((d) => d.responseBytesPerPage) / 1024).toFixed(1)} kB response, ` +
+    `server CPU ${med((d) => d.serverCpuMsPerPage).toFixed(1)} ms, PostgreSQL CPU ${med((d) => d.postgresCpuMsPerPage).toFixed(1)} ms; peak RSS ${result.peakRssMb} MB.\n`;
+  mkdirSync(args.out, { recursive: true });
+  writeFileSync(join(args.out, "feed.json"), JSON.stringify(result, null, 2) + "\n");
+  writeFileSync(join(args.out, "feed.md"), md);
+  console.log("\n" + md);
 }
 
 const historyRows = async (admin: postgres.Sql) => Number((await admin`select count(*)::int as n from attendance_history`)[0].n);
@@ -642,7 +685,7 @@ async function main() {
   const startedAt = new Date().toISOString();
   build();
   let pglite: Report["pglite"] = null;
-  if (!args["no-pglite"]) {
+  if (!args["no-pglite"] && !feedOnly) {
     log("PGlite smoke run");
     pglite = await pgliteSmoke();
     log(`PGlite smoke run ok (${pglite.generated.totalRows} rows, ${pglite.seconds.toFixed(1)} s)`);
@@ -697,6 +740,10 @@ async function main() {
       }
     }
     const token = await mintToken({ jwtSecret: JWT_SECRET }, BENCH_VIEWER_SUBJECT, { expiresIn: "12h" });
+    if (feedOnly) {
+      await feedRounds(servers[0], feedSeed!.apiKey, admin, db.name, pgVersion);
+      return;
+    }
     await checkEquivalence(servers, token, targets);
 
     const ops: OperationName[] = [...QUERIES, "RecordAttendance", ...ENGAGEMENT];
@@ -729,15 +776,7 @@ async function main() {
     const feed: FeedDrain[] = [];
     const apiServer = servers.find((s) => s.name === "api");
     if (apiServer && feedSeed) {
-      for (let round = 1; round <= rounds; round++) {
-        const d = await measureDrain(apiServer, feedSeed.apiKey, round, admin, db.name);
-        feed.push(d);
-        log(
-          `round ${round} feed drain: ${d.changes} changes in ${d.pages} pages, ${d.seconds.toFixed(1)} s, ${d.changesPerSecond.toFixed(0)} changes/s  ` +
-            `page p50 ${d.p50.toFixed(0)} ms  ${d.sqlStatementsPerPage.toFixed(1)} stmts  ${(d.pgBytesPerPage / 1024).toFixed(0)} kB from PG  ` +
-            `cpu ${d.serverCpuMsPerPage.toFixed(1)} ms + PG ${d.postgresCpuMsPerPage.toFixed(1)} ms per page`,
-        );
-      }
+      for (let round = 1; round <= rounds; round++) feed.push(await drainRound(apiServer, feedSeed.apiKey, round, admin, db.name));
     }
     const peakRssMb: Record<string, number> = {};
     for (const s of servers) peakRssMb[s.name] = peakRssMb_(s.child.pid!);
