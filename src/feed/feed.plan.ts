@@ -143,8 +143,13 @@ class FeedCompiler {
     return apiClientMayRead(this.c.viewer, effectivePolicy(type, s.field!).api);
   }
 
-  /** A record's object (Attendance and what it links to), the row under `alias`. */
-  object(typeName: string, alias: string, sets: ReturnType<Compiling["below"]>): string {
+  /**
+   * A record's object (Attendance and what it links to), the row under `alias`; the rows it links
+   * to are joined to the page's rows (`joins`: one pass, the planner's choice of join, instead of a
+   * subquery per edge). Every link is to one row (a foreign key), so a linked row is missing only
+   * when its parent is (a DELETE's record): the object is then null.
+   */
+  object(typeName: string, alias: string, sets: ReturnType<Compiling["below"]>, joins: string[]): string {
     const table = TABLES[typeName];
     if (!table) throw new GiveUp(`type ${typeName}`);
     const type = this.c.objectType(typeName);
@@ -164,11 +169,9 @@ class FeedCompiler {
         const linked = getNamedType(s.field!.type).name;
         if (linked === Participant.name) this.readsParticipants = true;
         const child = this.c.alias();
-        const inner = this.object(linked, child, this.c.below(s));
-        pairs.push([
-          s.key,
-          `coalesce((select ${inner} from ${tableAs(TABLES[linked], child)} where ${columnAs(link[0], child)} = ${columnAs(link[1], alias)}), 'null')`,
-        ]);
+        joins.push(`left join ${tableAs(TABLES[linked], child)} on ${columnAs(link[0], child)} = ${columnAs(link[1], alias)}`);
+        const inner = this.object(linked, child, this.c.below(s), joins);
+        pairs.push([s.key, `case when ${columnAs(TABLES[linked].id, child)} is null then 'null' else ${inner} end`]);
         continue;
       }
       if (s.name === "id") {
@@ -182,8 +185,8 @@ class FeedCompiler {
     return objectText(pairs);
   }
 
-  /** One change (AttendanceFeedChange) of the delivered row `d`. */
-  change(sets: ReturnType<Compiling["below"]>): string {
+  /** One change (AttendanceFeedChange) of the delivered row `d`, with the joins its record needs. */
+  change(sets: ReturnType<Compiling["below"]>, joins: string[]): string {
     const type = this.c.objectType(AttendanceFeedChange.name);
     const pairs: Array<[string, string]> = [];
     for (const s of this.c.collect(type, sets)) {
@@ -195,11 +198,9 @@ class FeedCompiler {
       else if (s.name === "attendance") {
         this.readsRecords = true;
         const a = this.c.alias();
-        const record = this.object(Attendance.name, a, this.c.below(s));
-        pairs.push([
-          s.key,
-          `coalesce(case when d.change_type = 'UPSERT' then (select ${record} from ${tableAs(attendance, a)} where ${columnAs(attendance.id, a)} = d.attendance_id) end, 'null')`,
-        ]);
+        joins.push(`left join ${tableAs(attendance, a)} on d.change_type = 'UPSERT' and ${columnAs(attendance.id, a)} = d.attendance_id`);
+        const record = this.object(Attendance.name, a, this.c.below(s), joins);
+        pairs.push([s.key, `case when ${columnAs(attendance.id, a)} is null then 'null' else ${record} end`]);
       } else throw new GiveUp(`${type.name}.${s.name}`);
     }
     return objectText(pairs);
@@ -231,16 +232,19 @@ class FeedCompiler {
       } else if (s.name === "edges") {
         const edgeType = this.c.objectType(AttendanceFeedEdge.name);
         const edge: Array<[string, string]> = [];
+        const joins: string[] = [];
         for (const e of this.c.collect(edgeType, this.c.below(s))) {
           if (e.name === "__typename") edge.push([e.key, stringText(edgeType.name)]);
           else if (!this.opens(edgeType, e)) edge.push([e.key, this.outsider(edgeType, e)]);
           else if (e.name === "cursor") edge.push([e.key, valueText(cursorOf("d"))]);
-          else if (e.name === "node") edge.push([e.key, this.change(this.c.below(e))]);
+          else if (e.name === "node") edge.push([e.key, this.change(this.c.below(e), joins)]);
           else throw new GiveUp(`${edgeType.name}.${e.name}`);
         }
-        pairs.push([s.key, arrayText(objectText(edge), "delivered d", "d.tx, d.seq")]);
+        pairs.push([s.key, arrayText(objectText(edge), ["delivered d", ...joins].join(" "), "d.tx, d.seq")]);
       } else if (s.name === "nodes") {
-        pairs.push([s.key, arrayText(this.change(this.c.below(s)), "delivered d", "d.tx, d.seq")]);
+        const joins: string[] = [];
+        const change = this.change(this.c.below(s), joins);
+        pairs.push([s.key, arrayText(change, ["delivered d", ...joins].join(" "), "d.tx, d.seq")]);
       } else throw new GiveUp(`${type.name}.${s.name}`);
     }
     return objectText(pairs);

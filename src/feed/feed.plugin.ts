@@ -15,7 +15,7 @@ import type { Context } from "../common/context.js";
 import { pgErrorOf } from "../common/errors.js";
 import { rowsOf } from "../common/sql.js";
 import { GiveUp } from "../compiled/compiled.plan.js";
-import { closeEndedConsents } from "../consents/consent.service.js";
+import { closeEndedConsentsOf } from "../consents/consent.service.js";
 import type { Logger } from "../logger.js";
 import { compileFeedPage, type FeedPlan } from "./feed.plan.js";
 
@@ -45,7 +45,7 @@ type Identity = [attendanceId: string, centerId: string, participantId: string, 
 /** Runs the page: closes the consents that ended (their DELETEs commit first, as readFeed does), then the one statement. */
 async function runPage(ctx: Context, plan: FeedPlan): Promise<{ page: string; records: Identity[] }> {
   const client = ctx.access.requireApiClientFeed();
-  await ctx.db.transaction((tx) => closeEndedConsents(tx, client.apiClientId, plan.now));
+  await closeEndedConsentsOf(ctx.db, client.apiClientId, plan.now);
   const [row] = await rowsOf<{ page: string; records: string }>(ctx.db, plan.statement);
   return { page: row.page, records: JSON.parse(row.records) as Identity[] };
 }

@@ -24,7 +24,7 @@ import type { PageInfo } from "../common/relay.js";
 import type { Db, Tx } from "../db/client.js";
 import { attendance, attendanceChanges, groups, participants, sessions, type AttendanceRow } from "../db/schema.js";
 import { consentedAmong } from "../consents/consent.sql.js";
-import { closeEndedConsents } from "../consents/consent.service.js";
+import { closeEndedConsentsOf } from "../consents/consent.service.js";
 import { logDisclosures } from "../disclosures/disclosure.service.js";
 import { AttendanceChangeType, type AttendanceChangeFeed, type AttendanceFeedChange } from "./feed.type.js";
 
@@ -92,7 +92,7 @@ export async function readFeed(ctx: Context, args: { after?: string | null; firs
   const centerIds = [...client.centerIds];
   const now = clock.now();
   // Consents that expired since the last read end now: their DELETEs commit before the page is read.
-  await ctx.db.transaction((tx) => closeEndedConsents(tx, client.apiClientId, now));
+  await closeEndedConsentsOf(ctx.db, client.apiClientId, now);
   if (!centerIds.length) return page([], null, false, args.after ?? null);
 
   return ctx.db.transaction(async (tx) => {
