@@ -5,11 +5,13 @@
 //   npm run bench -- [--scale 1] [--duration 8] [--warmup 2] [--rounds 3] [--connections 10]
 //                    [--contenders api,floor,postgraphile] [--no-pglite] [--no-build] [--keep-db]
 //                    [--reuse-db bench_... (a database kept by --keep-db: no generation, not dropped)]
-//                    [--out test/bench/results] [--only feed]
+//                    [--out test/bench/results] [--only feed [--soak-seconds 600]]
 //
 // `--only feed`: this API alone, no PGlite smoke run, no query rounds: the feed drain `--rounds`
 // times (with its statements, bytes, CPU and the server's peak RSS), written to feed.{json,md}
-// (latest.* untouched). With --keep-db / --reuse-db it skips generating the dataset.
+// (latest.* untouched). With --keep-db / --reuse-db it skips generating the dataset. With
+// --soak-seconds N it then drains the feed again and again for N seconds, reading the API's RSS
+// every 10 s (flat, or growing: a leak).
 //
 // PostgreSQL: BENCH_DATABASE_URL (or DATABASE_URL) names the server and a database to connect to
 // for creating the bench database (default postgres://postgres@127.0.0.1:5432/postgres).
@@ -47,6 +49,7 @@ const { values: args } = parseArgs({
     "reuse-db": { type: "string" },
     out: { type: "string", default: join(ROOT, "test/bench/results") },
     only: { type: "string" },
+    "soak-seconds": { type: "string", default: "0" },
   },
 });
 const scale = Number(args.scale);
@@ -359,13 +362,45 @@ async function drainRound(server: Server, apiKey: string, round: number, admin: 
   return d;
 }
 
+/** Drains one after another for `seconds`, the API's RSS read every 10 s. */
+async function feedSoak(server: Server, apiKey: string, seconds: number): Promise<{ seconds: number; drains: number; changes: number; samples: number[] }> {
+  const samples: number[] = [];
+  let drains = 0;
+  let changes = 0;
+  if (seconds <= 0) return { seconds, drains, changes, samples };
+  const rssMb = () => {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, "utf8"));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  };
+  const end = Date.now() + seconds * 1000;
+  let next = Date.now();
+  const sample = () => {
+    if (Date.now() < next) return;
+    samples.push(rssMb());
+    log(`soak: ${Math.round((seconds * 1000 - (end - Date.now())) / 1000)} s, RSS ${samples[samples.length - 1]} MB`);
+    next += 10_000;
+  };
+  sample();
+  while (Date.now() < end) {
+    const d = await drainFeed(server.url, apiKey, 1000, () => {
+      sample();
+    });
+    drains++;
+    changes += d.changes;
+  }
+  sample();
+  return { seconds, drains, changes, samples };
+}
+
 /** `--only feed`: the feed drains alone, with the API's peak RSS, written to feed.json and feed.md. */
 async function feedRounds(server: Server, apiKey: string, admin: postgres.Sql, dbName: string, pgVersion: string): Promise<void> {
   const loadAtStart = loadavg()[0];
   const drains: FeedDrain[] = [];
   for (let round = 1; round <= rounds; round++) drains.push(await drainRound(server, apiKey, round, admin, dbName));
+  const soak = await feedSoak(server, apiKey, Number(args["soak-seconds"]));
   const med = (f: (d: FeedDrain) => number) => median(drains.map(f));
   const result = {
+    soak,
     finishedAt: new Date().toISOString(),
     machine: { cpus: availableParallelism(), node: process.versions.node, postgres: pgVersion, loadAverage: { start: loadAtStart, end: loadavg()[0] } },
     drains,
@@ -377,7 +412,10 @@ async function feedRounds(server: Server, apiKey: string, admin: postgres.Sql, d
     `**${Math.round(med((d) => d.changesPerSecond)).toLocaleString("en-US")} changes/s**, per page p50 ${med((d) => d.p50).toFixed(0)} ms, ` +
     `p99 ${med((d) => d.p99).toFixed(0)} ms, ${med((d) => d.sqlStatementsPerPage).toFixed(1)} SQL statements, ` +
     `${(med((d) => d.pgBytesPerPage) / 1024).toFixed(1)} kB read from PostgreSQL, ${(med((d) => d.responseBytesPerPage) / 1024).toFixed(1)} kB response, ` +
-    `server CPU ${med((d) => d.serverCpuMsPerPage).toFixed(1)} ms, PostgreSQL CPU ${med((d) => d.postgresCpuMsPerPage).toFixed(1)} ms; peak RSS ${result.peakRssMb} MB.\n`;
+    `server CPU ${med((d) => d.serverCpuMsPerPage).toFixed(1)} ms, PostgreSQL CPU ${med((d) => d.postgresCpuMsPerPage).toFixed(1)} ms; peak RSS ${result.peakRssMb} MB.\n` +
+    (soak.samples.length
+      ? `\nSoak: ${soak.seconds} s of drains one after another (${soak.drains} drains, ${soak.changes.toLocaleString("en-US")} changes); API RSS every 10 s (MB): ${soak.samples.join(", ")}.\n`
+      : "");
   mkdirSync(args.out, { recursive: true });
   writeFileSync(join(args.out, "feed.json"), JSON.stringify(result, null, 2) + "\n");
   writeFileSync(join(args.out, "feed.md"), md);
