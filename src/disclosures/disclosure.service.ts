@@ -45,9 +45,14 @@ export async function logDisclosures(tx: DbOrTx, apiClientId: string, operation:
     if (entry.seen.has(`${kind}${id}`)) continue;
     entry.seen.add(`${kind}${id}`);
     const { row } = entry;
-    if (kind === "a") (row.attendance_ids.push(id), row.attendance_participant_ids.push(r.participantId));
-    else if (kind === "n") (row.note_ids.push(id), row.note_participant_ids.push(r.participantId));
-    else (row.service_record_ids.push(id), row.service_record_participant_ids.push(r.participantId));
+    const [ids, owners] =
+      kind === "a"
+        ? [row.attendance_ids, row.attendance_participant_ids]
+        : kind === "n"
+          ? [row.note_ids, row.note_participant_ids]
+          : [row.service_record_ids, row.service_record_participant_ids];
+    ids.push(id);
+    owners.push(r.participantId);
     row.record_count++;
     entry.participants.add(r.participantId);
   }
