@@ -252,6 +252,26 @@ describe("feed pages compiled to one SQL statement", () => {
     expect(expired.edges.map((e: any) => e.node.changeType)).toEqual(expect.arrayContaining(["DELETE"]));
   });
 
+  it("given an audit log that cannot be written, a compiled page answers 500 with no data (fail-closed)", { timeout: 120_000 }, async () => {
+    await waitForHorizon(server);
+    // Given the audit log's table out of reach (whatever statement writes it)
+    await server.database.db.execute(sql`alter table audit_events rename to audit_events_away`);
+    try {
+      // When the client reads a page the compiler answers
+      const { result, statements } = await server.database.countQueries(() => send(server.url, CONTRACT, { first: 50 }, wide.key, randomUUID()));
+      // Then the page's statement ran, but nothing of it left: an internal error, no record
+      expect(statements.some((st) => st.startsWith("with args as"))).toBe(true);
+      expect(result.status).toBe(500);
+      const body = JSON.parse(result.body);
+      expect(body.data ?? null).toBeNull();
+      expect(body.errors.map((e: any) => e.extensions?.code)).toEqual(["INTERNAL_SERVER_ERROR"]);
+      expect(result.body).not.toContain("MRN-");
+      expect(result.body).not.toContain("feed-page");
+    } finally {
+      await server.database.db.execute(sql`alter table audit_events_away rename to audit_events`);
+    }
+  });
+
   it("answers any part of the feed's selection as the resolvers do (generated selections, each scope)", { timeout: 300_000 }, async () => {
     type Tree = Array<string | [string, Tree]>;
     const group: Tree = [
