@@ -101,7 +101,7 @@ export interface Config {
   allowlist: { enabled: boolean; manifestPath: string };
   /** GraphiQL at GET /graphql for browsers (src/graphiql.ts). */
   graphiql: boolean;
-  /** Queries the compiler knows are answered in one SQL statement (src/compiled/); COMPILED_QUERIES=off turns it off. */
+  /** Queries the compiler knows, and the feed's pages, are answered in one SQL statement (src/compiled/, src/feed/); COMPILED_QUERIES=off turns both off. */
   compiledQueries: boolean;
   reminders: RemindersConfig;
   /** How often the engagement worker recomputes dirty and due kept figures (ms; 0 = no worker in this process). */

@@ -50,6 +50,7 @@ import { createLoaders } from "./loaders.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { feedLag } from "./feed/feed.service.js";
+import { dropFeedPage, feedPagesPlugin, spliceFeedPage } from "./feed/feed.plugin.js";
 import { exportRoutes } from "./exports/routes.js";
 import { baseUrlOf, bodyOf, STALLED_CLIENT_MS, type ExportAuditEvent } from "./exports/http.js";
 import { reminderRoutes } from "./reminders/reminder.routes.js";
@@ -220,6 +221,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
       auditPlugin(logger),
       // Queries the compiler knows, answered in one SQL statement instead of field by field (src/compiled/).
       compiledQueriesPlugin({ enabled: config.compiledQueries, logger }),
+      // Pages of the integrators' feed, one statement each, their JSON text spliced into the answer (src/feed/).
+      feedPagesPlugin({ enabled: config.compiledQueries, logger }),
       // While the database is unreachable: HTTP 503 with Retry-After (src/common/unavailable.ts).
       databaseUnavailablePlugin(),
       observe,
@@ -481,8 +484,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
       if (config.graphiql && wantsHtml(request)) return sendGraphiQLPage(reply);
       request.lifetime = watchRequest(request.raw, reply.raw, config.limits.requestTimeoutMs);
       try {
-        return await currentRequestId.run(request.id, () => graphql.call(this, request as never, reply as never));
+        const body = await currentRequestId.run(request.id, () => graphql.call(this, request as never, reply as never));
+        return spliceFeedPage(request.id, body);
       } finally {
+        dropFeedPage(request.id);
         request.lifetime.dispose();
         void request.dbScope?.release();
       }

@@ -275,7 +275,7 @@ describe("consent and the feed", () => {
 });
 
 describe("accounting of disclosures", () => {
-  it("every record handed to a client is logged per participant, and clinicians read it (the last three years by default)", async () => {
+  it("every record handed to a client is logged for its participant, and clinicians read it (the last three years by default)", async () => {
     const { org, w } = await setup();
     setClock("2026-12-02T15:00:00Z");
     await recordConsent(org, w.clinician.token, { participantId: w.ana, recipientId: w.client.id, purpose: "Care" });
@@ -299,6 +299,42 @@ describe("accounting of disclosures", () => {
     expect(later.node.all.totalCount).toBe(1);
     expect(later.node.all.nodes[0].operation).toBe("AttendanceChanges");
     expect(later.node.all.nodes[0].attendanceIds).toHaveLength(2);
+  });
+});
+
+describe("accounting of disclosures, one row per page", () => {
+  it("given two consented participants in one page, the page is one disclosures row naming both, and each participant's accounting lists only their own records", async () => {
+    const { org, w } = await setup();
+    setClock("2026-12-02T15:00:00Z");
+    for (const participantId of [w.ana, w.ben]) await recordConsent(org, w.clinician.token, { participantId, recipientId: w.client.id, purpose: "Care" });
+    await recordAttendance(org, w.sessions[1], [
+      [w.ana, "PRESENT"],
+      [w.ben, "LATE"],
+    ]);
+    // When the client drains the feed in one page (their first records twice: as changes, and addressed when consent was given)
+    const page = await drain(org, w.client.key, null, 1000);
+    expect(new Set(page.changes.map((c) => c.attendanceId)).size).toBe(4);
+    // Then one row holds the page: both participants, the four records, each with its participant
+    const logged = rows(
+      await t.server.database.db.execute(
+        sql`select cardinality(participant_ids) as participants, record_count, cardinality(attendance_participant_ids) as owners from disclosures`,
+      ),
+    );
+    expect(logged).toEqual([{ participants: 2, record_count: 4, owners: 4 }]);
+    // And each participant's accounting shows that disclosure with their own two records only
+    for (const [participantId, externalId] of [
+      [w.ana, "MRN-A"],
+      [w.ben, "MRN-B"],
+    ]) {
+      const own = [...new Set(page.changes.filter((c) => c.attendance?.participant.externalId === externalId).map((c) => c.attendanceId))];
+      const res = await org.query(
+        `query($id: ID!) { node(id: $id) { ... on Participant { disclosures(first: 10) { totalCount nodes { recordCount attendanceIds recipient { name } } } } } }`,
+        { id: participantId },
+      );
+      expect(res.node.disclosures.totalCount).toBe(1);
+      expect(res.node.disclosures.nodes[0].recordCount).toBe(2);
+      expect([...res.node.disclosures.nodes[0].attendanceIds].sort()).toEqual([...own].sort());
+    }
   });
 });
 

@@ -119,10 +119,10 @@ describe("GET /exports/services.csv", () => {
     expect(lines[1]).toContain("MRN-J");
     const disclosed = rows(
       await t.server.database.db.execute(
-        sql`select participant_id, operation, cardinality(service_record_ids) as n from disclosures where api_client_id = ${uuid(client.id)}::uuid`,
+        sql`select array_to_string(participant_ids, ',') as participant_ids, operation, cardinality(service_record_ids) as n from disclosures where api_client_id = ${uuid(client.id)}::uuid`,
       ),
     );
-    expect(disclosed).toEqual([{ participant_id: uuid(w.members.j), operation: "export.services.csv", n: 1 }]);
+    expect(disclosed).toEqual([{ participant_ids: uuid(w.members.j), operation: "export.services.csv", n: 1 }]);
   });
 });
 
@@ -168,10 +168,12 @@ describe("GET /fhir/DocumentReference", () => {
     expect(fhirErrors(bundle)).toEqual([]);
     expect(bundle.entry.map((e: any) => e.resource.subject.identifier.value)).toEqual(["MRN-JOSE"]);
     const disclosed = rows(
-      await t.server.database.db.execute(sql`select participant_id, operation, note_ids from disclosures where api_client_id = ${uuid(client.id)}::uuid`),
+      await t.server.database.db.execute(
+        sql`select array_to_string(participant_ids, ',') as participant_ids, operation, note_ids from disclosures where api_client_id = ${uuid(client.id)}::uuid`,
+      ),
     );
     expect(disclosed).toHaveLength(1);
-    expect(disclosed[0]).toMatchObject({ participant_id: uuid(w.members.jose), operation: "fhir.DocumentReference.search" });
+    expect(disclosed[0]).toMatchObject({ participant_ids: uuid(w.members.jose), operation: "fhir.DocumentReference.search" });
     const [audit] = rows(
       await t.server.database.db.execute(sql`select action, actor_type, resource_type from audit_events where request_id = ${res.requestId}`),
     );

@@ -46,11 +46,12 @@ const GROUPS_OVERVIEW = `query GroupsOverview($centerId: ID!) {
     }
   }
 }`;
-// A page of the integrators' feed (src/feed), whatever its size: the key lookup, closing ended
-// consents, the page with its consent semi-join, the records with their participants, their
-// sessions with their groups, the disclosures (one insert), the audit append. (Per-level loaders
-// made it 9: attendance, sessions, participants and groups each on their own.)
-const MAX_FEED_PAGE = 7;
+// A page of the integrators' feed (src/feed), whatever its size: the key lookup, the check for
+// consents that ended, the page (one statement: the window with its consent semi-join, the records
+// with their sessions, groups and participants as JSON, the disclosures row), the audit append.
+// (Through the resolvers it was 7: the records, their sessions and the disclosures each on their
+// own; per-level loaders made it 9.)
+const MAX_FEED_PAGE = 4;
 
 /** The audit log costs one statement per request that reads participant data, whatever its size. */
 const auditStatements = (statements: string[]) => statements.filter((s) => s.includes("audit_append"));

@@ -127,7 +127,8 @@ export function pageWindow(args: ConnectionArgs, defaultSize = DEFAULT_PAGE_SIZE
   return { ...win, key: JSON.stringify(win) };
 }
 
-type Positioned<T> = T & { __rn: number; __cnt: number };
+/** @public A row of a page with its position (1-based) and its parent's count (the disclosures' own page statement). */
+export type Positioned<T> = T & { __rn: number; __cnt: number };
 
 /** Whether position `rn` (of `cnt`) falls inside the window. Mirrors the SQL predicate. */
 function inWindow(win: PageWindow, rn: number, cnt: number): boolean {
@@ -139,7 +140,8 @@ function inWindow(win: PageWindow, rn: number, cnt: number): boolean {
   return true;
 }
 
-function buildConnection<T>(rows: Positioned<T>[], win: PageWindow, totalCount: number): Connection<T> {
+/** @public The connection of a parent's rows read with their positions (loadPages, the disclosures' own page statement). */
+export function buildConnection<T>(rows: Positioned<T>[], win: PageWindow, totalCount: number): Connection<T> {
   const page = rows.filter((r) => inWindow(win, Number(r.__rn), totalCount)).sort((a, b) => a.__rn - b.__rn);
   const edges = page.map((r) => {
     const { __rn, __cnt, ...node } = r;

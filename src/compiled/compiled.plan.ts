@@ -25,7 +25,7 @@ import {
   type GraphQLType,
   type SelectionSetNode,
 } from "graphql";
-import type { StaffViewer } from "../auth/viewer.js";
+import type { StaffViewer, Viewer } from "../auth/viewer.js";
 
 /** A field of the selection, merged over fragments (as graphql-js's collectFields does). */
 export interface Sel {
@@ -60,15 +60,18 @@ export class GiveUp extends Error {
   }
 }
 
-export class Compiling {
+export class Compiling<V extends Viewer = StaffViewer> {
   private aliases = 0;
 
   constructor(
     readonly schema: GraphQLSchema,
     private readonly fragments: Record<string, FragmentDefinitionNode>,
     readonly variables: Record<string, unknown>,
-    /** A staff member, whatever their roles: what they may read is the fields' declared audiences (compiled.sql.ts). */
-    readonly viewer: StaffViewer,
+    /**
+     * A staff member, whatever their roles: what they may read is the fields' declared audiences
+     * (compiled.sql.ts); an API client reading its feed: what its scopes open (src/feed/feed.plan.ts).
+     */
+    readonly viewer: V,
   ) {}
 
   alias(): string {

@@ -173,6 +173,16 @@ function columnField(table: PgTable, typeName: string, field: GraphQLField<unkno
 }
 
 /**
+ * A field that is its row's column of the same name (columnField), as SQL on the row under `alias`;
+ * null for any other field. The feed's pages compile their records' plain fields with it too
+ * (src/feed/feed.plan.ts), so both compilers read a column the same way.
+ */
+export function columnSql(table: PgTable, typeName: string, field: GraphQLField<unknown, unknown>, alias: string): string | null {
+  const spec = columnField(table, typeName, field);
+  return spec ? spec(undefined as never, alias, undefined as never).sql : null;
+}
+
+/**
  * The audience's predicate on a row (alias `a`) of `typeName`, for the viewer: "true", "false", or
  * a condition on the row: at the centers where the viewer reads the audience (access.ts's READERS,
  * readReachAt), and at those where they read it for their groups' objects only (a facilitator).

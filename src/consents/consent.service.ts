@@ -9,7 +9,7 @@ import type { Context } from "../common/context.js";
 import { forbidden, Problems, UserErrorCode } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
 import { idOf, notFound, text, LIMITS } from "../common/validate.js";
-import type { DbOrTx, Tx } from "../db/client.js";
+import type { Db, DbOrTx, Tx } from "../db/client.js";
 import { attendanceChanges, attendance, consents, participants, type ConsentRow, type ParticipantRow } from "../db/schema.js";
 import { canReadParticipant, findReadableParticipant } from "../participants/participant.service.js";
 import { dayInZone } from "../sessions/timezone.js";
@@ -148,7 +148,7 @@ async function closeConsent(tx: Tx, row: ConsentRow, now: Date): Promise<Consent
  * concurrent readers): their DELETEs are written in this transaction, committed before the feed
  * is read. Returns how many consents it closed.
  */
-export async function closeEndedConsents(tx: Tx, apiClientId: string, now: Date): Promise<number> {
+async function closeEndedConsents(tx: Tx, apiClientId: string, now: Date): Promise<number> {
   const ended = await tx
     .select({ id: consents.id, participantId: consents.participantId })
     .from(consents)
@@ -167,6 +167,25 @@ export async function closeEndedConsents(tx: Tx, apiClientId: string, now: Date)
     if (row && (await closeConsent(tx, row, now))) count++;
   }
   return count;
+}
+
+/**
+ * Closes the client's consents that ended since its last read, as closeEndedConsents does, in a
+ * transaction of its own; when none ended (nearly every read), one plain read and no transaction.
+ * The read that follows sees their DELETEs committed. Returns how many consents it closed.
+ */
+export async function closeEndedConsentsOf(db: Db, apiClientId: string, now: Date): Promise<number> {
+  const [ended] = await db
+    .select({ id: consents.id })
+    .from(consents)
+    .innerJoin(sql`centers ctr`, sql`ctr.id = ${consents.centerId}`)
+    .where(
+      sql`${consents.apiClientId} = ${apiClientId} and ${consents.closedAt} is null and ${consents.revokedAt} is null
+        and ${consents.expiresOn} < ${todayIn(sql`ctr.timezone`, now)}`,
+    )
+    .limit(1);
+  if (!ended) return 0;
+  return db.transaction((tx) => closeEndedConsents(tx, apiClientId, now));
 }
 
 /** Consents of the participants, newest first (the history). */

@@ -661,15 +661,20 @@ export const attendanceChanges = pgTable(
   (t) => [index("attendance_changes_position_idx").on(t.tx, t.seq), index("attendance_changes_center_idx").on(t.centerId, t.tx, t.seq)],
 );
 
-// Accounting of disclosures (42 CFR 2.24, 2.25): what went to whom, when, by which operation.
+// Accounting of disclosures (42 CFR 2.24, 2.25): what went to whom, when, by which operation. One
+// row per handing-out (a feed page, an export's part or page) and center, naming every participant
+// whose records it held; each record list has a parallel list of its records' participants, so a
+// participant's accounting shows their own records only (src/disclosures/disclosure.loaders.ts).
 export const disclosures = pgTable(
   "disclosures",
   {
     id: id(),
     centerId: centerId(),
-    participantId: uuid("participant_id")
+    /** The participants whose records were handed out (distinct). */
+    participantIds: uuid("participant_ids")
+      .array()
       .notNull()
-      .references(() => participants.id),
+      .default(sql`'{}'::uuid[]`),
     apiClientId: uuid("api_client_id")
       .notNull()
       .references(() => apiClients.id),
@@ -678,8 +683,18 @@ export const disclosures = pgTable(
     operation: text("operation").notNull(),
     /** The attendance records handed out. */
     attendanceIds: uuid("attendance_ids").array().notNull(),
+    /** The participant of each of attendance_ids, in the same order. */
+    attendanceParticipantIds: uuid("attendance_participant_ids")
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
     /** The session notes handed out (FHIR DocumentReference: the member's chart entry). */
     noteIds: uuid("note_ids")
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    /** The participant of each of note_ids, in the same order. */
+    noteParticipantIds: uuid("note_participant_ids")
       .array()
       .notNull()
       .default(sql`'{}'::uuid[]`),
@@ -688,9 +703,15 @@ export const disclosures = pgTable(
       .array()
       .notNull()
       .default(sql`'{}'::uuid[]`),
+    /** The participant of each of service_record_ids, in the same order. */
+    serviceRecordParticipantIds: uuid("service_record_participant_ids")
+      .array()
+      .notNull()
+      .default(sql`'{}'::uuid[]`),
+    /** Every record of the row (all its participants'). */
     recordCount: integer("record_count").notNull(),
   },
-  (t) => [index("disclosures_participant_idx").on(t.participantId, t.disclosedAt)],
+  (t) => [index("disclosures_participants_idx").using("gin", t.participantIds), index("disclosures_center_idx").on(t.centerId, t.disclosedAt)],
 );
 
 // The audit log: one append-only row per (request, action, resource type, center) that touched

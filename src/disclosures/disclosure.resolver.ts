@@ -6,7 +6,8 @@ import { badInput, forbidden } from "../common/errors.js";
 import { toGlobalId } from "../common/ids.js";
 import { connectionType, ConnectionArgs, pageWindow } from "../common/relay.js";
 import { DateTime } from "../common/scalars.js";
-import type { DisclosureRow, ParticipantRow } from "../db/schema.js";
+import type { ParticipantRow } from "../db/schema.js";
+import type { ParticipantDisclosure } from "./disclosure.loaders.js";
 import { Participant } from "../participants/participant.type.js";
 import { threeYearsBefore } from "./disclosure.service.js";
 import { Disclosure } from "./disclosure.type.js";
@@ -28,12 +29,12 @@ class DisclosuresArgs extends ConnectionArgs {
 @Resolver(() => Disclosure)
 export class DisclosureResolver {
   @FieldResolver(() => ApiClient, { description: "Who received the records." })
-  recipient(@Root() d: DisclosureRow, @Ctx() ctx: Context) {
+  recipient(@Root() d: ParticipantDisclosure, @Ctx() ctx: Context) {
     return ctx.loaders.apiClients.byId.load(d.apiClientId);
   }
 
-  @FieldResolver(() => [ID], { description: "The attendance records handed out (global ids)." })
-  attendanceIds(@Root() d: DisclosureRow): string[] {
+  @FieldResolver(() => [ID], { description: "The participant's attendance records handed out (global ids)." })
+  attendanceIds(@Root() d: ParticipantDisclosure): string[] {
     return d.attendanceIds.map((id) => toGlobalId("Attendance", id));
   }
 }

@@ -24,7 +24,7 @@ import type { PageInfo } from "../common/relay.js";
 import type { Db, Tx } from "../db/client.js";
 import { attendance, attendanceChanges, groups, participants, sessions, type AttendanceRow } from "../db/schema.js";
 import { consentedAmong } from "../consents/consent.sql.js";
-import { closeEndedConsents } from "../consents/consent.service.js";
+import { closeEndedConsentsOf } from "../consents/consent.service.js";
 import { logDisclosures } from "../disclosures/disclosure.service.js";
 import { AttendanceChangeType, type AttendanceChangeFeed, type AttendanceFeedChange } from "./feed.type.js";
 
@@ -41,8 +41,8 @@ export const DISCLOSURE_NOTICE =
   "information is NOT sufficient for this purpose (see § 2.31). The federal rules restrict any use of the information to investigate or " +
   "prosecute with regard to a crime any patient with a substance use disorder, except as provided at §§ 2.12(c)(5) and 2.65.";
 
-const MAX_FEED_PAGE = 1000;
-const DEFAULT_FEED_PAGE = 100;
+export const MAX_FEED_PAGE = 1000;
+export const DEFAULT_FEED_PAGE = 100;
 
 /** Every attendance change, in the change's transaction (added in src/steps.ts). */
 export const feedStep: AttendanceWriteStep = async (tx, _context, writes) => {
@@ -58,7 +58,7 @@ export const feedStep: AttendanceWriteStep = async (tx, _context, writes) => {
   );
 };
 
-interface Position {
+export interface Position {
   tx: string;
   seq: number;
 }
@@ -67,7 +67,7 @@ function encodeCursor(p: Position): string {
   return Buffer.from(`feed:${p.tx}:${p.seq}`, "utf8").toString("base64url");
 }
 
-function decodeCursor(cursor: string): Position {
+export function decodeCursor(cursor: string): Position {
   const m = /^feed:(\d{1,20}):(\d{1,18})$/.exec(Buffer.from(cursor, "base64url").toString("utf8"));
   if (!m) throw badInput("`after` is not a cursor of this feed", "after");
   return { tx: m[1], seq: Number(m[2]) };
@@ -92,7 +92,7 @@ export async function readFeed(ctx: Context, args: { after?: string | null; firs
   const centerIds = [...client.centerIds];
   const now = clock.now();
   // Consents that expired since the last read end now: their DELETEs commit before the page is read.
-  await ctx.db.transaction((tx) => closeEndedConsents(tx, client.apiClientId, now));
+  await closeEndedConsentsOf(ctx.db, client.apiClientId, now);
   if (!centerIds.length) return page([], null, false, args.after ?? null);
 
   return ctx.db.transaction(async (tx) => {
@@ -125,7 +125,7 @@ export async function readFeed(ctx: Context, args: { after?: string | null; firs
     // request's loaders: the 1,000 edges' nested fields then read no more SQL.
     const records = upsertIds.length ? await prefetchRecords(tx, ctx, upsertIds) : [];
     const byId = new Map<string, AttendanceRow>(records.map((r) => [r.id, r]));
-    // The accounting of disclosures, before the answer leaves: one entry per participant.
+    // The accounting of disclosures, before the answer leaves: one row for the page (per center).
     await logDisclosures(
       tx,
       client.apiClientId,

@@ -6,6 +6,13 @@
 //                    [--contenders api,floor,postgraphile] [--no-pglite] [--no-build] [--keep-db]
 //                    [--reuse-db bench_... (a database kept by --keep-db: no generation, not dropped)]
 //                    [--out test/bench/results] [--only CenterEngagement,... (these operations alone, no feed drain)]
+//                    [--only feed [--soak-seconds 600]]
+//
+// `--only feed`: this API alone, no PGlite smoke run, no query rounds: the feed drain `--rounds`
+// times (with its statements, bytes, CPU and the server's peak RSS), written to feed.{json,md}
+// (latest.* untouched). With --keep-db / --reuse-db it skips generating the dataset. With
+// --soak-seconds N it then drains the feed again and again for N seconds, reading the API's RSS
+// every 10 s (flat, or growing: a leak).
 //
 // PostgreSQL: BENCH_DATABASE_URL (or DATABASE_URL) names the server and a database to connect to
 // for creating the bench database (default postgres://postgres@127.0.0.1:5432/postgres).
@@ -44,6 +51,7 @@ const { values: args } = parseArgs({
     "reuse-db": { type: "string" },
     out: { type: "string", default: join(ROOT, "test/bench/results") },
     only: { type: "string" },
+    "soak-seconds": { type: "string", default: "0" },
   },
 });
 const scale = Number(args.scale);
@@ -51,9 +59,10 @@ const duration = Number(args.duration);
 const warmup = Number(args.warmup);
 const rounds = Number(args.rounds);
 const connections = Number(args.connections);
-const contenderNames = args.contenders.split(",").map((s) => s.trim()) as ContenderName[];
+const feedOnly = args.only === "feed";
+const contenderNames = (feedOnly ? ["api"] : args.contenders.split(",").map((s) => s.trim())) as ContenderName[];
 /** --only: the operations to measure (a focused run); none: all of them and the feed drain. */
-const onlyOps = args.only ? (args.only.split(",").map((s) => s.trim()) as OperationName[]) : null;
+const onlyOps = args.only && !feedOnly ? (args.only.split(",").map((s) => s.trim()) as OperationName[]) : null;
 const adminUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
 const JWT_SECRET = `bench-${Math.random().toString(36).slice(2)}-${Date.now()}-secret-secret`;
 
@@ -343,6 +352,77 @@ async function measureDrain(server: Server, apiKey: string, round: number, admin
     serverCpuMsPerPage: per(after.cpu - before.cpu),
     postgresCpuMsPerPage: per(pgCpu),
   };
+}
+
+/** One measured drain, logged. */
+async function drainRound(server: Server, apiKey: string, round: number, admin: postgres.Sql, dbName: string): Promise<FeedDrain> {
+  const d = await measureDrain(server, apiKey, round, admin, dbName);
+  log(
+    `round ${round} feed drain: ${d.changes} changes in ${d.pages} pages, ${d.seconds.toFixed(1)} s, ${d.changesPerSecond.toFixed(0)} changes/s  ` +
+      `page p50 ${d.p50.toFixed(0)} ms p99 ${d.p99.toFixed(0)} ms  ${d.sqlStatementsPerPage.toFixed(1)} stmts  ${(d.pgBytesPerPage / 1024).toFixed(0)} kB from PG  ` +
+      `${(d.responseBytesPerPage / 1024).toFixed(0)} kB response  cpu ${d.serverCpuMsPerPage.toFixed(1)} ms + PG ${d.postgresCpuMsPerPage.toFixed(1)} ms per page`,
+  );
+  return d;
+}
+
+/** Drains one after another for `seconds`, the API's RSS read every 10 s. */
+async function feedSoak(server: Server, apiKey: string, seconds: number): Promise<{ seconds: number; drains: number; changes: number; samples: number[] }> {
+  const samples: number[] = [];
+  let drains = 0;
+  let changes = 0;
+  if (seconds <= 0) return { seconds, drains, changes, samples };
+  const rssMb = () => {
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${server.child.pid}/status`, "utf8"));
+    return m ? Math.round(Number(m[1]) / 1024) : 0;
+  };
+  const end = Date.now() + seconds * 1000;
+  let next = Date.now();
+  const sample = () => {
+    if (Date.now() < next) return;
+    samples.push(rssMb());
+    log(`soak: ${Math.round((seconds * 1000 - (end - Date.now())) / 1000)} s, RSS ${samples[samples.length - 1]} MB`);
+    next += 10_000;
+  };
+  sample();
+  while (Date.now() < end) {
+    const d = await drainFeed(server.url, apiKey, 1000, () => {
+      sample();
+    });
+    drains++;
+    changes += d.changes;
+  }
+  sample();
+  return { seconds, drains, changes, samples };
+}
+
+/** `--only feed`: the feed drains alone, with the API's peak RSS, written to feed.json and feed.md. */
+async function feedRounds(server: Server, apiKey: string, admin: postgres.Sql, dbName: string, pgVersion: string): Promise<void> {
+  const loadAtStart = loadavg()[0];
+  const drains: FeedDrain[] = [];
+  for (let round = 1; round <= rounds; round++) drains.push(await drainRound(server, apiKey, round, admin, dbName));
+  const soak = await feedSoak(server, apiKey, Number(args["soak-seconds"]));
+  const med = (f: (d: FeedDrain) => number) => median(drains.map(f));
+  const result = {
+    soak,
+    finishedAt: new Date().toISOString(),
+    machine: { cpus: availableParallelism(), node: process.versions.node, postgres: pgVersion, loadAverage: { start: loadAtStart, end: loadavg()[0] } },
+    drains,
+    peakRssMb: peakRssMb_(server.child.pid!),
+  };
+  const md =
+    `Feed drain (\`--only feed\`, ${drains[0].changes.toLocaleString("en-US")} changes, ${drains[0].pages} pages of 1,000; medians of ${drains.length}; ` +
+    `load average ${loadAtStart.toFixed(1)} → ${result.machine.loadAverage.end.toFixed(1)} on ${result.machine.cpus} cores): ` +
+    `**${Math.round(med((d) => d.changesPerSecond)).toLocaleString("en-US")} changes/s**, per page p50 ${med((d) => d.p50).toFixed(0)} ms, ` +
+    `p99 ${med((d) => d.p99).toFixed(0)} ms, ${med((d) => d.sqlStatementsPerPage).toFixed(1)} SQL statements, ` +
+    `${(med((d) => d.pgBytesPerPage) / 1024).toFixed(1)} kB read from PostgreSQL, ${(med((d) => d.responseBytesPerPage) / 1024).toFixed(1)} kB response, ` +
+    `server CPU ${med((d) => d.serverCpuMsPerPage).toFixed(1)} ms, PostgreSQL CPU ${med((d) => d.postgresCpuMsPerPage).toFixed(1)} ms; peak RSS ${result.peakRssMb} MB.\n` +
+    (soak.samples.length
+      ? `\nSoak: ${soak.seconds} s of drains one after another (${soak.drains} drains, ${soak.changes.toLocaleString("en-US")} changes); API RSS every 10 s (MB): ${soak.samples.join(", ")}.\n`
+      : "");
+  mkdirSync(args.out, { recursive: true });
+  writeFileSync(join(args.out, "feed.json"), JSON.stringify(result, null, 2) + "\n");
+  writeFileSync(join(args.out, "feed.md"), md);
+  console.log("\n" + md);
 }
 
 const historyRows = async (admin: postgres.Sql) => Number((await admin`select count(*)::int as n from attendance_history`)[0].n);
@@ -646,7 +726,7 @@ async function main() {
   const startedAt = new Date().toISOString();
   build();
   let pglite: Report["pglite"] = null;
-  if (!args["no-pglite"]) {
+  if (!args["no-pglite"] && !feedOnly) {
     log("PGlite smoke run");
     pglite = await pgliteSmoke();
     log(`PGlite smoke run ok (${pglite.generated.totalRows} rows, ${pglite.seconds.toFixed(1)} s)`);
@@ -705,6 +785,10 @@ async function main() {
       }
     }
     const token = await mintToken({ jwtSecret: JWT_SECRET }, BENCH_VIEWER_SUBJECT, { expiresIn: "12h" });
+    if (feedOnly) {
+      await feedRounds(servers[0], feedSeed!.apiKey, admin, db.name, pgVersion);
+      return;
+    }
     await checkEquivalence(servers, token, targets);
 
     const all: OperationName[] = [...QUERIES, "RecordAttendance", ...ENGAGEMENT];
@@ -740,15 +824,7 @@ async function main() {
     const feed: FeedDrain[] = [];
     const apiServer = servers.find((s) => s.name === "api");
     if (apiServer && feedSeed) {
-      for (let round = 1; round <= rounds; round++) {
-        const d = await measureDrain(apiServer, feedSeed.apiKey, round, admin, db.name);
-        feed.push(d);
-        log(
-          `round ${round} feed drain: ${d.changes} changes in ${d.pages} pages, ${d.seconds.toFixed(1)} s, ${d.changesPerSecond.toFixed(0)} changes/s  ` +
-            `page p50 ${d.p50.toFixed(0)} ms  ${d.sqlStatementsPerPage.toFixed(1)} stmts  ${(d.pgBytesPerPage / 1024).toFixed(0)} kB from PG  ` +
-            `cpu ${d.serverCpuMsPerPage.toFixed(1)} ms + PG ${d.postgresCpuMsPerPage.toFixed(1)} ms per page`,
-        );
-      }
+      for (let round = 1; round <= rounds; round++) feed.push(await drainRound(apiServer, feedSeed.apiKey, round, admin, db.name));
     }
     const peakRssMb: Record<string, number> = {};
     for (const s of servers) peakRssMb[s.name] = peakRssMb_(s.child.pid!);

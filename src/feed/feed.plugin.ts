@@ -1,0 +1,105 @@
+// Serves a feed page compiled to one statement (feed.plan.ts) before graphql-js would resolve its
+// edges (Apollo's responseForOperation), and hands the page's JSON text, as PostgreSQL built it, to
+// the response without parsing it: the answer carries a placeholder where the page goes, which
+// spliceFeedPage (called on the response body by src/server.ts) replaces with the text. What the
+// compiler leaves (feed.plan.ts), and a statement that fails, is answered by the resolvers
+// (readFeed), as before. The audit entries are the resolvers' (a READ of each record handed out,
+// and of its participant when asked for), recorded through Access.touch and written by the audit
+// plugin before the answer leaves (a page whose entries cannot be written answers 500 with no
+// data); the disclosures row is written by the page's own statement.
+import { randomUUID } from "node:crypto";
+import { HeaderMap, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
+import { stopWhenCancelled } from "../common/abort.js";
+import { clock } from "../common/clock.js";
+import type { Context } from "../common/context.js";
+import { pgErrorOf } from "../common/errors.js";
+import { rowsOf } from "../common/sql.js";
+import { GiveUp } from "../compiled/compiled.plan.js";
+import { closeEndedConsentsOf } from "../consents/consent.service.js";
+import type { Logger } from "../logger.js";
+import { compileFeedPage, type FeedPlan } from "./feed.plan.js";
+
+/** Pages waiting for their response body, by request id (dropped when the request ends, whatever happens). */
+const pending = new Map<string, { token: string; text: string }>();
+
+/**
+ * The response body with the request's page in place of its placeholder (a body without one, as
+ * an answer replaced by an error, is returned as it is). Forgets the page either way.
+ */
+export function spliceFeedPage(requestId: string, body: unknown): unknown {
+  const page = pending.get(requestId);
+  if (!page) return body;
+  pending.delete(requestId);
+  if (typeof body !== "string") return body;
+  const at = body.indexOf(page.token);
+  return at < 0 ? body : body.slice(0, at) + page.text + body.slice(at + page.token.length);
+}
+
+/** Forgets a request's page (its end, in any case). */
+export function dropFeedPage(requestId: string): void {
+  pending.delete(requestId);
+}
+
+type Identity = [attendanceId: string, centerId: string, participantId: string, participantCenterId: string];
+
+/** Runs the page: closes the consents that ended (their DELETEs commit first, as readFeed does), then the one statement. */
+async function runPage(ctx: Context, plan: FeedPlan): Promise<{ page: string; records: Identity[] }> {
+  const client = ctx.access.requireApiClientFeed();
+  await closeEndedConsentsOf(ctx.db, client.apiClientId, plan.now);
+  const [row] = await rowsOf<{ page: string; records: string }>(ctx.db, plan.statement);
+  return { page: row.page, records: JSON.parse(row.records) as Identity[] };
+}
+
+export function feedPagesPlugin(options: { enabled: boolean; logger: Logger }): ApolloServerPlugin<Context & BaseContext> {
+  return {
+    requestDidStart() {
+      if (!options.enabled) return Promise.resolve();
+      return Promise.resolve({
+        async responseForOperation({ contextValue: ctx, document, operation, request, schema }) {
+          const client = ctx.viewer?.kind === "apiClient" ? ctx.viewer : null;
+          if (!client) return null;
+          const plan = compileFeedPage(schema, document, operation, request.variables, client, clock.now());
+          if (plan instanceof GiveUp) {
+            options.logger.debug({ requestId: ctx.requestId, reason: plan.reason }, "feed page not compiled");
+            return null;
+          }
+          let answer: Awaited<ReturnType<typeof runPage>>;
+          try {
+            stopWhenCancelled(ctx);
+            answer = await runPage(ctx, plan);
+            // Past the deadline (or the client gone) while it ran: nothing is handed out, nor recorded as read.
+            stopWhenCancelled(ctx);
+          } catch (err) {
+            if (ctx.lifetime?.stopped) return { http: { status: 503, headers: new HeaderMap() }, body: { kind: "single", singleResult: { data: null } } };
+            // The resolvers meet the same trouble and answer it as usual; the log gets its kind only.
+            options.logger.warn(
+              { requestId: ctx.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code },
+              "feed page failed; answered by the resolvers",
+            );
+            return null;
+          }
+          // What the resolvers' audit wrappers record of the same page: each record handed out, then its participant.
+          if (plan.readsRecords) {
+            for (const [id, centerId, participantId] of answer.records)
+              ctx.access.touch({ action: "READ", outcome: "ALLOWED", resourceType: "Attendance", resourceId: id, centerId, participantIds: [participantId] });
+            if (plan.readsParticipants)
+              for (const [, , participantId, centerId] of answer.records)
+                ctx.access.touch({
+                  action: "READ",
+                  outcome: "ALLOWED",
+                  resourceType: "Participant",
+                  resourceId: participantId,
+                  centerId,
+                  participantIds: [participantId],
+                });
+          }
+          const token = `\u0000feed-page:${randomUUID()}`;
+          pending.set(ctx.requestId, { token: JSON.stringify(token), text: answer.page });
+          const data: Record<string, unknown> = {};
+          for (const { key, typename } of plan.roots) data[key] = typename ?? token;
+          return { http: { status: undefined, headers: new HeaderMap() }, body: { kind: "single", singleResult: { data } } };
+        },
+      });
+    },
+  };
+}
