@@ -7,6 +7,7 @@ import { attendanceWriteSteps, writeHistory } from "./attendance/attendance.serv
 import { enrollmentEndSteps } from "./enrollments/enrollment.service.js";
 import { feedStep } from "./feed/feed.service.js";
 import { followUpStep } from "./followups/followup.service.js";
+import { attendanceRosterStep } from "./live/live.bus.js";
 import { noteCorrectionStep } from "./notes/notes.service.js";
 import { enrollmentEndStep, sessionChangeStep } from "./reminders/reminder.service.js";
 import { sessionWriteSteps } from "./sessions/session.service.js";
@@ -27,6 +28,9 @@ export function composeWriteSteps(): void {
   // a change after the session's note was signed needs a reason, and is kept as a CORRECTION
   // addendum to the member's part; the member's service record is voided and reissued (src/notes):
   attendanceWriteSteps.add("session note corrections", noteCorrectionStep);
+  // the live roster (src/live): one NOTIFY of the session and participants written, delivered at
+  // commit to every instance's subscribers (ids only). Last, so it is sent only once all else held:
+  attendanceWriteSteps.add("live roster", attendanceRosterStep);
   attendanceWriteSteps.seal();
 
   // a session cancelled (or its group closed) cancels its pending reminders; one moved re-plans them (src/reminders):
@@ -35,5 +39,6 @@ export function composeWriteSteps(): void {
   // an enrolment ended cancels the member's pending reminders of the group (src/reminders):
   enrollmentEndSteps.add("reminders", enrollmentEndStep);
   enrollmentEndSteps.seal();
-  // (self check-in, when it lands: its write steps add checkInStep from src/reminders/reminder.service.ts.)
+  // (self check-in, when it lands: its write steps add checkInStep from src/reminders/reminder.service.ts,
+  // and the live roster's `rosterChangedStep` from src/live/live.bus.ts, which takes its arguments as they are.)
 }
