@@ -168,11 +168,6 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
       async onSubscribe(ctx, id, payload) {
         const conn = ctx.extra as unknown as Connection;
         if (closing) return [codedError(Codes.SUBSCRIPTION_INTERRUPTED, "The server is shutting down; subscribe again")];
-        const running = conn.running!;
-        if (running.size >= config.maxSubscriptionsPerConnection)
-          return [codedError(Codes.TOO_MANY_SUBSCRIPTIONS, `A connection may hold at most ${config.maxSubscriptionsPerConnection} subscriptions`)];
-        if ((perActor.get(conn.actorId!) ?? 0) >= config.maxSubscriptionsPerActor)
-          return [codedError(Codes.TOO_MANY_SUBSCRIPTIONS, `A staff member may hold at most ${config.maxSubscriptionsPerActor} subscriptions`)];
         let document: DocumentNode;
         try {
           if (typeof payload.query !== "string") throw new GraphQLError("The query must be a string");
@@ -190,6 +185,13 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
         const tooMuch = limitError(measureOperation(document, operation, { schema: opts.schema, variables }), opts.limits);
         if (tooMuch) return [tooMuch];
 
+        // The limits, counted now (before anything is awaited, so subscriptions sent together are all counted).
+        const running = conn.running!;
+        if (running.size >= config.maxSubscriptionsPerConnection)
+          return [codedError(Codes.TOO_MANY_SUBSCRIPTIONS, `A connection may hold at most ${config.maxSubscriptionsPerConnection} subscriptions`)];
+        if ((perActor.get(conn.actorId!) ?? 0) >= config.maxSubscriptionsPerActor)
+          return [codedError(Codes.TOO_MANY_SUBSCRIPTIONS, `A staff member may hold at most ${config.maxSubscriptionsPerActor} subscriptions`)];
+
         // The subscription's context: the same object throughout, renewed for every event.
         let current: ReturnType<ContextFactory> | null = null;
         const ctxValue = {} as LiveContext;
@@ -201,10 +203,16 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
           Object.assign(ctxValue, current.context);
         };
         ctxValue.live = { bus, renew };
-        await renew();
         running.set(id, { ctx: ctxValue, release: async () => current?.release(), operationName: operationNameOf(payload.operationName, operation) });
         perActor.set(conn.actorId!, (perActor.get(conn.actorId!) ?? 0) + 1);
         subscriptions.inc();
+        try {
+          await renew();
+        } catch (err) {
+          finish(conn, id);
+          const code = (err as { extensions?: { code?: unknown } })?.extensions?.code;
+          return [err instanceof GraphQLError && typeof code === "string" ? err : codedError(Codes.INTERNAL_SERVER_ERROR, "Internal server error")];
+        }
         return { schema: opts.schema, document, operationName: payload.operationName, variableValues: variables, contextValue: ctxValue };
       },
       async onNext(ctx, id, _payload, args, result) {
