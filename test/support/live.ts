@@ -140,8 +140,8 @@ const FIRST_NAMES = ["Ana", "Ben", "Cy", "Dee", "Eli", "Fay", "Gus", "Hal"];
  * Monday group (January 2027 scheduled), `otherFacilitator` the Wednesday group. `members` are
  * ACTIVE in the Monday group. (Run at a "now" before January 2027: the seats are held at every session.)
  */
-export async function liveWorld(server: TestServer, opts: { members?: number; groups?: number } = {}) {
-  const admin: Api = await asOrgAdmin(server);
+export async function liveWorld(server: Pick<TestServer, "gql" | "token" | "database">, opts: { members?: number; admin?: Api } = {}) {
+  const admin: Api = opts.admin ?? (await asOrgAdmin(server as TestServer));
   const centerId = await admin.createCenter("North Clinic", "America/New_York");
   const [facilitator, otherFacilitator, viewer, clinician, program] = await Promise.all([
     admin.createStaff("fac@north.test", [{ centerId, role: "FACILITATOR" }]),
