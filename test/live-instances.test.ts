@@ -103,7 +103,9 @@ describe.skipIf(!onPostgres)("the live roster on two instances", () => {
       expect(stream.error).toBeUndefined();
       expect(stream.events).toHaveLength(31);
       // Every write adds one to a record's version: the sum counts the changes the event has seen.
-      const seen = stream.events.map((e) => (e.data!.rosterChanged as Array<{ attendance: { version: number } | null }>).reduce((n, x) => n + (x.attendance?.version ?? 0), 0));
+      const seen = stream.events.map((e) =>
+        (e.data!.rosterChanged as Array<{ attendance: { version: number } | null }>).reduce((n, x) => n + (x.attendance?.version ?? 0), 0),
+      );
       expect(seen[0]).toBe(0);
       for (let i = 1; i < seen.length; i++) expect(seen[i]).toBeGreaterThanOrEqual(seen[i - 1]);
       expect(seen[30]).toBe(30);

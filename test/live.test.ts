@@ -72,7 +72,11 @@ describe("rosterChanged", () => {
       { token: w.facilitator.token },
     );
     const live = await open(w.facilitator.token);
-    const stream = subscribe(live, sessionId, `subscription($sessionId: ID!) { rosterChanged(sessionId: $sessionId) { expected participant { id firstName } attendance { status } } }`);
+    const stream = subscribe(
+      live,
+      sessionId,
+      `subscription($sessionId: ID!) { rosterChanged(sessionId: $sessionId) { expected participant { id firstName } attendance { status } } }`,
+    );
     await stream.waitFor(1);
     expect(stream.events[0].data!.rosterChanged).toEqual(q.data.node.roster);
   });
@@ -127,7 +131,10 @@ describe("who may subscribe", () => {
     expect(stream.events[0].data ?? null).toBeNull();
     expect(stream.events[0].errors?.[0].extensions?.code).toBe("NOT_FOUND");
     // An id of nothing answers the same.
-    const missing = subscribe(live, w.sessionIds[0].replace(/.$/, (c) => (c === "A" ? "B" : "A")));
+    const missing = subscribe(
+      live,
+      w.sessionIds[0].replace(/.$/, (c) => (c === "A" ? "B" : "A")),
+    );
     await missing.ended();
     expect(missing.events[0].errors?.[0].extensions?.code).toBe("NOT_FOUND");
   });
@@ -141,7 +148,11 @@ describe("who may subscribe", () => {
       expect(stream.events[0].errors?.[0].extensions?.code).toBe("FORBIDDEN");
       expect(JSON.stringify(stream.events)).not.toMatch(/Ana|Ben|Cy/);
     }
-    const q = await t.server.gql(`query($id: ID!) { node(id: $id) { ... on Session { roster { participant { firstName } } } } }`, { id: w.sessionIds[0] }, { token: w.viewer.token });
+    const q = await t.server.gql(
+      `query($id: ID!) { node(id: $id) { ... on Session { roster { participant { firstName } } } } }`,
+      { id: w.sessionIds[0] },
+      { token: w.viewer.token },
+    );
     expect(q.errors?.[0].extensions?.code).toBe("FORBIDDEN");
   });
 
@@ -248,7 +259,11 @@ describe("limits and metrics", () => {
 
   it("given subscribers, then /metrics shows the open connections and subscriptions and counts the events sent, and they fall back when clients leave", async () => {
     const w = await liveWorld(t.server);
-    const before = { connections: await metric("live_connections"), subscriptions: await metric("live_subscriptions"), sent: await metric("live_events_sent_total") };
+    const before = {
+      connections: await metric("live_connections"),
+      subscriptions: await metric("live_subscriptions"),
+      sent: await metric("live_events_sent_total"),
+    };
     const a = await open(w.facilitator.token);
     const b = await open(w.clinician.token);
     const sa = subscribe(a, w.sessionIds[0]);

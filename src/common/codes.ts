@@ -103,7 +103,8 @@ export const ERROR_CODES = {
     status: 503,
     passThrough: true,
     source: "resolvers",
-    meaning: "Live roster: the stream ended because events may have been missed (the instance's listening connection dropped) or the instance is stopping; subscribe again: the first event is the current roster.",
+    meaning:
+      "Live roster: the stream ended because events may have been missed (the instance's listening connection dropped) or the instance is stopping; subscribe again: the first event is the current roster.",
   },
   OPERATION_NOT_ALLOWED: {
     status: 400,

@@ -248,9 +248,7 @@ export const KnownRootOperation: ValidationRule = (context) => ({
 export const NoSubscriptionOverHttp: ValidationRule = (context) => ({
   OperationDefinition(node) {
     if (node.operation === OperationTypeNode.SUBSCRIPTION && context.getSchema().getSubscriptionType()) {
-      context.reportError(
-        new GraphQLError("Subscriptions are served over WebSocket at /graphql (graphql-ws protocol), not over HTTP", { nodes: [node] }),
-      );
+      context.reportError(new GraphQLError("Subscriptions are served over WebSocket at /graphql (graphql-ws protocol), not over HTTP", { nodes: [node] }));
     }
   },
 });

@@ -19,7 +19,7 @@ import type { Database, Tx } from "../db/client.js";
 import type { Logger } from "../logger.js";
 
 /** The NOTIFY channel of roster changes. */
-export const ROSTER_CHANNEL = "live_roster";
+const ROSTER_CHANNEL = "live_roster";
 
 /** What changed: ids only. */
 export interface RosterChange {
@@ -32,13 +32,13 @@ export interface RosterChange {
 const MAX_PAYLOAD = 7_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-export function encodeChange(change: RosterChange): string {
+function encodeChange(change: RosterChange): string {
   const full = JSON.stringify({ s: change.sessionId, p: change.participantIds });
   return full.length <= MAX_PAYLOAD ? full : JSON.stringify({ s: change.sessionId, p: [] });
 }
 
 /** A payload as sent by encodeChange, or null for anything else (a foreign NOTIFY on the channel). */
-export function decodeChange(payload: string): RosterChange | null {
+function decodeChange(payload: string): RosterChange | null {
   try {
     const v = JSON.parse(payload) as { s?: unknown; p?: unknown };
     if (typeof v.s !== "string" || !UUID.test(v.s)) return null;
@@ -50,6 +50,7 @@ export function decodeChange(payload: string): RosterChange | null {
 }
 
 /**
+ * @public (the lead adds it to self check-in's `checkInWriteSteps` at merge, src/steps.ts)
  * The write step: one NOTIFY in the writer's transaction (delivered at its commit). Shaped for any
  * writer of a roster: attendance (below) and self check-in (`checkInWriteSteps`, same arguments).
  */
@@ -64,7 +65,7 @@ export const attendanceRosterStep: AttendanceWriteStep = async (tx, { session },
 };
 
 /** The error a stream ends with when the instance cannot vouch for having every event. */
-export function interrupted(message: string): GraphQLError {
+function interrupted(message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code: Codes.SUBSCRIPTION_INTERRUPTED } });
 }
 

@@ -10,7 +10,7 @@ import { findVisibleSession } from "../sessions/session.service.js";
 import type { RosterBus } from "./live.bus.js";
 
 /** What the WebSocket endpoint (src/live/live.socket.ts) adds to a subscription's context. */
-export interface LiveState {
+interface LiveState {
   bus: RosterBus;
   /**
    * Authenticates the connection's token again and gives the context a fresh viewer, access,

@@ -49,7 +49,7 @@ import type { RosterBus } from "./live.bus.js";
 import type { LiveContext } from "./live.service.js";
 
 /** A request context for a viewer, built by the app (src/server.ts) as for an HTTP request; release() hands its database scope back. */
-export type ContextFactory = (viewer: Viewer, requestId: string) => { context: Context; release(): Promise<void> };
+type ContextFactory = (viewer: Viewer, requestId: string) => { context: Context; release(): Promise<void> };
 
 export interface LiveOptions {
   schema: GraphQLSchema;
@@ -123,9 +123,15 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
     const code = formatted.extensions?.code as string | undefined;
     if (code && passThroughCodes.has(code)) return { message: formatted.message, path: formatted.path, locations: formatted.locations, extensions: { code } };
     const original = error.originalError ?? error;
-    if (isDatabaseUnavailable(original)) return { message: "The database is unavailable; retry later", path: formatted.path, extensions: { code: Codes.SERVICE_UNAVAILABLE } };
-    logger.error({ requestId, path: formatted.path?.join("."), errorName: (original as Error)?.name, pgCode: pgErrorOf(original)?.code }, "live: unexpected error");
-    return { message: "Internal server error", path: formatted.path, locations: formatted.locations, extensions: { code: Codes.INTERNAL_SERVER_ERROR, requestId } };
+    if (isDatabaseUnavailable(original))
+      return { message: "The database is unavailable; retry later", path: formatted.path, extensions: { code: Codes.SERVICE_UNAVAILABLE } };
+    logger.error({ requestId, path: formatted.path?.join("."), errorName: original?.name, pgCode: pgErrorOf(original)?.code }, "live: unexpected error");
+    return {
+      message: "Internal server error",
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { code: Codes.INTERNAL_SERVER_ERROR, requestId },
+    };
   }
 
   function finish(conn: Connection, id: string): void {
@@ -181,7 +187,7 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
         if (!operation) return [codedError(Codes.OPERATION_RESOLUTION_FAILURE, "Name the operation to run (operationName)")];
         if (operation.operation !== OperationTypeNode.SUBSCRIPTION)
           return [codedError(Codes.BAD_REQUEST, "Only subscriptions are served over WebSocket; send queries and mutations with POST /graphql")];
-        const variables = (payload.variables ?? {}) as Record<string, unknown>;
+        const variables = payload.variables ?? {};
         const tooMuch = limitError(measureOperation(document, operation, { schema: opts.schema, variables }), opts.limits);
         if (tooMuch) return [tooMuch];
 
@@ -223,7 +229,11 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
         // What this event read of participant data is recorded before it leaves (as the HTTP path does at a query's end).
         if (context.access?.touches.length) {
           try {
-            const entries = entriesOf(context.access.touches, { actor: actorOf(context.viewer), operationName: running?.operationName ?? null, requestId: context.requestId });
+            const entries = entriesOf(context.access.touches, {
+              actor: actorOf(context.viewer),
+              operationName: running?.operationName ?? null,
+              requestId: context.requestId,
+            });
             await appendAuditEntries(context.db, entries);
           } catch (err) {
             logger.error({ requestId: context.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "live: audit write failed");
@@ -244,7 +254,7 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
         return errors.map((e) => format(e, requestId));
       },
       onComplete(ctx, id) {
-        finish(ctx.extra as unknown as Connection, id);
+        finish(ctx.extra, id);
       },
       onClose(ctx) {
         const conn = ctx.extra as unknown as Connection;

@@ -14,9 +14,9 @@ export const LIVE_ROSTER_IDS = `subscription LiveRosterIds($sessionId: ID!) {
   rosterChanged(sessionId: $sessionId) { expected attendance { status } }
 }`;
 
-export type Entry = { participant?: { id: string; firstName?: string }; attendance: { status: string } | null; expected?: boolean };
+type Entry = { participant?: { id: string; firstName?: string }; attendance: { status: string } | null; expected?: boolean };
 
-export const wsUrl = (httpUrl: string) => `${httpUrl.replace(/^http/, "ws")}/graphql`;
+const wsUrl = (httpUrl: string) => `${httpUrl.replace(/^http/, "ws")}/graphql`;
 
 export interface LiveClient {
   client: Client;
@@ -76,10 +76,20 @@ export function subscribe(live: LiveClient, sessionId: string, query = LIVE_ROST
     error: undefined,
     completed: false,
     waitFor(n, ms = 10_000) {
-      return until(() => stream.events.length >= n, () => stream.error !== undefined || stream.completed, ms, `${n} events (got ${stream.events.length})`);
+      return until(
+        () => stream.events.length >= n,
+        () => stream.error !== undefined || stream.completed,
+        ms,
+        `${n} events (got ${stream.events.length})`,
+      );
     },
     ended(ms = 10_000) {
-      return until(() => stream.error !== undefined || stream.completed, () => false, ms, "the stream to end");
+      return until(
+        () => stream.error !== undefined || stream.completed,
+        () => false,
+        ms,
+        "the stream to end",
+      );
     },
     unsubscribe: () => unsubscribe(),
   };
@@ -125,7 +135,7 @@ export function subscribe(live: LiveClient, sessionId: string, query = LIVE_ROST
 export function rawSocket(httpUrl: string): Promise<{ ws: WebSocket; closed: Promise<{ code: number; reason: string }>; messages: unknown[] }> {
   const ws = new WebSocket(wsUrl(httpUrl), "graphql-transport-ws");
   const messages: unknown[] = [];
-  ws.on("message", (m) => messages.push(JSON.parse(String(m))));
+  ws.on("message", (m: Buffer) => messages.push(JSON.parse(m.toString())));
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.once("close", (code, reason) => resolve({ code, reason: String(reason) })));
   return new Promise((resolve, reject) => {
     ws.once("open", () => resolve({ ws, closed, messages }));
@@ -169,17 +179,35 @@ export async function liveWorld(server: Pick<TestServer, "gql" | "token" | "data
     const s = await admin.mutate("scheduleSessions", { groupId, from: "2027-01-01", to: "2027-01-31" }, "sessions { id }");
     return { groupId, sessionIds: (s.sessions as Array<{ id: string }>).map((x) => x.id) };
   };
-  const [monday, wednesday] = await Promise.all([group("Monday evening", facilitator.id, "MONDAY"), group("Wednesday evening", otherFacilitator.id, "WEDNESDAY")]);
+  const [monday, wednesday] = await Promise.all([
+    group("Monday evening", facilitator.id, "MONDAY"),
+    group("Wednesday evening", otherFacilitator.id, "WEDNESDAY"),
+  ]);
   const members: string[] = [];
   for (let i = 0; i < (opts.members ?? 3); i++) {
-    const p = await admin.mutate("createParticipant", { centerId, firstName: FIRST_NAMES[i % FIRST_NAMES.length], lastName: `Member${i}` }, "participant { id }");
+    const p = await admin.mutate(
+      "createParticipant",
+      { centerId, firstName: FIRST_NAMES[i % FIRST_NAMES.length], lastName: `Member${i}` },
+      "participant { id }",
+    );
     members.push(p.participant.id);
     await admin.mutate("enrollParticipant", { groupId: monday.groupId, participantId: p.participant.id }, "enrollment { id }");
   }
-  return { admin, centerId, facilitator, otherFacilitator, viewer, clinician, ...monday, otherGroupId: wednesday.groupId, otherSessionIds: wednesday.sessionIds, members };
+  return {
+    admin,
+    centerId,
+    facilitator,
+    otherFacilitator,
+    viewer,
+    clinician,
+    ...monday,
+    otherGroupId: wednesday.groupId,
+    otherSessionIds: wednesday.sessionIds,
+    members,
+  };
 }
 
-export const RECORD = `mutation($input: RecordAttendanceInput!) { recordAttendance(input: $input) { attendance { id status } userErrors { field message code } } }`;
+const RECORD = `mutation($input: RecordAttendanceInput!) { recordAttendance(input: $input) { attendance { id status } userErrors { field message code } } }`;
 
 /** Records attendance through `url` (any instance) as `token`; fails loudly on any error. */
 export async function recordAt(url: string, token: string, sessionId: string, records: Array<{ participantId: string; status: string }>): Promise<void> {
