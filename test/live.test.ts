@@ -8,6 +8,8 @@ import { setClock } from "../src/common/clock.js";
 import { decodeId } from "../src/common/ids.js";
 import { auditEvents } from "../src/db/schema.js";
 import { connect, LIVE_ROSTER, LIVE_ROSTER_IDS, liveWorld, rawSocket, recordAt, statuses, subscribe, type LiveClient } from "./support/live.js";
+import { asOrgAdmin } from "./support/fixtures.js";
+import { integratorWorld } from "./support/integrators.js";
 import { useTestServer } from "./support/server.js";
 
 const t = useTestServer({ env: { LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION: "3", LIVE_MAX_SUBSCRIPTIONS_PER_ACTOR: "4" } });
@@ -190,6 +192,11 @@ describe("bad input", () => {
     await expect(connect(t.server.url, undefined)).rejects.toMatchObject({ code: 4401 });
     await expect(connect(t.server.url, "Bearer not-a-token")).rejects.toMatchObject({ code: 4401 });
     await expect(connect(t.server.url, "")).rejects.toMatchObject({ code: 4401 });
+  });
+
+  it("given an integrator's API key (valid, but not a staff token), when it initialises, then it is closed with 4403 (graphql-ws: Forbidden)", async () => {
+    const w = await integratorWorld(await asOrgAdmin(t.server));
+    await expect(connect(t.server.url, `Bearer ${w.client.key}`)).rejects.toMatchObject({ code: 4403 });
   });
 
   it("given a socket, when it sends a malformed message, then it is closed with 4400; a subscribe before connection_init gets 4401", async () => {
