@@ -62,6 +62,7 @@ describe.skipIf(!onPostgres)("the live roster on two instances", () => {
       [{ participantId: w.members[0], status: "EXCUSED" }],
     ];
     const expected: Record<string, string | null> = { [w.members[0]]: null, [w.members[1]]: null, [w.members[2]]: null };
+    const latencies: number[] = [];
     for (const [i, records] of changes.entries()) {
       await recordAt(a.url, w.clinician.token, sessionId, records);
       const committed = performance.now();
@@ -70,8 +71,10 @@ describe.skipIf(!onPostgres)("the live roster on two instances", () => {
       for (const r of records) expected[r.participantId] = r.status;
       expect(statuses(stream.events[i + 1])).toEqual(expected);
       expect(latency).toBeLessThan(1_000);
+      latencies.push(latency);
     }
     expect(stream.events).toHaveLength(4);
+    console.log(`live across instances: change committed on A → event on B in ${latencies.map((l) => l.toFixed(0)).join(", ")} ms (on a loaded machine)`);
   });
 
   it("given 100 subscribers on both instances, when 4 sessions get 30 changes each through either instance, then every subscriber gets 31 events of its session, none lost, none out of order", async () => {
@@ -97,7 +100,7 @@ describe.skipIf(!onPostgres)("the live roster on two instances", () => {
         }
       }),
     );
-    await Promise.all(streams.map((s) => s.stream.waitFor(31, 120_000)));
+    await Promise.all(streams.map((s) => s.stream.waitFor(31, 200_000)));
     const seconds = (performance.now() - started) / 1000;
     for (const { stream } of streams) {
       expect(stream.error).toBeUndefined();
@@ -117,7 +120,7 @@ describe.skipIf(!onPostgres)("the live roster on two instances", () => {
       expect(statuses(stream.events[30])).toEqual(final);
     }
     console.log(`live load: 100 subscribers, 120 changes, 3,100 events in ${seconds.toFixed(1)} s (on a loaded machine)`);
-  }, 240_000);
+  }, 300_000);
 
   it("given subscribers on both instances, when the listening connections are killed (pg_terminate_backend), then their subscriptions end with SUBSCRIPTION_INTERRUPTED, and a new subscription gets the current roster and the changes after it", async () => {
     const w = await liveWorld(a);

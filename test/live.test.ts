@@ -4,13 +4,14 @@
 // Two instances, load, the listening connection dropped: test/live-instances.test.ts.
 import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import { setClock } from "../src/common/clock.js";
 import { decodeId } from "../src/common/ids.js";
 import { auditEvents } from "../src/db/schema.js";
 import { connect, LIVE_ROSTER, LIVE_ROSTER_IDS, liveWorld, rawSocket, recordAt, statuses, subscribe, type LiveClient } from "./support/live.js";
 import { asOrgAdmin } from "./support/fixtures.js";
 import { integratorWorld } from "./support/integrators.js";
-import { useTestServer } from "./support/server.js";
+import { startTestServer, useTestServer } from "./support/server.js";
 
 const t = useTestServer({ env: { LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION: "3", LIVE_MAX_SUBSCRIPTIONS_PER_ACTOR: "4" } });
 
@@ -285,5 +286,32 @@ describe("limits and metrics", () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(await metric("live_connections")).toBe(before.connections);
     expect(await metric("live_subscriptions")).toBe(before.subscriptions);
+  });
+});
+
+describe("keep-alive", () => {
+  it("given LIVE_KEEPALIVE_MS=300, then the server pings an idle connection, and closes one that stops answering pings", async () => {
+    const server = await startTestServer({ env: { LIVE_KEEPALIVE_MS: "300" } });
+    try {
+      const w = await liveWorld(server, { members: 1 });
+      // A client that answers pings stays connected.
+      const live = await connect(server.url, `Bearer ${w.facilitator.token}`);
+      const stream = subscribe(live, w.sessionIds[0]);
+      await stream.waitFor(1);
+      // One that never answers (no automatic pong) is cut off after a ping goes unanswered.
+      const silent = new WebSocket(`${server.url.replace(/^http/, "ws")}/graphql`, "graphql-transport-ws", { autoPong: false });
+      let pings = 0;
+      silent.on("ping", () => pings++);
+      await new Promise((resolve) => silent.once("open", resolve));
+      silent.send(JSON.stringify({ type: "connection_init", payload: { authorization: `Bearer ${w.facilitator.token}` } }));
+      const closed = await new Promise<number>((resolve) => silent.once("close", (code) => resolve(code)));
+      expect(pings).toBeGreaterThanOrEqual(1);
+      expect(closed).toBe(1006);
+      expect(live.closes).toEqual([]);
+      expect(stream.error).toBeUndefined();
+      await live.dispose();
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -13,7 +13,7 @@
 //                     a query; the event's audit entries are written before it is sent (an event
 //                     whose entries cannot be written is not sent); errors masked as over HTTP.
 // Keep-alive: a WebSocket ping every LIVE_KEEPALIVE_MS; no pong by the next one closes the socket.
-// Shutdown (close): every subscription ends, every socket is closed with 1001 (going away).
+// Shutdown (close): every socket is closed with 1001 (going away), ending its subscriptions.
 import { randomUUID } from "node:crypto";
 import type { WebSocket } from "@fastify/websocket";
 import {
@@ -243,7 +243,7 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
         }
         // The event is done with the database: its scope goes back to the pool until the next one.
         await running?.release();
-        eventsSent.inc();
+        if (result.data) eventsSent.inc();
         return { ...(result.data !== undefined ? { data: result.data } : {}), ...(errors ? { errors } : {}) };
       },
       onError(ctx, id, _payload, errors) {
@@ -282,8 +282,8 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
     handler,
     async close(timeoutMs = 5_000) {
       closing = true;
-      // Subscriptions end first (their streams stop), then the sockets close with "going away".
-      await bus.close();
+      // The sockets close with "going away" (their subscriptions end with them): graphql-ws clients
+      // reconnect elsewhere and subscribe again, as they would not after an `error` message.
       const open = [...sockets];
       const closed = Promise.all(open.map((s) => new Promise<void>((resolve) => (s.readyState === s.CLOSED ? resolve() : s.once("close", () => resolve())))));
       for (const s of open) s.close(GOING_AWAY, "Server shutting down");
@@ -291,6 +291,7 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
       await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
       clearTimeout(timer);
       for (const s of sockets) s.terminate();
+      await bus.close();
     },
   };
 }
