@@ -511,7 +511,28 @@ export async function createApp(opts: AppOptions): Promise<App> {
   });
   // The socket's frames are bounded like request bodies; the endpoint closes sockets itself on shutdown.
   await app.register(fastifyWebsocket, { options: { maxPayload: config.limits.maxBodyBytes }, preClose: (done) => done() });
-  app.route({ method: "GET", url: "/graphql", handler: graphqlHandler, wsHandler: live.handler });
+  app.route({
+    method: "GET",
+    url: "/graphql",
+    handler: graphqlHandler,
+    wsHandler(socket, request) {
+      // The upgrade hands the connection over (fastify's onResponse does not run): its request is done here.
+      metrics.inFlight.dec();
+      metrics.http.inc({ route: "/graphql", status: "101" });
+      logger.info(
+        {
+          requestId: request.id,
+          method: "GET",
+          route: "/graphql",
+          status: 101,
+          outcome: "upgraded",
+          durationMs: Math.round(performance.now() - request.started),
+        },
+        "request",
+      );
+      return live.handler.call(this, socket, request);
+    },
+  });
   app.route({ method: "POST", url: "/graphql", handler: graphqlHandler });
 
   // The exports (src/exports): attendance as CSV and FHIR R4 Encounters, streamed, with the same

@@ -286,6 +286,8 @@ describe("limits and metrics", () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(await metric("live_connections")).toBe(before.connections);
     expect(await metric("live_subscriptions")).toBe(before.subscriptions);
+    // The upgrade requests are not left counted as HTTP requests in flight (only the scrape itself is).
+    expect(await metric("http_requests_in_flight")).toBe(1);
   });
 });
 
