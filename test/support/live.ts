@@ -33,6 +33,8 @@ export async function connect(httpUrl: string, authorization: string | undefined
     webSocketImpl: WebSocket,
     lazy: false,
     retryAttempts: 0,
+    // The closes are recorded below (and asserted by the tests), not printed.
+    onNonLazyError: () => undefined,
     connectionParams: authorization === undefined ? {} : { authorization },
     on: { closed: (e) => closes.push({ code: (e as { code: number }).code, reason: String((e as { reason?: string }).reason ?? "") }) },
   });
