@@ -74,6 +74,18 @@ export interface RemindersConfig {
   sendTimeoutMs: number;
 }
 
+/** The live roster over WebSocket (src/live, docs/live.md). */
+export interface LiveConfig {
+  /** Open subscriptions one WebSocket connection may hold (LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION). */
+  maxSubscriptionsPerConnection: number;
+  /** Open subscriptions one staff member may hold on one instance, over all their connections (LIVE_MAX_SUBSCRIPTIONS_PER_ACTOR). */
+  maxSubscriptionsPerActor: number;
+  /** Keep-alive: a WebSocket ping this often (ms); a socket that has not answered by the next one is closed (LIVE_KEEPALIVE_MS; 0 = none). */
+  keepAliveMs: number;
+  /** How long a new connection has to send connection_init (ms; LIVE_CONNECTION_INIT_TIMEOUT_MS). */
+  connectionInitTimeoutMs: number;
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -106,6 +118,7 @@ export interface Config {
   reminders: RemindersConfig;
   /** How often the engagement worker recomputes dirty and due kept figures (ms; 0 = no worker in this process). */
   engagementWorkerIntervalMs: number;
+  live: LiveConfig;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -197,5 +210,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     compiledQueries: env.COMPILED_QUERIES !== "off",
     reminders: remindersConfig(env),
     engagementWorkerIntervalMs: intFrom(env.ENGAGEMENT_WORKER_INTERVAL_MS, 5_000, "ENGAGEMENT_WORKER_INTERVAL_MS"),
+    live: {
+      maxSubscriptionsPerConnection: intFrom(env.LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION, 10, "LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION"),
+      maxSubscriptionsPerActor: intFrom(env.LIVE_MAX_SUBSCRIPTIONS_PER_ACTOR, 20, "LIVE_MAX_SUBSCRIPTIONS_PER_ACTOR"),
+      keepAliveMs: intFrom(env.LIVE_KEEPALIVE_MS, 15_000, "LIVE_KEEPALIVE_MS"),
+      connectionInitTimeoutMs: intFrom(env.LIVE_CONNECTION_INIT_TIMEOUT_MS, 5_000, "LIVE_CONNECTION_INIT_TIMEOUT_MS"),
+    },
   };
 }

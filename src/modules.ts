@@ -12,6 +12,7 @@ import { enrollmentsModule } from "./enrollments/enrollment.module.js";
 import { feedModule } from "./feed/feed.module.js";
 import { followUpsModule } from "./followups/followup.module.js";
 import { groupsModule } from "./groups/group.module.js";
+import { liveModule } from "./live/live.module.js";
 import { mentorshipsModule } from "./mentorships/mentorship.module.js";
 import { milestonesModule } from "./milestones/milestone.module.js";
 import { notesModule } from "./notes/notes.module.js";
@@ -46,4 +47,5 @@ export const modules = [
   remindersModule,
   feedModule,
   auditModule,
+  liveModule,
 ] as const;

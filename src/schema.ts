@@ -29,6 +29,15 @@ const authChecker: AuthChecker<Context> = ({ context }, roles) => {
   return true;
 };
 
+const noPubSub = {
+  publish(): void {
+    throw new Error("no PubSub: subscriptions bring their own source (src/live)");
+  },
+  subscribe(): AsyncIterable<never> {
+    throw new Error("no PubSub: subscriptions bring their own source (src/live)");
+  },
+};
+
 let cached: Promise<GraphQLSchema> | undefined;
 
 export function createSchema(): Promise<GraphQLSchema> {
@@ -39,6 +48,9 @@ export function createSchema(): Promise<GraphQLSchema> {
     authMode: "error",
     validate: false,
     scalarsMap: [{ type: Date, scalar: DateTime }],
+    // type-graphql wants a PubSub once there is a subscription; ours bring their own source
+    // (`subscribe:`, src/live: PostgreSQL LISTEN/NOTIFY across instances), so none is ever used.
+    pubSub: noPubSub,
     // One wrapper per field, from its declaration (src/common/field-wrapper.ts): cancellation,
     // arguments, the API-client gate, the audience, and the audit log's record (src/audit/).
   }).then((schema) => wrapFields(schema, { record: auditRecorder(schema) }));

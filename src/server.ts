@@ -22,6 +22,7 @@ import fastifyCors from "@fastify/cors";
 import fastifyHelmet from "@fastify/helmet";
 import fastifyRateLimit from "@fastify/rate-limit";
 import fastifyUnderPressure from "@fastify/under-pressure";
+import fastifyWebsocket from "@fastify/websocket";
 import { sql } from "drizzle-orm";
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
@@ -34,7 +35,7 @@ import { authenticate } from "./auth/authenticate.js";
 import type { Viewer } from "./auth/viewer.js";
 import { cancellationPlugin, watchRequest, type RequestLifetime } from "./common/abort.js";
 import type { Context } from "./common/context.js";
-import { KnownRootOperation, queryLimitsPlugin } from "./common/cost.js";
+import { KnownRootOperation, NoSubscriptionOverHttp, queryLimitsPlugin } from "./common/cost.js";
 import { Codes, passThroughCodes, RETRY_AFTER_SECONDS, statusOf } from "./common/codes.js";
 import { isDatabaseUnavailable, pgErrorOf, serviceUnavailable } from "./common/errors.js";
 import { rowsOf } from "./common/sql.js";
@@ -58,6 +59,8 @@ import { createSenders } from "./reminders/reminder.senders.js";
 import { outboxLagSeconds, reminderMetrics, ReminderWorker } from "./reminders/reminder.worker.js";
 import { EngagementWorker } from "./engagement/engagement.worker.js";
 import { createSchema } from "./schema.js";
+import { RosterBus } from "./live/live.bus.js";
+import { liveEndpoint } from "./live/live.socket.js";
 
 const REQUEST_ID = /^[\w.-]{1,64}$/;
 const migrationsJournal = resolve(dirname(fileURLToPath(import.meta.url)), "../drizzle/meta/_journal.json");
@@ -201,7 +204,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     stopOnTerminationSignals: false,
     // Query limits (src/common/cost.ts): tokens at parsing, depth/aliases/cost before execution.
     parseOptions: { maxTokens: config.limits.maxQueryTokens },
-    validationRules: [KnownRootOperation, ...armor.validationRules],
+    validationRules: [KnownRootOperation, NoSubscriptionOverHttp, ...armor.validationRules],
     plugins: [
       // No Apollo landing page (it loads from a CDN): browsers get GraphiQL (src/graphiql.ts) or nothing.
       ApolloServerPluginLandingPageDisabled(),
@@ -460,39 +463,83 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   if (config.graphiql) await registerGraphiQL(app);
 
+  /** A request's context: its viewer, the access policy, its database scope (row-level security) and fresh loaders. */
+  const contextFor = (viewer: Viewer | null, requestId: string) => {
+    const access = new Access(viewer);
+    // Row-level security: the request's statements see only the centers it may reach.
+    const scope = database.scope(access.reach());
+    return { scope, context: { requestId, viewer, access, db: scope.db, loaders: createLoaders(scope.db) } };
+  };
   const graphql = fastifyApolloHandler<RequestContext>(apollo, {
     context: (request) => {
-      const access = new Access(request.viewer);
-      // Row-level security: the request's statements see only the centers it may reach.
-      const scope = database.scope(access.reach());
+      const { scope, context } = contextFor(request.viewer, request.id);
       request.dbScope = scope;
-      return Promise.resolve({
-        requestId: request.id,
-        viewer: request.viewer,
-        access,
-        db: scope.db,
-        loaders: createLoaders(scope.db),
-        lifetime: request.lifetime,
-        record: request.record,
-      });
+      return Promise.resolve({ ...context, lifetime: request.lifetime, record: request.record });
     },
   });
+  async function graphqlHandler(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
+    if (config.graphiql && wantsHtml(request)) return sendGraphiQLPage(reply);
+    request.lifetime = watchRequest(request.raw, reply.raw, config.limits.requestTimeoutMs);
+    try {
+      const body = await currentRequestId.run(request.id, () => graphql.call(this, request as never, reply as never));
+      return spliceFeedPage(request.id, body);
+    } finally {
+      dropFeedPage(request.id);
+      request.lifetime.dispose();
+      void request.dbScope?.release();
+    }
+  }
+
+  // The live roster (src/live, docs/live.md): subscriptions over WebSocket on the same path, graphql-ws
+  // protocol, with the same schema, validation, limits and field wrapper; events from every
+  // instance through PostgreSQL LISTEN/NOTIFY.
+  const bus = new RosterBus(database, logger);
+  await bus.start();
+  const live = liveEndpoint({
+    schema,
+    db: database.db,
+    verifier,
+    bus,
+    config: config.live,
+    limits: {
+      maxDepth: config.limits.maxQueryDepth,
+      maxAliases: config.limits.maxQueryAliases,
+      maxCost: config.limits.maxQueryCost,
+      maxTokens: config.limits.maxQueryTokens,
+    },
+    validationRules: [KnownRootOperation, ...armor.validationRules],
+    contextFor: (viewer, requestId) => {
+      const { scope, context } = contextFor(viewer, requestId);
+      return { context, release: () => scope.release() };
+    },
+    logger,
+    metrics,
+  });
+  // The socket's frames are bounded like request bodies; the endpoint closes sockets itself on shutdown.
+  await app.register(fastifyWebsocket, { options: { maxPayload: config.limits.maxBodyBytes }, preClose: (done) => done() });
   app.route({
-    method: ["GET", "POST"],
+    method: "GET",
     url: "/graphql",
-    async handler(request, reply) {
-      if (config.graphiql && wantsHtml(request)) return sendGraphiQLPage(reply);
-      request.lifetime = watchRequest(request.raw, reply.raw, config.limits.requestTimeoutMs);
-      try {
-        const body = await currentRequestId.run(request.id, () => graphql.call(this, request as never, reply as never));
-        return spliceFeedPage(request.id, body);
-      } finally {
-        dropFeedPage(request.id);
-        request.lifetime.dispose();
-        void request.dbScope?.release();
-      }
+    handler: graphqlHandler,
+    wsHandler(socket, request) {
+      // The upgrade hands the connection over (fastify's onResponse does not run): its request is done here.
+      metrics.inFlight.dec();
+      metrics.http.inc({ route: "/graphql", status: "101" });
+      logger.info(
+        {
+          requestId: request.id,
+          method: "GET",
+          route: "/graphql",
+          status: 101,
+          outcome: "upgraded",
+          durationMs: Math.round(performance.now() - request.started),
+        },
+        "request",
+      );
+      return live.handler.call(this, socket, request);
     },
   });
+  app.route({ method: "POST", url: "/graphql", handler: graphqlHandler });
 
   // The exports (src/exports): attendance as CSV and FHIR R4 Encounters, streamed, with the same
   // request ids, limits, authentication and log line as /graphql.
@@ -575,6 +622,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     async close() {
       clearInterval(prune);
       await reminders.stop();
+      // Subscriptions end and their sockets close (1001, going away) before the HTTP server stops.
+      await live.close();
       await engagement.stop();
       // Stop accepting, let in-flight requests finish (idle keep-alive connections are closed),
       // then stop Apollo.

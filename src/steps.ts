@@ -14,6 +14,7 @@ import {
 import { enrollmentEndSteps, enrollmentWriteSteps } from "./enrollments/enrollment.service.js";
 import { feedStep } from "./feed/feed.service.js";
 import { followUpStep } from "./followups/followup.service.js";
+import { attendanceRosterStep } from "./live/live.bus.js";
 import { noteCorrectionStep } from "./notes/notes.service.js";
 import { enrollmentEndStep, sessionChangeStep } from "./reminders/reminder.service.js";
 import { programPolicySteps } from "./programs/program.service.js";
@@ -37,6 +38,9 @@ export function composeWriteSteps(): void {
   attendanceWriteSteps.add("session note corrections", noteCorrectionStep);
   // the kept engagement figures of the participants written are marked dirty (src/engagement):
   attendanceWriteSteps.add("engagement dirty marks", engagementAttendanceStep);
+  // the live roster (src/live): one NOTIFY of the session and participants written, delivered at
+  // commit to every instance's subscribers (ids only). Last, so it is sent only once all else held:
+  attendanceWriteSteps.add("live roster", attendanceRosterStep);
   attendanceWriteSteps.seal();
 
   // a session cancelled (or its group closed) cancels its pending reminders; one moved re-plans them (src/reminders):
@@ -58,5 +62,6 @@ export function composeWriteSteps(): void {
   // a program's absences-before-follow-up changed: its members' risk is judged again (src/engagement):
   programPolicySteps.add("engagement dirty marks", engagementProgramStep);
   programPolicySteps.seal();
-  // (self check-in, when it lands: its write steps add checkInStep from src/reminders/reminder.service.ts.)
+  // (self check-in, when it lands: its write steps add checkInStep from src/reminders/reminder.service.ts,
+  // and the live roster's `rosterChangedStep` from src/live/live.bus.ts, which takes its arguments as they are.)
 }

@@ -119,12 +119,14 @@ describe("query limits over HTTP", () => {
     expect(again.status).toBe(200);
   });
 
-  it("answers `subscription { … }` as a client error, not INTERNAL_SERVER_ERROR", async () => {
+  it("answers `subscription { … }` over HTTP as a client error that says subscriptions go over WebSocket, not INTERNAL_SERVER_ERROR", async () => {
     const admin = await asOrgAdmin(t.server);
-    const res = await t.server.gql(`subscription { viewer { id } }`, {}, { token: admin.token });
-    expect(res.status).toBe(400);
-    expect(res.errors?.map((e) => e.extensions?.code)).toEqual(["GRAPHQL_VALIDATION_FAILED"]);
-    expect(res.errors?.[0].message).toBe("This API does not support subscription operations");
+    for (const document of [`subscription { viewer { id } }`, `subscription { rosterChanged(sessionId: "x") { expected } }`]) {
+      const res = await t.server.gql(document, {}, { token: admin.token });
+      expect(res.status).toBe(400);
+      expect(new Set(res.errors?.map((e) => e.extensions?.code))).toEqual(new Set(["GRAPHQL_VALIDATION_FAILED"]));
+      expect(res.errors?.map((e) => e.message)).toContain("Subscriptions are served over WebSocket at /graphql (graphql-ws protocol), not over HTTP");
+    }
   });
 });
 

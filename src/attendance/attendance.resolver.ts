@@ -13,7 +13,7 @@ import { Session } from "../sessions/session.type.js";
 import { linkedStaff } from "../staff/staff.service.js";
 import { Staff } from "../staff/staff.type.js";
 import { RecordAttendanceInput, RecordAttendancePayload } from "./attendance.inputs.js";
-import { recordAttendance } from "./attendance.service.js";
+import { recordAttendance, sessionRoster } from "./attendance.service.js";
 import { Attendance, AttendanceChange, AttendanceSummary, RosterEntry } from "./attendance.type.js";
 import { Policy } from "../common/policy.js";
 
@@ -114,25 +114,8 @@ export class SessionAttendanceResolver {
   @FieldResolver(() => [RosterEntry], {
     description: "The expected roster (ACTIVE enrolments at the start) plus anyone else recorded, with their attendance.",
   })
-  async roster(@Root() session: SessionRow, @Ctx() ctx: Context): Promise<RosterEntry[]> {
-    const [expected, recorded] = await Promise.all([
-      ctx.loaders.attendance.expectedBySessionId.load(session.id),
-      ctx.loaders.attendance.bySessionId.load(session.id),
-    ]);
-    const byParticipant = new Map(recorded.map((a) => [a.participantId, a]));
-    const entries: RosterEntry[] = expected.map((e) => ({
-      participantId: e.participantId,
-      centerId: session.centerId,
-      enrollmentId: e.enrollmentId,
-      attendanceId: byParticipant.get(e.participantId)?.id ?? null,
-      expected: true,
-    }));
-    const listed = new Set(expected.map((e) => e.participantId));
-    for (const a of recorded) {
-      if (!listed.has(a.participantId))
-        entries.push({ participantId: a.participantId, centerId: session.centerId, enrollmentId: null, attendanceId: a.id, expected: false });
-    }
-    return entries;
+  roster(@Root() session: SessionRow, @Ctx() ctx: Context): Promise<RosterEntry[]> {
+    return sessionRoster(ctx, session);
   }
 }
 

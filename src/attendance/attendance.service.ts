@@ -8,7 +8,7 @@ import { LIMITS, notFound, text } from "../common/validate.js";
 import { attendance, attendanceHistory, enrollments, sessions, type AttendanceRow, type GroupRow, type SessionRow } from "../db/schema.js";
 import { findVisibleSession } from "../sessions/session.service.js";
 import type { RecordAttendanceInput } from "./attendance.inputs.js";
-import { AttendanceStatus } from "./attendance.type.js";
+import { AttendanceStatus, type RosterEntry } from "./attendance.type.js";
 
 const MAX_RECORDS = 200;
 
@@ -208,4 +208,30 @@ export function requireRecordsOf(ctx: Context, group: Pick<GroupRow, "id" | "cen
   if (!ctx.access.can("participant.read", { centerId: group.centerId, groupIds: [group.id] })) {
     throw forbidden("Your role does not allow reading attendance records");
   }
+}
+
+/**
+ * A session's roster: the members expected (ACTIVE enrolments at its start), then anyone else
+ * recorded, each with their record. The one builder of `Session.roster` and of the live roster's
+ * events (src/live), so every field of RosterEntry reads the same in both.
+ */
+export async function sessionRoster(ctx: Context, session: Pick<SessionRow, "id" | "centerId">): Promise<RosterEntry[]> {
+  const [expected, recorded] = await Promise.all([
+    ctx.loaders.attendance.expectedBySessionId.load(session.id),
+    ctx.loaders.attendance.bySessionId.load(session.id),
+  ]);
+  const byParticipant = new Map(recorded.map((a) => [a.participantId, a]));
+  const entries: RosterEntry[] = expected.map((e) => ({
+    participantId: e.participantId,
+    centerId: session.centerId,
+    enrollmentId: e.enrollmentId,
+    attendanceId: byParticipant.get(e.participantId)?.id ?? null,
+    expected: true,
+  }));
+  const listed = new Set(expected.map((e) => e.participantId));
+  for (const a of recorded) {
+    if (!listed.has(a.participantId))
+      entries.push({ participantId: a.participantId, centerId: session.centerId, enrollmentId: null, attendanceId: a.id, expected: false });
+  }
+  return entries;
 }

@@ -93,6 +93,19 @@ export const ERROR_CODES = {
   QUERY_TOO_DEEP: { status: 400, passThrough: true, source: "limits", meaning: "The query nests deeper than QUERY_MAX_DEPTH." },
   TOO_MANY_ALIASES: { status: 400, passThrough: true, source: "limits", meaning: "The document holds more aliases than QUERY_MAX_ALIASES." },
   QUERY_TOO_COSTLY: { status: 400, passThrough: true, source: "limits", meaning: "The query's estimated cost exceeds QUERY_MAX_COST." },
+  TOO_MANY_SUBSCRIPTIONS: {
+    status: 429,
+    passThrough: true,
+    source: "limits",
+    meaning: "Live roster: past LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION or LIVE_MAX_SUBSCRIPTIONS_PER_ACTOR open subscriptions; complete one first.",
+  },
+  SUBSCRIPTION_INTERRUPTED: {
+    status: 503,
+    passThrough: true,
+    source: "resolvers",
+    meaning:
+      "Live roster: the stream ended because events may have been missed (the instance's listening connection dropped) or the instance is stopping; subscribe again: the first event is the current roster.",
+  },
   OPERATION_NOT_ALLOWED: {
     status: 400,
     passThrough: true,

@@ -17,6 +17,7 @@ import {
   isObjectType,
   isInterfaceType,
   Kind,
+  OperationTypeNode,
   SchemaMetaFieldDef,
   TypeMetaFieldDef,
   valueFromASTUntyped,
@@ -204,8 +205,8 @@ function refusal(code: ErrorCode, message: string): GraphQLError {
   return new GraphQLError(message, { extensions: { code, http: { status: statusOf(code) } } });
 }
 
-/** The first limit a measure breaks, as the error to answer with; null within limits. */
-function limitError(m: Measure, limits: QueryLimits): GraphQLError | null {
+/** The first limit a measure breaks, as the error to answer with; null within limits (also for subscriptions, src/live). */
+export function limitError(m: Measure, limits: QueryLimits): GraphQLError | null {
   if (m.aliases > limits.maxAliases) return refusal(Codes.TOO_MANY_ALIASES, `A document may hold at most ${limits.maxAliases} aliases`);
   if (m.depth > limits.maxDepth) return refusal(Codes.QUERY_TOO_DEEP, `A query may nest at most ${limits.maxDepth} levels`);
   if (m.cost > limits.maxCost) return refusal(Codes.QUERY_TOO_COSTLY, `A query may cost at most ${limits.maxCost}`);
@@ -236,6 +237,18 @@ export const KnownRootOperation: ValidationRule = (context) => ({
   OperationDefinition(node) {
     if (!context.getSchema().getRootType(node.operation)) {
       context.reportError(new GraphQLError(`This API does not support ${node.operation} operations`, { nodes: [node] }));
+    }
+  },
+});
+
+/**
+ * Validation over HTTP: subscriptions are served over WebSocket (src/live), so a `subscription`
+ * sent with POST or GET is a client error that says where to send it.
+ */
+export const NoSubscriptionOverHttp: ValidationRule = (context) => ({
+  OperationDefinition(node) {
+    if (node.operation === OperationTypeNode.SUBSCRIPTION && context.getSchema().getSubscriptionType()) {
+      context.reportError(new GraphQLError("Subscriptions are served over WebSocket at /graphql (graphql-ws protocol), not over HTTP", { nodes: [node] }));
     }
   },
 });

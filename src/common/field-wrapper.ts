@@ -79,7 +79,7 @@ function apiHops(schema: GraphQLSchema): Map<GraphQLObjectType, Array<readonly A
     list.push(scopes);
     hops.set(type, list);
   };
-  for (const root of [schema.getQueryType(), schema.getMutationType()]) if (root) add(root, API_SCOPES);
+  for (const root of [schema.getQueryType(), schema.getMutationType(), schema.getSubscriptionType()]) if (root) add(root, API_SCOPES);
   const mutationType = schema.getMutationType();
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith("__")) continue;
@@ -177,11 +177,13 @@ const nodeId: Resolver = (row, _args, _ctx, info) => toGlobalId(info.parentType.
 export function wrapFields(schema: GraphQLSchema, options: WrapOptions = {}): GraphQLSchema {
   const queryType = schema.getQueryType();
   const mutationType = schema.getMutationType();
+  // Subscription events (src/live) run through the same wrapper as queries: a root type too.
+  const subscriptionType = schema.getSubscriptionType();
   const hops = apiHops(schema);
   const working = resolverFields(schema);
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith("__")) continue;
-    const isRoot = type === queryType || type === mutationType;
+    const isRoot = type === queryType || type === mutationType || type === subscriptionType;
     const typePolicy = typePolicyOf(type);
     const place = isRoot ? null : placementOf(typePolicy);
     const incoming = hops.get(type) ?? [];

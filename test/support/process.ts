@@ -5,7 +5,7 @@ import { createServer as createNetServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
-const SECRET = "process-test-secret-0123456789-abcdefghij";
+export const SECRET = "process-test-secret-0123456789-abcdefghij";
 
 export interface Proc {
   child: ChildProcess;
