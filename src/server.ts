@@ -53,6 +53,7 @@ import { feedLag } from "./feed/feed.service.js";
 import { exportRoutes } from "./exports/routes.js";
 import { baseUrlOf, bodyOf, STALLED_CLIENT_MS, type ExportAuditEvent } from "./exports/http.js";
 import { reminderRoutes } from "./reminders/reminder.routes.js";
+import { checkInPage } from "./checkin/checkin.page.js";
 import { createSenders } from "./reminders/reminder.senders.js";
 import { outboxLagSeconds, reminderMetrics, ReminderWorker } from "./reminders/reminder.worker.js";
 import { createSchema } from "./schema.js";
@@ -456,6 +457,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
 
   if (config.graphiql) await registerGraphiQL(app);
 
+  // Self check-in (src/checkin): off in production without its secret, and the log says so.
+  if (!config.checkIn.secret) logger.warn({ variable: "CHECKIN_SECRET" }, "self check-in is off: CHECKIN_SECRET is not set");
+  else if (config.checkIn.developmentSecret) logger.info({ variable: "CHECKIN_SECRET" }, "self check-in uses the development secret (set CHECKIN_SECRET)");
+  // Links (check-in, unsubscribe) are built on PUBLIC_URL, else this server's own address.
+  let ownUrl: string | undefined;
+  const publicUrl = (request: FastifyRequest) => config.reminders.publicUrl ?? ownUrl ?? baseUrlOf(request.raw);
+  checkInPage(app, { db: database.db, config: config.checkIn });
+
   const graphql = fastifyApolloHandler<RequestContext>(apollo, {
     context: (request) => {
       const access = new Access(request.viewer);
@@ -469,6 +478,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
         db: scope.db,
         loaders: createLoaders(scope.db),
         lifetime: request.lifetime,
+        checkIn: { config: config.checkIn, publicUrl: publicUrl(request), clientAddress: request.ip },
         record: request.record,
       });
     },
@@ -532,7 +542,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // center, as the worker of the one embedded process does).
   const remindersMetrics = reminderMetrics(metrics.registry);
   metrics.registerGauge("reminders_outbox_lag_seconds", "How long the oldest due reminder has waited past its time", () => outboxLagSeconds(database.db));
-  let ownUrl: string | undefined;
   reminderRoutes(app, { db: database.db, config: config.reminders, logger, metrics: remindersMetrics, ownUrl: baseUrlOf });
   const reminders = new ReminderWorker({
     db: database.db,

@@ -8,7 +8,8 @@ import { enrollmentEndSteps } from "./enrollments/enrollment.service.js";
 import { feedStep } from "./feed/feed.service.js";
 import { followUpStep } from "./followups/followup.service.js";
 import { noteCorrectionStep } from "./notes/notes.service.js";
-import { enrollmentEndStep, sessionChangeStep } from "./reminders/reminder.service.js";
+import { checkInStep, enrollmentEndStep, sessionChangeStep } from "./reminders/reminder.service.js";
+import { checkInWriteSteps } from "./checkin/checkin.service.js";
 import { sessionWriteSteps } from "./sessions/session.service.js";
 
 let composed = false;
@@ -35,5 +36,7 @@ export function composeWriteSteps(): void {
   // an enrolment ended cancels the member's pending reminders of the group (src/reminders):
   enrollmentEndSteps.add("reminders", enrollmentEndStep);
   enrollmentEndSteps.seal();
-  // (self check-in, when it lands: its write steps add checkInStep from src/reminders/reminder.service.ts.)
+  // a member who checked in (or whose claim staff decided) needs no more reminders of the session (src/reminders):
+  checkInWriteSteps.add("reminders", checkInStep);
+  checkInWriteSteps.seal();
 }

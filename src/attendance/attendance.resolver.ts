@@ -122,6 +122,7 @@ export class SessionAttendanceResolver {
     const byParticipant = new Map(recorded.map((a) => [a.participantId, a]));
     const entries: RosterEntry[] = expected.map((e) => ({
       participantId: e.participantId,
+      sessionId: session.id,
       centerId: session.centerId,
       enrollmentId: e.enrollmentId,
       attendanceId: byParticipant.get(e.participantId)?.id ?? null,
@@ -130,7 +131,7 @@ export class SessionAttendanceResolver {
     const listed = new Set(expected.map((e) => e.participantId));
     for (const a of recorded) {
       if (!listed.has(a.participantId))
-        entries.push({ participantId: a.participantId, centerId: session.centerId, enrollmentId: null, attendanceId: a.id, expected: false });
+        entries.push({ participantId: a.participantId, sessionId: session.id, centerId: session.centerId, enrollmentId: null, attendanceId: a.id, expected: false });
     }
     return entries;
   }
