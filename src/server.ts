@@ -551,6 +551,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     logger,
     metrics: remindersMetrics,
     publicUrl: () => config.reminders.publicUrl ?? ownUrl ?? `http://localhost:${config.port}`,
+    checkInSecret: config.checkIn.secret,
   });
 
   // Counters of windows long past are dropped now and then (any instance may do it).

@@ -19,7 +19,7 @@ import type { Db, Tx } from "../db/client.js";
 import { attendance, centers, checkInFailures, checkIns, checkInWindows, enrollments, sessions, type AttendanceRow, type CheckInRow } from "../db/schema.js";
 import { findVisibleSession } from "../sessions/session.service.js";
 import type { OpenCheckInInput, ReconcileCheckInsInput, SelfCheckInInput } from "./checkin.inputs.js";
-import { currentRoomCode, readCheckInToken, roomCodeValid, signCheckInToken, tokenKey } from "./checkin.token.js";
+import { checkInLinkOf, currentRoomCode, readCheckInToken, roomCodeValid, tokenKey } from "./checkin.token.js";
 import type { CheckInWindowView } from "./checkin.type.js";
 
 /**
@@ -31,11 +31,6 @@ export const checkInWriteSteps = new WriteSteps<[{ sessionId: string; participan
 /** The secret, when self check-in is on for this request's server. */
 export function checkInSecret(ctx: Pick<Context, "checkIn">): string | null {
   return ctx.checkIn?.config.secret ?? null;
-}
-
-/** A member's personal link to check in to a session: `<PUBLIC_URL or own address>/c/<token>`. */
-export function checkInLinkOf(publicUrl: string, secret: string, sessionId: string, participantId: string): string {
-  return `${publicUrl.replace(/\/+$/, "")}/c/${signCheckInToken(secret, sessionId, participantId)}`;
 }
 
 /** The link for a roster entry, or null when self check-in is off. */

@@ -68,3 +68,8 @@ export function roomCodeValid(secret: string, sessionId: string, code: string, n
   for (const i of [index, index - 1]) ok = timingSafeEqual(given, Buffer.from(roomCodeAt(secret, sessionId, i))) || ok;
   return ok;
 }
+
+/** A member's personal link to check in to a session: `<PUBLIC_URL or the server's own address>/c/<token>`. */
+export function checkInLinkOf(publicUrl: string, secret: string, sessionId: string, participantId: string): string {
+  return `${publicUrl.replace(/\/+$/, "")}/c/${signCheckInToken(secret, sessionId, participantId)}`;
+}
