@@ -18,7 +18,11 @@ const t = useTestServer({ onQuery: (q) => statements.push(q) });
 const gqlAt = async (url: string, name: string, variables: Record<string, unknown>, token: string | null) => {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (token) headers.authorization = `Bearer ${token}`;
-  const res = await fetch(`${url}/graphql`, { method: "POST", headers, body: JSON.stringify({ query: operation("checkin.graphql", name), variables, operationName: name }) });
+  const res = await fetch(`${url}/graphql`, {
+    method: "POST",
+    headers,
+    body: JSON.stringify({ query: operation("checkin.graphql", name), variables, operationName: name }),
+  });
   return (await res.json()) as { data: any; errors?: any[] };
 };
 

@@ -104,7 +104,15 @@ describe.runIf(hasChromium || process.env.CI === "true")("the check-in page in a
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 390, height: 844 },
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     try {
       const page = context.pages()[0] ?? (await context.newPage());

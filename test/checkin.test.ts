@@ -111,7 +111,8 @@ describe("openCheckIn", () => {
     const w = await world();
     await t.server.database.db.execute(
       // (set by hand: the setting has no mutation yet)
-      (await import("drizzle-orm")).sql`update centers set check_in_opens_minutes_before = 10, check_in_closes_minutes_after = 5 where id = ${uuid(w.centerId)}`,
+      (await import("drizzle-orm"))
+        .sql`update centers set check_in_opens_minutes_before = 10, check_in_closes_minutes_after = 5 where id = ${uuid(w.centerId)}`,
     );
     setClock("2026-01-13T22:00:00Z");
     const res = await open(w.tokens.FACILITATOR, w.sessions[1]);
@@ -344,7 +345,10 @@ describe("reconcileCheckIns", () => {
     expect(r.get(w.members.jose)).toMatchObject({ checkIn: { status: "ACCEPTED", late: true }, attendance: { status: "LATE" } });
     expect(r.get(w.members.faith)).toMatchObject({ checkIn: { status: "REJECTED" }, attendance: null });
     expect(r.get(w.members.j)).toMatchObject({ checkIn: null, attendance: null });
-    const rows = await t.server.database.db.select().from(checkIns).where(eq(checkIns.participantId, uuid(w.members.sam)));
+    const rows = await t.server.database.db
+      .select()
+      .from(checkIns)
+      .where(eq(checkIns.participantId, uuid(w.members.sam)));
     expect(rows[0]).toMatchObject({ decidedByStaffId: uuid(w.staff.fac.id), decidedAt: new Date("2026-01-13T23:30:00Z") });
     expect(await t.server.database.db.select().from(attendanceHistory)).toHaveLength(2);
   });
@@ -443,7 +447,11 @@ describe("reconcileCheckIns", () => {
       checkIn: { status: "PENDING" },
       attendance: { status: "ABSENT" },
     });
-    const withReason = await reconcile(w.tokens.FACILITATOR, { sessionId: w.sessions[0], accept: [w.members.faith], reason: "She checked in; recorded absent by mistake." });
+    const withReason = await reconcile(w.tokens.FACILITATOR, {
+      sessionId: w.sessions[0],
+      accept: [w.members.faith],
+      reason: "She checked in; recorded absent by mistake.",
+    });
     expect(withReason).toEqual({ attendance: [{ participant: { id: w.members.faith }, status: "PRESENT" }], userErrors: [] });
     const history = await t.server.database.db
       .select()

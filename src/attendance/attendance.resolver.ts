@@ -131,7 +131,14 @@ export class SessionAttendanceResolver {
     const listed = new Set(expected.map((e) => e.participantId));
     for (const a of recorded) {
       if (!listed.has(a.participantId))
-        entries.push({ participantId: a.participantId, sessionId: session.id, centerId: session.centerId, enrollmentId: null, attendanceId: a.id, expected: false });
+        entries.push({
+          participantId: a.participantId,
+          sessionId: session.id,
+          centerId: session.centerId,
+          enrollmentId: null,
+          attendanceId: a.id,
+          expected: false,
+        });
     }
     return entries;
   }

@@ -61,7 +61,7 @@ ${body}
 }
 
 /** The day and the time of a session's start in its center's zone, e.g. "Tuesday, January 6" and "6:00 PM". */
-export function dayAndTime(at: Date, timeZone: string): { day: string; time: string } {
+function dayAndTime(at: Date, timeZone: string): { day: string; time: string } {
   const plain = (s: string) => s.replace(/[\u00a0\u202f]/g, " ");
   return {
     day: plain(new Intl.DateTimeFormat("en-US", { timeZone, weekday: "long", month: "long", day: "numeric" }).format(at)),

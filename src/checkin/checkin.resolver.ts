@@ -4,7 +4,14 @@ import type { Context } from "../common/context.js";
 import { mutate } from "../common/payload.js";
 import { Policy } from "../common/policy.js";
 import { Session } from "../sessions/session.type.js";
-import { OpenCheckInInput, OpenCheckInPayload, ReconcileCheckInsInput, ReconcileCheckInsPayload, SelfCheckInInput, SelfCheckInPayload } from "./checkin.inputs.js";
+import {
+  OpenCheckInInput,
+  OpenCheckInPayload,
+  ReconcileCheckInsInput,
+  ReconcileCheckInsPayload,
+  SelfCheckInInput,
+  SelfCheckInPayload,
+} from "./checkin.inputs.js";
 import { checkInLink, openCheckIn, reconcileCheckIns, selfCheckIn } from "./checkin.service.js";
 import { CheckIn, CheckInWindow, type CheckInWindowView } from "./checkin.type.js";
 

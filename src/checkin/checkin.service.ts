@@ -29,7 +29,7 @@ import type { CheckInWindowView } from "./checkin.type.js";
 export const checkInWriteSteps = new WriteSteps<[{ sessionId: string; participantIds: string[] }]>("self check-in");
 
 /** The secret, when self check-in is on for this request's server. */
-export function checkInSecret(ctx: Pick<Context, "checkIn">): string | null {
+function checkInSecret(ctx: Pick<Context, "checkIn">): string | null {
   return ctx.checkIn?.config.secret ?? null;
 }
 
@@ -42,7 +42,7 @@ export function checkInLink(ctx: Context, sessionId: string, participantId: stri
 const target = (group: { id: string; centerId: string }) => ({ centerId: group.centerId, groupIds: [group.id] });
 
 /** The window a center's settings give a session: [start - before, start + after], both ends inclusive. */
-export function windowOf(startsAt: Date, center: { checkInOpensMinutesBefore: number; checkInClosesMinutesAfter: number }) {
+function windowOf(startsAt: Date, center: { checkInOpensMinutesBefore: number; checkInClosesMinutesAfter: number }) {
   return {
     opensAt: new Date(startsAt.getTime() - center.checkInOpensMinutesBefore * 60_000),
     closesAt: new Date(startsAt.getTime() + center.checkInClosesMinutesAfter * 60_000),
@@ -80,7 +80,14 @@ export async function openCheckIn(ctx: Context, input: OpenCheckInInput): Promis
     return open;
   });
   const code = currentRoomCode(secret, session.id, now, period);
-  return { sessionId: session.id, centerId: session.centerId, roomCode: code.code, roomCodeExpiresAt: code.expiresAt, opensAt: row.opensAt, closesAt: row.closesAt };
+  return {
+    sessionId: session.id,
+    centerId: session.centerId,
+    roomCode: code.code,
+    roomCodeExpiresAt: code.expiresAt,
+    opensAt: row.opensAt,
+    closesAt: row.closesAt,
+  };
 }
 
 /** Every refusal of selfCheckIn, whatever was wrong: the same code, field and words. */

@@ -47,7 +47,7 @@ export function tokenKey(token: string): string {
 }
 
 /** The room code of the session in period `index` (6 digits). */
-export function roomCodeAt(secret: string, sessionId: string, index: number): string {
+function roomCodeAt(secret: string, sessionId: string, index: number): string {
   const mac = createHmac("sha256", secret).update(`${CODE_TAG}|${sessionId}|${index}`).digest();
   return String(mac.readUInt32BE(0) % 1_000_000).padStart(6, "0");
 }
