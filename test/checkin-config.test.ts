@@ -10,7 +10,7 @@ import { createApp } from "../src/server.js";
 import { asOrgAdmin } from "./support/fixtures.js";
 import { notesWorld } from "./support/notes.js";
 import { operation } from "./support/operations.js";
-import { TEST_DEFAULTS, TEST_SECRET, useTestServer } from "./support/server.js";
+import { startAnotherInstance, TEST_DEFAULTS, TEST_SECRET, useTestServer } from "./support/server.js";
 
 const statements: string[] = [];
 const t = useTestServer({ onQuery: (q) => statements.push(q) });
@@ -93,5 +93,37 @@ describe("cost", () => {
     expect(res.data.a.roster.filter((r: any) => r.checkIn?.status === "PENDING")).toHaveLength(3);
     expect(res.data.b.roster.every((r: any) => r.checkIn === null)).toBe(true);
     expect(statements.filter((s) => /from "check_ins"/.test(s))).toHaveLength(1);
+  });
+});
+
+describe.runIf(Boolean(process.env.TEST_DATABASE_URL))("two instances on one PostgreSQL", () => {
+  it("agree on the room code, and count failed tries together", async () => {
+    const org = await asOrgAdmin(t.server);
+    const w = await notesWorld(org);
+    const b = await startAnotherInstance(t.server);
+    try {
+      setClock("2026-01-13T22:40:00Z");
+      const opened = await gqlAt(t.server.url, "OpenCheckIn", { input: { sessionId: w.sessions[1] } }, w.tokens.FACILITATOR);
+      const code = opened.data.openCheckIn.checkIn.roomCode as string;
+      const again = await gqlAt(b.url, "OpenCheckIn", { input: { sessionId: w.sessions[1] } }, w.tokens.CLINICIAN);
+      expect(again.data.openCheckIn.checkIn.roomCode).toBe(code);
+      const links = await gqlAt(t.server.url, "CheckInLinks", { sessionId: w.sessions[1] }, w.tokens.FACILITATOR);
+      const [sam, jose] = links.data.node.roster.map((r: any) => (r.checkInLink as string).split("/").pop());
+      const wrong = code === "000000" ? "000001" : "000000";
+      // 5 wrong tries with one token (the default limit), alternating instances: the 6th, right, is refused on either
+      for (let i = 0; i < 5; i++) {
+        const res = await gqlAt(i % 2 ? b.url : t.server.url, "SelfCheckIn", { input: { token: sam, roomCode: wrong } }, null);
+        expect(res.data.selfCheckIn.userErrors[0].code).toBe("INVALID_CHECK_IN");
+      }
+      for (const url of [t.server.url, b.url]) {
+        const res = await gqlAt(url, "SelfCheckIn", { input: { token: sam, roomCode: code } }, null);
+        expect(res.data.selfCheckIn.userErrors[0].code).toBe("INVALID_CHECK_IN");
+      }
+      // another member checks in through B with the code A showed
+      const ok = await gqlAt(b.url, "SelfCheckIn", { input: { token: jose, roomCode: code } }, null);
+      expect(ok.data.selfCheckIn.userErrors).toEqual([]);
+    } finally {
+      await b.close();
+    }
   });
 });
