@@ -185,7 +185,7 @@ describe("selfCheckIn", () => {
     const sam = (await roster(w)).get(w.members.sam);
     expect(sam).toMatchObject({ checkIn: { checkedInAt: OPENS, late: false, status: "PENDING" }, attendance: null });
     expect((await roster(w)).get(w.members.jose).checkIn).toBeNull();
-    const [entry] = await t.server.database.db.select().from(auditEvents).where(eq(auditEvents.resourceType, "CheckIn"));
+    const [entry, read] = await t.server.database.db.select().from(auditEvents).where(eq(auditEvents.resourceType, "CheckIn")).orderBy(auditEvents.seq);
     expect(entry).toMatchObject({
       actorType: "PARTICIPANT",
       actorId: uuid(w.members.sam),
@@ -194,6 +194,8 @@ describe("selfCheckIn", () => {
       participantIds: [uuid(w.members.sam)],
       centerId: uuid(w.centerId),
     });
+    // and the facilitator's read of the claim, as theirs
+    expect(read).toMatchObject({ actorType: "STAFF", actorId: uuid(w.staff.fac.id), action: "READ", participantIds: [uuid(w.members.sam)] });
   });
 
   it("flags a claim after the start as late; one at the start exactly is not", async () => {

@@ -31,8 +31,9 @@ export class CheckInWindowResolver {
     return mutate("checkIn", () => openCheckIn(ctx, input));
   }
 
-  // No @Authorized: members have no staff token; the check-in token and the room code are the proof.
+  // PUBLIC: members have no staff token; the check-in token and the room code are the proof.
   // The claim is audited by the service, as the member's own action (actor PARTICIPANT).
+  @Authorized("PUBLIC")
   @Policy({ audit: null })
   @Mutation(() => SelfCheckInPayload, {
     description: "A member checks in with their personal token and the room code. Every refusal is INVALID_CHECK_IN; a repeat changes nothing.",

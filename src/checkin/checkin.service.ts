@@ -2,6 +2,7 @@
 // their presence with their personal token and that code (selfCheckIn); staff accept or reject the
 // claims (reconcileCheckIns), accepted ones becoming attendance through the attendance writer.
 // Tokens and room codes: src/checkin/checkin.token.ts. Design and security model: docs/checkin.md.
+import { randomUUID } from "node:crypto";
 import { and, asc, eq, inArray, sql } from "drizzle-orm";
 import { writeAttendance } from "../attendance/attendance.service.js";
 import { seatHeldAtStart } from "../attendance/attendance.sql.js";
@@ -209,7 +210,7 @@ async function claim(tx: Tx, ctx: Context, c: ClaimInput): Promise<{ checkedInAt
   // The check-in is the member's own action, through their token: recorded as theirs, in its commit.
   await appendAuditEntries(tx, [
     {
-      id: crypto.randomUUID(),
+      id: randomUUID(),
       occurredAt: c.now,
       actorType: "PARTICIPANT",
       actorId: c.participantId,
