@@ -107,7 +107,7 @@ describe("openCheckIn", () => {
     expect(next.data.openCheckIn.checkIn.roomCode).not.toBe(first.data.openCheckIn.checkIn.roomCode);
   });
 
-  it("follows the center's window setting", async () => {
+  it("follows the center's window setting, which its admin sets", async () => {
     const w = await world();
     await t.server.database.db.execute(
       // (set by hand: the setting has no mutation yet)
