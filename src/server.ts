@@ -54,6 +54,8 @@ import { exportRoutes } from "./exports/routes.js";
 import { baseUrlOf, bodyOf, STALLED_CLIENT_MS, type ExportAuditEvent } from "./exports/http.js";
 import { reminderRoutes } from "./reminders/reminder.routes.js";
 import { checkInPage } from "./checkin/checkin.page.js";
+import { pruneCheckInFailures } from "./checkin/checkin.service.js";
+import { clock } from "./common/clock.js";
 import { createSenders } from "./reminders/reminder.senders.js";
 import { outboxLagSeconds, reminderMetrics, ReminderWorker } from "./reminders/reminder.worker.js";
 import { createSchema } from "./schema.js";
@@ -557,6 +559,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Counters of windows long past are dropped now and then (any instance may do it).
   const prune = setInterval(() => void pruneRateLimits(database.db, 10 * config.rateLimit.windowMs + 3_600_000).catch(() => {}), 600_000);
   prune.unref();
+  // The same for self check-in's failure counters (src/checkin): windows ended an hour ago and more.
+  const pruneCheckIns = setInterval(() => {
+    const before = new Date(clock.now().getTime() - config.checkIn.failureWindowSeconds * 1000 - 3_600_000);
+    void pruneCheckInFailures(database.db, before).catch(() => {});
+  }, 600_000);
+  pruneCheckIns.unref();
 
   await app.ready();
   return {
@@ -574,6 +582,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     },
     async close() {
       clearInterval(prune);
+      clearInterval(pruneCheckIns);
       await reminders.stop();
       // Stop accepting, let in-flight requests finish (idle keep-alive connections are closed),
       // then stop Apollo.

@@ -4,7 +4,9 @@
 // secret is used; and a roster's claims are read in one statement however many members it has.
 import { describe, expect, it } from "vitest";
 import { setClock } from "../src/common/clock.js";
+import { pruneCheckInFailures } from "../src/checkin/checkin.service.js";
 import { loadConfig } from "../src/config.js";
+import { checkInFailures } from "../src/db/schema.js";
 import { createLogger } from "../src/logger.js";
 import { createApp } from "../src/server.js";
 import { asOrgAdmin } from "./support/fixtures.js";
@@ -68,6 +70,18 @@ describe("configuration", () => {
     });
     expect(() => loadConfig({ CHECKIN_SECRET: "short" })).toThrow(/CHECKIN_SECRET/);
     expect(() => loadConfig({ CHECKIN_CODE_PERIOD_SECONDS: "5" })).toThrow(/CHECKIN_CODE_PERIOD_SECONDS/);
+  });
+});
+
+describe("the failure counters", () => {
+  it("drops the counters of windows that ended, and keeps the current ones", async () => {
+    const db = t.server.database.db;
+    await db.insert(checkInFailures).values([
+      { key: "ip:198.51.100.7", windowStart: new Date("2026-01-13T21:00:00Z"), failures: 3 },
+      { key: "ip:198.51.100.8", windowStart: new Date("2026-01-13T22:45:00Z"), failures: 1 },
+    ]);
+    expect(await pruneCheckInFailures(db, new Date("2026-01-13T22:00:00Z"))).toBe(1);
+    expect((await db.select().from(checkInFailures)).map((r) => r.key)).toEqual(["ip:198.51.100.8"]);
   });
 });
 

@@ -3,7 +3,7 @@
 // claims (reconcileCheckIns), accepted ones becoming attendance through the attendance writer.
 // Tokens and room codes: src/checkin/checkin.token.ts. Design and security model: docs/checkin.md.
 import { randomUUID } from "node:crypto";
-import { and, asc, eq, inArray, sql } from "drizzle-orm";
+import { and, asc, eq, inArray, lt, sql } from "drizzle-orm";
 import { writeAttendance } from "../attendance/attendance.service.js";
 import { seatHeldAtStart } from "../attendance/attendance.sql.js";
 import { AttendanceStatus } from "../attendance/attendance.type.js";
@@ -130,6 +130,12 @@ async function countFailure(db: Db, keys: { token: string; address: string }, wi
         windowStart: sql`excluded.window_start`,
       },
     });
+}
+
+/** Drops the failure counters of windows that ended before `before` (any instance may, now and then). */
+export async function pruneCheckInFailures(db: Db, before: Date): Promise<number> {
+  const gone = await db.delete(checkInFailures).where(lt(checkInFailures.windowStart, before)).returning({ key: checkInFailures.key });
+  return gone.length;
 }
 
 /**
