@@ -86,6 +86,41 @@ export interface LiveConfig {
   connectionInitTimeoutMs: number;
 }
 
+/** Self check-in (src/checkin, docs/checkin.md). */
+export interface CheckInConfig {
+  /**
+   * HMAC key of the members' check-in tokens and of the room codes (CHECKIN_SECRET). Null: self
+   * check-in is off (production without the variable); everything else works.
+   */
+  secret: string | null;
+  /** Whether the secret is the built-in development one (no CHECKIN_SECRET outside production). */
+  developmentSecret: boolean;
+  /** A room code is shown for this long (s); the previous one is still accepted for one more period. */
+  codePeriodSeconds: number;
+  /** Failed tries per token, and per client address, within a window, before every try is refused. */
+  maxFailuresPerToken: number;
+  maxFailuresPerAddress: number;
+  failureWindowSeconds: number;
+}
+
+/** Built-in secret for development and tests (docs/configuration.md): never used in production. */
+const DEV_CHECKIN_SECRET = "dev-checkin-secret-change-me-dev-checkin-secret";
+
+function checkInConfig(env: NodeJS.ProcessEnv, production: boolean): CheckInConfig {
+  const given = env.CHECKIN_SECRET || undefined;
+  if (given && given.length < 32) throw new Error("CHECKIN_SECRET must be at least 32 characters");
+  const codePeriodSeconds = intFrom(env.CHECKIN_CODE_PERIOD_SECONDS, 300, "CHECKIN_CODE_PERIOD_SECONDS");
+  if (codePeriodSeconds < 30) throw new Error("CHECKIN_CODE_PERIOD_SECONDS must be at least 30");
+  return {
+    secret: given ?? (production ? null : DEV_CHECKIN_SECRET),
+    developmentSecret: !given && !production,
+    codePeriodSeconds,
+    maxFailuresPerToken: Math.max(1, intFrom(env.CHECKIN_MAX_FAILURES_PER_TOKEN, 5, "CHECKIN_MAX_FAILURES_PER_TOKEN")),
+    maxFailuresPerAddress: Math.max(1, intFrom(env.CHECKIN_MAX_FAILURES_PER_ADDRESS, 30, "CHECKIN_MAX_FAILURES_PER_ADDRESS")),
+    failureWindowSeconds: Math.max(1, intFrom(env.CHECKIN_FAILURE_WINDOW_SECONDS, 900, "CHECKIN_FAILURE_WINDOW_SECONDS")),
+  };
+}
+
 export interface Config {
   port: number;
   host: string;
@@ -119,6 +154,7 @@ export interface Config {
   /** How often the engagement worker recomputes dirty and due kept figures (ms; 0 = no worker in this process). */
   engagementWorkerIntervalMs: number;
   live: LiveConfig;
+  checkIn: CheckInConfig;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -216,5 +252,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       keepAliveMs: intFrom(env.LIVE_KEEPALIVE_MS, 15_000, "LIVE_KEEPALIVE_MS"),
       connectionInitTimeoutMs: intFrom(env.LIVE_CONNECTION_INIT_TIMEOUT_MS, 5_000, "LIVE_CONNECTION_INIT_TIMEOUT_MS"),
     },
+    checkIn: checkInConfig(env, production),
   };
 }

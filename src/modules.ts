@@ -5,6 +5,7 @@ import { apiClientsModule } from "./apiclients/apiclient.module.js";
 import { attendanceModule } from "./attendance/attendance.module.js";
 import { auditModule } from "./audit/audit.module.js";
 import { centersModule } from "./centers/center.module.js";
+import { checkInModule } from "./checkin/checkin.module.js";
 import { consentsModule } from "./consents/consent.module.js";
 import { disclosuresModule } from "./disclosures/disclosure.module.js";
 import { engagementModule } from "./engagement/engagement.module.js";
@@ -45,6 +46,7 @@ export const modules = [
   disclosuresModule,
   notesModule,
   remindersModule,
+  checkInModule,
   feedModule,
   auditModule,
   liveModule,

@@ -55,6 +55,9 @@ import { dropFeedPage, feedPagesPlugin, spliceFeedPage } from "./feed/feed.plugi
 import { exportRoutes } from "./exports/routes.js";
 import { baseUrlOf, bodyOf, STALLED_CLIENT_MS, type ExportAuditEvent } from "./exports/http.js";
 import { reminderRoutes } from "./reminders/reminder.routes.js";
+import { checkInPage } from "./checkin/checkin.page.js";
+import { pruneCheckInFailures } from "./checkin/checkin.service.js";
+import { clock } from "./common/clock.js";
 import { createSenders } from "./reminders/reminder.senders.js";
 import { outboxLagSeconds, reminderMetrics, ReminderWorker } from "./reminders/reminder.worker.js";
 import { EngagementWorker } from "./engagement/engagement.worker.js";
@@ -470,11 +473,24 @@ export async function createApp(opts: AppOptions): Promise<App> {
     const scope = database.scope(access.reach());
     return { scope, context: { requestId, viewer, access, db: scope.db, loaders: createLoaders(scope.db) } };
   };
+  // Self check-in (src/checkin): off in production without its secret, and the log says so.
+  if (!config.checkIn.secret) logger.warn({ variable: "CHECKIN_SECRET" }, "self check-in is off: CHECKIN_SECRET is not set");
+  else if (config.checkIn.developmentSecret) logger.info({ variable: "CHECKIN_SECRET" }, "self check-in uses the development secret (set CHECKIN_SECRET)");
+  // Links (check-in, unsubscribe) are built on PUBLIC_URL, else this server's own address.
+  let ownUrl: string | undefined;
+  const publicUrl = (request: FastifyRequest) => config.reminders.publicUrl ?? ownUrl ?? baseUrlOf(request.raw);
+  checkInPage(app, { db: database.db, config: config.checkIn });
+
   const graphql = fastifyApolloHandler<RequestContext>(apollo, {
     context: (request) => {
       const { scope, context } = contextFor(request.viewer, request.id);
       request.dbScope = scope;
-      return Promise.resolve({ ...context, lifetime: request.lifetime, record: request.record });
+      return Promise.resolve({
+        ...context,
+        lifetime: request.lifetime,
+        checkIn: { config: config.checkIn, publicUrl: publicUrl(request), clientAddress: request.ip },
+        record: request.record,
+      });
     },
   });
   async function graphqlHandler(this: FastifyInstance, request: FastifyRequest, reply: FastifyReply) {
@@ -585,7 +601,6 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // center, as the worker of the one embedded process does).
   const remindersMetrics = reminderMetrics(metrics.registry);
   metrics.registerGauge("reminders_outbox_lag_seconds", "How long the oldest due reminder has waited past its time", () => outboxLagSeconds(database.db));
-  let ownUrl: string | undefined;
   reminderRoutes(app, { db: database.db, config: config.reminders, logger, metrics: remindersMetrics, ownUrl: baseUrlOf });
   const reminders = new ReminderWorker({
     db: database.db,
@@ -595,6 +610,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     logger,
     metrics: remindersMetrics,
     publicUrl: () => config.reminders.publicUrl ?? ownUrl ?? `http://localhost:${config.port}`,
+    checkInSecret: config.checkIn.secret,
   });
 
   // The kept engagement figures (src/engagement): every instance runs a worker, on the system handle.
@@ -603,6 +619,12 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // Counters of windows long past are dropped now and then (any instance may do it).
   const prune = setInterval(() => void pruneRateLimits(database.db, 10 * config.rateLimit.windowMs + 3_600_000).catch(() => {}), 600_000);
   prune.unref();
+  // The same for self check-in's failure counters (src/checkin): windows ended an hour ago and more.
+  const pruneCheckIns = setInterval(() => {
+    const before = new Date(clock.now().getTime() - config.checkIn.failureWindowSeconds * 1000 - 3_600_000);
+    void pruneCheckInFailures(database.db, before).catch(() => {});
+  }, 600_000);
+  pruneCheckIns.unref();
 
   await app.ready();
   return {
@@ -621,6 +643,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     },
     async close() {
       clearInterval(prune);
+      clearInterval(pruneCheckIns);
       await reminders.stop();
       // Subscriptions end and their sockets close (1001, going away) before the HTTP server stops.
       await live.close();

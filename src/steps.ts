@@ -14,9 +14,10 @@ import {
 import { enrollmentEndSteps, enrollmentWriteSteps } from "./enrollments/enrollment.service.js";
 import { feedStep } from "./feed/feed.service.js";
 import { followUpStep } from "./followups/followup.service.js";
-import { attendanceRosterStep } from "./live/live.bus.js";
+import { attendanceRosterStep, rosterChangedStep } from "./live/live.bus.js";
 import { noteCorrectionStep } from "./notes/notes.service.js";
-import { enrollmentEndStep, sessionChangeStep } from "./reminders/reminder.service.js";
+import { checkInWriteSteps } from "./checkin/checkin.service.js";
+import { checkInStep, enrollmentEndStep, sessionChangeStep } from "./reminders/reminder.service.js";
 import { programPolicySteps } from "./programs/program.service.js";
 import { sessionsAddedSteps, sessionWriteSteps } from "./sessions/session.service.js";
 
@@ -62,6 +63,9 @@ export function composeWriteSteps(): void {
   // a program's absences-before-follow-up changed: its members' risk is judged again (src/engagement):
   programPolicySteps.add("engagement dirty marks", engagementProgramStep);
   programPolicySteps.seal();
-  // (self check-in, when it lands: its write steps add checkInStep from src/reminders/reminder.service.ts,
-  // and the live roster's `rosterChangedStep` from src/live/live.bus.ts, which takes its arguments as they are.)
+  // a member who checked in (or whose claim staff decided) needs no more reminders of the session (src/reminders):
+  checkInWriteSteps.add("reminders", checkInStep);
+  // the live roster (src/live): the claims' session and participants, to every instance's subscribers (ids only):
+  checkInWriteSteps.add("live roster", rosterChangedStep);
+  checkInWriteSteps.seal();
 }

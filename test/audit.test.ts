@@ -527,7 +527,8 @@ describe("the declared audit identities, generated from the schema", () => {
   // Audited types this world does not hold (each has its own file's audit test): consents and
   // disclosures (integrators), follow-ups, mentorships, and reminders (planned by the outbox worker,
   // which test servers do not run in the background).
-  const UNPOPULATED = ["Consent", "Disclosure", "FollowUp", "Mentorship", "Reminder"];
+  // (CheckIn: the world holds no self check-in; test/checkin.test.ts checks its READ is recorded.)
+  const UNPOPULATED = ["CheckIn", "Consent", "Disclosure", "FollowUp", "Mentorship", "Reminder"];
 
   it("records a READ naming the participants of every audited type a query reads", { timeout: 300_000 }, async () => {
     // Given the world, with a recovery capital assessment and milestones (a recovery start date)

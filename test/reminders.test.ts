@@ -9,6 +9,7 @@ import { fromGlobalId } from "../src/common/ids.js";
 import { loadConfig } from "../src/config.js";
 import { auditEvents, reminders } from "../src/db/schema.js";
 import { createLogger } from "../src/logger.js";
+import { signCheckInToken } from "../src/checkin/checkin.token.js";
 import { createSenders } from "../src/reminders/reminder.senders.js";
 import { ReminderWorker } from "../src/reminders/reminder.worker.js";
 import { operation } from "./support/operations.js";
@@ -281,7 +282,9 @@ describe("SMS", () => {
     const [request] = sms.requests;
     const [sent] = (await rows()).filter((r) => r.status === "SENT");
     expect(request).toMatchObject({ idempotencyKey: sent.id, to: PHONE, from: SMS_FROM, statusCallback: `${server.url}/webhooks/sms/status` });
-    expect(request.body).toBe("Hi Alex0, reminder: Tue, Mar 9 at 6:00 PM. Appointment reminder. Reply STOP to opt out");
+    // Self check-in is on (the test server's development secret): the member's link to this session rides along.
+    const link = `${server.url}/c/${signCheckInToken(server.config.checkIn.secret!, sent.sessionId, sent.participantId)}`;
+    expect(request.body).toBe(`Hi Alex0, reminder: Tue, Mar 9 at 6:00 PM. Check in: ${link} Appointment reminder. Reply STOP to opt out`);
     expect(sent.providerMessageId).toMatch(/^SM/);
 
     const report = { MessageSid: sent.providerMessageId!, MessageStatus: "delivered", AccountSid: SMS_ACCOUNT };

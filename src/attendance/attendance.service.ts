@@ -5,6 +5,7 @@ import { forbidden, Problems, UserErrorCode, UserInputError } from "../common/er
 import { decodeId } from "../common/ids.js";
 import { WriteSteps, type WriteStep } from "../common/steps.js";
 import { LIMITS, notFound, text } from "../common/validate.js";
+import type { Tx } from "../db/client.js";
 import { attendance, attendanceHistory, enrollments, sessions, type AttendanceRow, type GroupRow, type SessionRow } from "../db/schema.js";
 import { findVisibleSession } from "../sessions/session.service.js";
 import type { RecordAttendanceInput } from "./attendance.inputs.js";
@@ -98,106 +99,128 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
   p.throwIfAny();
   const participantIds = ids as string[];
 
-  return ctx.db.transaction(async (tx) => {
-    // Serializes batches on one session (two staff recording at once).
-    const [current] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
-    if (!current) throw notFound("Session", "sessionId"); // removed meanwhile by a schedule change
-    if (current.status === "CANCELLED") {
-      throw UserInputError.of("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
-    }
-    const enrolled = await tx
-      .selectDistinct({ participantId: enrollments.participantId })
-      .from(enrollments)
-      .where(and(eq(enrollments.groupId, group.id), inArray(enrollments.participantId, participantIds), isNotNull(enrollments.activatedAt)));
-    const enrolledIds = new Set(enrolled.map((e) => e.participantId));
-    const missing = new Problems();
-    participantIds.forEach((id, i) => {
-      if (!enrolledIds.has(id)) missing.add(`records.${i}.participantId`, UserErrorCode.NOT_ENROLLED, NOT_ENROLLED);
-    });
-    missing.throwIfAny();
+  return ctx.db.transaction((tx) =>
+    writeAttendance(tx, ctx, { session, group, records: input.records, participantIds, reason, fieldOf: (i) => `records.${i}.participantId` }),
+  );
+}
 
-    const existingRows = await tx
-      .select()
-      .from(attendance)
-      .where(and(eq(attendance.sessionId, session.id), inArray(attendance.participantId, participantIds)))
-      .for("update");
-    const existing = new Map(existingRows.map((r) => [r.participantId, r]));
-    const now = clock.now();
-    const writes: AttendanceWrite[] = [];
-    const result: AttendanceRow[] = [];
-    const inserts: Array<typeof attendance.$inferInsert> = [];
-    const updates: Array<{ i: number; before: AttendanceRow; status: string; minutes: number | null; note: string | null }> = [];
-    for (const [i, r] of input.records.entries()) {
-      const participantId = participantIds[i];
-      const before = existing.get(participantId) ?? null;
-      const note = r.note === undefined || r.note === null ? (before?.note ?? null) : r.note.trim() || null;
-      const minutes =
-        r.minutesAttended != null
-          ? r.minutesAttended
-          : before && before.status === (r.status as string)
-            ? before.minutesAttended
-            : defaultMinutes(r.status, current);
-      if (!before) {
-        inserts.push({
-          centerId: group.centerId,
-          sessionId: session.id,
-          participantId,
-          status: r.status,
-          minutesAttended: minutes,
-          note,
-          recordedByStaffId: ctx.access.staffId,
-          recordedAt: now,
-          version: 1,
-        });
-        continue;
-      }
-      if (before.status === (r.status as string) && before.minutesAttended === minutes && before.note === note) {
-        result[i] = before; // unchanged: a retry writes nothing
-        continue;
-      }
-      updates.push({ i, before, status: r.status, minutes, note });
-    }
-    if (updates.length) {
-      // One statement for every changed record (ids are unique: one record per participant).
-      const values = sql.join(
-        updates.map((u) => sql`(${u.before.id}::uuid, ${u.status}::text, ${u.minutes}::int, ${u.note}::text)`),
-        sql`, `,
-      );
-      const updated = await tx
-        .update(attendance)
-        .set({
-          status: sql`"v"."status"`,
-          minutesAttended: sql`"v"."minutes"`,
-          note: sql`"v"."note"`,
-          recordedByStaffId: ctx.access.staffId,
-          recordedAt: now,
-          version: sql`${attendance.version} + 1`,
-        })
-        .from(sql`(values ${values}) as "v"("id", "status", "minutes", "note")`)
-        .where(sql`${attendance.id} = "v"."id"`)
-        .returning(getTableColumns(attendance));
-      const byId = new Map(updated.map((a) => [a.id, a]));
-      for (const u of updates) {
-        const after = byId.get(u.before.id)!;
-        writes.push({ before: u.before, after });
-        result[u.i] = after;
-      }
-    }
-    if (inserts.length) {
-      const created = await tx.insert(attendance).values(inserts).returning();
-      const byParticipant = new Map(created.map((c) => [c.participantId, c]));
-      participantIds.forEach((id, i) => {
-        const c = byParticipant.get(id);
-        if (c && !existing.has(id)) {
-          result[i] = c;
-          writes.push({ before: null, after: c });
-        }
-      });
-    }
-    const context: AttendanceWriteContext = { session: current, group, actorStaffId: ctx.access.staffId, reason };
-    await attendanceWriteSteps.run(tx, context, writes);
-    return result;
+/** One batch for the attendance writer: the records, their participants' database ids (same order) and where a refusal points. */
+export interface AttendanceBatch {
+  session: SessionRow;
+  group: GroupRow;
+  records: ReadonlyArray<Pick<RecordAttendanceInput["records"][number], "status" | "minutesAttended" | "note">>;
+  participantIds: readonly string[];
+  reason: string | null;
+  /** The input path of record i's participant, for NOT_ENROLLED. */
+  fieldOf: (i: number) => string;
+}
+
+/**
+ * The attendance writer, inside the caller's transaction: recordAttendance's and every other
+ * writer's of attendance (self check-in's reconciliation), so that all of them keep the same rules,
+ * history, follow-ups, feed and note corrections (attendanceWriteSteps). Locks the session.
+ */
+export async function writeAttendance(tx: Tx, ctx: Context, batch: AttendanceBatch): Promise<AttendanceRow[]> {
+  const { session, group, reason, participantIds } = batch;
+  const input = { records: batch.records };
+  // Serializes batches on one session (two staff recording at once).
+  const [current] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
+  if (!current) throw notFound("Session", "sessionId"); // removed meanwhile by a schedule change
+  if (current.status === "CANCELLED") {
+    throw UserInputError.of("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
+  }
+  const enrolled = await tx
+    .selectDistinct({ participantId: enrollments.participantId })
+    .from(enrollments)
+    .where(and(eq(enrollments.groupId, group.id), inArray(enrollments.participantId, participantIds), isNotNull(enrollments.activatedAt)));
+  const enrolledIds = new Set(enrolled.map((e) => e.participantId));
+  const missing = new Problems();
+  participantIds.forEach((id, i) => {
+    if (!enrolledIds.has(id)) missing.add(batch.fieldOf(i), UserErrorCode.NOT_ENROLLED, NOT_ENROLLED);
   });
+  missing.throwIfAny();
+
+  const existingRows = await tx
+    .select()
+    .from(attendance)
+    .where(and(eq(attendance.sessionId, session.id), inArray(attendance.participantId, participantIds)))
+    .for("update");
+  const existing = new Map(existingRows.map((r) => [r.participantId, r]));
+  const now = clock.now();
+  const writes: AttendanceWrite[] = [];
+  const result: AttendanceRow[] = [];
+  const inserts: Array<typeof attendance.$inferInsert> = [];
+  const updates: Array<{ i: number; before: AttendanceRow; status: string; minutes: number | null; note: string | null }> = [];
+  for (const [i, r] of input.records.entries()) {
+    const participantId = participantIds[i];
+    const before = existing.get(participantId) ?? null;
+    const note = r.note === undefined || r.note === null ? (before?.note ?? null) : r.note.trim() || null;
+    const minutes =
+      r.minutesAttended != null
+        ? r.minutesAttended
+        : before && before.status === (r.status as string)
+          ? before.minutesAttended
+          : defaultMinutes(r.status, current);
+    if (!before) {
+      inserts.push({
+        centerId: group.centerId,
+        sessionId: session.id,
+        participantId,
+        status: r.status,
+        minutesAttended: minutes,
+        note,
+        recordedByStaffId: ctx.access.staffId,
+        recordedAt: now,
+        version: 1,
+      });
+      continue;
+    }
+    if (before.status === (r.status as string) && before.minutesAttended === minutes && before.note === note) {
+      result[i] = before; // unchanged: a retry writes nothing
+      continue;
+    }
+    updates.push({ i, before, status: r.status, minutes, note });
+  }
+  if (updates.length) {
+    // One statement for every changed record (ids are unique: one record per participant).
+    const values = sql.join(
+      updates.map((u) => sql`(${u.before.id}::uuid, ${u.status}::text, ${u.minutes}::int, ${u.note}::text)`),
+      sql`, `,
+    );
+    const updated = await tx
+      .update(attendance)
+      .set({
+        status: sql`"v"."status"`,
+        minutesAttended: sql`"v"."minutes"`,
+        note: sql`"v"."note"`,
+        recordedByStaffId: ctx.access.staffId,
+        recordedAt: now,
+        version: sql`${attendance.version} + 1`,
+      })
+      .from(sql`(values ${values}) as "v"("id", "status", "minutes", "note")`)
+      .where(sql`${attendance.id} = "v"."id"`)
+      .returning(getTableColumns(attendance));
+    const byId = new Map(updated.map((a) => [a.id, a]));
+    for (const u of updates) {
+      const after = byId.get(u.before.id)!;
+      writes.push({ before: u.before, after });
+      result[u.i] = after;
+    }
+  }
+  if (inserts.length) {
+    const created = await tx.insert(attendance).values(inserts).returning();
+    const byParticipant = new Map(created.map((c) => [c.participantId, c]));
+    participantIds.forEach((id, i) => {
+      const c = byParticipant.get(id);
+      if (c && !existing.has(id)) {
+        result[i] = c;
+        writes.push({ before: null, after: c });
+      }
+    });
+  }
+  const context: AttendanceWriteContext = { session: current, group, actorStaffId: ctx.access.staffId, reason };
+  await attendanceWriteSteps.run(tx, context, writes);
+  return result;
 }
 
 /**
@@ -223,6 +246,7 @@ export async function sessionRoster(ctx: Context, session: Pick<SessionRow, "id"
   const byParticipant = new Map(recorded.map((a) => [a.participantId, a]));
   const entries: RosterEntry[] = expected.map((e) => ({
     participantId: e.participantId,
+    sessionId: session.id,
     centerId: session.centerId,
     enrollmentId: e.enrollmentId,
     attendanceId: byParticipant.get(e.participantId)?.id ?? null,
@@ -231,7 +255,14 @@ export async function sessionRoster(ctx: Context, session: Pick<SessionRow, "id"
   const listed = new Set(expected.map((e) => e.participantId));
   for (const a of recorded) {
     if (!listed.has(a.participantId))
-      entries.push({ participantId: a.participantId, centerId: session.centerId, enrollmentId: null, attendanceId: a.id, expected: false });
+      entries.push({
+        participantId: a.participantId,
+        sessionId: session.id,
+        centerId: session.centerId,
+        enrollmentId: null,
+        attendanceId: a.id,
+        expected: false,
+      });
   }
   return entries;
 }

@@ -93,6 +93,7 @@ export class AttendanceSummary {
 @ObjectType({ description: "A member expected at a session (or recorded at it), with what was recorded." })
 export class RosterEntry {
   participantId!: string;
+  sessionId!: string;
   /** The session's center (the audit log's scope). */
   centerId!: string;
   enrollmentId!: string | null;

@@ -13,7 +13,8 @@ import { clock } from "../common/clock.js";
 import type { Db } from "../db/client.js";
 import { auditEvents, type AuditEventRow } from "../db/schema.js";
 
-type ActorType = "STAFF" | "API_CLIENT" | "SYSTEM";
+/** PARTICIPANT: a member acting through their self check-in token (src/checkin). */
+type ActorType = "STAFF" | "API_CLIENT" | "SYSTEM" | "PARTICIPANT";
 
 export interface Actor {
   type: ActorType;

@@ -54,7 +54,9 @@ export type Capability =
   /** Co-sign a note signed by someone whose credential needs it: clinicians and admins. */
   | "note.cosign"
   /** Billable service records and their export: clinicians and admins. */
-  | "service.read";
+  | "service.read"
+  /** Open a session's self check-in, reconcile its claims, see members' check-in links: clinical staff and the group's facilitators. */
+  | "checkin.manage";
 
 type Rule = (role: CenterRole, target: Target, viewer: StaffViewer) => boolean;
 
@@ -140,6 +142,7 @@ const RULES: Record<Capability, Rule> = {
   "note.sign": (role, t, v) => role !== "VIEWER" && (facilitates(t, v) || (t.staffIds?.includes(v.staffId) ?? false)),
   "note.cosign": (role) => role === "ADMIN" || role === "CLINICIAN",
   "service.read": (role) => role === "ADMIN" || role === "CLINICIAN",
+  "checkin.manage": (role, t, v) => role === "ADMIN" || role === "CLINICIAN" || (role === "FACILITATOR" && facilitates(t, v)),
 };
 
 /** What an API client may do at one of its centers: read, with ATTENDANCE_READ. Nothing else. */

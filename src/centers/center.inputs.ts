@@ -48,6 +48,12 @@ export class UpdateCenterInput {
 
   @Field(() => Int, { nullable: true, description: "0..60 days after a session within which its note is signed on time; later it is a late entry. Default 3." })
   lateEntryWindowDays?: number | null;
+
+  @Field(() => Int, { nullable: true, description: "0..240 minutes before a session's start that its self check-in window opens. Default 30." })
+  checkInOpensMinutesBefore?: number | null;
+
+  @Field(() => Int, { nullable: true, description: "0..240 minutes after a session's start that its self check-in window closes. Default 20." })
+  checkInClosesMinutesAfter?: number | null;
 }
 
 export const CreateCenterPayload = payloadType("CreateCenterPayload", "center", () => Center);

@@ -40,6 +40,14 @@ export class Center extends Node {
   @Field(() => Int, { description: "Days after a session within which its note is signed on time; a note signed later is a late entry and needs a reason." })
   lateEntryWindowDays!: number;
 
+  @Policy({ readableBy: "CENTER" })
+  @Field(() => Int, { description: "Self check-in opens this many minutes before a session's start (inclusive)." })
+  checkInOpensMinutesBefore!: number;
+
+  @Policy({ readableBy: "CENTER" })
+  @Field(() => Int, { description: "Self check-in closes this many minutes after a session's start (inclusive)." })
+  checkInClosesMinutesAfter!: number;
+
   @Field(() => DateTime)
   createdAt!: Date;
 }

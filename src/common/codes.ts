@@ -180,6 +180,9 @@ export const USER_ERROR_CODES: Record<UserErrorCode, string> = {
   NOTE_LOCKED: "The session's note is signed: only addenda change it, and attendance only with a reason (written as a CORRECTION addendum).",
   NAMES_OTHER_MEMBER: "A note's text names a member of the session where it may not (the word is in the message, not whose name it is).",
   MISSING_MEMBER_NOTE: "A member who attended has no part in the note, or attendance is not recorded for everyone: the note cannot be signed.",
+  INVALID_CHECK_IN:
+    "A self check-in was refused: the same answer whatever was wrong (the token, the room code, the window, the member's seat, too many tries), so a guess reveals nothing.",
+  CHECK_IN_DISABLED: "Self check-in is off on this server: it runs in production without CHECKIN_SECRET (docs/checkin.md).",
 };
 
 const retryAfterText = (r: ErrorCodeSpec["retryAfter"]): string =>

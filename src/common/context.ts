@@ -1,6 +1,7 @@
 // One typed context per request: who is asking (viewer), the access policy deciding for them,
 // the database, and the per-request DataLoaders.
 import type { Access } from "../auth/access.js";
+import type { CheckInConfig } from "../config.js";
 import type { RequestLifetime } from "./abort.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { Db } from "../db/client.js";
@@ -14,4 +15,10 @@ export interface Context {
   loaders: Loaders;
   /** Cancellation: client gone or time up (src/common/abort.ts); absent outside HTTP requests. */
   lifetime?: RequestLifetime;
+  /**
+   * What self check-in needs of the request (src/checkin): the instance's settings, the address
+   * links are built on (PUBLIC_URL or the server's own) and the caller's address (its rate limit).
+   * Absent outside HTTP requests: self check-in is then off.
+   */
+  checkIn?: { config: CheckInConfig; publicUrl: string; clientAddress: string };
 }

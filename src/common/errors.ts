@@ -51,6 +51,10 @@ export enum UserErrorCode {
   NAMES_OTHER_MEMBER = "NAMES_OTHER_MEMBER",
   /** A member who attended has no part in the note, or attendance is not recorded for everyone. */
   MISSING_MEMBER_NOTE = "MISSING_MEMBER_NOTE",
+  /** A self check-in was refused; the same code whatever was wrong (token, room code, window, seat, too many tries). */
+  INVALID_CHECK_IN = "INVALID_CHECK_IN",
+  /** Self check-in is off on this server (production without CHECKIN_SECRET). */
+  CHECK_IN_DISABLED = "CHECK_IN_DISABLED",
 }
 registerEnumType(UserErrorCode, { name: "UserErrorCode", description: "Why a mutation refused its input." });
 

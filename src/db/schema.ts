@@ -45,6 +45,10 @@ export const centers = pgTable("centers", {
   maxMenteesPerMentor: integer("max_mentees_per_mentor").notNull().default(3),
   /** Days after a session within which its note may be signed without being a late entry. */
   lateEntryWindowDays: integer("late_entry_window_days").notNull().default(3),
+  /** Self check-in (src/checkin): the window opens this many minutes before a session's start… */
+  checkInOpensMinutesBefore: integer("check_in_opens_minutes_before").notNull().default(30),
+  /** …and closes this many minutes after it (both ends inclusive). */
+  checkInClosesMinutesAfter: integer("check_in_closes_minutes_after").notNull().default(20),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 });
@@ -726,7 +730,7 @@ export const auditEvents = pgTable(
     seq: bigint("seq", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
     id: uuid("id").notNull().unique(),
     occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
-    /** STAFF | API_CLIENT | SYSTEM; null for a caller with no valid credentials. */
+    /** STAFF | API_CLIENT | SYSTEM | PARTICIPANT (a member through their check-in token) | ANONYMOUS; null for a caller with no valid credentials. */
     actorType: text("actor_type"),
     actorId: uuid("actor_id"),
     /** Null when the entry belongs to no one center: only org admins see those. */
@@ -751,7 +755,7 @@ export const auditEvents = pgTable(
     index("audit_events_center_idx").on(t.centerId, t.seq),
     index("audit_events_actor_idx").on(t.actorId, t.seq),
     index("audit_events_participants_idx").using("gin", t.participantIds),
-    check("audit_events_actor_type", sql`${t.actorType} in ('STAFF', 'API_CLIENT', 'SYSTEM')`),
+    check("audit_events_actor_type", sql`${t.actorType} in ('STAFF', 'API_CLIENT', 'SYSTEM', 'PARTICIPANT', 'ANONYMOUS')`),
     check("audit_events_action", sql`${t.action} in ('READ', 'CREATE', 'UPDATE', 'DELETE', 'EXPORT', 'DENIED')`),
     check("audit_events_outcome", sql`${t.outcome} in ('ALLOWED', 'DENIED', 'ERROR')`),
   ],
@@ -925,6 +929,59 @@ export const engagementSessions = pgTable(
       .where(sql`${t.dirty}`),
   ],
 );
+
+// Self check-in (src/checkin). A session's check-in window, once staff opened it (one per session).
+export const checkInWindows = pgTable("check_in_windows", {
+  sessionId: uuid("session_id")
+    .primaryKey()
+    .references(() => sessions.id, { onDelete: "cascade" }),
+  centerId: centerId(),
+  /** Both ends inclusive: a claim at exactly opensAt or closesAt is in the window. */
+  opensAt: timestamp("opens_at", { withTimezone: true }).notNull(),
+  closesAt: timestamp("closes_at", { withTimezone: true }).notNull(),
+  openedByStaffId: uuid("opened_by_staff_id").references(() => staff.id),
+  openedAt: timestamp("opened_at", { withTimezone: true }).notNull().defaultNow().$defaultFn(now),
+});
+
+// A member's claim of presence (self check-in): never attendance by itself; staff accept or reject it.
+export const checkIns = pgTable(
+  "check_ins",
+  {
+    id: id(),
+    centerId: centerId(),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => sessions.id, { onDelete: "cascade" }),
+    participantId: uuid("participant_id")
+      .notNull()
+      .references(() => participants.id),
+    checkedInAt: timestamp("checked_in_at", { withTimezone: true }).notNull(),
+    /** Claimed after the session's start. */
+    late: boolean("late").notNull(),
+    /** PENDING, ACCEPTED, REJECTED. */
+    status: text("status").notNull().default("PENDING"),
+    decidedByStaffId: uuid("decided_by_staff_id").references(() => staff.id),
+    decidedAt: timestamp("decided_at", { withTimezone: true }),
+  },
+  (t) => [
+    uniqueIndex("check_ins_session_participant_uq").on(t.sessionId, t.participantId),
+    index("check_ins_participant_idx").on(t.participantId),
+    check("check_ins_status", sql`${t.status} in ('PENDING', 'ACCEPTED', 'REJECTED')`),
+  ],
+);
+
+/**
+ * Failed self check-in tries (src/checkin), one row per key (`t:<token hash>`, `ip:<address>`) and
+ * fixed window, shared by every instance. Not tenant data: no center_id.
+ */
+export const checkInFailures = pgTable("check_in_failures", {
+  key: text("key").primaryKey(),
+  windowStart: timestamp("window_start", { withTimezone: true, mode: "date" }).notNull(),
+  failures: integer("failures").notNull(),
+});
+
+export type CheckInWindowRow = typeof checkInWindows.$inferSelect;
+export type CheckInRow = typeof checkIns.$inferSelect;
 
 export type CenterRow = typeof centers.$inferSelect;
 export type StaffRow = typeof staff.$inferSelect;

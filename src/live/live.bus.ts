@@ -50,7 +50,6 @@ function decodeChange(payload: string): RosterChange | null {
 }
 
 /**
- * @public (the lead adds it to self check-in's `checkInWriteSteps` at merge, src/steps.ts)
  * The write step: one NOTIFY in the writer's transaction (delivered at its commit). Shaped for any
  * writer of a roster: attendance (below) and self check-in (`checkInWriteSteps`, same arguments).
  */

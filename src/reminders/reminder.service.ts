@@ -337,12 +337,12 @@ export async function enrollmentEndStep(tx: Tx, enrollment: EnrollmentRow): Prom
 
 /**
  * The check-in hook: a member who checked in to a session needs no more reminders of it. For the
- * self check-in module to add to its write steps in src/steps.ts (it runs in that transaction).
- * @public
+ * self check-in's write steps (src/steps.ts): it runs in the transaction that recorded or decided the claims.
  */
-export async function checkInStep(tx: Tx, checkIn: { sessionId: string; participantId: string }): Promise<void> {
+export async function checkInStep(tx: Tx, checkIn: { sessionId: string; participantIds: readonly string[] }): Promise<void> {
+  if (!checkIn.participantIds.length) return;
   await tx
     .update(reminders)
     .set({ status: "CANCELLED", skipReason: "CHECKED_IN", updatedAt: clock.now() })
-    .where(and(eq(reminders.sessionId, checkIn.sessionId), eq(reminders.participantId, checkIn.participantId), eq(reminders.status, "PENDING")));
+    .where(and(eq(reminders.sessionId, checkIn.sessionId), inArray(reminders.participantId, [...checkIn.participantIds]), eq(reminders.status, "PENDING")));
 }

@@ -2,7 +2,9 @@
 // sender name and the callback number, and nothing else: no group, program or center name, no word
 // that reveals treatment (test/reminders-wording.test.ts scans every output). WITH_GROUP_NAME adds
 // the group's name and its location or virtual link, because the member asked for it.
-// An SMS is at most 160 GSM-7 characters (one segment); an email carries an unsubscribe link.
+// An SMS is at most 160 GSM-7 characters (one segment), or two concatenated segments when it carries
+// the member's check-in link (src/checkin: opaque, it names nothing); an email carries an unsubscribe
+// link, and the check-in link when self check-in is on.
 
 export interface Wording {
   /** Preferred or first name. */
@@ -15,9 +17,13 @@ export interface Wording {
   groupName: string;
   /** Location, else virtual link, else null. */
   where: string | null;
+  /** The member's personal self check-in link (opaque), when self check-in is on (src/checkin). */
+  checkInUrl?: string | null;
 }
 
 export const SMS_MAX = 160;
+/** Two concatenated segments (153 septets each): the most an SMS carrying the check-in link may be. */
+export const SMS_MAX_WITH_LINK = 306;
 
 // The GSM 03.38 default alphabet, and its extension table (each of those counts twice).
 const GSM_BASIC = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
@@ -70,7 +76,10 @@ function dayAndTime(at: Date, timezone: string, long: boolean): { day: string; t
 
 const cut = (s: string, max: number) => (s.length <= max ? s : `${s.slice(0, Math.max(0, max - 3)).trimEnd()}...`);
 
-/** The SMS body: one GSM-7 segment. Trims the extra detail first, then the name, then the sender name. */
+/**
+ * The SMS body: one GSM-7 segment. Trims the extra detail first, then the name, then the sender
+ * name. With a check-in link: the same text with the link after the day and time (two segments).
+ */
 export function smsBody(w: Wording): string {
   const { day, time } = dayAndTime(w.startsAt, w.timezone, false);
   let name = toGsm7(w.name) || "there";
@@ -93,7 +102,17 @@ export function smsBody(w: Wording): string {
     sender = cut(sender, Math.max(8, sender.length - over()));
     body = compose();
   }
-  return body.length > SMS_MAX ? body.slice(0, SMS_MAX) : body;
+  body = body.length > SMS_MAX ? body.slice(0, SMS_MAX) : body;
+  // The member's check-in link, whole or not at all: it makes the message two segments (a
+  // concatenated SMS), which it must then fit.
+  const link = w.checkInUrl && gsm7Length(w.checkInUrl) === w.checkInUrl.length ? w.checkInUrl : "";
+  if (link) {
+    const sentence = `${day} at ${time}.`;
+    const at = body.indexOf(sentence) + sentence.length;
+    const withLink = `${body.slice(0, at)} Check in: ${link}${body.slice(at)}`;
+    if (at >= sentence.length && withLink.length <= SMS_MAX_WITH_LINK) return withLink;
+  }
+  return body;
 }
 
 /** The email: subject and plain text, with the unsubscribe link at the end. */
@@ -104,6 +123,7 @@ export function emailMessage(w: Wording, unsubscribeUrl: string): { subject: str
     lines.push("", w.groupName);
     if (w.where) lines.push(w.where);
   }
+  if (w.checkInUrl) lines.push("", `When you arrive, check in here: ${w.checkInUrl}`);
   if (w.callbackPhone) lines.push("", `Questions, or cannot make it? Call ${w.callbackPhone}.`);
   lines.push("", w.senderName, "", `To stop these emails: ${unsubscribeUrl}`);
   return { subject: `Reminder: ${day} at ${time}`, text: `${lines.join("\n")}\n` };

@@ -36,6 +36,7 @@ import { DEFAULT_SETTINGS, isOptedOut, PLAN_GRACE_MS } from "./reminder.service.
 import { SendError, type EmailMessage, type Senders, type SmsMessage } from "./reminder.senders.js";
 import { capWindows, deliveryTime, quietHoursEnd } from "./reminder.time.js";
 import { emailMessage, smsBody, type Wording } from "./reminder.wording.js";
+import { checkInLinkOf } from "../checkin/checkin.token.js";
 
 /** At most this many SMS a member gets in one day, and in the 7 days ending with it (center's zone). */
 const SMS_CAP = { day: 1, week: 3 } as const;
@@ -86,6 +87,8 @@ export interface WorkerDeps {
   metrics?: ReminderMetrics;
   /** The address the provider and mail clients reach this server at (PUBLIC_URL, or its own). */
   publicUrl: () => string;
+  /** Self check-in's secret (src/checkin): when set, each reminder carries the member's check-in link. */
+  checkInSecret?: string | null;
 }
 
 type Decision =
@@ -336,6 +339,8 @@ export class ReminderWorker {
       where: c.location ?? c.virtualLink ?? null,
     };
     const base = this.deps.publicUrl();
+    const secret = this.deps.checkInSecret;
+    if (secret) wording.checkInUrl = checkInLinkOf(base, secret, row.sessionId, row.participantId);
     if (row.channel === "SMS") {
       return {
         kind: "send",

@@ -35,6 +35,8 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
   intInRange(p, "peerMentorMinimumDays", input.peerMentorMinimumDays, 0, 3650);
   intInRange(p, "maxMenteesPerMentor", input.maxMenteesPerMentor, 1, 20);
   intInRange(p, "lateEntryWindowDays", input.lateEntryWindowDays, 0, 60);
+  intInRange(p, "checkInOpensMinutesBefore", input.checkInOpensMinutesBefore, 0, 240);
+  intInRange(p, "checkInClosesMinutesAfter", input.checkInClosesMinutesAfter, 0, 240);
   p.throwIfAny();
   const row = await ctx.db.transaction(async (tx) => {
     // The zone the sessions were generated in, read under the row lock this update takes anyway.
@@ -50,6 +52,8 @@ export async function updateCenter(ctx: Context, input: UpdateCenterInput): Prom
         ...(input.peerMentorMinimumDays != null ? { peerMentorMinimumDays: input.peerMentorMinimumDays } : {}),
         ...(input.maxMenteesPerMentor != null ? { maxMenteesPerMentor: input.maxMenteesPerMentor } : {}),
         ...(input.lateEntryWindowDays != null ? { lateEntryWindowDays: input.lateEntryWindowDays } : {}),
+        ...(input.checkInOpensMinutesBefore != null ? { checkInOpensMinutesBefore: input.checkInOpensMinutesBefore } : {}),
+        ...(input.checkInClosesMinutesAfter != null ? { checkInClosesMinutesAfter: input.checkInClosesMinutesAfter } : {}),
         updatedAt: clock.now(),
       })
       .where(eq(centers.id, center.id))
