@@ -467,6 +467,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
         viewer: request.viewer,
         access,
         db: scope.db,
+        scope,
         loaders: createLoaders(scope.db),
         lifetime: request.lifetime,
         record: request.record,

@@ -1,16 +1,28 @@
 // Row-level security per request (PostgreSQL). Every tenant table has a policy (drizzle/0004_rls.sql)
 // that shows and accepts only rows of the centers in the setting `app.center_ids`: "all", or a
 // comma-separated list of center ids. A request runs all its statements on one connection reserved
-// from the request pool, whose connections start with no centers at all (nothing visible):
+// from the request pool, whose connections start with no centers at all (nothing visible), and
+// every statement runs in a transaction whose first statement scopes it, transaction-locally:
 //
-//   reserve → set_config('app.center_ids', <the request's centers>, false) → the request's
-//   statements (its transactions: BEGIN … COMMIT on the same connection) → RESET → release
+//   reserve → BEGIN, set_config('app.center_ids', <the request's centers>, true), the request's
+//   statements … → [the audit entries] COMMIT → release
 //
-// The setting is sent in the same round trip as the first statement (pipelined), and that
-// statement fails if the setting failed, so nothing ever runs under a wrong scope. A connection
-// that broke is not released: postgres.js has already put it back among its closed connections.
-// Transactions of one request take turns (two BEGINs on one connection would share a transaction);
-// statements outside them that run meanwhile (another resolver's read) join the open transaction.
+// BEGIN and set_config are sent with the first statement without waiting for them (postgres.js
+// pipelines what is sent on one connection without awaiting), so scoping costs no round trip of
+// its own; the setting ends with the transaction, so there is no RESET either. If BEGIN or the
+// setting failed, the statements after them fail too (an aborted transaction runs nothing), and a
+// connection starts with no centers: nothing ever runs under a wrong scope.
+//
+// Two kinds of transactions, taking turns on the connection:
+//  - the request's own (implicit): statements sent outside `db.transaction` open it and share it;
+//    `commit()` ends it (src/audit/audit.plugin.ts sends the audit entries, then commit, in one
+//    round trip, and answers only after the commit); `release()` ends it otherwise. A statement
+//    of it that fails aborts it: the next statement starts a new one (after a ROLLBACK).
+//  - a service's `db.transaction(fn)` (explicit): the implicit transaction is committed first (it
+//    only read), then BEGIN + set_config + fn's statements + COMMIT. Statements outside it that
+//    run meanwhile (another resolver's read) join it, as before.
+// A connection that broke is not released: postgres.js has already put it back among its closed
+// connections.
 import { type PgDialect } from "drizzle-orm/pg-core";
 import { PostgresJsDatabase, PostgresJsSession } from "drizzle-orm/postgres-js";
 import type { Logger } from "drizzle-orm/logger";
@@ -24,9 +36,21 @@ export type CenterReach = "ALL" | readonly string[];
 export interface DbScope {
   /** The request's database handle: every statement sees only the reach's centers. */
   db: Db;
-  /** Hands the connection back (reset first). Safe to call more than once, or when never used. */
+  /**
+   * Commits the request's open transaction (its reads and what was sent after them, the audit
+   * entries) and waits for PostgreSQL to confirm it; rejects if it did not commit. Statements asked
+   * for before the call are sent before the COMMIT, in the same round trip.
+   */
+  commit(): Promise<void>;
+  /**
+   * From now on, each statement sent outside `db.transaction` is a transaction of its own (BEGIN,
+   * set_config, it, COMMIT, still one round trip): for mutations, whose writes must be committed
+   * before they are answered whatever happens to the audit entries after them.
+   */
+  commitEachStatement(): void;
+  /** Hands the connection back (its transaction committed first). Safe to call more than once, or when never used. */
   release(): Promise<void>;
-  /** Statements this scope added to the request (set_config, BEGIN/COMMIT, reset): for the measurements. */
+  /** Statements this scope added to the request (BEGIN, set_config, COMMIT/ROLLBACK, savepoints): for the measurements. */
   readonly overhead: number;
 }
 
@@ -39,7 +63,7 @@ function centerSetting(reach: CenterReach): string {
   return reach.join(",");
 }
 
-type Query = Promise<unknown> & { values(): Promise<unknown>; execute(): unknown };
+type Query = Promise<unknown> & { values(): Query; execute(): Query };
 
 /** What drizzle's postgres-js session calls on its client, returning a lazy query like postgres.js does. */
 function lazyQuery(run: (values: boolean) => Promise<unknown>) {
@@ -94,6 +118,12 @@ export interface ScopeFactory {
   (reach: CenterReach): DbScope;
 }
 
+/** A promise whose rejection is handled (by whoever awaits it, or nobody): for statements sent ahead. */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
 /**
  * Makes request scopes over `pool` (whose connections start with app.center_ids unset).
  * `schemaDb` is a drizzle database on the pool, whose dialect and schema the scopes reuse.
@@ -104,35 +134,29 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
   const relational = schema.schema ? { fullSchema: schema.fullSchema, schema: schema.schema, tableNamesMap: schema.tableNamesMap } : undefined;
 
   return (reach) => {
-    const setting = centerSetting(reach);
+    // The ids are checked uuids (centerSetting), so the value is inlined: a parameterless statement.
+    const scopeStatement = `select set_config('app.center_ids', '${centerSetting(reach)}', true)`;
     let overhead = 0;
-    let conn: Promise<{ conn: ReservedSql; ready: Promise<unknown> }> | undefined;
+    let conn: Promise<ReservedSql> | undefined;
     let broken = false;
     let released = false;
     let releasing = false;
     let transactions: Promise<void> = Promise.resolve();
+    // What is open on the connection, as sent so far (statements are sent in the order asked).
+    let open: "none" | "implicit" | "explicit" = "none";
+    /** The implicit transaction's BEGIN and set_config (each statement of it waits for them too). */
+    let implicitStart: Promise<unknown> = Promise.resolve();
+    let implicitFailed = false;
+    let implicitGeneration = 0;
+    let eachStatement = false;
 
     // postgres.js's connection behind the reservation: it drops `reserved` when the socket closes,
     // after which nothing may be sent on it (postgres.js would write to a closed socket and throw
     // outside any promise).
     let link: { reserved?: unknown } | undefined;
-    const connection = () =>
-      (conn ??= pool.reserve().then((c) => {
-        overhead++;
-        // The ids are checked uuids (centerSetting), so the value is inlined: a parameterless
-        // statement, which tells us its connection as it is sent.
-        const ready = c
-          .unsafe(`select set_config('app.center_ids', '${setting}', false)`, [], {
-            onexecute: (connection: { reserved?: unknown }) => {
-              link = connection;
-              return true;
-            },
-          } as never)
-          .execute() as unknown as Promise<unknown>;
-        return { conn: c, ready };
-      }));
+    const connection = () => (conn ??= pool.reserve());
     /** The reserved connection, unless it was lost: then a CONNECTION_CLOSED error, as postgres.js gives. */
-    const open = (c: ReservedSql): ReservedSql => {
+    const live = (c: ReservedSql): ReservedSql => {
       if (broken || (link && !link.reserved)) {
         broken = true;
         throw Object.assign(new Error("The database connection was lost"), { code: "CONNECTION_CLOSED" });
@@ -144,6 +168,33 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
         if (isConnectionLoss(err)) broken = true;
         throw err;
       });
+    /** Sends a statement of our own now (not awaited here); `values` for drizzle's array rows. */
+    const send = (c: ReservedSql, query: string, params?: unknown[], opts?: Record<string, unknown>, values = false): Query => {
+      const q = live(c).unsafe(query, params as never[], opts) as unknown as Query;
+      if (values) q.values();
+      return q.execute();
+    };
+    /** BEGIN and the scope, sent ahead of the transaction's first statement. */
+    const start = (c: ReservedSql): Promise<unknown> => {
+      overhead += 2;
+      const begin = send(c, "begin", [], {
+        // A parameterless statement tells us its connection as it is sent.
+        onexecute: (connection: { reserved?: unknown }) => {
+          link = connection;
+          return true;
+        },
+      });
+      const scoped = send(c, scopeStatement);
+      return quiet(Promise.all([begin, scoped]));
+    };
+    /** Ends the implicit transaction (COMMIT, or ROLLBACK if a statement of it failed); not awaited here. */
+    const endImplicit = (c: ReservedSql): { failed: boolean; started: Promise<unknown>; end: Promise<{ command?: string }> } => {
+      const failed = implicitFailed;
+      const started = implicitStart;
+      open = "none";
+      overhead++;
+      return { failed, started, end: quiet(send(c, failed ? "rollback" : "commit") as unknown as Promise<{ command?: string }>) };
+    };
 
     const client = {
       options: pool.options,
@@ -154,10 +205,41 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
         if (released) return lazyQuery(() => new Promise<never>(() => {}));
         return lazyQuery((values) =>
           watch(
-            connection().then(async ({ conn: c, ready }) => {
-              const q = open(c).unsafe(query, params as never[], opts) as unknown as Query;
-              const [, result] = await Promise.all([ready, values ? q.values() : q]);
-              return result;
+            connection().then(async (c) => {
+              if (released) return new Promise<never>(() => {});
+              // Inside a service's transaction: join it. Otherwise the request's own transaction.
+              let before: Promise<unknown> = Promise.resolve();
+              let generation = -1;
+              if (open !== "explicit" && eachStatement) {
+                // A transaction of its own, in the same round trip.
+                if (open === "implicit") void endImplicit(c);
+                const started = start(c);
+                const q = send(c, query, params, opts, values);
+                overhead++;
+                const end = quiet(send(c, "commit") as unknown as Promise<{ command?: string }>);
+                const [, result, ended] = await Promise.all([started, q, end]);
+                if (ended.command && ended.command.toUpperCase() !== "COMMIT") throw new Error("the transaction was rolled back");
+                return result;
+              }
+              if (open !== "explicit") {
+                if (open === "implicit" && implicitFailed) void endImplicit(c);
+                if (open === "none") {
+                  implicitStart = start(c);
+                  implicitFailed = false;
+                  implicitGeneration++;
+                  open = "implicit";
+                }
+                before = implicitStart;
+                generation = implicitGeneration;
+              }
+              const q = send(c, query, params, opts, values);
+              try {
+                const [, result] = await Promise.all([before, q]);
+                return result;
+              } catch (err) {
+                if (generation === implicitGeneration && open === "implicit" && !isConnectionLoss(err)) implicitFailed = true;
+                throw err;
+              }
             }),
           ),
         );
@@ -168,30 +250,34 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
         transactions = new Promise((resolve) => (done = resolve));
         await previous;
         try {
-          const { conn: c, ready } = await watch(connection());
-          await watch(ready);
-          overhead++;
-          await watch(open(c).unsafe("begin") as unknown as Promise<unknown>);
+          const c = await watch(connection());
+          // The request's own transaction only read so far: it commits ahead of this one (pipelined).
+          if (open === "implicit") void endImplicit(c);
+          open = "explicit";
+          const started = start(c);
           let result: unknown;
           try {
             result = await fn(
               transactionClient(
-                () => open(c),
+                () => live(c),
                 pool.options,
                 () => overhead++,
               ),
             );
+            await watch(started);
           } catch (err) {
             overhead++;
+            open = "none";
             // A lost connection needs no rollback: PostgreSQL rolled the transaction back itself.
             if (!isConnectionLoss(err))
               await Promise.resolve()
-                .then(() => open(c).unsafe("rollback"))
+                .then(() => live(c).unsafe("rollback"))
                 .catch(() => {});
             throw err;
           }
           overhead++;
-          const end = await watch(Promise.resolve().then(() => open(c).unsafe("commit") as unknown as Promise<{ command?: string }>));
+          open = "none";
+          const end = await watch(Promise.resolve().then(() => live(c).unsafe("commit") as unknown as Promise<{ command?: string }>));
           // COMMIT of a transaction that had failed answers ROLLBACK: nothing was written.
           if (end.command && end.command.toUpperCase() !== "COMMIT") throw new Error("the transaction was rolled back");
           return result;
@@ -212,12 +298,27 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
       get overhead() {
         return overhead;
       },
+      commitEachStatement() {
+        eachStatement = true;
+      },
+      async commit() {
+        // Statements asked for before this call (drizzle sends a statement a few promise turns
+        // after it is awaited) go out first; the COMMIT follows them in the same round trip.
+        await new Promise((resolve) => setImmediate(resolve));
+        if (!conn || released) return;
+        await transactions;
+        const c = await watch(conn);
+        if (open !== "implicit") return;
+        const { failed, started, end } = endImplicit(c);
+        const [, result] = await watch(Promise.all([started, end]));
+        if (failed || (result.command && result.command.toUpperCase() !== "COMMIT")) throw new Error("the request's transaction was rolled back");
+      },
       async release() {
         if (releasing || !conn) return;
         releasing = true;
         let c: ReservedSql;
         try {
-          ({ conn: c } = await conn);
+          c = await conn;
         } catch {
           return; // never reserved (the database was unreachable)
         }
@@ -227,13 +328,14 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
           return; // closed: postgres.js keeps it among its closed connections
         }
         try {
-          overhead++;
-          const reset = open(c).unsafe("reset app.center_ids");
+          const ending = open === "implicit" ? endImplicit(c).end : undefined;
           released = true;
-          await reset;
+          await ending;
           c.release();
-        } catch {
-          // The connection broke: it is already back among the pool's closed connections.
+        } catch (err) {
+          // The connection broke: it is already back among the pool's closed connections. A
+          // COMMIT refused otherwise still ended the transaction: the connection is clean.
+          if (!isConnectionLoss(err) && !broken) c.release();
         }
       },
     };
