@@ -30,7 +30,7 @@ import { auditPlugin, operationNameOf } from "./audit/audit.plugin.js";
 import { actorOf, appendAuditEntries, entriesOf } from "./audit/audit.service.js";
 import { Access, type Touch } from "./auth/access.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
-import { authenticate } from "./auth/authenticate.js";
+import { authenticate, ViewerCache } from "./auth/authenticate.js";
 import type { Viewer } from "./auth/viewer.js";
 import { cancellationPlugin, watchRequest, type RequestLifetime } from "./common/abort.js";
 import type { Context } from "./common/context.js";
@@ -425,10 +425,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
     });
   }
 
+  // Staff viewers kept for a few seconds, dropped on NOTIFY (src/auth/authenticate.ts).
+  const viewers = new ViewerCache(config.viewerCacheMs);
+  await viewers.start(database);
+
   // Authentication, then the actor's own limit, once the body is in (routes that are not infra).
   app.addHook("preHandler", async (request, reply) => {
     if (request.routeOptions.config?.infra) return;
-    request.viewer = await authenticate(database.db, verifier, request.headers.authorization);
+    request.viewer = await authenticate(database.db, verifier, request.headers.authorization, viewers);
     if (config.rateLimit.enabled && request.viewer) await limited(await perActor(request), request, reply);
   });
 
@@ -565,6 +569,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     },
     async close() {
       clearInterval(prune);
+      await viewers.stop();
       await reminders.stop();
       // Stop accepting, let in-flight requests finish (idle keep-alive connections are closed),
       // then stop Apollo.
