@@ -65,6 +65,17 @@ function centerSetting(reach: CenterReach): string {
 
 type Query = Promise<unknown> & { values(): Query; execute(): Query };
 
+/**
+ * A statement with parameters is prepared (named, kept by postgres.js per connection). Unprepared,
+ * postgres.js first asks PostgreSQL for the parameters' types and waits for the answer before it
+ * sends the statement, and holds the statements after it meanwhile: a round trip of its own, and
+ * no pipelining. Prepared, that happens once per connection and statement text. Statements without
+ * parameters (the compiled reads inline their checked values) are not: no describe, and no
+ * statement kept per distinct text.
+ */
+const preparedIfParameters = (params: unknown[] | undefined, opts: Record<string, unknown> | undefined) =>
+  params?.length ? { ...opts, prepare: true } : opts;
+
 /** What drizzle's postgres-js session calls on its client, returning a lazy query like postgres.js does. */
 function lazyQuery(run: (values: boolean) => Promise<unknown>) {
   let started: Promise<unknown> | undefined;
@@ -88,7 +99,7 @@ function transactionClient(conn: () => ReservedSql, options: unknown, count: () 
     options,
     unsafe: (query: string, params?: unknown[], opts?: Record<string, unknown>) => {
       try {
-        return conn().unsafe(query, params as never[], opts);
+        return conn().unsafe(query, params as never[], preparedIfParameters(params, opts));
       } catch (err) {
         return lazyQuery(() => Promise.reject(err instanceof Error ? err : new Error(String(err))));
       }
@@ -113,6 +124,15 @@ function transactionClient(conn: () => ReservedSql, options: unknown, count: () 
   };
   return client;
 }
+
+/**
+ * A COMMIT that postgres.js writes to the socket at once, right behind the statement before it.
+ * postgres.js collects writes under 1 kB and sends them a turn of the event loop later (setImmediate),
+ * while a larger one (the audit entries, a compiled statement) goes at once: a bare COMMIT after the
+ * audit entries would leave a turn later, which on a fast network is after PostgreSQL answered them,
+ * a round trip of its own. The padding is whitespace, which PostgreSQL skips.
+ */
+const FLUSHED_COMMIT = "commit" + " ".repeat(1024);
 
 export interface ScopeFactory {
   (reach: CenterReach): DbScope;
@@ -149,6 +169,8 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
     let implicitFailed = false;
     let implicitGeneration = 0;
     let eachStatement = false;
+    /** A `commit()` waiting for the next statement of the implicit transaction, to follow it. */
+    let commitRequest: { resolve: () => void; reject: (err: unknown) => void } | undefined;
 
     // postgres.js's connection behind the reservation: it drops `reserved` when the socket closes,
     // after which nothing may be sent on it (postgres.js would write to a closed socket and throw
@@ -170,7 +192,7 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
       });
     /** Sends a statement of our own now (not awaited here); `values` for drizzle's array rows. */
     const send = (c: ReservedSql, query: string, params?: unknown[], opts?: Record<string, unknown>, values = false): Query => {
-      const q = live(c).unsafe(query, params as never[], opts) as unknown as Query;
+      const q = live(c).unsafe(query, params as never[], preparedIfParameters(params, opts)) as unknown as Query;
       if (values) q.values();
       return q.execute();
     };
@@ -188,12 +210,18 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
       return quiet(Promise.all([begin, scoped]));
     };
     /** Ends the implicit transaction (COMMIT, or ROLLBACK if a statement of it failed); not awaited here. */
-    const endImplicit = (c: ReservedSql): { failed: boolean; started: Promise<unknown>; end: Promise<{ command?: string }> } => {
+    const endImplicit = (c: ReservedSql, ending = "commit"): { failed: boolean; started: Promise<unknown>; end: Promise<{ command?: string }> } => {
       const failed = implicitFailed;
       const started = implicitStart;
       open = "none";
       overhead++;
-      return { failed, started, end: quiet(send(c, failed ? "rollback" : "commit") as unknown as Promise<{ command?: string }>) };
+      return { failed, started, end: quiet(send(c, failed ? "rollback" : ending) as unknown as Promise<{ command?: string }>) };
+    };
+
+    /** Waits for an ending sent by `endImplicit`: rejects unless it committed. */
+    const settle = async ({ failed, started, end }: ReturnType<typeof endImplicit>): Promise<void> => {
+      const [, result] = await watch(Promise.all([started, end]));
+      if (failed || (result.command && result.command.toUpperCase() !== "COMMIT")) throw new Error("the request's transaction was rolled back");
     };
 
     const client = {
@@ -233,6 +261,11 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
                 generation = implicitGeneration;
               }
               const q = send(c, query, params, opts, values);
+              if (commitRequest && open === "implicit") {
+                const request = commitRequest;
+                commitRequest = undefined;
+                settle(endImplicit(c, FLUSHED_COMMIT)).then(request.resolve, request.reject);
+              }
               try {
                 const [, result] = await Promise.all([before, q]);
                 return result;
@@ -302,16 +335,25 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
         eachStatement = true;
       },
       async commit() {
-        // Statements asked for before this call (drizzle sends a statement a few promise turns
-        // after it is awaited) go out first; the COMMIT follows them in the same round trip.
-        await new Promise((resolve) => setImmediate(resolve));
-        if (!conn || released) return;
-        await transactions;
-        const c = await watch(conn);
-        if (open !== "implicit") return;
-        const { failed, started, end } = endImplicit(c);
-        const [, result] = await watch(Promise.all([started, end]));
-        if (failed || (result.command && result.command.toUpperCase() !== "COMMIT")) throw new Error("the request's transaction was rolled back");
+        // The COMMIT goes out right after the next statement of the request's transaction (the
+        // audit entries, asked for just before: drizzle sends a statement a few promise turns
+        // after it is awaited), in the same write; or, if none comes, once those turns are over.
+        await new Promise<void>((resolve, reject) => {
+          const request = { resolve, reject };
+          commitRequest = request;
+          setImmediate(() => {
+            if (commitRequest !== request) return;
+            commitRequest = undefined;
+            void (async () => {
+              await transactions;
+              if (!conn || released) return;
+              const c = await watch(conn);
+              if (open === "implicit") await settle(endImplicit(c));
+            })().then(resolve, reject);
+          });
+        });
+        // A statement sent after that COMMIT (a late one of the request) is committed before the answer too.
+        while (open === "implicit" && !released && conn) await settle(endImplicit(await conn));
       },
       async release() {
         if (releasing || !conn) return;
