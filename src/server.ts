@@ -1,6 +1,7 @@
 // The HTTP server on fastify 5 (with pino, its logger) and Apollo Server 5 through
 // @as-integrations/fastify. Stateless: every request builds its own context from its token and the
-// database; the only shared state (rate-limit counters) is in the database.
+// database; the only state of its own (rate-limit counts, viewers kept a few seconds) is reconciled
+// with the database (src/http/ratelimit.ts, src/auth/authenticate.ts).
 //   POST/GET /graphql   GraphQL over HTTP (and the GraphiQL page for browsers, src/graphiql.ts)
 //   GET /healthz        the process is up (no database call)
 //   GET /readyz         the database answers and every migration is applied, else 503
@@ -45,7 +46,7 @@ import type { DbScope } from "./db/scope.js";
 import { registerGraphiQL, wantsHtml, sendGraphiQLPage } from "./graphiql.js";
 import { allowlistPlugin, loadManifest, type Manifest } from "./http/allowlist.js";
 import { errorBody } from "./http/codes.js";
-import { postgresStore, pruneRateLimits } from "./http/ratelimit.js";
+import { pruneRateLimits, sharedRateLimits, type SharedRateLimits } from "./http/ratelimit.js";
 import { createLoaders } from "./loaders.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
@@ -91,6 +92,8 @@ export interface App {
   metrics: Metrics;
   /** The reminders' outbox worker of this instance (started by `listen` unless REMINDERS_WORKER_INTERVAL_MS=0). */
   reminders: ReminderWorker;
+  /** This instance's rate-limit counts (reconciled in the background; `sync` reconciles now). */
+  rateLimits: Pick<SharedRateLimits, "sync">;
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -400,8 +403,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
     });
   }
 
-  // Rate limits (src/http/ratelimit.ts): counted in the database, shared by every instance.
-  await app.register(fastifyRateLimit, { global: false, store: postgresStore(database.db), skipOnError: true });
+  // Rate limits (src/http/ratelimit.ts): counted in memory, reconciled with the database in the
+  // background (one statement per instance every RATE_LIMIT_SYNC_MS), shared by every instance.
+  const rateLimits = sharedRateLimits(database.db);
+  if (config.rateLimit.enabled) rateLimits.start(config.rateLimit.syncMs);
+  await app.register(fastifyRateLimit, { global: false, store: rateLimits.Store, skipOnError: true });
   const perIp = app.createRateLimit({ max: config.rateLimit.perIp, timeWindow: config.rateLimit.windowMs, keyGenerator: (r) => `ip:${r.ip}` });
   const perActor = app.createRateLimit({
     max: config.rateLimit.perActor,
@@ -559,6 +565,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     fastify: app,
     metrics,
     reminders,
+    rateLimits,
     async listen(port, host) {
       await app.listen({ port, host: host ?? "0.0.0.0" });
       const address = app.server.address();
@@ -570,6 +577,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     async close() {
       clearInterval(prune);
       await viewers.stop();
+      await rateLimits.stop();
       await reminders.stop();
       // Stop accepting, let in-flight requests finish (idle keep-alive connections are closed),
       // then stop Apollo.
