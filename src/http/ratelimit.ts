@@ -8,12 +8,12 @@
 // Windows are fixed and aligned on the clock (floor(now / window) × window), so every instance
 // counts the same window of a key without asking. A request is allowed while
 //   (the key's total at the last reconcile) + (what this instance counted since) ≤ the limit.
-// The bound: what other instances let through since their last reconcile is not seen here until
-// then, so N instances together may let through up to (N − 1) × (what one instance lets through of
-// a key in one reconcile period) over the limit; a key an instance has not counted yet in the
-// window starts there from what it knows (nothing), and it learns the total at its next reconcile.
-// Never more than N × the limit in a window: each instance stops at the limit on its own. One
-// instance holds the limit exactly. If the
+// The bound: an instance sees another's count once that one has added it and this one has read
+// it back, up to two reconcile periods later. So N instances together may let through, over the
+// limit, up to (N − 1) × (what one instance lets through of a key in two reconcile periods); a key
+// an instance has not counted yet in the window starts there from nothing, and it learns the total
+// at its next reconcile. Never more than N × the limit in a window: each instance stops at the
+// limit on its own. One instance holds the limit exactly. If the
 // database cannot be reached, counting goes on in memory (each instance then holds the limit on
 // its own) and the counts are added at the next reconcile that succeeds.
 import type { FastifyRateLimitStoreCtor } from "@fastify/rate-limit";
@@ -87,7 +87,7 @@ export function sharedRateLimits(db: Db): SharedRateLimits {
     // One statement for every key: add the deltas to the key's window (a newer window replaces an
     // older one; deltas for a window already replaced are dropped), and read every key's total back
     // (those this instance counted nothing for since, too: what the others counted).
-    const rows = await rowsOf<{ key: string; window_start: string | Date; hits: number | string }>(
+    const rows = await rowsOf<{ key: string; window_ms: number | string; hits: number | string }>(
       db,
       sql`
       with batch as (
@@ -103,11 +103,11 @@ export function sharedRateLimits(db: Db): SharedRateLimits {
           window_start = greatest(rate_limits.window_start, excluded.window_start)
         returning key, window_start, hits
       )
-      select key, window_start, hits from added
+      select key, (extract(epoch from window_start) * 1000)::float8 as window_ms, hits from added
       union all
-      select r.key, r.window_start, r.hits from rate_limits r join batch b on b.k = r.key and b.h = 0`,
+      select r.key, (extract(epoch from r.window_start) * 1000)::float8, r.hits from rate_limits r join batch b on b.k = r.key and b.h = 0`,
     );
-    const totals = new Map(rows.map((r) => [r.key, { windowStart: new Date(r.window_start).getTime(), hits: Number(r.hits) }]));
+    const totals = new Map(rows.map((r) => [r.key, { windowStart: Math.round(Number(r.window_ms)), hits: Number(r.hits) }]));
     for (const { key, counter, delta } of sent) {
       counter.local -= delta;
       const total = totals.get(key);
