@@ -301,6 +301,15 @@ describe("SQL statement count of a page of the integrators' feed", () => {
   );
 });
 
+/**
+ * recordAttendance of 12 changed records, in round trips: the session and its group (each its own
+ * transaction, as a mutation's statements outside its transaction are); BEGIN, the scope, the
+ * session's lock, the enrolments and the records; the update; the write steps' statements
+ * together (history, follow-ups' lock and reads, feed, the note's lock); COMMIT; the audit entry.
+ * (14 with each statement waiting for the one before.)
+ */
+const MAX_RECORD_ATTENDANCE_TRIPS = 7;
+
 // Round trips, not statements: what a read waits for. Counted by a proxy between the server's own
 // pools and PostgreSQL (test/bench/proxy.ts): a round trip is a connection that was waiting for
 // nothing sending something, so statements pipelined together count once. The server runs as in
@@ -356,6 +365,40 @@ describe.skipIf(!process.env.TEST_DATABASE_URL)("round trips to PostgreSQL of a 
         expect(Math.min(...trips), `${name}: ${trips.join(",")}`).toBe(2);
       }
       console.info("round trips per read:", JSON.stringify(measured));
+    },
+    WORLD_TIMEOUT,
+  );
+
+  it(
+    "records attendance of 12 records in a bounded number of round trips, its statements pipelined",
+    async () => {
+      // Given a group of twelve at a session, recorded once (the bench's recordAttendance changes every record each time)
+      const admin = await asOrgAdmin(server);
+      const w = await buildWorld(admin, { groups: 1, sessions: 1, participants: 12 });
+      const roster = await server.gql(operation("dashboard.graphql", "SessionRoster"), { sessionId: w.sessionId }, { token: admin.token });
+      const participantIds = (roster.data.node.attendance as Array<{ participant: { id: string } }>).map((a) => a.participant.id);
+      expect(participantIds).toHaveLength(12);
+      const record = (n: number) =>
+        server.gql(
+          `mutation($input: RecordAttendanceInput!) { recordAttendance(input: $input) { attendance { id status } userErrors { code } } }`,
+          { input: { sessionId: w.sessionId, records: participantIds.map((participantId, i) => ({ participantId, status: STATUSES[(i + n) % 2] })) } },
+          { token: admin.token },
+        );
+      for (let n = 0; n < 6; n++) await record(n);
+      // When it is recorded again, every record changed
+      const trips: number[] = [];
+      const statements: number[] = [];
+      for (let n = 6; n < 11; n++) {
+        const before = { trips: proxy.counters.roundTrips, statements: proxy.counters.statements };
+        const res = await record(n);
+        expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+        expect(res.data.recordAttendance.userErrors).toEqual([]);
+        expect(res.data.recordAttendance.attendance.map((a: { status: string }) => a.status)).toEqual(participantIds.map((_, i) => STATUSES[(i + n) % 2]));
+        trips.push(proxy.counters.roundTrips - before.trips);
+        statements.push(proxy.counters.statements - before.statements);
+      }
+      console.info("recordAttendance of 12: round trips", JSON.stringify(trips), "statements", JSON.stringify(statements));
+      expect(Math.min(...trips)).toBeLessThanOrEqual(MAX_RECORD_ATTENDANCE_TRIPS);
     },
     WORLD_TIMEOUT,
   );

@@ -99,16 +99,25 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
   const participantIds = ids as string[];
 
   return ctx.db.transaction(async (tx) => {
-    // Serializes batches on one session (two staff recording at once).
-    const [current] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
+    // Three statements sent together (pipelined: one round trip), run in this order: the session's
+    // lock first, which serializes batches on one session (two staff recording at once), then
+    // the enrolments and the records (locked) of the batch's participants.
+    const [[current], enrolled, existingRows] = await Promise.all([
+      tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update"),
+      tx
+        .selectDistinct({ participantId: enrollments.participantId })
+        .from(enrollments)
+        .where(and(eq(enrollments.groupId, group.id), inArray(enrollments.participantId, participantIds), isNotNull(enrollments.activatedAt))),
+      tx
+        .select()
+        .from(attendance)
+        .where(and(eq(attendance.sessionId, session.id), inArray(attendance.participantId, participantIds)))
+        .for("update"),
+    ]);
     if (!current) throw notFound("Session", "sessionId"); // removed meanwhile by a schedule change
     if (current.status === "CANCELLED") {
       throw UserInputError.of("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
     }
-    const enrolled = await tx
-      .selectDistinct({ participantId: enrollments.participantId })
-      .from(enrollments)
-      .where(and(eq(enrollments.groupId, group.id), inArray(enrollments.participantId, participantIds), isNotNull(enrollments.activatedAt)));
     const enrolledIds = new Set(enrolled.map((e) => e.participantId));
     const missing = new Problems();
     participantIds.forEach((id, i) => {
@@ -116,11 +125,6 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
     });
     missing.throwIfAny();
 
-    const existingRows = await tx
-      .select()
-      .from(attendance)
-      .where(and(eq(attendance.sessionId, session.id), inArray(attendance.participantId, participantIds)))
-      .for("update");
     const existing = new Map(existingRows.map((r) => [r.participantId, r]));
     const now = clock.now();
     const writes: AttendanceWrite[] = [];
@@ -195,7 +199,8 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
       });
     }
     const context: AttendanceWriteContext = { session: current, group, actorStaffId: ctx.access.staffId, reason };
-    await attendanceWriteSteps.run(tx, context, writes);
+    // The steps are independent of one another: their statements are sent together (src/common/steps.ts).
+    await attendanceWriteSteps.runTogether(tx, context, writes);
     return result;
   });
 }

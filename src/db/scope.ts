@@ -93,30 +93,32 @@ interface TransactionClient {
   savepoint(fn: (c: TransactionClient) => Promise<unknown>): Promise<unknown>;
 }
 
-function transactionClient(conn: () => ReservedSql, options: unknown, count: () => void): TransactionClient {
+function transactionClient(conn: () => ReservedSql, options: unknown, count: () => void, guard: <T>(q: PromiseLike<T>) => Promise<T>): TransactionClient {
   let savepoints = 0;
   const client: TransactionClient = {
     options,
     unsafe: (query: string, params?: unknown[], opts?: Record<string, unknown>) => {
+      let q: Query;
       try {
-        return conn().unsafe(query, params as never[], preparedIfParameters(params, opts));
+        q = conn().unsafe(query, params as never[], preparedIfParameters(params, opts)) as unknown as Query;
       } catch (err) {
         return lazyQuery(() => Promise.reject(err instanceof Error ? err : new Error(String(err))));
       }
+      return lazyQuery((values) => guard(values ? q.values() : q));
     },
     async savepoint(fn) {
       const name = `s${savepoints++}`;
       count();
-      await conn().unsafe(`savepoint ${name}`);
+      await guard(conn().unsafe(`savepoint ${name}`));
       try {
         const result = await fn(client);
         count();
-        await conn().unsafe(`release savepoint ${name}`);
+        await guard(conn().unsafe(`release savepoint ${name}`));
         return result;
       } catch (err) {
         count();
         await Promise.resolve()
-          .then(() => conn().unsafe(`rollback to savepoint ${name}`))
+          .then(() => guard(conn().unsafe(`rollback to savepoint ${name}`)))
           .catch(() => {});
         throw err;
       }
@@ -185,11 +187,21 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
       }
       return c;
     };
+    // When the connection is lost, postgres.js rejects the statements in flight, but not those it
+    // holds behind them on a reserved connection (pipelined while one waits for its parameter
+    // types): every statement of the scope is raced against the loss, so none waits forever.
+    let lose!: (err: unknown) => void;
+    const lost = new Promise<never>((_, reject) => (lose = reject));
+    lost.catch(() => {});
     const watch = <T>(p: Promise<T>): Promise<T> =>
       p.catch((err: unknown) => {
-        if (isConnectionLoss(err)) broken = true;
+        if (isConnectionLoss(err)) {
+          broken = true;
+          lose(err);
+        }
         throw err;
       });
+    const guard = <T>(q: PromiseLike<T>): Promise<T> => Promise.race([watch(Promise.resolve(q)), lost]);
     /** Sends a statement of our own now (not awaited here); `values` for drizzle's array rows. */
     const send = (c: ReservedSql, query: string, params?: unknown[], opts?: Record<string, unknown>, values = false): Query => {
       const q = live(c).unsafe(query, params as never[], preparedIfParameters(params, opts)) as unknown as Query;
@@ -220,7 +232,7 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
 
     /** Waits for an ending sent by `endImplicit`: rejects unless it committed. */
     const settle = async ({ failed, started, end }: ReturnType<typeof endImplicit>): Promise<void> => {
-      const [, result] = await watch(Promise.all([started, end]));
+      const [, result] = await guard(Promise.all([started, end]));
       if (failed || (result.command && result.command.toUpperCase() !== "COMMIT")) throw new Error("the request's transaction was rolled back");
     };
 
@@ -245,7 +257,7 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
                 const q = send(c, query, params, opts, values);
                 overhead++;
                 const end = quiet(send(c, "commit") as unknown as Promise<{ command?: string }>);
-                const [, result, ended] = await Promise.all([started, q, end]);
+                const [, result, ended] = await guard(Promise.all([started, q, end]));
                 if (ended.command && ended.command.toUpperCase() !== "COMMIT") throw new Error("the transaction was rolled back");
                 return result;
               }
@@ -267,7 +279,7 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
                 settle(endImplicit(c, FLUSHED_COMMIT)).then(request.resolve, request.reject);
               }
               try {
-                const [, result] = await Promise.all([before, q]);
+                const [, result] = await guard(Promise.all([before, q]));
                 return result;
               } catch (err) {
                 if (generation === implicitGeneration && open === "implicit" && !isConnectionLoss(err)) implicitFailed = true;
@@ -295,9 +307,10 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
                 () => live(c),
                 pool.options,
                 () => overhead++,
+                guard,
               ),
             );
-            await watch(started);
+            await guard(started);
           } catch (err) {
             overhead++;
             open = "none";
@@ -310,7 +323,7 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
           }
           overhead++;
           open = "none";
-          const end = await watch(Promise.resolve().then(() => live(c).unsafe("commit") as unknown as Promise<{ command?: string }>));
+          const end = await guard(Promise.resolve().then(() => live(c).unsafe("commit") as unknown as Promise<{ command?: string }>));
           // COMMIT of a transaction that had failed answers ROLLBACK: nothing was written.
           if (end.command && end.command.toUpperCase() !== "COMMIT") throw new Error("the transaction was rolled back");
           return result;

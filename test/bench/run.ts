@@ -5,6 +5,8 @@
 //   npm run bench -- [--scale 1] [--duration 8] [--warmup 2] [--rounds 3] [--connections 10]
 //                    [--contenders api,floor,postgraphile] [--no-pglite] [--no-build] [--keep-db]
 //                    [--reuse-db bench_... (a database kept by --keep-db: no generation, not dropped)]
+//                    [--ops SessionRoster,ParticipantHistory,RecordAttendance,feed (default: every one)]
+//                    [--rate-limit off|on (the API's RATE_LIMIT; default off, or BENCH_RATE_LIMIT)]
 //                    [--out test/bench/results]
 //
 // PostgreSQL: BENCH_DATABASE_URL (or DATABASE_URL) names the server and a database to connect to
@@ -42,8 +44,15 @@ const { values: args } = parseArgs({
     "keep-db": { type: "boolean", default: false },
     "reuse-db": { type: "string" },
     out: { type: "string", default: join(ROOT, "test/bench/results") },
+    ops: { type: "string", default: process.env.BENCH_OPS },
+    "rate-limit": { type: "string", default: process.env.BENCH_RATE_LIMIT ?? "off" },
   },
 });
+/** The operations to measure (and "feed" for the drain): every one unless --ops names some. */
+const selectedOps = args.ops ? new Set(args.ops.split(",").map((s) => s.trim())) : null;
+const selected = (op: string) => !selectedOps || selectedOps.has(op);
+if (args["rate-limit"] !== "on" && args["rate-limit"] !== "off") throw new Error("--rate-limit is on or off");
+const rateLimit = args["rate-limit"];
 const scale = Number(args.scale);
 const duration = Number(args.duration);
 const warmup = Number(args.warmup);
@@ -546,7 +555,10 @@ function markdown(report: Report): string {
     `Medians of ${report.options.rounds} alternating rounds of ${report.options.duration} s at ${report.options.connections} connections, ` +
       `scale ${report.options.scale} (${fmt(report.dataset.rows.sessions)} sessions, ${fmt(report.dataset.rows.attendance)} attendance rows), ` +
       `${report.machine.cpus} cores (load average ${fmt(report.machine.loadAverage.start, 1)} → ${fmt(report.machine.loadAverage.end, 1)}), ` +
-      `PostgreSQL ${report.machine.postgres}, Node ${report.machine.node} (PostGraphile ${report.machine.postgraphile ?? "—"} on Node ${report.machine.node22 ?? "—"}), ${report.finishedAt.slice(0, 10)}.`,
+      `PostgreSQL ${report.machine.postgres}, Node ${report.machine.node} (PostGraphile ${report.machine.postgraphile ?? "—"} on Node ${report.machine.node22 ?? "—"}), ${report.finishedAt.slice(0, 10)}` +
+      (report.options.rateLimit === "on" ? ", the API with RATE_LIMIT=on" : "") +
+      (report.options.ops ? `; operations: ${report.options.ops.join(", ")}` : "") +
+      ".",
     "",
     "| operation | this API | PostGraphile 5 | one SQL statement (floor) | API / PostGraphile | API / floor |",
     "|---|---:|---:|---:|---:|---:|",
@@ -620,7 +632,16 @@ function markdown(report: Report): string {
 interface Report {
   startedAt: string;
   finishedAt: string;
-  options: { scale: number; duration: number; warmup: number; rounds: number; connections: number; contenders: string[] };
+  options: {
+    scale: number;
+    duration: number;
+    warmup: number;
+    rounds: number;
+    connections: number;
+    contenders: string[];
+    ops?: string[] | null;
+    rateLimit?: string;
+  };
   machine: {
     cpus: number;
     node: string;
@@ -666,7 +687,7 @@ async function main() {
       await run(database.db, "vacuum analyze");
     }
     await run(database.db, POSTGRAPHILE_FUNCTIONS);
-    const feedSeed = contenderNames.includes("api") ? await seedFeed(database.db) : null;
+    const feedSeed = contenderNames.includes("api") && selected("feed") ? await seedFeed(database.db) : null;
     if (feedSeed) log(`feed: ${feedSeed.changes} changes for one API client with consent for every participant (${feedSeed.seconds.toFixed(1)} s)`);
     const targets = await pickTargets((text) => run(database.db, text));
     await database.close();
@@ -684,8 +705,12 @@ async function main() {
       const env = { NODE_ENV: "production", DATABASE_URL: viaProxy(proxy), DATABASE_POOL_SIZE: "10" };
       log(`starting ${name}`);
       if (name === "api") {
-        // Rate limiting off: the bench sends far more than a client's share from one address and one actor.
-        servers.push(await startServer(name, process.execPath, ["dist/index.js"], { ...env, AUTH_JWT_SECRET: JWT_SECRET, RATE_LIMIT: "off" }, proxy));
+        // Rate limiting off by default: the bench sends far more than a client's share from one
+        // address and one actor. With --rate-limit on, it counts as in production, under limits
+        // too high to refuse anything: what counting costs.
+        const limits: Record<string, string> =
+          rateLimit === "on" ? { RATE_LIMIT: "on", RATE_LIMIT_PER_IP: "1000000000", RATE_LIMIT_PER_ACTOR: "1000000000" } : { RATE_LIMIT: "off" };
+        servers.push(await startServer(name, process.execPath, ["dist/index.js"], { ...env, AUTH_JWT_SECRET: JWT_SECRET, ...limits }, proxy));
       } else if (name === "floor") {
         servers.push(await startServer(name, process.execPath, ["--import", "tsx", "test/bench/floor-server.ts"], env, proxy));
       } else if (name === "postgraphile") {
@@ -699,7 +724,7 @@ async function main() {
     const token = await mintToken({ jwtSecret: JWT_SECRET }, BENCH_VIEWER_SUBJECT, { expiresIn: "12h" });
     await checkEquivalence(servers, token, targets);
 
-    const ops: OperationName[] = [...QUERIES, "RecordAttendance", ...ENGAGEMENT];
+    const ops: OperationName[] = [...QUERIES, "RecordAttendance" as const, ...ENGAGEMENT].filter((op) => selected(op));
     // PostGraphile has no recordAttendance (it would be a hand-written plpgsql function); the
     // engagement queries are this API's rules (risk, streaks, milestones): no equivalent elsewhere.
     const runs = (op: OperationName) =>
@@ -744,7 +769,7 @@ async function main() {
     const report: Report = {
       startedAt,
       finishedAt: new Date().toISOString(),
-      options: { scale, duration, warmup, rounds, connections, contenders: contenderNames },
+      options: { scale, duration, warmup, rounds, connections, contenders: contenderNames, ops: selectedOps ? [...selectedOps] : null, rateLimit },
       machine: {
         cpus: availableParallelism(),
         node: process.versions.node,
