@@ -11,7 +11,8 @@ const KEPT_MS = "60000";
 /** The revocation delay documented in docs/operations.md for a delivered notification. */
 const DELIVERY_BOUND_MS = 2_000;
 
-type Gql = TestServer["gql"];
+/** A server instance to ask. */
+type At = { gql: TestServer["gql"] };
 
 /** Polls `probe` until it holds; returns how long it took (fails past `bound` ms). */
 async function within(bound: number, probe: () => Promise<boolean>): Promise<number> {
@@ -48,9 +49,9 @@ async function world(org: Api) {
   return { centerId, leaver, facilitator, groupId: group.id as string, sessionId: sessions[0].id as string };
 }
 
-const authenticated = async (gql: Gql, token: string) => (await gql(VIEWER, {}, { token })).errors === undefined;
-const readsRoster = async (gql: Gql, token: string, sessionId: string) => {
-  const res = await gql(ROSTER, { id: sessionId }, { token });
+const authenticated = async (at: At, token: string) => (await at.gql(VIEWER, {}, { token })).errors === undefined;
+const readsRoster = async (at: At, token: string, sessionId: string) => {
+  const res = await at.gql(ROSTER, { id: sessionId }, { token });
   return res.errors === undefined && res.data?.node?.id === sessionId;
 };
 
@@ -69,7 +70,7 @@ describe("the viewer kept by one instance", () => {
   it("given a staff member who made a request, when they make another, then it costs no lookup of them", async () => {
     const org = await asOrgAdmin(server);
     const w = await world(org);
-    expect(await authenticated(server.gql, w.leaver.token)).toBe(true);
+    expect(await authenticated(server, w.leaver.token)).toBe(true);
     const again = await server.database.countQueries(() => server.gql(VIEWER, {}, { token: w.leaver.token }));
     expect(again.result.data.viewer.email).toBe("leaver@kept.test");
     expect(again.statements.filter((s) => s.includes('"staff_memberships"') || s.includes("staff_memberships m"))).toEqual([]);
@@ -78,9 +79,9 @@ describe("the viewer kept by one instance", () => {
   it("given a kept staff member, when they are deactivated, then their next request is refused", async () => {
     const org = await asOrgAdmin(server);
     const w = await world(org);
-    expect(await authenticated(server.gql, w.leaver.token)).toBe(true);
+    expect(await authenticated(server, w.leaver.token)).toBe(true);
     await org.mutate("updateStaff", { staffId: w.leaver.id, status: "INACTIVE" }, "staff { status }");
-    await within(DELIVERY_BOUND_MS, async () => !(await authenticated(server.gql, w.leaver.token)));
+    await within(DELIVERY_BOUND_MS, async () => !(await authenticated(server, w.leaver.token)));
   });
 });
 
@@ -102,26 +103,26 @@ describe.skipIf(!onPostgres)("the viewer kept by two instances", () => {
   it("given a staff member kept by instance B, when instance A deactivates them, then B refuses them within the bound", async () => {
     const org = await asOrgAdmin(a);
     const w = await world(org);
-    expect(await authenticated(b.gql, w.leaver.token)).toBe(true);
-    expect(await authenticated(b.gql, w.leaver.token)).toBe(true);
+    expect(await authenticated(b, w.leaver.token)).toBe(true);
+    expect(await authenticated(b, w.leaver.token)).toBe(true);
     await org.mutate("updateStaff", { staffId: w.leaver.id, status: "INACTIVE" }, "staff { status }");
-    const took = await within(DELIVERY_BOUND_MS, async () => !(await authenticated(b.gql, w.leaver.token)));
+    const took = await within(DELIVERY_BOUND_MS, async () => !(await authenticated(b, w.leaver.token)));
     console.info(`deactivation refused on the other instance after ${took.toFixed(0)} ms`);
   });
 
   it("given a facilitator kept by instance B, when instance A removes them from their group, then B refuses them the group's roster within the bound", async () => {
     const org = await asOrgAdmin(a);
     const w = await world(org);
-    expect(await readsRoster(b.gql, w.facilitator.token, w.sessionId)).toBe(true);
+    expect(await readsRoster(b, w.facilitator.token, w.sessionId)).toBe(true);
     await org.mutate("updateGroup", { groupId: w.groupId, facilitatorIds: [] }, "group { id }");
-    await within(DELIVERY_BOUND_MS, async () => !(await readsRoster(b.gql, w.facilitator.token, w.sessionId)));
+    await within(DELIVERY_BOUND_MS, async () => !(await readsRoster(b, w.facilitator.token, w.sessionId)));
   });
 
   it("given a clinician kept by instance B, when instance A removes their membership, then B refuses them the center within the bound", async () => {
     const org = await asOrgAdmin(a);
     const w = await world(org);
-    expect(await readsRoster(b.gql, w.leaver.token, w.sessionId)).toBe(true);
+    expect(await readsRoster(b, w.leaver.token, w.sessionId)).toBe(true);
     await org.mutate("removeStaffMembership", { staffId: w.leaver.id, centerId: w.centerId }, "staff { id }");
-    await within(DELIVERY_BOUND_MS, async () => !(await readsRoster(b.gql, w.leaver.token, w.sessionId)));
+    await within(DELIVERY_BOUND_MS, async () => !(await readsRoster(b, w.leaver.token, w.sessionId)));
   });
 });

@@ -67,7 +67,13 @@ function noDelaySockets() {
 }
 
 /** A scope that is the shared handle itself (embedded database, or row-level security off). */
-const sharedScope = (db: Db): DbScope => ({ db, overhead: 0, commit: () => Promise.resolve(), commitEachStatement: () => {}, release: () => Promise.resolve() });
+const sharedScope = (db: Db): DbScope => ({
+  db,
+  overhead: 0,
+  commit: () => Promise.resolve(),
+  commitEachStatement: () => {},
+  release: () => Promise.resolve(),
+});
 
 function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;

@@ -73,8 +73,7 @@ type Query = Promise<unknown> & { values(): Query; execute(): Query };
  * parameters (the compiled reads inline their checked values) are not: no describe, and no
  * statement kept per distinct text.
  */
-const preparedIfParameters = (params: unknown[] | undefined, opts: Record<string, unknown> | undefined) =>
-  params?.length ? { ...opts, prepare: true } : opts;
+const preparedIfParameters = (params: unknown[] | undefined, opts: Record<string, unknown> | undefined) => (params?.length ? { ...opts, prepare: true } : opts);
 
 /** What drizzle's postgres-js session calls on its client, returning a lazy query like postgres.js does. */
 function lazyQuery(run: (values: boolean) => Promise<unknown>) {
@@ -205,7 +204,7 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
     /** Sends a statement of our own now (not awaited here); `values` for drizzle's array rows. */
     const send = (c: ReservedSql, query: string, params?: unknown[], opts?: Record<string, unknown>, values = false): Query => {
       const q = live(c).unsafe(query, params as never[], preparedIfParameters(params, opts)) as unknown as Query;
-      if (values) q.values();
+      if (values) void q.values();
       return q.execute();
     };
     /** BEGIN and the scope, sent ahead of the transaction's first statement. */

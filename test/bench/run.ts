@@ -298,6 +298,8 @@ interface Measurement {
   errors: number;
   checked: number;
   sqlStatementsPerRequest: number | null;
+  /** Round trips to PostgreSQL (the counting proxy: a waiting connection sending again). */
+  roundTripsPerRequest?: number | null;
   pgBytesPerRequest: number | null;
   responseBytes: number;
   serverCpuMsPerRequest: number;
@@ -436,6 +438,7 @@ async function drive(
     errors: failures.length,
     checked,
     sqlStatementsPerRequest: per(after.proxy.statements - before.proxy.statements),
+    roundTripsPerRequest: per(after.proxy.roundTrips - before.proxy.roundTrips),
     pgBytesPerRequest: per(after.proxy.bytesFromServer - before.proxy.bytesFromServer),
     responseBytes: responses ? responseBytes / responses : 0,
     serverCpuMsPerRequest: per(after.cpu - before.cpu),
@@ -501,6 +504,8 @@ interface Summary {
   p50: number;
   p99: number;
   sqlStatementsPerRequest: number | null;
+  /** Round trips to PostgreSQL (the counting proxy: a waiting connection sending again). */
+  roundTripsPerRequest?: number | null;
   pgBytesPerRequest: number | null;
   responseBytes: number;
   serverCpuMsPerRequest: number;
@@ -520,6 +525,7 @@ function summarize(ms: Measurement[]): Summary[] {
       p50: med((m) => m.p50),
       p99: med((m) => m.p99),
       sqlStatementsPerRequest: med((m) => m.sqlStatementsPerRequest ?? NaN),
+      roundTripsPerRequest: med((m) => m.roundTripsPerRequest ?? NaN),
       pgBytesPerRequest: med((m) => m.pgBytesPerRequest ?? NaN),
       responseBytes: med((m) => m.responseBytes),
       serverCpuMsPerRequest: med((m) => m.serverCpuMsPerRequest),
@@ -572,17 +578,17 @@ function markdown(report: Report): string {
   }
   lines.push(
     "",
-    "Per request (medians): SQL statements and bytes read from PostgreSQL (counting proxy), response size, CPU of the server process and of its PostgreSQL backends.",
+    "Per request (medians): SQL statements, round trips and bytes read from PostgreSQL (counting proxy), response size, CPU of the server process and of its PostgreSQL backends.",
     "",
-    "| operation | contender | SQL statements | read from PostgreSQL | response | server CPU | PostgreSQL CPU |",
-    "|---|---|---:|---:|---:|---:|---:|",
+    "| operation | contender | SQL statements | round trips | read from PostgreSQL | response | server CPU | PostgreSQL CPU |",
+    "|---|---|---:|---:|---:|---:|---:|---:|",
   );
   for (const op of ops) {
     for (const c of ["api", "postgraphile", "floor"] as ContenderName[]) {
       const x = get(c, op);
       if (!x) continue;
       lines.push(
-        `| ${label[op]} | ${c} | ${fmt(x.sqlStatementsPerRequest, 1)} | ${kb(x.pgBytesPerRequest)} | ${kb(x.responseBytes)} | ${fmt(x.serverCpuMsPerRequest, 2)} ms | ${fmt(x.postgresCpuMsPerRequest, 2)} ms |`,
+        `| ${label[op]} | ${c} | ${fmt(x.sqlStatementsPerRequest, 1)} | ${fmt(x.roundTripsPerRequest ?? NaN, 1)} | ${kb(x.pgBytesPerRequest)} | ${kb(x.responseBytes)} | ${fmt(x.serverCpuMsPerRequest, 2)} ms | ${fmt(x.postgresCpuMsPerRequest, 2)} ms |`,
       );
     }
   }
@@ -744,7 +750,7 @@ async function main() {
           measurements.push(m);
           log(
             `round ${round} ${op.padEnd(18)} ${s.name.padEnd(12)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50.toFixed(1)} ms  p99 ${m.p99.toFixed(1)} ms  ` +
-              `${m.sqlStatementsPerRequest?.toFixed(1)} stmts  ${((m.pgBytesPerRequest ?? 0) / 1024).toFixed(1)} kB from PG  ` +
+              `${m.sqlStatementsPerRequest?.toFixed(1)} stmts  ${m.roundTripsPerRequest?.toFixed(1)} round trips  ${((m.pgBytesPerRequest ?? 0) / 1024).toFixed(1)} kB from PG  ` +
               `cpu ${m.serverCpuMsPerRequest.toFixed(2)} ms + PG ${m.postgresCpuMsPerRequest.toFixed(2)} ms  (${m.checked} answers checked)` +
               (m.changesPerRequest !== undefined ? `  ${m.changesPerRequest.toFixed(1)} changes per request` : ""),
           );

@@ -18,7 +18,12 @@ export const TEST_SECRET = "test-secret-0123456789-0123456789-abcdef";
  * reminders' outbox worker in the background (its statements would count in query-count tests;
  * test/reminders*.test.ts drive it tick by tick, at the clock's instants).
  */
-export const TEST_DEFAULTS: Record<string, string> = { RATE_LIMIT: "off", PRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0", REMINDERS_WORKER_INTERVAL_MS: "0", VIEWER_CACHE_MS: "0" };
+export const TEST_DEFAULTS: Record<string, string> = {
+  RATE_LIMIT: "off",
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0",
+  REMINDERS_WORKER_INTERVAL_MS: "0",
+  VIEWER_CACHE_MS: "0",
+};
 
 export interface GqlResult<T = any> {
   status: number;
