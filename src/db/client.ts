@@ -154,8 +154,8 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       scope,
       ping: (timeoutMs = 2_000) => withTimeout(systemClient`select 1`.execute(), timeoutMs),
       async listen(channel, onMessage, onListen) {
-        const { unlisten } = await systemClient.listen(channel, onMessage, onListen);
-        return unlisten;
+        const listening = await systemClient.listen(channel, onMessage, onListen);
+        return () => listening.unlisten();
       },
       close: async () => {
         await Promise.all([systemClient.end({ timeout: 5 }), requestClient?.end({ timeout: 5 })]);
