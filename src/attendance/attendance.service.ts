@@ -99,11 +99,11 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
   const participantIds = ids as string[];
 
   return ctx.db.transaction(async (tx) => {
-    // Three statements sent together (pipelined: one round trip), run in this order: the session's
-    // lock first, which serializes batches on one session (two staff recording at once), then
-    // the enrolments and the records (locked) of the batch's participants.
-    const [[current], enrolled, existingRows] = await Promise.all([
-      tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update"),
+    // Serializes batches on one session (two staff recording at once): waited for, so that the
+    // reads after it see what a batch that held it before wrote. (BEGIN and the scope go with it.)
+    const [current] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
+    // The enrolments and the records (locked) of the batch's participants, sent together.
+    const [enrolled, existingRows] = await Promise.all([
       tx
         .selectDistinct({ participantId: enrollments.participantId })
         .from(enrollments)

@@ -95,9 +95,10 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 export const followUpStep: AttendanceWriteStep = async (tx, { group, actorStaffId }, writes) => {
   if (!writes.length) return;
   const participantIds = [...new Set(writes.map((w) => w.after.participantId))];
-  // Sent together (pipelined: one round trip), run in this order: the lock first, then the reads.
-  const [, [policy], recRows, existing, active] = await Promise.all([
-    tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`follow-ups:${group.id}`}, 0))`),
+  // The lock first, waited for: the reads after it must start once it is held, to see the records
+  // of a batch that held it before. Then the four reads, sent together (one round trip).
+  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`follow-ups:${group.id}`}, 0))`);
+  const [[policy], recRows, existing, active] = await Promise.all([
     tx
       .select({ threshold: programs.absencesBeforeFollowUp, timezone: centers.timezone, name: groups.name })
       .from(groups)
