@@ -39,6 +39,12 @@ interface RateLimitConfig {
   perIp: number;
   /** Per signed-in actor (staff member; API client once those land). */
   perActor: number;
+  /**
+   * How often each instance reconciles its counts with the shared table (RATE_LIMIT_SYNC_MS,
+   * default 1000): the instances together may let through up to (N - 1) × what one instance
+   * counts in this period above the limit (src/http/ratelimit.ts).
+   */
+  syncMs: number;
 }
 
 /** Shedding load (@fastify/under-pressure): past these, requests get 503 with Retry-After. */
@@ -139,6 +145,12 @@ export interface Config {
   fieldSuggestions: boolean;
   limits: LimitsConfig;
   rateLimit: RateLimitConfig;
+  /**
+   * How long an instance keeps an authenticated staff member's viewer (VIEWER_CACHE_MS, default
+   * 5000; 0 = look it up on every request). Changes reach every instance at once by NOTIFY; this
+   * is the bound when a notification is missed (src/auth/authenticate.ts).
+   */
+  viewerCacheMs: number;
   pressure: PressureConfig;
   /** Origins allowed by CORS; none by default (the dashboard is served from the same origin). */
   corsOrigins: string[];
@@ -230,7 +242,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       windowMs: intFrom(env.RATE_LIMIT_WINDOW_MS, 60_000, "RATE_LIMIT_WINDOW_MS"),
       perIp: intFrom(env.RATE_LIMIT_PER_IP, 1_200, "RATE_LIMIT_PER_IP"),
       perActor: intFrom(env.RATE_LIMIT_PER_ACTOR, 600, "RATE_LIMIT_PER_ACTOR"),
+      syncMs: intFrom(env.RATE_LIMIT_SYNC_MS, 1_000, "RATE_LIMIT_SYNC_MS"),
     },
+    viewerCacheMs: intFrom(env.VIEWER_CACHE_MS, 5_000, "VIEWER_CACHE_MS"),
     pressure: {
       maxEventLoopDelayMs: intFrom(env.PRESSURE_MAX_EVENT_LOOP_DELAY_MS, 1_000, "PRESSURE_MAX_EVENT_LOOP_DELAY_MS"),
       maxHeapUsedBytes: intFrom(env.PRESSURE_MAX_HEAP_USED_BYTES, 0, "PRESSURE_MAX_HEAP_USED_BYTES"),

@@ -1,6 +1,7 @@
 // The HTTP server on fastify 5 (with pino, its logger) and Apollo Server 5 through
 // @as-integrations/fastify. Stateless: every request builds its own context from its token and the
-// database; the only shared state (rate-limit counters) is in the database.
+// database; the only state of its own (rate-limit counts, viewers kept a few seconds) is reconciled
+// with the database (src/http/ratelimit.ts, src/auth/authenticate.ts).
 //   POST/GET /graphql   GraphQL over HTTP (and the GraphiQL page for browsers, src/graphiql.ts)
 //   GET /healthz        the process is up (no database call)
 //   GET /readyz         the database answers and every migration is applied, else 503
@@ -31,7 +32,7 @@ import { auditPlugin, operationNameOf } from "./audit/audit.plugin.js";
 import { actorOf, appendAuditEntries, entriesOf } from "./audit/audit.service.js";
 import { Access, type Touch } from "./auth/access.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
-import { authenticate } from "./auth/authenticate.js";
+import { authenticate, ViewerCache } from "./auth/authenticate.js";
 import type { Viewer } from "./auth/viewer.js";
 import { cancellationPlugin, watchRequest, type RequestLifetime } from "./common/abort.js";
 import type { Context } from "./common/context.js";
@@ -46,7 +47,7 @@ import type { DbScope } from "./db/scope.js";
 import { registerGraphiQL, wantsHtml, sendGraphiQLPage } from "./graphiql.js";
 import { allowlistPlugin, loadManifest, type Manifest } from "./http/allowlist.js";
 import { errorBody } from "./http/codes.js";
-import { postgresStore, pruneRateLimits } from "./http/ratelimit.js";
+import { pruneRateLimits, sharedRateLimits, type SharedRateLimits } from "./http/ratelimit.js";
 import { createLoaders } from "./loaders.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
@@ -99,6 +100,8 @@ export interface App {
   metrics: Metrics;
   /** The reminders' outbox worker of this instance (started by `listen` unless REMINDERS_WORKER_INTERVAL_MS=0). */
   reminders: ReminderWorker;
+  /** This instance's rate-limit counts (reconciled in the background; `sync` reconciles now). */
+  rateLimits: Pick<SharedRateLimits, "sync">;
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -410,8 +413,11 @@ export async function createApp(opts: AppOptions): Promise<App> {
     });
   }
 
-  // Rate limits (src/http/ratelimit.ts): counted in the database, shared by every instance.
-  await app.register(fastifyRateLimit, { global: false, store: postgresStore(database.db), skipOnError: true });
+  // Rate limits (src/http/ratelimit.ts): counted in memory, reconciled with the database in the
+  // background (one statement per instance every RATE_LIMIT_SYNC_MS), shared by every instance.
+  const rateLimits = sharedRateLimits(database.db);
+  if (config.rateLimit.enabled) rateLimits.start(config.rateLimit.syncMs);
+  await app.register(fastifyRateLimit, { global: false, store: rateLimits.Store, skipOnError: true });
   const perIp = app.createRateLimit({ max: config.rateLimit.perIp, timeWindow: config.rateLimit.windowMs, keyGenerator: (r) => `ip:${r.ip}` });
   const perActor = app.createRateLimit({
     max: config.rateLimit.perActor,
@@ -435,10 +441,14 @@ export async function createApp(opts: AppOptions): Promise<App> {
     });
   }
 
+  // Staff viewers kept for a few seconds, dropped on NOTIFY (src/auth/authenticate.ts).
+  const viewers = new ViewerCache(config.viewerCacheMs);
+  await viewers.start(database);
+
   // Authentication, then the actor's own limit, once the body is in (routes that are not infra).
   app.addHook("preHandler", async (request, reply) => {
     if (request.routeOptions.config?.infra) return;
-    request.viewer = await authenticate(database.db, verifier, request.headers.authorization);
+    request.viewer = await authenticate(database.db, verifier, request.headers.authorization, viewers);
     if (config.rateLimit.enabled && request.viewer) await limited(await perActor(request), request, reply);
   });
 
@@ -487,6 +497,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       request.dbScope = scope;
       return Promise.resolve({
         ...context,
+        scope,
         lifetime: request.lifetime,
         checkIn: { config: config.checkIn, publicUrl: publicUrl(request), clientAddress: request.ip },
         record: request.record,
@@ -632,6 +643,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     fastify: app,
     metrics,
     reminders,
+    rateLimits,
     async listen(port, host) {
       await app.listen({ port, host: host ?? "0.0.0.0" });
       const address = app.server.address();
@@ -644,6 +656,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
     async close() {
       clearInterval(prune);
       clearInterval(pruneCheckIns);
+      await viewers.stop();
+      await rateLimits.stop();
       await reminders.stop();
       // Subscriptions end and their sockets close (1001, going away) before the HTTP server stops.
       await live.close();

@@ -6,7 +6,8 @@ import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { resetClock, setClock } from "../src/common/clock.js";
 import { loadConfig } from "../src/config.js";
 import { openDatabase } from "../src/db/client.js";
 import { createLogger, silentLogger, type Logger } from "../src/logger.js";
@@ -131,30 +132,87 @@ describe("abuse limits in production mode", () => {
 });
 
 describe("rate limits", () => {
-  it("shares one actor's limit between two instances on one database: 429 RATE_LIMITED with Retry-After past it", async () => {
-    const env = { RATE_LIMIT: "on", RATE_LIMIT_PER_ACTOR: "5", RATE_LIMIT_PER_IP: "1000", RATE_LIMIT_WINDOW_MS: "60000" };
-    const [a, b] = [await instance(env), await instance(env)];
+  // Counted in memory per instance, reconciled with PostgreSQL in the background
+  // (src/http/ratelimit.ts). Here the reconciles are the test's (RATE_LIMIT_SYNC_MS=0: none in the
+  // background), and "now" is frozen mid-window, so that no window ends during a test.
+  const MID_WINDOW = "2026-03-02T10:00:30.000Z";
+  beforeEach(() => setClock(MID_WINDOW));
+  afterEach(() => resetClock());
+  const limits = (perActor: string, perIp = "1000") => ({
+    RATE_LIMIT: "on",
+    RATE_LIMIT_PER_ACTOR: perActor,
+    RATE_LIMIT_PER_IP: perIp,
+    RATE_LIMIT_WINDOW_MS: "60000",
+    RATE_LIMIT_SYNC_MS: "0",
+  });
+  /** Each instance reconciles in turn (the later ones read what the earlier ones added). */
+  const reconcile = async (...apps: Array<{ app: App }>) => {
+    for (const i of apps) await i.app.rateLimits.sync();
+  };
+
+  it("holds one actor's limit exactly on one instance: 429 RATE_LIMITED with Retry-After to the window's end", async () => {
+    const a = await instance(limits("5"));
     const admin = await asOrgAdmin(t.server);
     const viewer = await admin.createStaff("limited@org.test", [{ centerId: await admin.createCenter(), role: "VIEWER" }]);
     const auth = { authorization: `Bearer ${viewer.token}` };
-    const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await post(i % 2 ? b.url : a.url, { query: "{ viewer { id } }" }, auth)).status);
-    // Five answered across the two instances, the sixth refused
-    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
-    const refused = await post(a.url, { query: "{ viewer { id } }" }, auth);
-    expect(refused.status).toBe(429);
+    const answers = [];
+    for (let i = 0; i < 6; i++) answers.push(await post(a.url, { query: "{ viewer { id } }" }, auth));
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 200, 200, 200, 429]);
+    const refused = answers[5];
     expect(refused.codes).toEqual(["RATE_LIMITED"]);
-    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect(Number(refused.headers.get("retry-after"))).toBeLessThanOrEqual(60);
+    // (the window is aligned on the minute: 30 s left of it)
+    expect(Number(refused.headers.get("retry-after"))).toBe(30);
+  });
+
+  it("shares one actor's limit between two instances once they reconcile, and goes over it by at most what the other instance let through meanwhile", async () => {
+    const [a, b] = [await instance(limits("5")), await instance(limits("5"))];
+    const admin = await asOrgAdmin(t.server);
+    const centerId = await admin.createCenter();
+    const shared = await admin.createStaff("shared@org.test", [{ centerId, role: "VIEWER" }]);
+    const burst = await admin.createStaff("burst@org.test", [{ centerId, role: "VIEWER" }]);
+
+    // Given requests alternating between the instances, each reconciled before the next: five answered, the sixth refused
+    const statuses: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      statuses.push((await post(i % 2 ? b.url : a.url, { query: "{ viewer { id } }" }, { authorization: `Bearer ${shared.token}` })).status);
+      await (i % 2 ? reconcile(b, a) : reconcile(a, b));
+    }
+    expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
+    const refused = await post(a.url, { query: "{ viewer { id } }" }, { authorization: `Bearer ${shared.token}` });
+    expect(refused.codes).toEqual(["RATE_LIMITED"]);
+
+    // When another actor sends a burst across both within one reconcile period
+    const auth = { authorization: `Bearer ${burst.token}` };
+    const answered = [];
+    for (let i = 0; i < 14; i++) answered.push((await post(i % 2 ? b.url : a.url, { query: "{ viewer { id } }" }, auth)).status);
+    // Then each instance stopped at the limit on its own: 5 over it, what the other one let through (the documented bound, N - 1 = 1)
+    expect(answered.filter((s) => s === 200)).toHaveLength(10);
+    // And once reconciled, both refuse
+    await reconcile(a, b, a);
+    expect((await post(a.url, { query: "{ viewer { id } }" }, auth)).status).toBe(429);
+    expect((await post(b.url, { query: "{ viewer { id } }" }, auth)).status).toBe(429);
     // Another actor is not affected
     expect((await post(b.url, { query: "{ viewer { id } }" }, { authorization: `Bearer ${admin.token}` })).status).toBe(200);
   });
 
+  it("counts no statement on the request path: a limited request reads the database only for its own work", async () => {
+    const a = await instance(limits("100"));
+    const admin = await asOrgAdmin(t.server);
+    await post(a.url, { query: "{ __typename }" }, { authorization: `Bearer ${admin.token}` });
+    const { statements } = await t.server.database.countQueries(() => post(a.url, { query: "{ __typename }" }, { authorization: `Bearer ${admin.token}` }));
+    expect(statements.filter((s) => s.includes("rate_limits"))).toEqual([]);
+    // and the reconcile is one statement for every key counted
+    const reconciled = await t.server.database.countQueries(() => a.app.rateLimits.sync());
+    expect(reconciled.statements.filter((s) => s.includes("rate_limits"))).toHaveLength(1);
+  });
+
   it("limits anonymous callers per IP before authentication, also across instances", async () => {
-    const env = { RATE_LIMIT: "on", RATE_LIMIT_PER_IP: "3", RATE_LIMIT_WINDOW_MS: "60000" };
-    const [a, b] = [await instance(env), await instance(env)];
+    const [a, b] = [await instance(limits("1000", "3")), await instance(limits("1000", "3"))];
     const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) statuses.push((await post(i % 2 ? b.url : a.url, { query: "{ viewer { id } }" })).status);
+    for (let i = 0; i < 4; i++) {
+      statuses.push((await post(i % 2 ? b.url : a.url, { query: "{ viewer { id } }" })).status);
+      await (i % 2 ? reconcile(b, a) : reconcile(a, b));
+    }
     // (anonymous, so the API answers 401 UNAUTHENTICATED until the IP is past its limit)
     expect(statuses).toEqual([401, 401, 401, 429]);
     // Health and metrics are never limited

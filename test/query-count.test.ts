@@ -1,10 +1,11 @@
 // The N+1 guard: the dashboard's nested reads cost a fixed number of SQL statements, however many
 // groups, sessions and participants a center has. Counts include the per-request viewer lookup.
-import { describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startPgProxy, type PgProxy } from "./bench/proxy.js";
 import { asOrgAdmin, type Api } from "./support/fixtures.js";
 import { integratorWorld, recordAttendance, waitForHorizon } from "./support/integrators.js";
 import { operation } from "./support/operations.js";
-import { useTestServer } from "./support/server.js";
+import { startTestServer, useTestServer, type TestServer } from "./support/server.js";
 
 const t = useTestServer();
 
@@ -296,6 +297,110 @@ describe("SQL statement count of a page of the integrators' feed", () => {
       expect(all.count, all.statements.join("\n")).toBeLessThanOrEqual(MAX_FEED_PAGE);
       expect(all.statements.filter((s) => /insert into "?disclosures"?/.test(s))).toHaveLength(1);
       expect(auditStatements(all.statements)).toHaveLength(1);
+    },
+    WORLD_TIMEOUT,
+  );
+});
+
+/**
+ * recordAttendance of 12 changed records, in round trips: the session and its group (each its own
+ * transaction, as a mutation's statements outside its transaction are); BEGIN, the scope and the
+ * session's lock; the enrolments and the records; the update; the write steps' first statements
+ * together (history, follow-ups' lock, feed, the note's lock); the follow-ups' four reads; COMMIT;
+ * the audit entry. (14 with each statement waiting for the one before.) A lock is always waited
+ * for before the reads that must see what its previous holder wrote.
+ */
+const MAX_RECORD_ATTENDANCE_TRIPS = 9;
+
+// Round trips, not statements: what a read waits for. Counted by a proxy between the server's own
+// pools and PostgreSQL (test/bench/proxy.ts): a round trip is a connection that was waiting for
+// nothing sending something, so statements pipelined together count once. The server runs as in
+// production: under row-level security (its own role), with the viewer kept (VIEWER_CACHE_MS).
+describe.skipIf(!process.env.TEST_DATABASE_URL)("round trips to PostgreSQL of a small read", () => {
+  let server: TestServer;
+  let proxy: PgProxy;
+  beforeAll(async () => {
+    server = await startTestServer({
+      appRole: true,
+      env: { VIEWER_CACHE_MS: "60000" },
+      async connectVia(url) {
+        const target = new URL(url);
+        proxy = await startPgProxy({ host: target.hostname, port: Number(target.port || 5432) });
+        target.hostname = "127.0.0.1";
+        target.port = String(proxy.port);
+        return target.toString();
+      },
+    });
+  }, WORLD_TIMEOUT);
+  afterAll(async () => {
+    await server?.close();
+    await proxy?.close();
+  });
+
+  it(
+    "reads a roster or a history in two round trips: BEGIN, the scope and the data in one; the audit entry and the COMMIT in the other",
+    async () => {
+      // Given a world, and the clinical reader's viewer kept (their first request looked it up)
+      const admin = await asOrgAdmin(server);
+      const w = await buildWorld(admin, { groups: 2, sessions: 2, participants: 3 });
+      const measured: Record<string, number[]> = {};
+      for (const [name, variables, check] of [
+        ["SessionRoster", { sessionId: w.sessionId }, (d: any) => expect(d.node.attendance).toHaveLength(3)],
+        ["ParticipantHistory", { participantId: w.sharedParticipantId }, (d: any) => expect(d.node.enrollments.nodes).toHaveLength(2)],
+      ] as const) {
+        const query = operation("dashboard.graphql", name);
+        // (once on each of the pool's connections: a statement with parameters, as the audit
+        // append, is prepared on its first use on a connection, which costs a round trip then)
+        for (let i = 0; i < 6; i++) await server.gql(query, variables, { token: admin.token });
+        // When it is read (a few times: the minimum leaves out anything else of the server's, as its workers)
+        const trips: number[] = [];
+        for (let i = 0; i < 5; i++) {
+          const before = { trips: proxy.counters.roundTrips, statements: proxy.counters.statements };
+          const res = await server.gql(query, variables, { token: admin.token });
+          trips.push(proxy.counters.roundTrips - before.trips);
+          // Then the answer is whole
+          expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+          check(res.data);
+        }
+        measured[name] = trips;
+        // And it took two round trips (five statements pipelined: begin, set_config, the data; the audit, commit)
+        expect(Math.min(...trips), `${name}: ${trips.join(",")}`).toBe(2);
+      }
+      console.info("round trips per read:", JSON.stringify(measured));
+    },
+    WORLD_TIMEOUT,
+  );
+
+  it(
+    "records attendance of 12 records in a bounded number of round trips, its statements pipelined",
+    async () => {
+      // Given a group of twelve at a session, recorded once (the bench's recordAttendance changes every record each time)
+      const admin = await asOrgAdmin(server);
+      const w = await buildWorld(admin, { groups: 1, sessions: 1, participants: 12 });
+      const roster = await server.gql(operation("dashboard.graphql", "SessionRoster"), { sessionId: w.sessionId }, { token: admin.token });
+      const participantIds = (roster.data.node.attendance as Array<{ participant: { id: string } }>).map((a) => a.participant.id);
+      expect(participantIds).toHaveLength(12);
+      const record = (n: number) =>
+        server.gql(
+          `mutation($input: RecordAttendanceInput!) { recordAttendance(input: $input) { attendance { id status } userErrors { code } } }`,
+          { input: { sessionId: w.sessionId, records: participantIds.map((participantId, i) => ({ participantId, status: STATUSES[(i + n) % 2] })) } },
+          { token: admin.token },
+        );
+      for (let n = 0; n < 6; n++) await record(n);
+      // When it is recorded again, every record changed
+      const trips: number[] = [];
+      const statements: number[] = [];
+      for (let n = 6; n < 11; n++) {
+        const before = { trips: proxy.counters.roundTrips, statements: proxy.counters.statements };
+        const res = await record(n);
+        expect(res.errors, JSON.stringify(res.errors)).toBeUndefined();
+        expect(res.data.recordAttendance.userErrors).toEqual([]);
+        expect(res.data.recordAttendance.attendance.map((a: { status: string }) => a.status)).toEqual(participantIds.map((_, i) => STATUSES[(i + n) % 2]));
+        trips.push(proxy.counters.roundTrips - before.trips);
+        statements.push(proxy.counters.statements - before.statements);
+      }
+      console.info("recordAttendance of 12: round trips", JSON.stringify(trips), "statements", JSON.stringify(statements));
+      expect(Math.min(...trips)).toBeLessThanOrEqual(MAX_RECORD_ATTENDANCE_TRIPS);
     },
     WORLD_TIMEOUT,
   );

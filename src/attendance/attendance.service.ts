@@ -123,16 +123,25 @@ export interface AttendanceBatch {
 export async function writeAttendance(tx: Tx, ctx: Context, batch: AttendanceBatch): Promise<AttendanceRow[]> {
   const { session, group, reason, participantIds } = batch;
   const input = { records: batch.records };
-  // Serializes batches on one session (two staff recording at once).
+  // Serializes batches on one session (two staff recording at once): waited for, so that the
+  // reads after it see what a batch that held it before wrote. (BEGIN and the scope go with it.)
   const [current] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
+  // The enrolments and the records (locked) of the batch's participants, sent together.
+  const [enrolled, existingRows] = await Promise.all([
+    tx
+      .selectDistinct({ participantId: enrollments.participantId })
+      .from(enrollments)
+      .where(and(eq(enrollments.groupId, group.id), inArray(enrollments.participantId, participantIds), isNotNull(enrollments.activatedAt))),
+    tx
+      .select()
+      .from(attendance)
+      .where(and(eq(attendance.sessionId, session.id), inArray(attendance.participantId, participantIds)))
+      .for("update"),
+  ]);
   if (!current) throw notFound("Session", "sessionId"); // removed meanwhile by a schedule change
   if (current.status === "CANCELLED") {
     throw UserInputError.of("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
   }
-  const enrolled = await tx
-    .selectDistinct({ participantId: enrollments.participantId })
-    .from(enrollments)
-    .where(and(eq(enrollments.groupId, group.id), inArray(enrollments.participantId, participantIds), isNotNull(enrollments.activatedAt)));
   const enrolledIds = new Set(enrolled.map((e) => e.participantId));
   const missing = new Problems();
   participantIds.forEach((id, i) => {
@@ -140,11 +149,6 @@ export async function writeAttendance(tx: Tx, ctx: Context, batch: AttendanceBat
   });
   missing.throwIfAny();
 
-  const existingRows = await tx
-    .select()
-    .from(attendance)
-    .where(and(eq(attendance.sessionId, session.id), inArray(attendance.participantId, participantIds)))
-    .for("update");
   const existing = new Map(existingRows.map((r) => [r.participantId, r]));
   const now = clock.now();
   const writes: AttendanceWrite[] = [];
@@ -219,7 +223,8 @@ export async function writeAttendance(tx: Tx, ctx: Context, batch: AttendanceBat
     });
   }
   const context: AttendanceWriteContext = { session: current, group, actorStaffId: ctx.access.staffId, reason };
-  await attendanceWriteSteps.run(tx, context, writes);
+  // The steps are independent of one another: their statements are sent together (src/common/steps.ts).
+  await attendanceWriteSteps.runTogether(tx, context, writes);
   return result;
 }
 

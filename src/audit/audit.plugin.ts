@@ -1,5 +1,6 @@
-// Writes a request's audit entries once, at its end, in one statement (Apollo's willSendResponse):
-// a read costs at most one more statement, and none when it touched no participant data.
+// Writes a request's audit entries once, at its end, in one statement (Apollo's willSendResponse),
+// sent with the COMMIT of the request's transaction (src/db/scope.ts) in one round trip: a read
+// costs at most one more statement, and none when it touched no participant data.
 // A query whose entries cannot be written is answered with an internal error instead of its data
 // (nothing is disclosed unrecorded); a mutation has already committed, so its answer stands and
 // the failure is logged.
@@ -27,6 +28,11 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseCo
   return {
     requestDidStart() {
       return Promise.resolve({
+        didResolveOperation({ contextValue, operation }) {
+          // A mutation's writes commit before it is answered, whatever becomes of its audit entries.
+          if (operation?.operation === OperationTypeNode.MUTATION) contextValue.scope?.commitEachStatement();
+          return Promise.resolve();
+        },
         async willSendResponse({ contextValue, request, operation, response }) {
           const access = contextValue?.access;
           if (!access || access.touches.length === 0) return;
@@ -36,7 +42,9 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseCo
             requestId: contextValue.requestId ?? null,
           });
           try {
-            await appendAuditEntries(contextValue.db, entries);
+            // The entries and the COMMIT of the request's transaction (its reads, then them) go out
+            // together: one round trip, and the answer leaves only once both are in.
+            await Promise.all([appendAuditEntries(contextValue.db, entries), contextValue.scope?.commit()]);
           } catch (err) {
             logger.error({ requestId: contextValue.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "audit write failed");
             if (operation?.operation !== OperationTypeNode.MUTATION && response.body.kind === "single") {

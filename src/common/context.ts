@@ -5,6 +5,7 @@ import type { CheckInConfig } from "../config.js";
 import type { RequestLifetime } from "./abort.js";
 import type { Viewer } from "../auth/viewer.js";
 import type { Db } from "../db/client.js";
+import type { DbScope } from "../db/scope.js";
 import type { Loaders } from "../loaders.js";
 
 export interface Context {
@@ -13,6 +14,12 @@ export interface Context {
   access: Access;
   db: Db;
   loaders: Loaders;
+  /**
+   * The request's transaction on its reserved connection (src/db/scope.ts): the audit plugin
+   * commits it right after the request's audit entries, and makes a mutation's statements commit
+   * one by one. Absent outside HTTP requests.
+   */
+  scope?: Pick<DbScope, "commit" | "commitEachStatement">;
   /** Cancellation: client gone or time up (src/common/abort.ts); absent outside HTTP requests. */
   lifetime?: RequestLifetime;
   /**

@@ -1,6 +1,7 @@
 // Opens the one store: embedded PGlite (persisted under DATA_DIR) when there is no DATABASE_URL,
 // PostgreSQL through postgres.js otherwise. The same drizzle migrations run on both.
 import { mkdirSync } from "node:fs";
+import { connect as connectTcp, type Socket } from "node:net";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { sql } from "drizzle-orm";
@@ -46,8 +47,33 @@ export interface Database {
   close(): Promise<void>;
 }
 
+/**
+ * postgres.js's connections, with Nagle's algorithm off. Statements pipelined in separate writes
+ * (the audit entries, then the COMMIT right behind them, src/db/scope.ts) would otherwise leave the
+ * second one in the kernel until the first is acknowledged, which PostgreSQL does with its answer:
+ * a round trip. The socket is handed over connecting (postgres.js writes its start-up message
+ * behind the connection, times it out with connect_timeout and sees its errors); hosts are taken
+ * in turn, as postgres.js does.
+ */
+function noDelaySockets() {
+  let next = 0;
+  return (options: { host: string[]; port: number[]; path?: string | false }): Socket => {
+    if (options.path) return connectTcp(options.path);
+    const i = next++ % options.host.length;
+    const socket = connectTcp({ host: options.host[i], port: options.port[i] ?? options.port[0], noDelay: true });
+    Object.assign(socket, { host: options.host[i], port: options.port[i] ?? options.port[0] });
+    return socket;
+  };
+}
+
 /** A scope that is the shared handle itself (embedded database, or row-level security off). */
-const sharedScope = (db: Db): DbScope => ({ db, overhead: 0, release: () => Promise.resolve() });
+const sharedScope = (db: Db): DbScope => ({
+  db,
+  overhead: 0,
+  commit: () => Promise.resolve(),
+  commitEachStatement: () => {},
+  release: () => Promise.resolve(),
+});
 
 function withTimeout(p: Promise<unknown>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
@@ -94,7 +120,12 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     // Dates and timestamps stay strings at the driver; drizzle maps them per column.
     // Reconnecting after an outage: postgres.js waits up to 20 s by default between attempts once
     // many have failed; at most 1 s here, so the server is back within a second of the database.
-    const common = { onnotice: () => {}, connect_timeout: 10, backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1) };
+    const common = {
+      onnotice: () => {},
+      connect_timeout: 10,
+      backoff: (retries: number) => Math.min(0.05 * 2 ** retries, 1),
+      socket: noDelaySockets() as never,
+    };
     // PostgreSQL cancels any statement running longer than this (0 or absent: no limit).
     const timeout = opts.statementTimeoutMs ? { statement_timeout: opts.statementTimeoutMs } : {};
     // System work sees every center (its connections start with app.center_ids = all); with

@@ -95,17 +95,16 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 export const followUpStep: AttendanceWriteStep = async (tx, { group, actorStaffId }, writes) => {
   if (!writes.length) return;
   const participantIds = [...new Set(writes.map((w) => w.after.participantId))];
+  // The lock first, waited for: the reads after it must start once it is held, to see the records
+  // of a batch that held it before. Then the four reads, sent together (one round trip).
   await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`follow-ups:${group.id}`}, 0))`);
-  const [policy] = await tx
-    .select({ threshold: programs.absencesBeforeFollowUp, timezone: centers.timezone, name: groups.name })
-    .from(groups)
-    .innerJoin(programs, eq(programs.id, groups.programId))
-    .innerJoin(centers, eq(centers.id, groups.centerId))
-    .where(eq(groups.id, group.id));
-  if (!policy || policy.threshold < 1) return;
-  const now = clock.now();
-
-  const [recRows, existing, active] = await Promise.all([
+  const [[policy], recRows, existing, active] = await Promise.all([
+    tx
+      .select({ threshold: programs.absencesBeforeFollowUp, timezone: centers.timezone, name: groups.name })
+      .from(groups)
+      .innerJoin(programs, eq(programs.id, groups.programId))
+      .innerJoin(centers, eq(centers.id, groups.centerId))
+      .where(eq(groups.id, group.id)),
     tx
       .select({ participantId: attendance.participantId, sessionId: sessions.id, startsAt: sessions.startsAt, status: attendance.status })
       .from(attendance)
@@ -129,6 +128,8 @@ export const followUpStep: AttendanceWriteStep = async (tx, { group, actorStaffI
       .from(enrollments)
       .where(and(eq(enrollments.groupId, group.id), inArray(enrollments.participantId, participantIds), eq(enrollments.status, "ACTIVE"))),
   ]);
+  if (!policy || policy.threshold < 1) return;
+  const now = clock.now();
   const activeIds = new Set(active.map((a) => a.participantId));
   const recsOf = new Map<string, Rec[]>();
   for (const r of recRows) recsOf.set(r.participantId, [...(recsOf.get(r.participantId) ?? []), r]);

@@ -5,8 +5,10 @@
 //   npm run bench -- [--scale 1] [--duration 8] [--warmup 2] [--rounds 3] [--connections 10]
 //                    [--contenders api,floor,postgraphile] [--no-pglite] [--no-build] [--keep-db]
 //                    [--reuse-db bench_... (a database kept by --keep-db: no generation, not dropped)]
-//                    [--out test/bench/results] [--only CenterEngagement,... (these operations alone, no feed drain)]
-//                    [--only feed [--soak-seconds 600]]
+//                    [--out test/bench/results]
+//                    [--only SessionRoster,CenterEngagement,feed,... (these alone; "feed": the feed drain)]
+//                    [--rate-limit off|on (the API's RATE_LIMIT; default off, or BENCH_RATE_LIMIT)]
+//                    [--soak-seconds 600 (with --only feed)]
 //
 // `--only feed`: this API alone, no PGlite smoke run, no query rounds: the feed drain `--rounds`
 // times (with its statements, bytes, CPU and the server's peak RSS), written to feed.{json,md}
@@ -50,10 +52,16 @@ const { values: args } = parseArgs({
     "keep-db": { type: "boolean", default: false },
     "reuse-db": { type: "string" },
     out: { type: "string", default: join(ROOT, "test/bench/results") },
-    only: { type: "string" },
+    only: { type: "string", default: process.env.BENCH_ONLY },
     "soak-seconds": { type: "string", default: "0" },
+    "rate-limit": { type: "string", default: process.env.BENCH_RATE_LIMIT ?? "off" },
   },
 });
+/** The operations to measure (and "feed" for the drain): every one unless --only names some. */
+const selectedOps = args.only ? new Set(args.only.split(",").map((s) => s.trim())) : null;
+const selected = (op: string) => !selectedOps || selectedOps.has(op);
+if (args["rate-limit"] !== "on" && args["rate-limit"] !== "off") throw new Error("--rate-limit is on or off");
+const rateLimit = args["rate-limit"];
 const scale = Number(args.scale);
 const duration = Number(args.duration);
 const warmup = Number(args.warmup);
@@ -61,8 +69,6 @@ const rounds = Number(args.rounds);
 const connections = Number(args.connections);
 const feedOnly = args.only === "feed";
 const contenderNames = (feedOnly ? ["api"] : args.contenders.split(",").map((s) => s.trim())) as ContenderName[];
-/** --only: the operations to measure (a focused run); none: all of them and the feed drain. */
-const onlyOps = args.only && !feedOnly ? (args.only.split(",").map((s) => s.trim()) as OperationName[]) : null;
 const adminUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
 const JWT_SECRET = `bench-${Math.random().toString(36).slice(2)}-${Date.now()}-secret-secret`;
 
@@ -302,6 +308,8 @@ interface Measurement {
   errors: number;
   checked: number;
   sqlStatementsPerRequest: number | null;
+  /** Round trips to PostgreSQL (the counting proxy: a waiting connection sending again). */
+  roundTripsPerRequest?: number | null;
   pgBytesPerRequest: number | null;
   responseBytes: number;
   serverCpuMsPerRequest: number;
@@ -511,6 +519,7 @@ async function drive(
     errors: failures.length,
     checked,
     sqlStatementsPerRequest: per(after.proxy.statements - before.proxy.statements),
+    roundTripsPerRequest: per(after.proxy.roundTrips - before.proxy.roundTrips),
     pgBytesPerRequest: per(after.proxy.bytesFromServer - before.proxy.bytesFromServer),
     responseBytes: responses ? responseBytes / responses : 0,
     serverCpuMsPerRequest: per(after.cpu - before.cpu),
@@ -576,6 +585,8 @@ interface Summary {
   p50: number;
   p99: number;
   sqlStatementsPerRequest: number | null;
+  /** Round trips to PostgreSQL (the counting proxy: a waiting connection sending again). */
+  roundTripsPerRequest?: number | null;
   pgBytesPerRequest: number | null;
   responseBytes: number;
   serverCpuMsPerRequest: number;
@@ -595,6 +606,7 @@ function summarize(ms: Measurement[]): Summary[] {
       p50: med((m) => m.p50),
       p99: med((m) => m.p99),
       sqlStatementsPerRequest: med((m) => m.sqlStatementsPerRequest ?? NaN),
+      roundTripsPerRequest: med((m) => m.roundTripsPerRequest ?? NaN),
       pgBytesPerRequest: med((m) => m.pgBytesPerRequest ?? NaN),
       responseBytes: med((m) => m.responseBytes),
       serverCpuMsPerRequest: med((m) => m.serverCpuMsPerRequest),
@@ -630,7 +642,10 @@ function markdown(report: Report): string {
     `Medians of ${report.options.rounds} alternating rounds of ${report.options.duration} s at ${report.options.connections} connections, ` +
       `scale ${report.options.scale} (${fmt(report.dataset.rows.sessions)} sessions, ${fmt(report.dataset.rows.attendance)} attendance rows), ` +
       `${report.machine.cpus} cores (load average ${fmt(report.machine.loadAverage.start, 1)} → ${fmt(report.machine.loadAverage.end, 1)}), ` +
-      `PostgreSQL ${report.machine.postgres}, Node ${report.machine.node} (PostGraphile ${report.machine.postgraphile ?? "—"} on Node ${report.machine.node22 ?? "—"}), ${report.finishedAt.slice(0, 10)}.`,
+      `PostgreSQL ${report.machine.postgres}, Node ${report.machine.node} (PostGraphile ${report.machine.postgraphile ?? "—"} on Node ${report.machine.node22 ?? "—"}), ${report.finishedAt.slice(0, 10)}` +
+      (report.options.rateLimit === "on" ? ", the API with RATE_LIMIT=on" : "") +
+      (report.options.ops ? `; operations: ${report.options.ops.join(", ")}` : "") +
+      ".",
     "",
     "| operation | this API | PostGraphile 5 | one SQL statement (floor) | API / PostGraphile | API / floor |",
     "|---|---:|---:|---:|---:|---:|",
@@ -644,17 +659,17 @@ function markdown(report: Report): string {
   }
   lines.push(
     "",
-    "Per request (medians): SQL statements and bytes read from PostgreSQL (counting proxy), response size, CPU of the server process and of its PostgreSQL backends.",
+    "Per request (medians): SQL statements, round trips and bytes read from PostgreSQL (counting proxy), response size, CPU of the server process and of its PostgreSQL backends.",
     "",
-    "| operation | contender | SQL statements | read from PostgreSQL | response | server CPU | PostgreSQL CPU |",
-    "|---|---|---:|---:|---:|---:|---:|",
+    "| operation | contender | SQL statements | round trips | read from PostgreSQL | response | server CPU | PostgreSQL CPU |",
+    "|---|---|---:|---:|---:|---:|---:|---:|",
   );
   for (const op of ops) {
     for (const c of ["api", "postgraphile", "floor"] as ContenderName[]) {
       const x = get(c, op);
       if (!x) continue;
       lines.push(
-        `| ${label[op]} | ${c} | ${fmt(x.sqlStatementsPerRequest, 1)} | ${kb(x.pgBytesPerRequest)} | ${kb(x.responseBytes)} | ${fmt(x.serverCpuMsPerRequest, 2)} ms | ${fmt(x.postgresCpuMsPerRequest, 2)} ms |`,
+        `| ${label[op]} | ${c} | ${fmt(x.sqlStatementsPerRequest, 1)} | ${fmt(x.roundTripsPerRequest ?? NaN, 1)} | ${kb(x.pgBytesPerRequest)} | ${kb(x.responseBytes)} | ${fmt(x.serverCpuMsPerRequest, 2)} ms | ${fmt(x.postgresCpuMsPerRequest, 2)} ms |`,
       );
     }
   }
@@ -704,7 +719,16 @@ function markdown(report: Report): string {
 interface Report {
   startedAt: string;
   finishedAt: string;
-  options: { scale: number; duration: number; warmup: number; rounds: number; connections: number; contenders: string[] };
+  options: {
+    scale: number;
+    duration: number;
+    warmup: number;
+    rounds: number;
+    connections: number;
+    contenders: string[];
+    ops?: string[] | null;
+    rateLimit?: string;
+  };
   machine: {
     cpus: number;
     node: string;
@@ -754,7 +778,7 @@ async function main() {
       await run(database.db, "vacuum analyze");
     }
     await run(database.db, POSTGRAPHILE_FUNCTIONS);
-    const feedSeed = contenderNames.includes("api") && !onlyOps ? await seedFeed(database.db) : null;
+    const feedSeed = contenderNames.includes("api") && selected("feed") ? await seedFeed(database.db) : null;
     if (feedSeed) log(`feed: ${feedSeed.changes} changes for one API client with consent for every participant (${feedSeed.seconds.toFixed(1)} s)`);
     const targets = await pickTargets((text) => run(database.db, text));
     await database.close();
@@ -772,8 +796,12 @@ async function main() {
       const env = { NODE_ENV: "production", DATABASE_URL: viaProxy(proxy), DATABASE_POOL_SIZE: "10" };
       log(`starting ${name}`);
       if (name === "api") {
-        // Rate limiting off: the bench sends far more than a client's share from one address and one actor.
-        servers.push(await startServer(name, process.execPath, ["dist/index.js"], { ...env, AUTH_JWT_SECRET: JWT_SECRET, RATE_LIMIT: "off" }, proxy));
+        // Rate limiting off by default: the bench sends far more than a client's share from one
+        // address and one actor. With --rate-limit on, it counts as in production, under limits
+        // too high to refuse anything: what counting costs.
+        const limits: Record<string, string> =
+          rateLimit === "on" ? { RATE_LIMIT: "on", RATE_LIMIT_PER_IP: "1000000000", RATE_LIMIT_PER_ACTOR: "1000000000" } : { RATE_LIMIT: "off" };
+        servers.push(await startServer(name, process.execPath, ["dist/index.js"], { ...env, AUTH_JWT_SECRET: JWT_SECRET, ...limits }, proxy));
       } else if (name === "floor") {
         servers.push(await startServer(name, process.execPath, ["--import", "tsx", "test/bench/floor-server.ts"], env, proxy));
       } else if (name === "postgraphile") {
@@ -792,9 +820,9 @@ async function main() {
     await checkEquivalence(servers, token, targets);
 
     const all: OperationName[] = [...QUERIES, "RecordAttendance", ...ENGAGEMENT];
-    const unknown = onlyOps?.filter((op) => !all.includes(op)) ?? [];
-    if (unknown.length) throw new Error(`--only: no operation ${unknown.join(", ")} (one of ${all.join(", ")})`);
-    const ops = onlyOps ? all.filter((op) => onlyOps.includes(op)) : all;
+    const unknown = [...(selectedOps ?? [])].filter((op) => op !== "feed" && !all.includes(op as OperationName));
+    if (unknown.length) throw new Error(`--only: no operation ${unknown.join(", ")} (one of ${all.join(", ")}, feed)`);
+    const ops = all.filter((op) => selected(op));
     // PostGraphile has no recordAttendance (it would be a hand-written plpgsql function); the
     // engagement queries are this API's rules (risk, streaks, milestones): no equivalent elsewhere.
     const runs = (op: OperationName) =>
@@ -814,7 +842,7 @@ async function main() {
           measurements.push(m);
           log(
             `round ${round} ${op.padEnd(18)} ${s.name.padEnd(12)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50.toFixed(1)} ms  p99 ${m.p99.toFixed(1)} ms  ` +
-              `${m.sqlStatementsPerRequest?.toFixed(1)} stmts  ${((m.pgBytesPerRequest ?? 0) / 1024).toFixed(1)} kB from PG  ` +
+              `${m.sqlStatementsPerRequest?.toFixed(1)} stmts  ${m.roundTripsPerRequest?.toFixed(1)} round trips  ${((m.pgBytesPerRequest ?? 0) / 1024).toFixed(1)} kB from PG  ` +
               `cpu ${m.serverCpuMsPerRequest.toFixed(2)} ms + PG ${m.postgresCpuMsPerRequest.toFixed(2)} ms  (${m.checked} answers checked)` +
               (m.changesPerRequest !== undefined ? `  ${m.changesPerRequest.toFixed(1)} changes per request` : ""),
           );
@@ -831,7 +859,7 @@ async function main() {
     const report: Report = {
       startedAt,
       finishedAt: new Date().toISOString(),
-      options: { scale, duration, warmup, rounds, connections, contenders: contenderNames },
+      options: { scale, duration, warmup, rounds, connections, contenders: contenderNames, ops: selectedOps ? [...selectedOps] : null, rateLimit },
       machine: {
         cpus: availableParallelism(),
         node: process.versions.node,

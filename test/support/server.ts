@@ -24,6 +24,7 @@ export const TEST_DEFAULTS: Record<string, string> = {
   PRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0",
   REMINDERS_WORKER_INTERVAL_MS: "0",
   ENGAGEMENT_WORKER_INTERVAL_MS: "0",
+  VIEWER_CACHE_MS: "0",
 };
 
 export interface GqlResult<T = any> {
