@@ -34,6 +34,7 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseCo
             actor: actorOf(contextValue.viewer),
             operationName: operationNameOf(request.operationName, operation ?? undefined),
             requestId: contextValue.requestId ?? null,
+            clientAddress: contextValue.clientAddress ?? null,
           });
           try {
             await appendAuditEntries(contextValue.db, entries);

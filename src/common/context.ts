@@ -11,6 +11,8 @@ export interface Context {
   viewer: Viewer | null;
   access: Access;
   db: Db;
+  /** The caller's network address (recorded with an anonymous caller's refusals); absent outside HTTP requests. */
+  clientAddress?: string;
   loaders: Loaders;
   /** Cancellation: client gone or time up (src/common/abort.ts); absent outside HTTP requests. */
   lifetime?: RequestLifetime;

@@ -16,9 +16,15 @@ export const TEST_SECRET = "test-secret-0123456789-0123456789-abcdef";
  * shedding (the test process itself blocks its event loop, building megabyte bodies and running
  * PGlite, which is not the server being overloaded; test/hardening.test.ts turns it on), and no
  * reminders' outbox worker in the background (its statements would count in query-count tests;
- * test/reminders*.test.ts drive it tick by tick, at the clock's instants).
+ * test/reminders*.test.ts drive it tick by tick, at the clock's instants), nor the audit sealer
+ * (tests seal with `app.auditSealer.sealNow()`, test/support/audit.ts).
  */
-export const TEST_DEFAULTS: Record<string, string> = { RATE_LIMIT: "off", PRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0", REMINDERS_WORKER_INTERVAL_MS: "0" };
+export const TEST_DEFAULTS: Record<string, string> = {
+  RATE_LIMIT: "off",
+  PRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0",
+  REMINDERS_WORKER_INTERVAL_MS: "0",
+  AUDIT_SEAL_INTERVAL_MS: "0",
+};
 
 export interface GqlResult<T = any> {
   status: number;
