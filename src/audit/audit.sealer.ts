@@ -62,7 +62,13 @@ export class AuditSealer {
 
   async #elect(db: Db): Promise<boolean> {
     if (this.#leading) return true;
-    const [row] = await rowsOf<{ ok: boolean }>(db, sql`select pg_try_advisory_lock(${LOCK}) as ok`);
+    // (already held by this session, e.g. after a failed round: not taken twice)
+    const [row] = await rowsOf<{ ok: boolean }>(
+      db,
+      sql`select case when exists (select 1 from pg_locks where locktype = 'advisory' and classid = 7301 and objid = 46128 and objsubid = 2
+                                     and pid = pg_backend_pid() and granted)
+                      then true else pg_try_advisory_lock(${LOCK}) end as ok`,
+    );
     this.#leading = Boolean(row?.ok);
     if (this.#leading) this.deps.logger.info({ signed: Boolean(this.deps.key) }, "audit sealer: elected, sealing the audit log");
     return this.#leading;
@@ -90,8 +96,9 @@ export class AuditSealer {
       }
       await this.#checkpointIfDue(db);
     } catch (err) {
-      // The session was lost (and the lock with it): stand for election again next round.
-      if (pgErrorOf(err)?.code === "55P03") this.#leading = false;
+      // The session may have been lost (and the lock with it: audit_seal refuses, 55P03): stand
+      // for election again next round.
+      this.#leading = false;
       throw err;
     }
     return total;
@@ -120,15 +127,20 @@ export class AuditSealer {
 
   /**
    * Seals until every entry committed before the call is chained (waiting for older transactions
-   * still open, as sealing does), within `timeoutMs`. False when another sealer holds the election.
+   * still open anywhere in the cluster, as sealing does), within `timeoutMs` (default 2 minutes). False when another sealer holds the election.
    * For tests and scripts: rounds run in the background otherwise.
    */
   async sealNow(opts: { timeoutMs?: number; checkpoint?: boolean } = {}): Promise<boolean> {
     const db = await this.#db();
     const [{ target }] = await rowsOf<{ target: string }>(db, sql`select pg_snapshot_xmax(pg_current_snapshot())::text as target`);
-    const deadline = Date.now() + (opts.timeoutMs ?? 10_000);
+    const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
     for (;;) {
-      await this.tick();
+      try {
+        await this.tick();
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        continue;
+      }
       if (!this.#leading) return false;
       const [{ n }] = await rowsOf<{ n: number }>(db, sql`select count(*)::int as n from audit_events where chain_seq is null and tx < ${target}::xid8`);
       if (Number(n) === 0) break;
