@@ -520,7 +520,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
       participantIds: event.participantIdsByCenter?.[centerId ?? ""] ?? (event.centerIds.length > 1 ? [] : event.participantIds),
     })) satisfies Touch[];
     try {
-      await appendAuditEntries(database.db, entriesOf(touches, { actor: actorOf(viewer), operationName: event.operation, requestId: event.requestId, clientAddress }));
+      await appendAuditEntries(
+        database.db,
+        entriesOf(touches, { actor: actorOf(viewer), operationName: event.operation, requestId: event.requestId, clientAddress }),
+      );
     } catch (err) {
       logger.error({ requestId: event.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "audit write failed");
       // Records not yet sent are not sent unrecorded (the handler answers 500 or ends the stream).

@@ -70,7 +70,9 @@ describe("sealing", () => {
     await appendAuditEntries(db(), entry());
     const [row] = await unsealed();
     // A wrong link, or a change of content with the seal, is refused
-    await expect(db().execute(sql`update audit_events set chain_seq = 1, prev_hash = ${"0".repeat(64)}, hash = ${"f".repeat(64)} where seq = ${row.seq}`)).rejects.toThrow();
+    await expect(
+      db().execute(sql`update audit_events set chain_seq = 1, prev_hash = ${"0".repeat(64)}, hash = ${"f".repeat(64)} where seq = ${row.seq}`),
+    ).rejects.toThrow();
     await expect(db().execute(sql`update audit_events set action = 'DELETE' where seq = ${row.seq}`)).rejects.toThrow();
     // and so is sealing from a session that is not the elected sealer
     expect(await t.server.app.auditSealer.sealNow()).toBe(true);
@@ -86,47 +88,50 @@ describe("sealing", () => {
     await expect(db().execute(sql`update audit_events set chain_seq = 2 where seq = ${row.seq}`)).rejects.toThrow();
   });
 
-  it.runIf(onPostgres)("waits for a transaction still open (PostgreSQL), then catches up with no entry skipped, in (transaction, insertion) order", async () => {
-    const sealer = t.server.app.auditSealer;
-    await appendAuditEntries(db(), entry("before"));
-    // Given a transaction that wrote an entry and stays open
-    const other = postgres(t.server.database.url!, { max: 1, onnotice: () => {} });
-    const conn = await other.reserve();
-    try {
-      await conn`begin`;
-      const [open] = entry("open");
-      await conn`select audit_append(${JSON.stringify([{ ...open, occurredAt: open.occurredAt.toISOString(), digest: "a".repeat(64) }])}::text::jsonb)`;
-      // and entries committed after it began
-      await appendAuditEntries(db(), entry("after"));
-      await appendAuditEntries(db(), entry("after"));
-      // When the sealer runs (round after round: on a shared server, other databases' transactions
-      // hold the cluster-wide horizon back too, for a moment)
-      const deadline = Date.now() + 60_000;
-      while ((await chain()).length === 0 && Date.now() < deadline) {
+  it.runIf(onPostgres)(
+    "waits for a transaction still open (PostgreSQL), then catches up with no entry skipped, in (transaction, insertion) order",
+    async () => {
+      const sealer = t.server.app.auditSealer;
+      await appendAuditEntries(db(), entry("before"));
+      // Given a transaction that wrote an entry and stays open
+      const other = postgres(t.server.database.url!, { max: 1, onnotice: () => {} });
+      const conn = await other.reserve();
+      try {
+        await conn`begin`;
+        const [open] = entry("open");
+        await conn`select audit_append(${JSON.stringify([{ ...open, occurredAt: open.occurredAt.toISOString(), digest: "a".repeat(64) }])}::text::jsonb)`;
+        // and entries committed after it began
+        await appendAuditEntries(db(), entry("after"));
+        await appendAuditEntries(db(), entry("after"));
+        // When the sealer runs (round after round: on a shared server, other databases' transactions
+        // hold the cluster-wide horizon back too, for a moment)
+        const deadline = Date.now() + 60_000;
+        while ((await chain()).length === 0 && Date.now() < deadline) {
+          await sealer.tick();
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
         await sealer.tick();
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        // Then only the entry from before the open transaction is chained: nothing behind it yet
+        expect((await chain()).map((r) => r.operationName)).toEqual(["before"]);
+        expect((await unsealed()).map((r) => r.operationName)).toEqual(["after", "after"]);
+        const metrics = await (await fetch(`${t.server.url}/metrics`)).text();
+        expect(metrics).toMatch(/^audit_unsealed_entries 2$/m);
+        expect(Number(/^audit_oldest_unsealed_seconds (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(0);
+        // When the transaction commits
+        await conn`commit`;
+      } finally {
+        conn.release();
+        await other.end();
       }
-      await sealer.tick();
-      // Then only the entry from before the open transaction is chained: nothing behind it yet
-      expect((await chain()).map((r) => r.operationName)).toEqual(["before"]);
-      expect((await unsealed()).map((r) => r.operationName)).toEqual(["after", "after"]);
-      const metrics = await (await fetch(`${t.server.url}/metrics`)).text();
-      expect(metrics).toMatch(/^audit_unsealed_entries 2$/m);
-      expect(Number(/^audit_oldest_unsealed_seconds (\S+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(0);
-      // When the transaction commits
-      await conn`commit`;
-    } finally {
-      conn.release();
-      await other.end();
-    }
-    await sealer.sealNow();
-    // Then every entry is chained, the open one in its transaction's place, none skipped
-    expect((await chain()).map((r) => r.operationName)).toEqual(["before", "open", "after", "after"]);
-    expect(await unsealed()).toEqual([]);
-    // (the open entry's digest was not its content's: the chain check names it)
-    expect((await verifyAuditChain(db())).broken).toMatchObject({ chainSeq: 2 });
-    expect(await (await fetch(`${t.server.url}/metrics`)).text()).toMatch(/^audit_unsealed_entries 0$/m);
-  });
+      await sealer.sealNow();
+      // Then every entry is chained, the open one in its transaction's place, none skipped
+      expect((await chain()).map((r) => r.operationName)).toEqual(["before", "open", "after", "after"]);
+      expect(await unsealed()).toEqual([]);
+      // (the open entry's digest was not its content's: the chain check names it)
+      expect((await verifyAuditChain(db())).broken).toMatchObject({ chainSeq: 2 });
+      expect(await (await fetch(`${t.server.url}/metrics`)).text()).toMatch(/^audit_unsealed_entries 0$/m);
+    },
+  );
 
   it.runIf(!onPostgres)("waits for a transaction still open (PGlite: the one session), then seals its entry", async () => {
     let commit!: () => void;
@@ -241,7 +246,20 @@ describe("checkpoints", () => {
       const { createHash } = await import("node:crypto");
       let prev = GENESIS_HASH;
       for (const r of rehashed) {
-        const content = [r.id, r.occurredAt.toISOString(), r.actorType, r.actorId, r.centerId, r.action, r.resourceType, r.resourceId, r.participantIds, r.operationName, r.requestId, r.outcome];
+        const content = [
+          r.id,
+          r.occurredAt.toISOString(),
+          r.actorType,
+          r.actorId,
+          r.centerId,
+          r.action,
+          r.resourceType,
+          r.resourceId,
+          r.participantIds,
+          r.operationName,
+          r.requestId,
+          r.outcome,
+        ];
         const digest = createHash("sha256").update(JSON.stringify(content)).digest("hex");
         const hash = linkHash(prev, digest);
         await db().execute(sql`update audit_events set digest = ${digest}, prev_hash = ${prev}, hash = ${hash} where seq = ${r.seq}`);
@@ -313,7 +331,10 @@ describe("anonymous refusals", () => {
     expect(forged.errors?.[0]?.extensions?.code).toBe("UNAUTHENTICATED");
     // Then both refusals are recorded, ANONYMOUS, with the address
     for (const res of [none, forged]) {
-      const rows = await db().select().from(auditEvents).where(eq(auditEvents.requestId, res.headers.get("x-request-id")!));
+      const rows = await db()
+        .select()
+        .from(auditEvents)
+        .where(eq(auditEvents.requestId, res.headers.get("x-request-id")!));
       expect(rows.map((r) => [r.actorType, r.actorId, r.action, r.outcome, r.clientAddress])).toEqual([["ANONYMOUS", null, "DENIED", "DENIED", "127.0.0.1"]]);
     }
     // And an org admin finds them by actor type

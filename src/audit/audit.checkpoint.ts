@@ -32,7 +32,7 @@ function keyInput<T extends "pkcs8" | "spki">(text: string, type: T): { key: str
 }
 
 /** The key's id: the first 16 hex digits of sha256 of its public key (SPKI DER). */
-export const keyIdOf = (publicKey: KeyObject) =>
+const keyIdOf = (publicKey: KeyObject) =>
   createHash("sha256")
     .update(publicKey.export({ type: "spki", format: "der" }))
     .digest("hex")
@@ -66,7 +66,7 @@ export function loadVerifyKeys(text: string | undefined): Map<string, KeyObject>
 const message = (cp: Pick<Checkpoint, "chainSeq" | "hash" | "createdAt">) =>
   Buffer.from(`recovery-groups audit checkpoint v1\n${cp.chainSeq}\n${cp.hash}\n${cp.createdAt}`, "utf8");
 
-export function checkpointOf(row: AuditCheckpointRow): Checkpoint {
+function checkpointOf(row: AuditCheckpointRow): Checkpoint {
   return { chainSeq: row.chainSeq, hash: row.hash, createdAt: row.createdAt.toISOString(), keyId: row.keyId, signature: row.signature };
 }
 
@@ -98,7 +98,7 @@ export async function latestCheckpoint(db: Db): Promise<Checkpoint | null> {
 }
 
 /** Whether a checkpoint's signature holds under one of `keys`: "ok", "unsigned", "unknown key" or "bad signature". */
-export function checkSignature(cp: Checkpoint, keys: Map<string, KeyObject>): "ok" | "unsigned" | "unknown key" | "bad signature" {
+function checkSignature(cp: Checkpoint, keys: Map<string, KeyObject>): "ok" | "unsigned" | "unknown key" | "bad signature" {
   if (!cp.signature) return "unsigned";
   const key = cp.keyId ? keys.get(cp.keyId) : undefined;
   if (!key) return "unknown key";

@@ -178,9 +178,9 @@ export class AuditSealer {
     const session = this.#session;
     this.#session = undefined;
     if (!session) return;
-    const { db, close } = await session;
-    if (this.#leading) await db.execute(sql`select pg_advisory_unlock(${LOCK})`).catch(() => undefined);
+    const own = await session;
+    if (this.#leading) await own.db.execute(sql`select pg_advisory_unlock(${LOCK})`).catch(() => undefined);
     this.#leading = false;
-    await close();
+    await own.close();
   }
 }

@@ -16,7 +16,7 @@ import { clock } from "../common/clock.js";
 import type { Db } from "../db/client.js";
 import { auditEvents, type AuditEventRow } from "../db/schema.js";
 
-export type ActorType = "STAFF" | "API_CLIENT" | "SYSTEM" | "ANONYMOUS";
+type ActorType = "STAFF" | "API_CLIENT" | "SYSTEM" | "ANONYMOUS";
 
 export interface Actor {
   type: ActorType;

@@ -135,7 +135,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       },
       session() {
         const client = postgres(opts.databaseUrl!, { ...common, max: 1, connection: { "app.center_ids": "all", ...timeout } });
-        return Promise.resolve({ db: drizzle(client, { schema, logger }) as unknown as Db, close: () => client.end({ timeout: 5 }) });
+        return Promise.resolve({ db: drizzle(client, { schema, logger }), close: () => client.end({ timeout: 5 }) });
       },
       close: async () => {
         await Promise.all([systemClient.end({ timeout: 5 }), requestClient?.end({ timeout: 5 })]);

@@ -59,7 +59,13 @@ const server = spawn("npx", ["tsx", "src/index.ts"], {
 const base = `http://127.0.0.1:${port}`;
 try {
   for (let i = 0; ; i++) {
-    if (await fetch(`${base}/healthz`).then((r) => r.ok, () => false)) break;
+    if (
+      await fetch(`${base}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      )
+    )
+      break;
     if (i > 600) throw new Error("the API did not start");
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -88,7 +94,14 @@ try {
   const results = new Map<number, number[]>();
   const duration = Number(args.duration);
   // warm-up
-  await autocannon({ url: `${base}/graphql`, method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${token}` }, body, connections: 4, duration: 2 });
+  await autocannon({
+    url: `${base}/graphql`,
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+    body,
+    connections: 4,
+    duration: 2,
+  });
   for (let round = 0; round < Number(args.rounds); round++) {
     for (const connections of clientCounts) {
       const before = Number((await db`select count(*)::int as n from audit_events`)[0].n);
@@ -112,8 +125,13 @@ try {
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
   const summary = clientCounts.map((c) => `${c}: ${median(results.get(c)!).toFixed(0)} req/s`).join(", ");
   const ratio = median(results.get(clientCounts[clientCounts.length - 1])!) / median(results.get(clientCounts[0])!);
-  const sealed = await db`select count(*) filter (where true)::int as total, (select count(*)::int from information_schema.columns where table_name = 'audit_events' and column_name = 'chain_seq') as has_seal from audit_events`;
-  log(`summary (median of rounds): ${summary}; ratio ${ratio.toFixed(2)}×; audit entries ${sealed[0].total}; load average ${loadavg().map((x) => x.toFixed(1)).join(" ")}`);
+  const sealed =
+    await db`select count(*) filter (where true)::int as total, (select count(*)::int from information_schema.columns where table_name = 'audit_events' and column_name = 'chain_seq') as has_seal from audit_events`;
+  log(
+    `summary (median of rounds): ${summary}; ratio ${ratio.toFixed(2)}×; audit entries ${sealed[0].total}; load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(" ")}`,
+  );
   await db.end();
 } finally {
   server.kill("SIGTERM");
