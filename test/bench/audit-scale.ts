@@ -55,6 +55,7 @@ const server = spawn("npx", ["tsx", "src/index.ts"], {
     PRESSURE_MAX_EVENT_LOOP_DELAY_MS: "0",
   },
   stdio: ["ignore", "inherit", "inherit"],
+  detached: true, // (its own process group: npx, tsx and node are stopped together)
 });
 const base = `http://127.0.0.1:${port}`;
 try {
@@ -134,8 +135,10 @@ try {
   );
   await db.end();
 } finally {
-  server.kill("SIGTERM");
-  await new Promise((r) => server.once("exit", r));
+  const exited = new Promise((r) => server.once("exit", r));
+  process.kill(-server.pid!, "SIGTERM");
+  await exited;
+  await new Promise((r) => setTimeout(r, 2_000));
   await admin.unsafe(`drop database if exists ${name} with (force)`);
   await admin.end();
 }
