@@ -8,6 +8,7 @@ import { loadavg } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import postgres from "postgres";
+import type { openDatabase as OpenDatabase } from "../../src/db/client.js";
 
 const { values: args } = parseArgs({
   options: {
@@ -25,7 +26,7 @@ await admin.unsafe(`create database ${name}`);
 const url = new URL(adminUrl);
 url.pathname = `/${name}`;
 try {
-  const { openDatabase } = (await import(resolve(process.cwd(), "src/db/client.ts"))) as typeof import("../../src/db/client.js");
+  const { openDatabase } = (await import(resolve(process.cwd(), "src/db/client.ts"))) as { openDatabase: typeof OpenDatabase };
   const database = await openDatabase({ databaseUrl: url.toString() });
   await database.close();
   const clientCounts = args.clients.split(",").map(Number);
