@@ -131,7 +131,8 @@ export class AuditSealer {
    * For tests and scripts: rounds run in the background otherwise.
    */
   async sealNow(opts: { timeoutMs?: number; checkpoint?: boolean } = {}): Promise<boolean> {
-    const db = await this.#db();
+    // (on the shared handle: the sealer's own session may have dropped, and is reopened by a round)
+    const db = this.deps.database.db;
     const [{ target }] = await rowsOf<{ target: string }>(db, sql`select pg_snapshot_xmax(pg_current_snapshot())::text as target`);
     const deadline = Date.now() + (opts.timeoutMs ?? 120_000);
     for (;;) {
