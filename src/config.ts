@@ -167,6 +167,7 @@ export interface Config {
   engagementWorkerIntervalMs: number;
   live: LiveConfig;
   checkIn: CheckInConfig;
+  audit: AuditConfig;
 }
 
 function intFrom(value: string | undefined, fallback: number, name: string): number {
@@ -194,6 +195,30 @@ function remindersConfig(env: NodeJS.ProcessEnv): RemindersConfig {
     retryBaseMs: intFrom(env.REMINDERS_RETRY_BASE_MS, 60_000, "REMINDERS_RETRY_BASE_MS"),
     leaseMs,
     sendTimeoutMs,
+  };
+}
+
+/** The audit log's sealer and checkpoints (src/audit/audit.sealer.ts, docs/audit.md). */
+export interface AuditConfig {
+  /** How often the sealer (the one elected instance) chains new entries (ms; 0 = no sealer in this process). */
+  sealIntervalMs: number;
+  /** A checkpoint after this many newly sealed entries ... */
+  checkpointEntries: number;
+  /** ... or this many seconds after the last one, when entries were sealed since. */
+  checkpointSeconds: number;
+  /** Ed25519 private key (PEM, or base64 PKCS#8 DER) signing checkpoints; none: checkpoints unsigned. */
+  signingKey?: string;
+  /** Public keys (PEM, or base64 SPKI DER; several for rotated keys) audit:verify checks signatures with. */
+  verifyKeys?: string;
+}
+
+function auditConfig(env: NodeJS.ProcessEnv): AuditConfig {
+  return {
+    sealIntervalMs: intFrom(env.AUDIT_SEAL_INTERVAL_MS, 200, "AUDIT_SEAL_INTERVAL_MS"),
+    checkpointEntries: Math.max(1, intFrom(env.AUDIT_CHECKPOINT_ENTRIES, 10_000, "AUDIT_CHECKPOINT_ENTRIES")),
+    checkpointSeconds: Math.max(1, intFrom(env.AUDIT_CHECKPOINT_SECONDS, 300, "AUDIT_CHECKPOINT_SECONDS")),
+    signingKey: env.AUDIT_SIGNING_KEY || undefined,
+    verifyKeys: env.AUDIT_VERIFY_KEY || undefined,
   };
 }
 
@@ -267,5 +292,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       connectionInitTimeoutMs: intFrom(env.LIVE_CONNECTION_INIT_TIMEOUT_MS, 5_000, "LIVE_CONNECTION_INIT_TIMEOUT_MS"),
     },
     checkIn: checkInConfig(env, production),
+    audit: auditConfig(env),
   };
 }

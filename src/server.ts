@@ -30,6 +30,8 @@ import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { compiledQueriesPlugin } from "./compiled/compiled.plugin.js";
 import { auditPlugin, operationNameOf } from "./audit/audit.plugin.js";
 import { actorOf, appendAuditEntries, entriesOf } from "./audit/audit.service.js";
+import { loadSigningKey } from "./audit/audit.checkpoint.js";
+import { AuditSealer, sealLag } from "./audit/audit.sealer.js";
 import { Access, type Touch } from "./auth/access.js";
 import { createTokenVerifier, type TokenVerifier } from "./auth/tokens.js";
 import { authenticate, ViewerCache } from "./auth/authenticate.js";
@@ -102,6 +104,8 @@ export interface App {
   reminders: ReminderWorker;
   /** This instance's rate-limit counts (reconciled in the background; `sync` reconciles now). */
   rateLimits: Pick<SharedRateLimits, "sync">;
+  /** The audit log's sealer of this instance (src/audit/audit.sealer.ts; started by `listen` unless AUDIT_SEAL_INTERVAL_MS=0). */
+  auditSealer: AuditSealer;
   listen(port: number, host?: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -150,6 +154,18 @@ export async function createApp(opts: AppOptions): Promise<App> {
     "feed_pending_changes",
     "Committed attendance changes not yet handed out (behind the horizon)",
     async () => (await feedLag(database.db)).pendingChanges,
+  );
+  // The audit log's sealer (one elected instance chains the entries requests insert unchained) and
+  // its lag; checkpoints are signed with AUDIT_SIGNING_KEY, kept outside the database.
+  const signingKey = loadSigningKey(config.audit.signingKey);
+  if (signingKey) logger.info({ keyId: signingKey.keyId }, "audit checkpoints: signed with Ed25519 key");
+  else logger.warn("audit checkpoints: AUDIT_SIGNING_KEY is not set, checkpoints are written unsigned");
+  const auditSealer = new AuditSealer({ database, config: config.audit, key: signingKey, logger });
+  metrics.registerGauge("audit_unsealed_entries", "Committed audit entries not yet chained by the sealer", async () => (await sealLag(database.db)).unsealed);
+  metrics.registerGauge(
+    "audit_oldest_unsealed_seconds",
+    "How long the oldest audit entry not yet chained has waited",
+    async () => (await sealLag(database.db)).oldestSeconds,
   );
   const manifest = config.allowlist.enabled ? loadManifest(config.allowlist.manifestPath) : undefined;
   const labelOf = operationLabeler(manifest);
@@ -498,6 +514,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       return Promise.resolve({
         ...context,
         scope,
+        clientAddress: request.ip,
         lifetime: request.lifetime,
         checkIn: { config: config.checkIn, publicUrl: publicUrl(request), clientAddress: request.ip },
         record: request.record,
@@ -572,7 +589,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
   // request ids, limits, authentication and log line as /graphql.
   // Each is audited once per request as EXPORT (refusals DENIED, a failure ERROR), through the
   // audit log's one writer.
-  const auditExport = (viewer: Viewer | null) => async (event: ExportAuditEvent) => {
+  const auditExport = (viewer: Viewer | null, clientAddress: string) => async (event: ExportAuditEvent) => {
     const action = event.outcome === "DENIED" ? "DENIED" : "EXPORT";
     const touches = (event.centerIds.length ? event.centerIds : [null]).map((centerId) => ({
       action,
@@ -583,7 +600,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
       participantIds: event.participantIdsByCenter?.[centerId ?? ""] ?? (event.centerIds.length > 1 ? [] : event.participantIds),
     })) satisfies Touch[];
     try {
-      await appendAuditEntries(database.db, entriesOf(touches, { actor: actorOf(viewer), operationName: event.operation, requestId: event.requestId }));
+      await appendAuditEntries(
+        database.db,
+        entriesOf(touches, { actor: actorOf(viewer), operationName: event.operation, requestId: event.requestId, clientAddress }),
+      );
     } catch (err) {
       logger.error({ requestId: event.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "audit write failed");
       // Records not yet sent are not sent unrecorded (the handler answers 500 or ends the stream).
@@ -599,7 +619,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
         db: database.db,
         requestId: request.id,
         baseUrl: baseUrlOf(request.raw),
-        audit: auditExport(request.viewer),
+        audit: auditExport(request.viewer, request.ip),
       });
       void reply.code(answer.status).headers(answer.headers);
       if (typeof answer.body !== "string") reply.raw.setTimeout(STALLED_CLIENT_MS, () => reply.raw.destroy());
@@ -644,6 +664,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
     metrics,
     reminders,
     rateLimits,
+    auditSealer,
     async listen(port, host) {
       await app.listen({ port, host: host ?? "0.0.0.0" });
       const address = app.server.address();
@@ -651,6 +672,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       ownUrl = `http://${!host || host === "0.0.0.0" || host === "::" ? "localhost" : host}:${bound}`;
       reminders.start();
       engagement.start();
+      auditSealer.start();
       return bound;
     },
     async close() {
@@ -666,6 +688,8 @@ export async function createApp(opts: AppOptions): Promise<App> {
       // then stop Apollo.
       await app.close();
       await apollo.stop();
+      // After the last request: its entries are sealed by whichever sealer is elected next.
+      await auditSealer.stop();
     },
   };
 }

@@ -2,7 +2,7 @@
 // identifiers only, written once per request and chained by hash; auditEvents for admins; the
 // schema walk that keeps every field of participant data audited.
 import { spawnSync } from "node:child_process";
-import { asc, sql } from "drizzle-orm";
+import { asc, isNotNull, sql } from "drizzle-orm";
 import {
   getNamedType,
   getNullableType,
@@ -36,6 +36,11 @@ const rowsOf = (r: unknown) => (Array.isArray(r) ? r : (r as { rows: unknown[] }
 
 async function auditRows() {
   return t.server.database.db.select().from(auditEvents).orderBy(asc(auditEvents.seq));
+}
+
+/** The sealed entries, in chain order. */
+async function chainRows() {
+  return t.server.database.db.select().from(auditEvents).where(isNotNull(auditEvents.chainSeq)).orderBy(asc(auditEvents.chainSeq));
 }
 
 const FIRST = "Zebulon";
@@ -145,12 +150,12 @@ describe("audit entries", () => {
       ["DENIED", "DENIED", "Participant", uuidOf(w.viewer.id), uuidOf(w.centerA)],
     ]);
 
-    // No credentials: UNAUTHENTICATED, with no actor
+    // No credentials: UNAUTHENTICATED, ANONYMOUS with the caller's address
     const anonymous = await t.server.gql(PARTICIPANT, { id: w.participantId }, { token: null });
     expect(anonymous.errors?.map((e) => e.extensions?.code)).toEqual(["UNAUTHENTICATED"]);
-    expect((await entriesFor(anonymous)).map((r) => [r.action, r.outcome, r.resourceType, r.resourceId, r.actorType, r.actorId, r.centerId])).toEqual([
-      ["DENIED", "DENIED", "Participant", uuidOf(w.participantId), null, null, null],
-    ]);
+    expect(
+      (await entriesFor(anonymous)).map((r) => [r.action, r.outcome, r.resourceType, r.resourceId, r.actorType, r.actorId, r.clientAddress, r.centerId]),
+    ).toEqual([["DENIED", "DENIED", "Participant", uuidOf(w.participantId), "ANONYMOUS", null, "127.0.0.1", null]]);
 
     // A clinician of another center: null, as if missing, and DENIED in the log
     const outside = await t.server.gql(PARTICIPANT, { id: w.participantId }, { token: w.outsider.token });
@@ -239,7 +244,7 @@ describe("auditEvents", () => {
     expect(nodes).toHaveLength(total);
     // Newest first: the anonymous refusal leads, the participant's creation is further down
     expect(nodes[0]).toMatchObject({
-      actorType: null,
+      actorType: "ANONYMOUS",
       actorId: null,
       action: "DENIED",
       resourceType: "Participant",
@@ -327,7 +332,9 @@ describe("the hash chain", () => {
     const w = await world(admin);
     for (const token of [admin.token, w.clinician.token, w.outsider.token, null]) await t.server.gql(PARTICIPANT, { id: w.participantId }, { token });
     const db = t.server.database.db;
-    const rows = await auditRows();
+    // (entries are chained by the sealer, after their requests)
+    expect(await t.server.app.auditSealer.sealNow()).toBe(true);
+    const rows = await chainRows();
     expect(rows.length).toBeGreaterThan(5);
     expect(await verifyAuditChain(db)).toEqual({ checked: rows.length });
     expect(rows[0].prevHash).toBe("0".repeat(64));
@@ -340,7 +347,7 @@ describe("the hash chain", () => {
       await db.execute(sql`update audit_events set action = 'DELETE', participant_ids = '{}' where seq = ${victim.seq}`);
       // Then the chain check names it
       const changed = await verifyAuditChain(db);
-      expect(changed.broken).toMatchObject({ seq: victim.seq, id: victim.id });
+      expect(changed.broken).toMatchObject({ chainSeq: victim.chainSeq, id: victim.id });
       expect(changed.checked).toBe(3);
 
       // And the command line says so and exits 1 (it needs a database another process can open)
@@ -350,7 +357,7 @@ describe("the hash chain", () => {
           encoding: "utf8",
         });
         expect(run.status).toBe(1);
-        expect(run.stderr).toContain(`broken link at entry seq ${victim.seq} (id ${victim.id})`);
+        expect(run.stderr).toContain(`broken link at chain position ${victim.chainSeq} (id ${victim.id})`);
       }
 
       // When instead an entry is removed (the changed one put back), the one after it is named
@@ -359,7 +366,7 @@ describe("the hash chain", () => {
       );
       expect(await verifyAuditChain(db)).toEqual({ checked: rows.length });
       await db.execute(sql`delete from audit_events where seq = ${rows[5].seq}`);
-      expect((await verifyAuditChain(db)).broken).toMatchObject({ seq: rows[6].seq, id: rows[6].id });
+      expect((await verifyAuditChain(db)).broken).toMatchObject({ chainSeq: rows[6].chainSeq, id: rows[6].id });
     } finally {
       await db.execute(sql`alter table audit_events enable trigger audit_events_append_only`);
     }
@@ -375,29 +382,42 @@ describe("the hash chain", () => {
     expect(await auditRows()).toEqual(before);
   });
 
-  it("never forks under concurrent appends, and measures what the chain's lock costs", async () => {
+  it("seals entries appended at once, without a lock, exactly once each in one total order, and measures an append", async () => {
     const admin = await asOrgAdmin(t.server);
     const w = await world(admin);
     const db = t.server.database.db;
+    const sealer = t.server.app.auditSealer;
     const entry = () =>
       entriesOf(
         [{ action: "READ", outcome: "ALLOWED", resourceType: "Participant", resourceId: uuidOf(w.participantId), centerId: null, participantIds: [] }],
-        {
-          actor: null,
-          operationName: "bench",
-          requestId: null,
-        },
+        { actor: null, operationName: "bench", requestId: null },
       );
     const N = 100;
     let started = performance.now();
     for (let i = 0; i < N; i++) await appendAuditEntries(db, entry());
     const serialMs = (performance.now() - started) / N;
+    // When 100 appends and 20 requests run at once, while the sealer seals round after round
+    let sealing = true;
+    const rounds = (async () => {
+      while (sealing) {
+        await sealer.tick();
+        await new Promise((resolve) => setTimeout(resolve, 2));
+      }
+    })();
     started = performance.now();
     await Promise.all(Array.from({ length: N }, () => appendAuditEntries(db, entry())));
     const concurrentMs = (performance.now() - started) / N;
-    // And 20 requests at once over HTTP
     await Promise.all(Array.from({ length: 20 }, () => t.server.gql(PARTICIPANT, { id: w.participantId }, { token: w.clinician.token })));
-    const rows = await auditRows();
+    sealing = false;
+    await rounds;
+    await sealer.sealNow();
+    // Then every entry is sealed, once, at positions 1..n, in (transaction, insertion) order, and the chain holds
+    const rows = await chainRows();
+    const all = await auditRows();
+    expect(rows).toHaveLength(all.length);
+    expect(rows.map((r) => r.chainSeq)).toEqual(rows.map((_, i) => i + 1));
+    const byTx = [...rows].sort((a, b) => (BigInt(a.tx) < BigInt(b.tx) ? -1 : BigInt(a.tx) > BigInt(b.tx) ? 1 : a.seq - b.seq));
+    expect(byTx.map((r) => r.id)).toEqual(rows.map((r) => r.id));
     expect(new Set(rows.map((r) => r.prevHash)).size).toBe(rows.length);
     expect(await verifyAuditChain(db)).toEqual({ checked: rows.length });
     console.info(`audit append (${t.server.database.kind}): ${serialMs.toFixed(2)} ms serial, ${concurrentMs.toFixed(2)} ms per append with ${N} at once`);

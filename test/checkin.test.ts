@@ -196,6 +196,18 @@ describe("selfCheckIn", () => {
     });
     // and the facilitator's read of the claim, as theirs
     expect(read).toMatchObject({ actorType: "STAFF", actorId: uuid(w.staff.fac.id), action: "READ", participantIds: [uuid(w.members.sam)] });
+    // and an org admin reviewing the log finds it among the members' own actions, naming the member
+    const log = await t.server.gql(
+      `{ auditEvents(actorType: PARTICIPANT, first: 5) { nodes { actorType actorId action resourceType operationName } } }`,
+      {},
+      {
+        token: w.tokens.ORG_ADMIN,
+      },
+    );
+    expect(log.errors).toBeUndefined();
+    expect(log.data.auditEvents.nodes).toEqual([
+      { actorType: "PARTICIPANT", actorId: w.members.sam, action: "CREATE", resourceType: "CheckIn", operationName: "selfCheckIn" },
+    ]);
   });
 
   it("flags a claim after the start as late; one at the start exactly is not", async () => {

@@ -40,6 +40,7 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseCo
             actor: actorOf(contextValue.viewer),
             operationName: operationNameOf(request.operationName, operation ?? undefined),
             requestId: contextValue.requestId ?? null,
+            clientAddress: contextValue.clientAddress ?? null,
           });
           try {
             // The entries and the COMMIT of the request's transaction (its reads, then them) go out

@@ -10,12 +10,15 @@ import { connectionType, ConnectionArgs, DEFAULT_PAGE_SIZE, pageWindow, type Con
 import { DateTime } from "../common/scalars.js";
 import type { AuditEventRow } from "../db/schema.js";
 import { listAuditEvents } from "./audit.service.js";
-import { AuditActionEnum, AuditEvent, type AuditActorType, type AuditOutcomeEnum } from "./audit.type.js";
+import { AuditActionEnum, AuditActorType, AuditEvent, type AuditOutcomeEnum } from "./audit.type.js";
 
 const AuditEventConnection = connectionType(AuditEvent, "AuditEvent");
 
 @ArgsType()
 class AuditEventsArgs extends ConnectionArgs {
+  @Field(() => AuditActorType, { nullable: true, description: "Entries of this kind of actor, e.g. ANONYMOUS for failed access attempts." })
+  actorType?: AuditActorType | null;
+
   @Field(() => ID, { nullable: true, description: "Entries of this staff member (or API client)." })
   actorId?: string | null;
 
@@ -45,7 +48,10 @@ function toAuditEvent(row: AuditEventRow): AuditEvent {
   return {
     occurredAt: row.occurredAt,
     actorType: row.actorType as AuditActorType | null,
-    actorId: row.actorId ? toGlobalId(row.actorType === "API_CLIENT" ? "ApiClient" : "Staff", row.actorId) : null,
+    clientAddress: row.clientAddress,
+    actorId: row.actorId
+      ? toGlobalId(row.actorType === "API_CLIENT" ? "ApiClient" : row.actorType === "PARTICIPANT" ? "Participant" : "Staff", row.actorId)
+      : null,
     centerId: row.centerId ? toGlobalId("Center", row.centerId) : null,
     action: row.action as AuditActionEnum,
     resourceType: row.resourceType,
@@ -78,6 +84,7 @@ export class AuditResolver {
       ctx.db,
       {
         scope,
+        actorType: args.actorType ?? null,
         actorId: decode(args.actorId, "Staff", "actorId"),
         participantId: decode(args.participantId, "Participant", "participantId"),
         from: args.from ?? null,

@@ -1,20 +1,23 @@
 // The audit log: who touched which participant data, when, and with what outcome. Entries are
 // built from what the policy module recorded during the request (Access.touches), written once
-// per request in one statement (audit_append, drizzle/*_audit_grants.sql), and chained by hash:
-//   digest = sha256(canonical JSON of the entry's content)        (here)
-//   hash   = sha256(prev_hash || digest), hex                      (audit_append, under its lock)
+// per request in one statement (audit_append, drizzle/*_auditseal_sealer.sql: a plain insert, no
+// lock, in the request's own transaction), and chained by hash later, by the one elected sealer
+// (audit.sealer.ts, audit_seal):
+//   digest = sha256(canonical JSON of the entry's content)        (here, stored with the entry)
+//   hash   = sha256(prev_hash || digest), hex                      (audit_seal, in chain order)
 // so `npm run audit:verify` (verifyAuditChain) can name the first entry that was changed, removed
-// or inserted. Identifiers only: no names, notes or any other text from the request.
+// or inserted. Identifiers only: no names, notes or any other text from the request (the client
+// address of an anonymous caller is kept, for reviewing failed access attempts).
 import { createHash, randomUUID } from "node:crypto";
-import { and, asc, desc, eq, gt, gte, inArray, lt, lte, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, gt, gte, inArray, isNotNull, lt, lte, sql, type SQL } from "drizzle-orm";
 import type { AuditAction, AuditOutcome, Touch } from "../auth/access.js";
 import type { Viewer } from "../auth/viewer.js";
 import { clock } from "../common/clock.js";
 import type { Db } from "../db/client.js";
 import { auditEvents, type AuditEventRow } from "../db/schema.js";
 
-/** PARTICIPANT: a member acting through their self check-in token (src/checkin). */
-type ActorType = "STAFF" | "API_CLIENT" | "SYSTEM" | "PARTICIPANT";
+/** PARTICIPANT: a member acting through their self check-in token (src/checkin); ANONYMOUS: a caller with no valid credentials. */
+type ActorType = "STAFF" | "API_CLIENT" | "SYSTEM" | "PARTICIPANT" | "ANONYMOUS";
 
 export interface Actor {
   type: ActorType;
@@ -23,10 +26,11 @@ export interface Actor {
 
 /**
  * Who the entry is about: the one place that maps a viewer to an actor. A request with no valid
- * credentials has no actor (actor type and id null): its refusals are still recorded.
+ * credentials (none, or invalid) is ANONYMOUS, with no id: its refusals are recorded with the
+ * client's address.
  */
-export function actorOf(viewer: Viewer | null): Actor | null {
-  if (!viewer) return null;
+export function actorOf(viewer: Viewer | null): Actor {
+  if (!viewer) return { type: "ANONYMOUS", id: null };
   switch (viewer.kind) {
     case "staff":
       return { type: "STAFF", id: viewer.staffId };
@@ -40,6 +44,8 @@ export interface AuditEntry {
   occurredAt: Date;
   actorType: ActorType | null;
   actorId: string | null;
+  /** The caller's address, for ANONYMOUS entries only (absent or null otherwise). */
+  clientAddress?: string | null;
   centerId: string | null;
   action: AuditAction;
   resourceType: string;
@@ -50,13 +56,17 @@ export interface AuditEntry {
   outcome: AuditOutcome;
 }
 
-const GENESIS_HASH = "0".repeat(64);
+export const GENESIS_HASH = "0".repeat(64);
 
 const sha256 = (text: string) => createHash("sha256").update(text, "utf8").digest("hex");
 
-/** The canonical content of an entry, as hashed; the same from a new entry and from its row. */
+/**
+ * The canonical content of an entry, as hashed; the same from a new entry and from its row. The
+ * client address (added with sealing) is appended only when there is one, so entries written
+ * before it keep their digests.
+ */
 function canonical(e: AuditEntry): string {
-  return JSON.stringify([
+  const content: unknown[] = [
     e.id,
     e.occurredAt.toISOString(),
     e.actorType,
@@ -69,18 +79,23 @@ function canonical(e: AuditEntry): string {
     e.operationName,
     e.requestId,
     e.outcome,
-  ]);
+  ];
+  if (e.clientAddress != null) content.push(e.clientAddress);
+  return JSON.stringify(content);
 }
 
 const entryDigest = (e: AuditEntry) => sha256(canonical(e));
-const linkHash = (prevHash: string, digest: string) => sha256(prevHash + digest);
+export const linkHash = (prevHash: string, digest: string) => sha256(prevHash + digest);
 
 /**
  * The request's entries: one per (action, outcome, resource type, center), naming the resource
  * when it is the only one, with every participant touched. Reads of a resource the request also
  * wrote are left out (the write says it).
  */
-export function entriesOf(touches: readonly Touch[], meta: { actor: Actor | null; operationName: string | null; requestId: string | null }): AuditEntry[] {
+export function entriesOf(
+  touches: readonly Touch[],
+  meta: { actor: Actor | null; operationName: string | null; requestId: string | null; clientAddress?: string | null },
+): AuditEntry[] {
   const written = new Set(touches.filter((t) => t.action !== "READ" && t.action !== "DENIED" && t.resourceId).map((t) => `${t.resourceType}/${t.resourceId}`));
   const groups = new Map<string, { touch: Touch; resourceIds: Set<string>; participantIds: Set<string> }>();
   const occurredAt = clock.now();
@@ -97,6 +112,7 @@ export function entriesOf(touches: readonly Touch[], meta: { actor: Actor | null
     occurredAt,
     actorType: meta.actor?.type ?? null,
     actorId: meta.actor?.id ?? null,
+    clientAddress: meta.actor?.type === "ANONYMOUS" ? (meta.clientAddress ?? null) : null,
     centerId: touch.centerId,
     action: touch.action,
     resourceType: touch.resourceType,
@@ -108,7 +124,11 @@ export function entriesOf(touches: readonly Touch[], meta: { actor: Actor | null
   }));
 }
 
-/** Appends entries to the chain: one statement (audit_append takes the chain's lock). */
+/**
+ * Writes a request's entries, unchained, with their digests: one statement (audit_append, a plain
+ * insert, no lock), on the handle given, so in the request's own transaction when it has one. The
+ * entries are chained by the sealer once their transaction has committed.
+ */
 export async function appendAuditEntries(db: Db, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const batch = entries.map((e) => ({ ...e, occurredAt: e.occurredAt.toISOString(), digest: entryDigest(e) }));
@@ -121,6 +141,7 @@ function entryOfRow(row: AuditEventRow): AuditEntry {
     occurredAt: row.occurredAt,
     actorType: row.actorType as ActorType | null,
     actorId: row.actorId,
+    clientAddress: row.clientAddress,
     centerId: row.centerId,
     action: row.action as AuditAction,
     resourceType: row.resourceType,
@@ -133,33 +154,46 @@ function entryOfRow(row: AuditEventRow): AuditEntry {
 }
 
 export interface ChainReport {
+  /** Sealed entries checked, in chain order. */
   checked: number;
   /** The first broken link, if any: the entry whose hash or link does not hold. */
-  broken?: { seq: number; id: string; reason: string };
+  broken?: { chainSeq: number; id: string; reason: string };
 }
 
-/** Walks the chain in order, in pages, and stops at the first broken link. */
-export async function verifyAuditChain(db: Db, pageSize = 1000): Promise<ChainReport> {
+/** Walks the chain in order (chain_seq), in pages, and stops at the first broken link. Unsealed entries are not part of it yet. */
+export async function verifyAuditChain(db: Db, opts: { pageSize?: number; onLink?: (chainSeq: number, hash: string) => void } = {}): Promise<ChainReport> {
+  const pageSize = opts.pageSize ?? 1000;
   let prevHash = GENESIS_HASH;
   let after = 0;
   let checked = 0;
   for (;;) {
-    const rows = await db.select().from(auditEvents).where(gt(auditEvents.seq, after)).orderBy(asc(auditEvents.seq)).limit(pageSize);
+    const rows = await db
+      .select()
+      .from(auditEvents)
+      .where(and(isNotNull(auditEvents.chainSeq), gt(auditEvents.chainSeq, after)))
+      .orderBy(asc(auditEvents.chainSeq))
+      .limit(pageSize);
     for (const row of rows) {
-      const broken = (reason: string): ChainReport => ({ checked, broken: { seq: row.seq, id: row.id, reason } });
+      const chainSeq = row.chainSeq!;
+      const broken = (reason: string): ChainReport => ({ checked, broken: { chainSeq, id: row.id, reason } });
+      if (chainSeq !== checked + 1) return broken(`it follows position ${checked} (an entry was removed or renumbered)`);
       if (row.prevHash !== prevHash) return broken("its prev_hash is not the hash of the entry before it (an entry was removed, inserted or rehashed)");
-      if (row.hash !== linkHash(row.prevHash, entryDigest(entryOfRow(row)))) return broken("its content does not match its hash (the entry was changed)");
+      const digest = entryDigest(entryOfRow(row));
+      if (row.digest !== null && row.digest !== digest) return broken("its content does not match its digest (the entry was changed)");
+      if (row.hash !== linkHash(prevHash, digest)) return broken("its content does not match its hash (the entry was changed)");
       prevHash = row.hash;
       checked++;
+      opts.onLink?.(chainSeq, row.hash);
     }
     if (rows.length < pageSize) return { checked };
-    after = rows[rows.length - 1].seq;
+    after = rows[rows.length - 1].chainSeq!;
   }
 }
 
 export interface AuditFilter {
   /** "ALL", or the centers whose entries may be read. */
   scope: "ALL" | string[];
+  actorType?: ActorType | null;
   actorId?: string | null;
   participantId?: string | null;
   from?: Date | null;
@@ -179,6 +213,7 @@ export async function listAuditEvents(
 ) {
   const conds: SQL[] = [];
   if (f.scope !== "ALL") conds.push(f.scope.length ? inArray(auditEvents.centerId, f.scope) : sql`false`);
+  if (f.actorType) conds.push(eq(auditEvents.actorType, f.actorType));
   if (f.actorId) conds.push(eq(auditEvents.actorId, f.actorId));
   if (f.participantId) conds.push(sql`${auditEvents.participantIds} @> array[${f.participantId}]::uuid[]`);
   if (f.from) conds.push(gte(auditEvents.occurredAt, f.from));

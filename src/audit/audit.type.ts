@@ -6,6 +6,10 @@ export enum AuditActorType {
   STAFF = "STAFF",
   API_CLIENT = "API_CLIENT",
   SYSTEM = "SYSTEM",
+  /** A member acting through their personal self check-in token (src/checkin): actorId is the participant. */
+  PARTICIPANT = "PARTICIPANT",
+  /** A caller with no valid credentials (none, or invalid): their refusals are recorded with their address. */
+  ANONYMOUS = "ANONYMOUS",
 }
 registerEnumType(AuditActorType, { name: "AuditActorType" });
 
@@ -34,11 +38,20 @@ export class AuditEvent {
   @Field(() => DateTime)
   occurredAt!: Date;
 
-  @Field(() => AuditActorType, { nullable: true, description: "Null for a caller with no valid credentials." })
+  @Field(() => AuditActorType, {
+    nullable: true,
+    description: "ANONYMOUS for a caller with no valid credentials (null on entries written before ANONYMOUS was recorded).",
+  })
   actorType!: AuditActorType | null;
 
   @Field(() => ID, { nullable: true, description: "The staff member's (or API client's) global id; null for SYSTEM and anonymous callers." })
   actorId!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: "The network address of an ANONYMOUS caller (for reviewing failed access attempts); null for other actors.",
+  })
+  clientAddress!: string | null;
 
   @Field(() => ID, { nullable: true, description: "The center's global id; null for entries of no one center (org admins only)." })
   centerId!: string | null;
@@ -64,6 +77,9 @@ export class AuditEvent {
   @Field(() => AuditOutcomeEnum)
   outcome!: AuditOutcomeEnum;
 
-  @Field(() => String, { description: "sha256 (hex) over the entry's content and the previous entry's hash." })
-  hash!: string;
+  @Field(() => String, {
+    nullable: true,
+    description: "sha256 (hex) over the entry's content and the previous entry's hash; null until the sealer has chained the entry (seconds at most).",
+  })
+  hash!: string | null;
 }

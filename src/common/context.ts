@@ -13,6 +13,8 @@ export interface Context {
   viewer: Viewer | null;
   access: Access;
   db: Db;
+  /** The caller's network address (recorded with an anonymous caller's refusals); absent outside HTTP requests. */
+  clientAddress?: string;
   loaders: Loaders;
   /**
    * The request's transaction on its reserved connection (src/db/scope.ts): the audit plugin

@@ -44,6 +44,13 @@ export interface Database {
    * same NOTIFY, delivered inside this process. Resolves to a function that stops listening.
    */
   listen(channel: string, onMessage: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
+  /**
+   * A database session of its own, for session-level state such as an advisory lock held for as
+   * long as the session lives (the audit sealer's election, src/audit/audit.sealer.ts).
+   * PostgreSQL: one dedicated connection outside the pools (every center); when it drops, the next
+   * statement opens a new session (without the old one's locks). PGlite: the one session there is.
+   */
+  session(): Promise<{ db: Db; close(): Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -157,6 +164,10 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
         const listening = await systemClient.listen(channel, onMessage, onListen);
         return () => listening.unlisten();
       },
+      session() {
+        const client = postgres(opts.databaseUrl!, { ...common, max: 1, connection: { "app.center_ids": "all", ...timeout } });
+        return Promise.resolve({ db: drizzle(client, { schema, logger }), close: () => client.end({ timeout: 5 }) });
+      },
       close: async () => {
         await Promise.all([systemClient.end({ timeout: 5 }), requestClient?.end({ timeout: 5 })]);
       },
@@ -203,6 +214,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       onListen?.();
       return () => unlisten();
     },
+    session: () => Promise.resolve({ db, close: () => Promise.resolve() }),
     close: async () => {
       try {
         await client.close();

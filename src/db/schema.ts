@@ -720,19 +720,28 @@ export const disclosures = pgTable(
 
 // The audit log: one append-only row per (request, action, resource type, center) that touched
 // participant data, chained by hash (src/audit/). Identifiers only: never names, notes or other
-// text. No foreign keys: the log outlives what it names. UPDATE and DELETE are refused by a
-// trigger (drizzle/*_audit_grants.sql); rows are appended only by audit_append(), which takes
-// the chain's lock, so two instances never fork the chain.
+// text (the client address of a refusal is not protected data). No foreign keys: the log outlives
+// what it names. Requests insert their entries unchained (audit_append(), no lock), stamped with
+// their transaction (`tx`); the one elected sealer (src/audit/audit.sealer.ts) later chains the
+// committed entries below the transaction horizon in (tx, seq) order, filling `chain_seq`,
+// `prev_hash` and `hash` once. A trigger (drizzle/*_auditseal_*.sql) refuses every DELETE and every
+// UPDATE but that one sealing of an unsealed row's seal columns.
 export const auditEvents = pgTable(
   "audit_events",
   {
-    /** Chain order: assigned under the chain lock, so it increases along the chain. */
+    /** Insertion order (the listing's order and cursor); not the chain order, which is chain_seq. */
     seq: bigint("seq", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
     id: uuid("id").notNull().unique(),
+    /** The inserting transaction: the sealer chains only entries of transactions older than every running one. */
+    tx: xid8("tx")
+      .notNull()
+      .default(sql`pg_current_xact_id()`),
     occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
-    /** STAFF | API_CLIENT | SYSTEM | PARTICIPANT (a member through their check-in token) | ANONYMOUS; null for a caller with no valid credentials. */
+    /** STAFF | API_CLIENT | SYSTEM | PARTICIPANT (a member through their check-in token) | ANONYMOUS (a caller with no valid credentials). */
     actorType: text("actor_type"),
     actorId: uuid("actor_id"),
+    /** The caller's network address, kept for refusals of anonymous callers (log-in monitoring). */
+    clientAddress: text("client_address"),
     /** Null when the entry belongs to no one center: only org admins see those. */
     centerId: uuid("center_id"),
     /** READ | CREATE | UPDATE | DELETE | EXPORT | DENIED */
@@ -748,18 +757,38 @@ export const auditEvents = pgTable(
     requestId: text("request_id"),
     /** ALLOWED | DENIED | ERROR */
     outcome: text("outcome").notNull(),
-    prevHash: text("prev_hash").notNull(),
-    hash: text("hash").notNull(),
+    /** sha256 (hex) of the entry's canonical content, computed by the writer (null for entries chained before sealing existed). */
+    digest: text("digest"),
+    /** The entry's position in the chain (1, 2, …), set by the sealer; null until sealed. */
+    chainSeq: bigint("chain_seq", { mode: "number" }).unique(),
+    prevHash: text("prev_hash"),
+    hash: text("hash"),
   },
   (t) => [
     index("audit_events_center_idx").on(t.centerId, t.seq),
     index("audit_events_actor_idx").on(t.actorId, t.seq),
     index("audit_events_participants_idx").using("gin", t.participantIds),
+    index("audit_events_unsealed_idx")
+      .on(t.tx, t.seq)
+      .where(sql`${t.chainSeq} is null`),
     check("audit_events_actor_type", sql`${t.actorType} in ('STAFF', 'API_CLIENT', 'SYSTEM', 'PARTICIPANT', 'ANONYMOUS')`),
     check("audit_events_action", sql`${t.action} in ('READ', 'CREATE', 'UPDATE', 'DELETE', 'EXPORT', 'DENIED')`),
     check("audit_events_outcome", sql`${t.outcome} in ('ALLOWED', 'DENIED', 'ERROR')`),
   ],
 );
+
+// Checkpoints of the audit chain, written by the sealer every N entries or S seconds: the chain's
+// position and hash at that point, signed (Ed25519) with AUDIT_SIGNING_KEY, which is kept outside
+// the database; unsigned (signature null) when no key is configured. Append-only (trigger).
+export const auditCheckpoints = pgTable("audit_checkpoints", {
+  chainSeq: bigint("chain_seq", { mode: "number" }).primaryKey(),
+  hash: text("hash").notNull(),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull(),
+  /** sha256 (hex, first 16) of the signing public key (SPKI DER), to pick the key when keys rotate; null when unsigned. */
+  keyId: text("key_id"),
+  /** Ed25519 signature (base64) of the checkpoint's message (src/audit/audit.checkpoint.ts); null when unsigned. */
+  signature: text("signature"),
+});
 
 // Session reminders (src/reminders). A center's settings: one row per center that configured them
 // (none: reminders off, the defaults below).
@@ -1016,6 +1045,7 @@ export type ConsentRow = typeof consents.$inferSelect;
 export type AttendanceChangeRow = typeof attendanceChanges.$inferSelect;
 export type DisclosureRow = typeof disclosures.$inferSelect;
 export type AuditEventRow = typeof auditEvents.$inferSelect;
+export type AuditCheckpointRow = typeof auditCheckpoints.$inferSelect;
 export type SessionNoteRow = typeof sessionNotes.$inferSelect;
 export type SessionNoteMemberRow = typeof sessionNoteMembers.$inferSelect;
 export type NoteAddendumRow = typeof noteAddenda.$inferSelect;

@@ -17,7 +17,8 @@ export const TEST_SECRET = "test-secret-0123456789-0123456789-abcdef";
  * PGlite, which is not the server being overloaded; test/hardening.test.ts turns it on), and no
  * reminders' outbox worker in the background (its statements would count in query-count tests;
  * test/reminders*.test.ts drive it tick by tick, at the clock's instants), nor the engagement worker (test/engagement-kept.test.ts
- * drains it where it wants the kept figures computed).
+ * drains it where it wants the kept figures computed), nor the audit sealer (tests seal with
+ * `app.auditSealer.sealNow()`, test/support/audit.ts).
  */
 export const TEST_DEFAULTS: Record<string, string> = {
   RATE_LIMIT: "off",
@@ -25,6 +26,7 @@ export const TEST_DEFAULTS: Record<string, string> = {
   REMINDERS_WORKER_INTERVAL_MS: "0",
   ENGAGEMENT_WORKER_INTERVAL_MS: "0",
   VIEWER_CACHE_MS: "0",
+  AUDIT_SEAL_INTERVAL_MS: "0",
 };
 
 export interface GqlResult<T = any> {
