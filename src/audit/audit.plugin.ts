@@ -1,6 +1,7 @@
 // Writes a request's audit entries once, at its end, in one statement (Apollo's willSendResponse),
 // sent with the COMMIT of the request's transaction (src/db/scope.ts) in one round trip: a read
-// costs at most one more statement, and none when it touched no participant data.
+// costs at most one more statement, and none when it touched no participant data (its COMMIT
+// still precedes the answer).
 // A query whose entries cannot be written is answered with an internal error instead of its data
 // (nothing is disclosed unrecorded); a mutation has already committed, so its answer stands and
 // the failure is logged.
@@ -35,17 +36,21 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseCo
         },
         async willSendResponse({ contextValue, request, operation, response }) {
           const access = contextValue?.access;
-          if (!access || access.touches.length === 0) return;
-          const entries = entriesOf(access.touches, {
-            actor: actorOf(contextValue.viewer),
-            operationName: operationNameOf(request.operationName, operation ?? undefined),
-            requestId: contextValue.requestId ?? null,
-            clientAddress: contextValue.clientAddress ?? null,
-          });
+          if (!access) return;
+          const entries = access.touches.length
+            ? entriesOf(access.touches, {
+                actor: actorOf(contextValue.viewer),
+                operationName: operationNameOf(request.operationName, operation ?? undefined),
+                requestId: contextValue.requestId ?? null,
+                clientAddress: contextValue.clientAddress ?? null,
+              })
+            : [];
           try {
             // The entries and the COMMIT of the request's transaction (its reads, then them) go out
-            // together: one round trip, and the answer leaves only once both are in.
-            await Promise.all([appendAuditEntries(contextValue.db, entries), contextValue.scope?.commit()]);
+            // together: one round trip, and the answer leaves only once both are in. A request that
+            // touched no participant data commits too before it is answered: what it wrote in its
+            // own transaction (a feed page's accounting of disclosures) is in before the answer.
+            await Promise.all([entries.length ? appendAuditEntries(contextValue.db, entries) : undefined, contextValue.scope?.commit()]);
           } catch (err) {
             logger.error({ requestId: contextValue.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "audit write failed");
             if (operation?.operation !== OperationTypeNode.MUTATION && response.body.kind === "single") {
