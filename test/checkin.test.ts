@@ -498,6 +498,8 @@ describe("the live roster of check-ins", () => {
     expect(await selfCheckIn(tokens[w.members.jose], code === "000000" ? "000001" : "000000")).toEqual(REFUSED);
     expect((await selfCheckIn(tokens[w.members.sam], code)).userErrors).toEqual([]);
     expect((await selfCheckIn(tokens[w.members.jose], code)).userErrors).toEqual([]);
+    // (each event's roster is read when it is sent: wait for it before the next change)
+    await session.waitFor(3);
     expect((await selfCheckIn(tokens[w.members.faith], code)).userErrors).toEqual([]);
     await session.waitFor(4);
     // And staff accept Jose and Sam and reject Faith in one reconciliation
