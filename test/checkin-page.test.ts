@@ -1,13 +1,15 @@
 // The self check-in page (GET /c/<token>, src/checkin/checkin.page.ts) over HTTP, then end to end
 // in a real headless Chromium (Debian's /usr/bin/chromium through playwright-core, as
-// test/graphiql.test.ts): open the member's link → enter the room code → the claim is recorded →
-// staff reconcile → attendance is PRESENT, and the member's open follow-up shows them back.
+// test/graphiql.test.ts): open the member's link → enter the room code → the claim appears on a
+// live subscriber (graphql-ws over a real WebSocket, the contract's LiveRoster) → staff reconcile →
+// attendance is PRESENT, and the member's open follow-up shows them back.
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, onTestFinished } from "vitest";
 import { setClock } from "../src/common/clock.js";
 import { asOrgAdmin } from "./support/fixtures.js";
+import { connect, subscribe, type Stream } from "./support/live.js";
 import { notesWorld, recordAttendance, type NotesWorld } from "./support/notes.js";
 import { operation } from "./support/operations.js";
 import { useTestServer } from "./support/server.js";
@@ -79,7 +81,7 @@ describe.runIf(hasChromium || process.env.CI === "true")("the check-in page in a
   const profile = mkdtempSync(join(tmpdir(), "rg-checkin-"));
   afterAll(() => rmSync(profile, { recursive: true, force: true }));
 
-  it("open link → a wrong code is refused → the room code checks in → reconcile → PRESENT, and the open follow-up shows the member back", async () => {
+  it("open link → a wrong code is refused → the room code checks in, live on a subscriber → reconcile → PRESENT, live, and the open follow-up shows the member back", async () => {
     expect(existsSync(CHROMIUM), `Chromium is required in CI: apt-get install -y chromium (looked at ${CHROMIUM})`).toBe(true);
     const { chromium } = await import("playwright-core");
     const w = await notesWorld(await asOrgAdmin(t.server));
@@ -99,6 +101,23 @@ describe.runIf(hasChromium || process.env.CI === "true")("the check-in page in a
     };
     expect(await followUps()).toEqual([{ participant: { id: w.members.sam }, status: "OPEN", returnedAt: null }]);
     const { link, code } = await linkAndCode(w);
+    // And the facilitator watching the session's roster live (the contract's LiveRoster)
+    const live = await connect(t.server.url, `Bearer ${w.tokens.FACILITATOR}`);
+    onTestFinished(() => live.dispose());
+    type LiveEntry = {
+      participant: { id: string; firstName: string };
+      checkIn: { checkedInAt: string; status: string } | null;
+      attendance: { status: string } | null;
+    };
+    const samIn = (stream: Stream, i: number) => {
+      const event = stream.events[i];
+      expect(event.errors).toBeUndefined();
+      return (event.data!.rosterChanged as unknown as LiveEntry[]).find((e) => e.participant.id === w.members.sam);
+    };
+    const stream = subscribe(live, w.sessions[2], operation("checkin.graphql", "LiveRoster"));
+    await stream.waitFor(1);
+    // who first gets the roster as it is: Sam expected, no claim, no attendance
+    expect(samIn(stream, 0)).toEqual({ participant: { id: w.members.sam, firstName: "Sam" }, checkIn: null, attendance: null });
 
     const context = await chromium.launchPersistentContext(profile, {
       executablePath: CHROMIUM,
@@ -142,6 +161,13 @@ describe.runIf(hasChromium || process.env.CI === "true")("the check-in page in a
       expect(await page.textContent("#status")).toContain("checked in");
       expect(foreign, "requests that left the server").toEqual([]);
       expect(failures).toEqual([]);
+      // Then the claim reaches the live subscriber, PENDING (the wrong code sent nothing)
+      await stream.waitFor(2);
+      expect(samIn(stream, 1)).toEqual({
+        participant: { id: w.members.sam, firstName: "Sam" },
+        checkIn: { checkedInAt: "2026-01-20T22:45:00.000Z", status: "PENDING" },
+        attendance: null,
+      });
     } finally {
       await context.close();
     }
@@ -156,6 +182,14 @@ describe.runIf(hasChromium || process.env.CI === "true")("the check-in page in a
     setClock("2026-01-20T23:30:00Z");
     const reconciled = await send("ReconcileCheckIns", { input: { sessionId: w.sessions[2], accept: [w.members.sam] } }, w.tokens.FACILITATOR);
     expect(reconciled.data.reconcileCheckIns).toEqual({ attendance: [{ participant: { id: w.members.sam }, status: "PRESENT" }], userErrors: [] });
+    // and the subscriber gets one event of it: the claim ACCEPTED, attendance PRESENT
+    await stream.waitFor(3);
+    expect(samIn(stream, 2)).toEqual({
+      participant: { id: w.members.sam, firstName: "Sam" },
+      checkIn: { checkedInAt: "2026-01-20T22:45:00.000Z", status: "ACCEPTED" },
+      attendance: { status: "PRESENT" },
+    });
+    expect(stream.error).toBeUndefined();
     expect(await roster()).toMatchObject({ checkIn: { status: "ACCEPTED" }, attendance: { status: "PRESENT" } });
     expect(await followUps()).toEqual([{ participant: { id: w.members.sam }, status: "OPEN", returnedAt: "2026-01-20T23:00:00.000Z" }]);
   }, 120_000);

@@ -4,12 +4,13 @@
 // session of 2026-01-13, 18:00 in New York (23:00Z): the window is 22:30Z to 23:20Z, both ends in.
 // Operations are the contract's (test/operations/checkin.graphql).
 import { and, eq } from "drizzle-orm";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { setClock } from "../src/common/clock.js";
 import { fromGlobalId } from "../src/common/ids.js";
 import { signCheckInToken } from "../src/checkin/checkin.token.js";
 import { attendance, attendanceHistory, auditEvents, checkIns, reminders } from "../src/db/schema.js";
 import { asOrgAdmin } from "./support/fixtures.js";
+import { connect, subscribe, type Stream } from "./support/live.js";
 import { notesWorld, recordAttendance, send as sendNotes, type NotesWorld } from "./support/notes.js";
 import { operation } from "./support/operations.js";
 import { useTestServer } from "./support/server.js";
@@ -472,5 +473,67 @@ describe("reconcileCheckIns", () => {
       .from(attendanceHistory)
       .where(and(eq(attendanceHistory.previousStatus, "ABSENT"), eq(attendanceHistory.status, "PRESENT")));
     expect(history).toHaveLength(1);
+  });
+});
+
+describe("the live roster of check-ins", () => {
+  type LiveEntry = { participant: { id: string }; checkIn: { checkedInAt: string; status: string } | null; attendance: { status: string } | null };
+  /** participant id → "claim status/attendance status" of one event. */
+  const states = (stream: Stream, i: number) => {
+    expect(stream.events[i].errors).toBeUndefined();
+    return Object.fromEntries(
+      (stream.events[i].data!.rosterChanged as unknown as LiveEntry[]).map((e) => [
+        e.participant.id,
+        `${e.checkIn?.status ?? "-"}/${e.attendance?.status ?? "-"}`,
+      ]),
+    );
+  };
+
+  it("a check-in and a reconciliation are one event each for the session's subscribers, and none for another session's; a refusal and a repeat none", async () => {
+    const w = await world();
+    await opened(w);
+    const tokens = await tokensOf(w);
+    // Given the facilitator watching this session and, on another connection, another session (the contract's LiveRoster)
+    const [here, there] = [await connect(t.server.url, `Bearer ${w.tokens.FACILITATOR}`), await connect(t.server.url, `Bearer ${w.tokens.CLINICIAN}`)];
+    onTestFinished(() => Promise.all([here.dispose(), there.dispose()]).then(() => undefined));
+    const session = subscribe(here, w.sessions[1], operation("checkin.graphql", "LiveRoster"));
+    const other = subscribe(there, w.sessions[0], operation("checkin.graphql", "LiveRoster"));
+    await Promise.all([session.waitFor(1), other.waitFor(1)]);
+    const none = { [w.members.sam]: "-/-", [w.members.jose]: "-/-", [w.members.faith]: "-/-", [w.members.j]: "-/-" };
+    expect(states(session, 0)).toEqual(none);
+
+    // When Sam checks in, a wrong code is tried with Jose's token, Sam checks in again, then Jose and Faith check in
+    setClock("2026-01-13T22:50:00Z");
+    const code = await roomCode(w);
+    expect((await selfCheckIn(tokens[w.members.sam], code)).userErrors).toEqual([]);
+    await session.waitFor(2);
+    expect(await selfCheckIn(tokens[w.members.jose], code === "000000" ? "000001" : "000000")).toEqual(REFUSED);
+    expect((await selfCheckIn(tokens[w.members.sam], code)).userErrors).toEqual([]);
+    expect((await selfCheckIn(tokens[w.members.jose], code)).userErrors).toEqual([]);
+    // (each event's roster is read when it is sent: wait for it before the next change)
+    await session.waitFor(3);
+    expect((await selfCheckIn(tokens[w.members.faith], code)).userErrors).toEqual([]);
+    await session.waitFor(4);
+    // And staff accept Jose and Sam and reject Faith in one reconciliation
+    setClock("2026-01-13T23:30:00Z");
+    const p = await reconcile(w.tokens.FACILITATOR, { sessionId: w.sessions[1], accept: [w.members.jose, w.members.sam], reject: [w.members.faith] });
+    expect(p.userErrors).toEqual([]);
+    // And then one change of each session, as a marker (events arrive in commit order)
+    expect((await recordAttendance(t.server, w.tokens.FACILITATOR, w.sessions[0], [{ participantId: w.members.j, status: "EXCUSED" }])).userErrors).toEqual([]);
+    expect((await recordAttendance(t.server, w.tokens.FACILITATOR, w.sessions[1], [{ participantId: w.members.j, status: "ABSENT" }])).userErrors).toEqual([]);
+    await Promise.all([session.waitFor(6), other.waitFor(2)]);
+
+    // Then the session's subscriber got the roster, one event per claim recorded, one for the reconciliation, then the marker
+    expect(states(session, 1)).toEqual({ ...none, [w.members.sam]: "PENDING/-" });
+    expect(states(session, 2)).toEqual({ ...none, [w.members.sam]: "PENDING/-", [w.members.jose]: "PENDING/-" });
+    expect(states(session, 3)).toEqual({ ...none, [w.members.sam]: "PENDING/-", [w.members.jose]: "PENDING/-", [w.members.faith]: "PENDING/-" });
+    const reconciled = { [w.members.sam]: "ACCEPTED/PRESENT", [w.members.jose]: "ACCEPTED/PRESENT", [w.members.faith]: "REJECTED/-" };
+    expect(states(session, 4)).toEqual({ ...reconciled, [w.members.j]: "-/-" });
+    expect(states(session, 5)).toEqual({ ...reconciled, [w.members.j]: "-/ABSENT" });
+    expect(session.events).toHaveLength(6);
+    // And the other session's subscriber got its roster and its own marker only
+    expect(states(other, 1)[w.members.j]).toBe("-/EXCUSED");
+    expect(other.events).toHaveLength(2);
+    expect([session.error, other.error]).toEqual([undefined, undefined]);
   });
 });

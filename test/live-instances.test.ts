@@ -12,6 +12,7 @@ import { setClock } from "../src/common/clock.js";
 import { rowsOf } from "../src/common/sql.js";
 import { Api, ADMIN_EMAIL } from "./support/fixtures.js";
 import { connect, liveWorld, recordAt, statuses, subscribe, type LiveClient, type Stream } from "./support/live.js";
+import { operation } from "./support/operations.js";
 import { SECRET, startServer, stop, type Running } from "./support/process.js";
 import { startAnotherInstance, startTestServer, type Instance, type TestServer } from "./support/server.js";
 
@@ -75,6 +76,66 @@ describe.skipIf(!onPostgres)("the live roster on two instances", () => {
     }
     expect(stream.events).toHaveLength(4);
     console.log(`live across instances: change committed on A → event on B in ${latencies.map((l) => l.toFixed(0)).join(", ")} ms (on a loaded machine)`);
+  });
+
+  it("given a facilitator subscribed on B, when members check in and staff reconcile through A, then each is one event on B within a second, and none reaches another session's subscriber", async () => {
+    const w = await liveWorld(a);
+    const [sessionId, otherSessionId] = w.sessionIds;
+    const send = (name: string, variables: Record<string, unknown>, token: string | null) =>
+      a.gql(operation("checkin.graphql", name), variables, { token, operationName: name });
+    // Given the window of the first Monday's session (2027-01-04, 18:00 New York) open, ten minutes before its start
+    setClock("2027-01-04T22:50:00.000Z");
+    const opened = await send("OpenCheckIn", { input: { sessionId } }, w.facilitator.token);
+    expect(opened.data.openCheckIn.userErrors).toEqual([]);
+    const code: string = opened.data.openCheckIn.checkIn.roomCode;
+    const links = await send("CheckInLinks", { sessionId }, w.facilitator.token);
+    const tokenOf = (m: string) =>
+      (links.data.node.roster as Array<{ participant: { id: string }; checkInLink: string }>)
+        .find((r) => r.participant.id === m)!
+        .checkInLink.split("/")
+        .pop();
+    // And subscribers on B (the contract's LiveRoster) of that session and of the next Monday's
+    const live = await open(b.url, w.facilitator.token);
+    const stream = subscribe(live, sessionId, operation("checkin.graphql", "LiveRoster"));
+    const other = subscribe(live, otherSessionId, operation("checkin.graphql", "LiveRoster"));
+    await Promise.all([stream.waitFor(1), other.waitFor(1)]);
+    type LiveEntry = { participant: { id: string }; checkIn: { status: string } | null; attendance: { status: string } | null };
+    const states = (s: Stream, i: number) =>
+      Object.fromEntries(
+        (s.events[i].data!.rosterChanged as unknown as LiveEntry[]).map((e) => [
+          e.participant.id,
+          `${e.checkIn?.status ?? "-"}/${e.attendance?.status ?? "-"}`,
+        ]),
+      );
+    const [m0, m1, m2] = w.members;
+    expect(states(stream, 0)).toEqual({ [m0]: "-/-", [m1]: "-/-", [m2]: "-/-" });
+
+    // When two members check in through A
+    for (const [i, m] of [m0, m1].entries()) {
+      const res = await send("SelfCheckIn", { input: { token: tokenOf(m), roomCode: code } }, null);
+      expect(res.data.selfCheckIn.userErrors).toEqual([]);
+      await stream.waitFor(i + 2, 1_000);
+    }
+    // And staff accept one claim and reject the other through A (attendance and claims written in one transaction)
+    setClock("2027-01-04T23:10:00.000Z");
+    const reconciled = await send("ReconcileCheckIns", { input: { sessionId, accept: [m0], reject: [m1] } }, w.clinician.token);
+    expect(reconciled.data.reconcileCheckIns.userErrors).toEqual([]);
+    await stream.waitFor(4, 1_000);
+    // And a marker change of each session after it (events arrive in commit order)
+    await recordAt(a.url, w.facilitator.token, otherSessionId, [{ participantId: m2, status: "EXCUSED" }]);
+    await recordAt(a.url, w.facilitator.token, sessionId, [{ participantId: m2, status: "ABSENT" }]);
+    await Promise.all([stream.waitFor(5), other.waitFor(2)]);
+
+    // Then B's subscriber saw each claim, then the reconciliation as one event, then the marker
+    expect(states(stream, 1)).toEqual({ [m0]: "PENDING/-", [m1]: "-/-", [m2]: "-/-" });
+    expect(states(stream, 2)).toEqual({ [m0]: "PENDING/-", [m1]: "PENDING/-", [m2]: "-/-" });
+    expect(states(stream, 3)).toEqual({ [m0]: "ACCEPTED/PRESENT", [m1]: "REJECTED/-", [m2]: "-/-" });
+    expect(states(stream, 4)).toEqual({ [m0]: "ACCEPTED/PRESENT", [m1]: "REJECTED/-", [m2]: "-/ABSENT" });
+    expect(stream.events).toHaveLength(5);
+    // And the other session's subscriber only its roster and its own marker
+    expect(states(other, 1)).toEqual({ [m0]: "-/-", [m1]: "-/-", [m2]: "-/EXCUSED" });
+    expect(other.events).toHaveLength(2);
+    expect([stream.error, other.error]).toEqual([undefined, undefined]);
   });
 
   it("given 100 subscribers on both instances, when 4 sessions get 30 changes each through either instance, then every subscriber gets 31 events of its session, none lost, none out of order", async () => {

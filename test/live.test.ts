@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { setClock } from "../src/common/clock.js";
 import { decodeId } from "../src/common/ids.js";
+import { RosterFeed } from "../src/live/live.bus.js";
 import { auditEvents } from "../src/db/schema.js";
 import { connect, LIVE_ROSTER, LIVE_ROSTER_IDS, liveWorld, rawSocket, recordAt, statuses, subscribe, type LiveClient } from "./support/live.js";
 import { asOrgAdmin } from "./support/fixtures.js";
@@ -315,5 +316,31 @@ describe("keep-alive", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("one event per transaction (RosterFeed)", () => {
+  const S = "00000000-0000-4000-8000-000000000001";
+  const [P1, P2, P3] = ["1", "2", "3"].map((n) => `00000000-0000-4000-8000-00000000010${n}`);
+
+  it("given a transaction's two changes arriving while the first waits, then they are one change naming both writes' participants; a later transaction is its own", async () => {
+    const feed = new RosterFeed(S, () => undefined);
+    feed.push({ sessionId: S, participantIds: [P1], txid: "700" });
+    feed.push({ sessionId: S, participantIds: [P1, P2], txid: "700" });
+    feed.push({ sessionId: S, participantIds: [P3], txid: "701" });
+    expect(await feed.next()).toEqual({ value: { sessionId: S, participantIds: [P1, P2], txid: "700" }, done: false });
+    expect(await feed.next()).toEqual({ value: { sessionId: S, participantIds: [P3], txid: "701" }, done: false });
+    // A change of a transaction already handed out is dropped: the roster reloaded for it held the whole transaction.
+    feed.push({ sessionId: S, participantIds: [P1], txid: "701" });
+    feed.push({ sessionId: S, participantIds: [P2], txid: "702" });
+    expect(await feed.next()).toEqual({ value: { sessionId: S, participantIds: [P2], txid: "702" }, done: false });
+  });
+
+  it("given changes without a transaction id (a foreign sender), then each is its own change", async () => {
+    const feed = new RosterFeed(S, () => undefined);
+    feed.push({ sessionId: S, participantIds: [P1] });
+    feed.push({ sessionId: S, participantIds: [P1] });
+    expect(await feed.next()).toMatchObject({ value: { participantIds: [P1] }, done: false });
+    expect(await feed.next()).toMatchObject({ value: { participantIds: [P1] }, done: false });
   });
 });

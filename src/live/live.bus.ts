@@ -5,8 +5,12 @@
 // PGlite the same NOTIFY inside the process) and hands each event to its open subscriptions of
 // that session, in the order PostgreSQL delivers them (commit order).
 //
-// Payloads carry ids only (the session and the participants written), never names or notes: a
-// subscriber reloads the roster through the API's own field policies for every event.
+// Payloads carry ids only (the session, the participants written and the writer's transaction id),
+// never names or notes: a subscriber reloads the roster through the API's own field policies for
+// every event. One transaction that writes a roster twice (a reconciliation writes attendance and
+// claims: two write steps, two NOTIFYs) is one event: its NOTIFYs arrive together, after its
+// commit, so a feed keeps the first of a transaction (adding the others' participants while it
+// waits) and drops the rest; the roster it reloads already holds the whole transaction.
 //
 // When the listening connection drops and comes back (onListen called again), events may have been
 // missed meanwhile: every subscription of the instance ends with SUBSCRIPTION_INTERRUPTED, and the
@@ -26,11 +30,14 @@ export interface RosterChange {
   sessionId: string;
   /** The participants whose entry changed (empty when too many to fit a NOTIFY payload). */
   participantIds: string[];
+  /** The writing transaction's id (txid_current), as received; several changes of one transaction are one event. */
+  txid?: string;
 }
 
 /** PostgreSQL refuses NOTIFY payloads of 8000 bytes or more. */
 const MAX_PAYLOAD = 7_000;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const TXID = /^[0-9]{1,20}$/;
 
 function encodeChange(change: RosterChange): string {
   const full = JSON.stringify({ s: change.sessionId, p: change.participantIds });
@@ -43,7 +50,8 @@ function decodeChange(payload: string): RosterChange | null {
     const v = JSON.parse(payload) as { s?: unknown; p?: unknown };
     if (typeof v.s !== "string" || !UUID.test(v.s)) return null;
     const ids = Array.isArray(v.p) ? v.p.filter((p): p is string => typeof p === "string" && UUID.test(p)) : [];
-    return { sessionId: v.s, participantIds: ids };
+    const x = (v as { x?: unknown }).x;
+    return { sessionId: v.s, participantIds: ids, ...(typeof x === "string" && TXID.test(x) ? { txid: x } : {}) };
   } catch {
     return null;
   }
@@ -54,7 +62,8 @@ function decodeChange(payload: string): RosterChange | null {
  * writer of a roster: attendance (below) and self check-in (`checkInWriteSteps`, same arguments).
  */
 export async function rosterChangedStep(tx: Tx, change: RosterChange): Promise<void> {
-  await tx.execute(sql`select pg_notify(${ROSTER_CHANNEL}, ${encodeChange(change)})`);
+  // The transaction's id is added in the same statement (no extra round trip).
+  await tx.execute(sql`select pg_notify(${ROSTER_CHANNEL}, jsonb_set(${encodeChange(change)}::jsonb, '{x}', to_jsonb(txid_current()::text))::text)`);
 }
 
 /** The step on attendance batches: the session and the participants whose record was written. */
@@ -71,6 +80,8 @@ function interrupted(message: string): GraphQLError {
 /** One subscription's queue of changes of its session, read in order. */
 export class RosterFeed {
   readonly #queue: RosterChange[] = [];
+  /** The transaction of the last change pushed: a transaction's NOTIFYs arrive one after the other. */
+  #lastTxid: string | undefined;
   #waiter: { resolve: (r: IteratorResult<RosterChange>) => void; reject: (e: unknown) => void } | null = null;
   #ended: { error: GraphQLError | null } | null = null;
 
@@ -81,6 +92,17 @@ export class RosterFeed {
 
   push(change: RosterChange): void {
     if (this.#ended) return;
+    if (change.txid !== undefined && change.txid === this.#lastTxid) {
+      // The same transaction again: one event. Still waiting? It names these participants too.
+      const queued = this.#queue.at(-1);
+      if (queued?.txid === change.txid) {
+        // (A change is shared by every feed of the session: replaced, not changed in place.)
+        const ids = queued.participantIds.length && change.participantIds.length ? [...new Set([...queued.participantIds, ...change.participantIds])] : [];
+        this.#queue[this.#queue.length - 1] = { ...queued, participantIds: ids };
+      }
+      return;
+    }
+    this.#lastTxid = change.txid;
     const waiter = this.#waiter;
     if (waiter) {
       this.#waiter = null;
