@@ -37,20 +37,29 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseCo
         async willSendResponse({ contextValue, request, operation, response }) {
           const access = contextValue?.access;
           if (!access) return;
-          const entries = access.touches.length
-            ? entriesOf(access.touches, {
-                actor: actorOf(contextValue.viewer),
-                operationName: operationNameOf(request.operationName, operation ?? undefined),
-                requestId: contextValue.requestId ?? null,
-                clientAddress: contextValue.clientAddress ?? null,
-              })
-            : [];
+          if (access.touches.length === 0) {
+            // A request that touched no participant data commits too before it is answered: what it
+            // wrote in its own transaction (a feed page's accounting of disclosures) is in before the
+            // answer. If a statement of it failed (its transaction ended with it), that failure is
+            // already in the answer, as the field's error: the rest of the answer stands.
+            await contextValue.scope?.commit().catch((err: unknown) => {
+              logger.warn(
+                { requestId: contextValue.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code },
+                "request transaction not committed",
+              );
+            });
+            return;
+          }
+          const entries = entriesOf(access.touches, {
+            actor: actorOf(contextValue.viewer),
+            operationName: operationNameOf(request.operationName, operation ?? undefined),
+            requestId: contextValue.requestId ?? null,
+            clientAddress: contextValue.clientAddress ?? null,
+          });
           try {
             // The entries and the COMMIT of the request's transaction (its reads, then them) go out
-            // together: one round trip, and the answer leaves only once both are in. A request that
-            // touched no participant data commits too before it is answered: what it wrote in its
-            // own transaction (a feed page's accounting of disclosures) is in before the answer.
-            await Promise.all([entries.length ? appendAuditEntries(contextValue.db, entries) : undefined, contextValue.scope?.commit()]);
+            // together: one round trip, and the answer leaves only once both are in.
+            await Promise.all([appendAuditEntries(contextValue.db, entries), contextValue.scope?.commit()]);
           } catch (err) {
             logger.error({ requestId: contextValue.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "audit write failed");
             if (operation?.operation !== OperationTypeNode.MUTATION && response.body.kind === "single") {
