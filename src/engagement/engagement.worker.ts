@@ -8,6 +8,7 @@
 // marking one of those rows waits for the batch to commit, then marks it dirty again, so a change
 // the batch did not see is never lost. Reads never depend on the worker's progress: a row that is
 // not fresh is computed by the read itself (engagement.loaders.ts).
+import { Repeater } from "../common/repeat.js";
 import { clock } from "../common/clock.js";
 import { pgErrorOf } from "../common/errors.js";
 import { rowsOf } from "../common/sql.js";
@@ -70,33 +71,20 @@ export async function drainEngagement(db: Db): Promise<number> {
 }
 
 export class EngagementWorker {
-  #timer: NodeJS.Timeout | undefined;
-  #current: Promise<unknown> | undefined;
-  #stopped = false;
+  readonly #loop: Repeater;
 
-  constructor(readonly deps: EngagementWorkerDeps) {}
-
-  start(): void {
-    const interval = this.deps.intervalMs;
-    if (!interval) return;
-    const loop = async () => {
-      if (this.#stopped) return;
-      this.#current = drainEngagement(this.deps.db).catch((err) =>
-        this.deps.logger.error({ errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "engagement: worker tick failed"),
-      );
-      await this.#current;
-      if (!this.#stopped) {
-        this.#timer = setTimeout(() => void loop(), interval);
-        this.#timer.unref();
-      }
-    };
-    this.#timer = setTimeout(() => void loop(), 0);
-    this.#timer.unref();
+  constructor(readonly deps: EngagementWorkerDeps) {
+    this.#loop = new Repeater(
+      () => drainEngagement(deps.db),
+      (err) => deps.logger.error({ errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "engagement: worker tick failed"),
+    );
   }
 
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#current;
+  start(): void {
+    this.#loop.start(this.deps.intervalMs);
+  }
+
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 }

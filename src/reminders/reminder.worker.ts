@@ -11,6 +11,7 @@
 //   - A failed try goes back to PENDING after an exponential back-off (base x 2^(tries-1)), up to
 //     REMINDERS_MAX_ATTEMPTS; then, or on a refusal a retry cannot fix, FAILED with the reason.
 // Logs and metrics carry ids, channels, outcomes and error codes: never an address or a body.
+import { Repeater } from "../common/repeat.js";
 import { randomUUID } from "node:crypto";
 import { and, eq, inArray, lte, ne, or, sql } from "drizzle-orm";
 import { Counter, type Registry } from "prom-client";
@@ -108,37 +109,24 @@ export interface TickResult {
 }
 
 export class ReminderWorker {
-  #timer: NodeJS.Timeout | undefined;
-  #current: Promise<unknown> | undefined;
-  #stopped = false;
+  readonly #loop: Repeater;
   #recovered = false;
 
-  constructor(readonly deps: WorkerDeps) {}
+  constructor(readonly deps: WorkerDeps) {
+    this.#loop = new Repeater(
+      () => this.tick(),
+      (err) => deps.logger.error({ errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "reminders: worker tick failed"),
+    );
+  }
 
   /** Runs a tick every REMINDERS_WORKER_INTERVAL_MS until stopped. */
   start(): void {
-    const interval = this.deps.config.workerIntervalMs;
-    if (!interval) return;
-    const loop = async () => {
-      if (this.#stopped) return;
-      this.#current = this.tick().catch((err) =>
-        this.deps.logger.error({ errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "reminders: worker tick failed"),
-      );
-      await this.#current;
-      if (!this.#stopped) {
-        this.#timer = setTimeout(() => void loop(), interval);
-        this.#timer.unref();
-      }
-    };
-    this.#timer = setTimeout(() => void loop(), 0);
-    this.#timer.unref();
+    this.#loop.start(this.deps.config.workerIntervalMs);
   }
 
   /** Stops the loop and waits for the tick in progress (a send in flight finishes and is recorded). */
-  async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
-    await this.#current;
+  stop(): Promise<void> {
+    return this.#loop.stop();
   }
 
   /** Plans, then sends everything due. */
@@ -162,7 +150,7 @@ export class ReminderWorker {
   }
 
   #stoppedMidway(): boolean {
-    return this.#stopped && this.deps.config.workerIntervalMs > 0;
+    return this.#loop.stopped && this.deps.config.workerIntervalMs > 0;
   }
 
   /** Embedded database: rows left SENDING by a process that died are taken again now (same id). */
