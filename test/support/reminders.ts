@@ -3,7 +3,7 @@
 // Messages REST API that checks every request's shape and basic auth. And the provider's side of
 // the webhooks: signing requests as it does (X-Twilio-Signature), written here independently of
 // the server's check.
-import { createHmac } from "node:crypto";
+import { createHmac, randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { simpleParser, type ParsedMail } from "mailparser";
@@ -60,6 +60,8 @@ export interface SmsProvider {
   mode: { kind: "ok" } | { kind: "error"; status: number; code: number; message: string } | { kind: "hang" };
   /** Resolves on the next request's arrival. */
   nextRequest(): Promise<SmsRequest>;
+  /** Answers the requests held open by "hang" as accepted (201 queued). */
+  releaseHeld(): void;
   close(): Promise<void>;
 }
 
@@ -84,6 +86,11 @@ export async function startSmsProvider(): Promise<SmsProvider> {
     malformed,
     mode: { kind: "ok" },
     nextRequest: () => new Promise((resolve) => waiting.push(resolve)),
+    releaseHeld: () => {
+      for (const res of held)
+        res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ sid: `SM${randomUUID().replace(/-/g, "")}`, status: "queued" }));
+      held.clear();
+    },
     close: () =>
       new Promise<void>((resolve) => {
         for (const res of held) res.destroy();
