@@ -3,11 +3,17 @@
 // autocannon, alternating, for a few rounds. Writes test/bench/results/latest.{json,md}.
 //
 //   npm run bench -- [--scale 1] [--duration 8] [--warmup 2] [--rounds 3] [--connections 10]
-//                    [--contenders api,floor,postgraphile] [--no-pglite] [--no-build] [--keep-db]
+//                    [--contenders api,api-limits,floor,postgraphile] [--no-pglite] [--no-build] [--keep-db]
 //                    [--reuse-db bench_... (a database kept by --keep-db: no generation, not dropped)]
 //                    [--out test/bench/results]
 //                    [--only SessionRoster,CenterEngagement,feed,... (these alone; "feed": the feed drain)]
 //                    [--rate-limit off|on (the API's RATE_LIMIT; default off, or BENCH_RATE_LIMIT)]
+//                    [--one-client on|off (after the rounds, each operation of the API at 1 connection)]
+//
+// Contenders: `api` is this API (RATE_LIMIT off, or as --rate-limit says); `api-limits` is this API
+// again with RATE_LIMIT=on, the production default, under limits too high to refuse anything: what
+// counting costs, on every operation, against `api`; `floor` one SQL statement per request;
+// `postgraphile` PostGraphile 5 on the same database.
 //                    [--soak-seconds 600 (with --only feed)]
 //
 // `--only feed`: this API alone, no PGlite smoke run, no query rounds: the feed drain `--rounds`
@@ -46,7 +52,8 @@ const { values: args } = parseArgs({
     warmup: { type: "string", default: process.env.BENCH_WARMUP ?? "2" },
     rounds: { type: "string", default: process.env.BENCH_ROUNDS ?? "3" },
     connections: { type: "string", default: "10" },
-    contenders: { type: "string", default: process.env.BENCH_CONTENDERS ?? "api,floor,postgraphile" },
+    contenders: { type: "string", default: process.env.BENCH_CONTENDERS ?? "api,api-limits,floor,postgraphile" },
+    "one-client": { type: "string", default: process.env.BENCH_ONE_CLIENT ?? "on" },
     "no-pglite": { type: "boolean", default: false },
     "no-build": { type: "boolean", default: false },
     "keep-db": { type: "boolean", default: false },
@@ -62,6 +69,8 @@ const selectedOps = args.only ? new Set(args.only.split(",").map((s) => s.trim()
 const selected = (op: string) => !selectedOps || selectedOps.has(op);
 if (args["rate-limit"] !== "on" && args["rate-limit"] !== "off") throw new Error("--rate-limit is on or off");
 const rateLimit = args["rate-limit"];
+if (args["one-client"] !== "on" && args["one-client"] !== "off") throw new Error("--one-client is on or off");
+const oneClient = args["one-client"] === "on";
 const scale = Number(args.scale);
 const duration = Number(args.duration);
 const warmup = Number(args.warmup);
@@ -72,7 +81,9 @@ const contenderNames = (feedOnly ? ["api"] : args.contenders.split(",").map((s) 
 const adminUrl = process.env.BENCH_DATABASE_URL || process.env.DATABASE_URL || "postgres://postgres@127.0.0.1:5432/postgres";
 const JWT_SECRET = `bench-${Math.random().toString(36).slice(2)}-${Date.now()}-secret-secret`;
 
-type ContenderName = "api" | "floor" | "postgraphile";
+type ContenderName = "api" | "api-limits" | "floor" | "postgraphile";
+/** This API, with or without rate limiting. */
+const isApi = (name: string) => name === "api" || name === "api-limits";
 const log = (...parts: unknown[]) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}]`, ...parts);
 
 // ---------------------------------------------------------------------------------------------
@@ -298,6 +309,8 @@ async function checkEquivalence(servers: Server[], token: string, targets: Targe
 
 interface Measurement {
   round: number;
+  /** Concurrent connections driving the server. */
+  connections: number;
   contender: ContenderName;
   operation: OperationName;
   requests: number;
@@ -448,6 +461,7 @@ async function drive(
   token: string,
   targets: Targets,
   measure: { round: number; admin: postgres.Sql; dbName: string } | null,
+  clients = connections,
 ): Promise<Measurement | null> {
   const make = bodyMaker(flavorOf(server.name), op, targets);
   let n = 0;
@@ -466,7 +480,7 @@ async function drive(
   const before = measure ? { proxy: { ...server.proxy!.counters }, cpu: cpuMs(server.child.pid!), pg: await backendCpu(measure.admin, measure.dbName) } : null;
   const result = await autocannon({
     url: `${server.url}/graphql`,
-    connections,
+    connections: clients,
     duration: seconds,
     // A slow operation is measured as slow (its latency), not failed: only a request stuck for a
     // minute counts as a timeout.
@@ -509,6 +523,7 @@ async function drive(
   const per = (x: number) => (sent ? x / sent : 0);
   return {
     round: measure.round,
+    connections: clients,
     contender: server.name as ContenderName,
     operation: op,
     requests,
@@ -665,11 +680,42 @@ function markdown(report: Report): string {
     "|---|---|---:|---:|---:|---:|---:|---:|",
   );
   for (const op of ops) {
-    for (const c of ["api", "postgraphile", "floor"] as ContenderName[]) {
+    for (const c of ["api", "api-limits", "postgraphile", "floor"] as ContenderName[]) {
       const x = get(c, op);
       if (!x) continue;
       lines.push(
         `| ${label[op]} | ${c} | ${fmt(x.sqlStatementsPerRequest, 1)} | ${fmt(x.roundTripsPerRequest ?? NaN, 1)} | ${kb(x.pgBytesPerRequest)} | ${kb(x.responseBytes)} | ${fmt(x.serverCpuMsPerRequest, 2)} ms | ${fmt(x.postgresCpuMsPerRequest, 2)} ms |`,
+      );
+    }
+  }
+  const limited = ops.filter((op) => get("api", op) && get("api-limits", op));
+  if (limited.length) {
+    lines.push(
+      "",
+      "Rate limiting: this API with `RATE_LIMIT=on` (the production default; limits too high to refuse anything) against `RATE_LIMIT=off`, the same rounds (target: costs under 10% of req/s).",
+      "",
+      "| operation | off | on | on / off | statements (off · on) |",
+      "|---|---:|---:|---:|---:|",
+    );
+    for (const op of limited) {
+      const off = get("api", op)!;
+      const on = get("api-limits", op)!;
+      lines.push(
+        `| ${label[op]} | ${fmt(off.rps)} req/s | ${fmt(on.rps)} req/s | ${fmt(on.rps / off.rps, 2)} | ${fmt(off.sqlStatementsPerRequest, 1)} · ${fmt(on.sqlStatementsPerRequest, 1)} |`,
+      );
+    }
+  }
+  if (report.oneClient?.length) {
+    lines.push(
+      "",
+      `One client (this API at 1 connection, ${report.options.duration} s per operation, after the rounds):`,
+      "",
+      "| operation | req/s | p50 | p99 | round trips | server CPU | PostgreSQL CPU |",
+      "|---|---:|---:|---:|---:|---:|---:|",
+    );
+    for (const m of report.oneClient) {
+      lines.push(
+        `| ${label[m.operation]} | ${fmt(m.rps)} | ${ms(m.p50)} | ${ms(m.p99)} | ${fmt(m.roundTripsPerRequest ?? NaN, 1)} | ${fmt(m.serverCpuMsPerRequest, 2)} ms | ${fmt(m.postgresCpuMsPerRequest, 2)} ms |`,
       );
     }
   }
@@ -742,6 +788,8 @@ interface Report {
   pglite: { seconds: number; generated: GenerateResult } | null;
   measurements: Measurement[];
   summary: Summary[];
+  /** Each operation of the API at one connection (one run of `duration` seconds). */
+  oneClient: Measurement[];
   feed: FeedDrain[];
   peakRssMb: Record<string, number>;
 }
@@ -795,12 +843,14 @@ async function main() {
       const proxy = await startPgProxy({ host: target.hostname, port: Number(target.port || 5432) });
       const env = { NODE_ENV: "production", DATABASE_URL: viaProxy(proxy), DATABASE_POOL_SIZE: "10" };
       log(`starting ${name}`);
-      if (name === "api") {
+      if (isApi(name)) {
         // Rate limiting off by default: the bench sends far more than a client's share from one
         // address and one actor. With --rate-limit on, it counts as in production, under limits
         // too high to refuse anything: what counting costs.
         const limits: Record<string, string> =
-          rateLimit === "on" ? { RATE_LIMIT: "on", RATE_LIMIT_PER_IP: "1000000000", RATE_LIMIT_PER_ACTOR: "1000000000" } : { RATE_LIMIT: "off" };
+          rateLimit === "on" || name === "api-limits"
+            ? { RATE_LIMIT: "on", RATE_LIMIT_PER_IP: "1000000000", RATE_LIMIT_PER_ACTOR: "1000000000" }
+            : { RATE_LIMIT: "off" };
         servers.push(await startServer(name, process.execPath, ["dist/index.js"], { ...env, AUTH_JWT_SECRET: JWT_SECRET, ...limits }, proxy));
       } else if (name === "floor") {
         servers.push(await startServer(name, process.execPath, ["--import", "tsx", "test/bench/floor-server.ts"], env, proxy));
@@ -826,7 +876,7 @@ async function main() {
     // PostGraphile has no recordAttendance (it would be a hand-written plpgsql function); the
     // engagement queries are this API's rules (risk, streaks, milestones): no equivalent elsewhere.
     const runs = (op: OperationName) =>
-      servers.filter((s) => ((ENGAGEMENT as OperationName[]).includes(op) ? s.name === "api" : op !== "RecordAttendance" || s.name !== "postgraphile"));
+      servers.filter((s) => ((ENGAGEMENT as OperationName[]).includes(op) ? isApi(s.name) : op !== "RecordAttendance" || s.name !== "postgraphile"));
     log(`warm-up, ${warmup} s per operation and contender`);
     for (const op of ops) for (const s of runs(op)) await drive(s, op, warmup, token, targets, null);
 
@@ -849,8 +899,20 @@ async function main() {
         }
       }
     }
-    const feed: FeedDrain[] = [];
+    // One client: each operation of the API at one connection, after the rounds (latency alone,
+    // nothing queued behind another request of the bench).
+    const single: Measurement[] = [];
     const apiServer = servers.find((s) => s.name === "api");
+    if (oneClient && apiServer) {
+      for (const op of ops) {
+        const m = (await drive(apiServer, op, duration, token, targets, { round: 0, admin, dbName: db.name }, 1))!;
+        single.push(m);
+        log(
+          `one client ${op.padEnd(18)} ${m.rps.toFixed(0).padStart(6)} req/s  p50 ${m.p50.toFixed(1)} ms  p99 ${m.p99.toFixed(1)} ms  cpu ${m.serverCpuMsPerRequest.toFixed(2)} ms + PG ${m.postgresCpuMsPerRequest.toFixed(2)} ms`,
+        );
+      }
+    }
+    const feed: FeedDrain[] = [];
     if (apiServer && feedSeed) {
       for (let round = 1; round <= rounds; round++) feed.push(await drainRound(apiServer, feedSeed.apiKey, round, admin, db.name));
     }
@@ -872,6 +934,7 @@ async function main() {
       pglite,
       measurements,
       summary: summarize(measurements),
+      oneClient: single,
       feed,
       peakRssMb,
     };
