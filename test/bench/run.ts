@@ -43,6 +43,7 @@ import { startPgProxy, type PgProxy } from "./proxy.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const NODE22_VERSION = "22.23.3";
+const DEFAULT_OUT = join(ROOT, "test/bench/results");
 const NODE22_DIR = join(ROOT, "node_modules/.cache/bench-node22");
 
 const { values: args } = parseArgs({
@@ -58,7 +59,7 @@ const { values: args } = parseArgs({
     "no-build": { type: "boolean", default: false },
     "keep-db": { type: "boolean", default: false },
     "reuse-db": { type: "string" },
-    out: { type: "string", default: join(ROOT, "test/bench/results") },
+    out: { type: "string", default: DEFAULT_OUT },
     only: { type: "string", default: process.env.BENCH_ONLY },
     "soak-seconds": { type: "string", default: "0" },
     "rate-limit": { type: "string", default: process.env.BENCH_RATE_LIMIT ?? "off" },
@@ -762,6 +763,66 @@ function markdown(report: Report): string {
   return lines.join("\n") + "\n";
 }
 
+const BEGIN_MARK = "<!-- bench:begin (written by npm run bench; do not edit by hand) -->";
+const END_MARK = "<!-- bench:end -->";
+
+/** Replaces what is between the bench's markers in a file (which must have them). */
+function replaceBetweenMarkers(path: string, text: string): void {
+  const body = readFileSync(path, "utf8");
+  const start = body.indexOf(BEGIN_MARK);
+  const end = body.indexOf(END_MARK);
+  if (start < 0 || end < start) throw new Error(`${path} has no bench markers`);
+  writeFileSync(path, body.slice(0, start + BEGIN_MARK.length) + "\n\n" + text.trim() + "\n\n" + body.slice(end));
+}
+
+/** Issue 22's targets against this run, one line each: what the README shows. */
+function targetsTable(report: Report): string {
+  const get = (c: ContenderName, op: OperationName) => report.summary.find((x) => x.contender === c && x.operation === op);
+  const one = (op: OperationName) => report.oneClient.find((m) => m.operation === op);
+  const ratio = (a?: Summary, b?: Summary) => (a && b ? a.rps / b.rps : NaN);
+  const mark = (ok: boolean) => (ok ? "met" : "not met");
+  const rows: string[] = [];
+  const row = (what: string, target: string, value: number, shown: string, ok: boolean) => {
+    if (!Number.isNaN(value)) rows.push(`| ${what} | ${target} | ${shown} | ${mark(ok)} |`);
+  };
+  for (const op of QUERIES) {
+    const r = ratio(get("api", op), get("postgraphile", op));
+    row(
+      `${op}: req/s against PostGraphile 5`,
+      "≥ 1.5×",
+      r,
+      `${fmt(r, 2)}× (${fmt(get("api", op)?.rps)} / ${fmt(get("postgraphile", op)?.rps)} req/s)`,
+      r >= 1.5,
+    );
+  }
+  const floor = ratio(get("api", "CenterDashboard"), get("floor", "CenterDashboard"));
+  row("CenterDashboard: req/s against one SQL statement", "≥ 0.6", floor, fmt(floor, 2), floor >= 0.6);
+  const ce = one("CenterEngagement");
+  row("CenterEngagement: p50, one client", "< 50 ms", ce?.p50 ?? NaN, `${fmt(ce?.p50 ?? NaN, 1)} ms`, (ce?.p50 ?? Infinity) < 50);
+  const ce10 = get("api", "CenterEngagement");
+  row(`CenterEngagement: req/s at ${report.options.connections} connections`, "≥ 20", ce10?.rps ?? NaN, fmt(ce10?.rps ?? NaN), (ce10?.rps ?? 0) >= 20);
+  const ra = one("RecordAttendance");
+  row("recordAttendance (12 records): p50, one client", "< 10 ms", ra?.p50 ?? NaN, `${fmt(ra?.p50 ?? NaN, 1)} ms`, (ra?.p50 ?? Infinity) < 10);
+  const feed = median(report.feed.map((d) => d.changesPerSecond));
+  row("Feed drain", "≥ 50,000 changes/s", feed, `${fmt(feed)} changes/s`, feed >= 50_000);
+  const rss = report.peakRssMb.api ?? NaN;
+  row("Peak RSS of the API", "< 250 MB", rss, `${fmt(rss)} MB`, rss < 250);
+  const limited = [...QUERIES, "RecordAttendance", ...ENGAGEMENT]
+    .map((op) => ratio(get("api-limits", op as OperationName), get("api", op as OperationName)))
+    .filter((x) => !Number.isNaN(x));
+  if (limited.length) {
+    const worst = Math.min(...limited);
+    row("RATE_LIMIT=on against off, req/s, worst operation", "≥ 0.90", worst, fmt(worst, 2), worst >= 0.9);
+  }
+  return [
+    `From \`npm run bench\` on ${report.finishedAt.slice(0, 10)}: scale ${report.options.scale}, ${report.options.rounds} rounds of ${report.options.duration} s, ${report.machine.cpus} cores, load average ${fmt(report.machine.loadAverage.start, 1)} → ${fmt(report.machine.loadAverage.end, 1)}; every figure in [docs/performance.md](docs/performance.md#latest-results).`,
+    "",
+    "| target (issue 22) | wanted | measured | |",
+    "|---|---|---|---|",
+    ...rows,
+  ].join("\n");
+}
+
 interface Report {
   startedAt: string;
   finishedAt: string;
@@ -942,6 +1003,13 @@ async function main() {
     writeFileSync(join(args.out, "latest.json"), JSON.stringify(report, null, 2) + "\n");
     const md = markdown(report);
     writeFileSync(join(args.out, "latest.md"), md);
+    // A full run (every operation and contender, the default output) is the one the README's
+    // table and docs/performance.md's latest results are regenerated from.
+    if (!selectedOps && args.out === DEFAULT_OUT && contenderNames.length === 4) {
+      replaceBetweenMarkers(join(ROOT, "README.md"), targetsTable(report));
+      replaceBetweenMarkers(join(ROOT, "docs/performance.md"), md);
+      log("README.md's performance table and docs/performance.md's latest results rewritten from this run");
+    }
     console.log("\n" + md);
     log(`wrote ${join(args.out, "latest.json")} and latest.md`);
   } finally {
