@@ -14,6 +14,7 @@
 import { sql } from "drizzle-orm";
 import { clock } from "../common/clock.js";
 import { pgErrorOf } from "../common/errors.js";
+import { Repeater } from "../common/repeat.js";
 import { rowsOf } from "../common/sql.js";
 import type { AuditConfig } from "../config.js";
 import type { Database, Db } from "../db/client.js";
@@ -37,8 +38,7 @@ export async function sealLag(db: Db): Promise<{ unsealed: number; oldestSeconds
 export class AuditSealer {
   #session?: Promise<{ db: Db; close(): Promise<void> }>;
   #leading = false;
-  #timer?: NodeJS.Timeout;
-  #stopped = false;
+  #loop?: Repeater;
   #round: Promise<unknown> = Promise.resolve();
 
   constructor(
@@ -155,26 +155,17 @@ export class AuditSealer {
   /** Runs a round every AUDIT_SEAL_INTERVAL_MS until stopped (0: never). */
   start(): void {
     const interval = this.deps.config.sealIntervalMs;
-    if (interval <= 0 || this.#timer) return;
-    const loop = async () => {
-      try {
-        await this.tick();
-      } catch (err) {
-        this.deps.logger.warn({ errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "audit sealer: round failed");
-      }
-      if (!this.#stopped) {
-        this.#timer = setTimeout(() => void loop(), interval);
-        this.#timer.unref();
-      }
-    };
-    this.#timer = setTimeout(() => void loop(), 0);
-    this.#timer.unref();
+    if (interval <= 0 || this.#loop) return;
+    this.#loop = new Repeater(
+      () => this.tick(),
+      (err) => this.deps.logger.warn({ errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "audit sealer: round failed"),
+    );
+    this.#loop.start(interval);
   }
 
   /** Stops the rounds, gives up the election and closes the session. */
   async stop(): Promise<void> {
-    this.#stopped = true;
-    clearTimeout(this.#timer);
+    await this.#loop?.stop();
     await this.#round.catch(() => undefined);
     const session = this.#session;
     this.#session = undefined;

@@ -1,6 +1,7 @@
-// A background loop of one instance (the reminders worker, the engagement worker): a round now,
-// then the next one `intervalMs` after the previous ended, until stopped. Rounds never overlap; a
-// failed round is reported and the loop goes on; the timers do not keep the process alive.
+// A background loop of one instance (the reminders worker, the engagement worker, the audit
+// sealer): a round now, then the next one `intervalMs` after the previous ended, until stopped.
+// Rounds never overlap; a failed round is reported and the loop goes on; the timers do not keep the
+// process alive.
 
 export class Repeater {
   #timer: NodeJS.Timeout | undefined;
