@@ -246,6 +246,27 @@ export interface RollupRow {
   open_follow_ups: number;
 }
 
+/**
+ * The end of a rollup statement, the same for the reference (rollupSql) and the kept counts
+ * (keptRollupSql): given the CTEs `k` (key, group_id), `keys`, `held` and `pc`, the active members
+ * and open follow-ups of each key's groups, and one row per key.
+ */
+const rollupAnswer = sql`act as (
+  select k.key, count(distinct e.participant_id)::int as n
+  from k join enrollments e on e.group_id = k.group_id and e.status = 'ACTIVE' group by k.key
+),
+fu as (
+  select k.key, count(*)::int as n from k join follow_ups f on f.group_id = k.group_id and f.status = 'OPEN' group by k.key
+)
+select keys.key, coalesce(held.n, 0) as held, coalesce(pc.expected, 0) as expected, coalesce(pc.attended, 0) as attended,
+  coalesce(pc.missed, 0) as missed, coalesce(pc.excused, 0) as excused, coalesce(pc.unrecorded, 0) as unrecorded,
+  coalesce(act.n, 0) as active, coalesce(fu.n, 0) as open_follow_ups
+from keys
+  left join held on held.key = keys.key
+  left join pc on pc.key = keys.key
+  left join act on act.key = keys.key
+  left join fu on fu.key = keys.key`;
+
 /** Counts per key: sessions held, pooled pairs, participants ACTIVE now, OPEN follow-ups now. */
 export function rollupSql(kind: RollupKind, ids: readonly string[], scope: GroupScope, window: DayWindow, now: Date): SQL {
   return sql`
@@ -262,21 +283,7 @@ pc as (
     count(*) filter (where status is null)::int as unrecorded
   from pairs group by key
 ),
-act as (
-  select k.key, count(distinct e.participant_id)::int as n
-  from k join enrollments e on e.group_id = k.group_id and e.status = 'ACTIVE' group by k.key
-),
-fu as (
-  select k.key, count(*)::int as n from k join follow_ups f on f.group_id = k.group_id and f.status = 'OPEN' group by k.key
-)
-select keys.key, coalesce(held.n, 0) as held, coalesce(pc.expected, 0) as expected, coalesce(pc.attended, 0) as attended,
-  coalesce(pc.missed, 0) as missed, coalesce(pc.excused, 0) as excused, coalesce(pc.unrecorded, 0) as unrecorded,
-  coalesce(act.n, 0) as active, coalesce(fu.n, 0) as open_follow_ups
-from keys
-  left join held on held.key = keys.key
-  left join pc on pc.key = keys.key
-  left join act on act.key = keys.key
-  left join fu on fu.key = keys.key`;
+${rollupAnswer}`;
 }
 
 /** Participants at HIGH risk per key: those ACTIVE in the key's groups, judged on those groups. */
@@ -545,21 +552,7 @@ pc as (
     sum(excused)::int as excused, sum(unrecorded)::int as unrecorded
   from counts group by key
 ),
-act as (
-  select k.key, count(distinct e.participant_id)::int as n
-  from k join enrollments e on e.group_id = k.group_id and e.status = 'ACTIVE' group by k.key
-),
-fu as (
-  select k.key, count(*)::int as n from k join follow_ups f on f.group_id = k.group_id and f.status = 'OPEN' group by k.key
-)
-select keys.key, coalesce(held.n, 0) as held, coalesce(pc.expected, 0) as expected, coalesce(pc.attended, 0) as attended,
-  coalesce(pc.missed, 0) as missed, coalesce(pc.excused, 0) as excused, coalesce(pc.unrecorded, 0) as unrecorded,
-  coalesce(act.n, 0) as active, coalesce(fu.n, 0) as open_follow_ups
-from keys
-  left join held on held.key = keys.key
-  left join pc on pc.key = keys.key
-  left join act on act.key = keys.key
-  left join fu on fu.key = keys.key`;
+${rollupAnswer}`;
 }
 
 /** trendSql's answer, with the pairs' counts taken from the kept session counts. */
