@@ -25,6 +25,7 @@ import { auditIdentityOf } from "../src/common/policy.js";
 import { auditEvents } from "../src/db/schema.js";
 import { createSchema } from "../src/schema.js";
 import { asOrgAdmin, sendMutation, type Api } from "./support/fixtures.js";
+import { createApiClient, waitForHorizon } from "./support/integrators.js";
 import { operation } from "./support/operations.js";
 import { fakeClockEnv } from "./support/process.js";
 import { useTestServer } from "./support/server.js";
@@ -544,11 +545,10 @@ describe("the declared audit identities, generated from the schema", () => {
     return null;
   }
 
-  // Audited types this world does not hold (each has its own file's audit test): consents and
-  // disclosures (integrators), follow-ups, mentorships, and reminders (planned by the outbox worker,
-  // which test servers do not run in the background).
-  // (CheckIn: the world holds no self check-in; test/checkin.test.ts checks its READ is recorded.)
-  const UNPOPULATED = ["CheckIn", "Consent", "Disclosure", "FollowUp", "Mentorship", "Reminder"];
+  // Audited types this world does not hold (each has its own file's audit test): reminders (planned
+  // by the outbox worker, which test servers do not run in the background) and self check-ins (they
+  // need CHECKIN_SECRET; test/checkin.test.ts checks their READ is recorded).
+  const UNPOPULATED = ["CheckIn", "Reminder"];
 
   it("records a READ naming the participants of every audited type a query reads", { timeout: 300_000 }, async () => {
     // Given the world, with a recovery capital assessment and milestones (a recovery start date)
@@ -584,6 +584,36 @@ describe("the declared audit identities, generated from the schema", () => {
       "addendum { id }",
     );
     await clin.mutate("setContactPreferences", { participantId: w.participantId, channels: ["EMAIL"], email: "member@example.test" }, "participant { id }");
+    // and a peer mentor two years into recovery, in the same group
+    const { participant: mentor } = await clin.mutate(
+      "createParticipant",
+      { centerId: w.centerA, firstName: "Mentor", lastName: "Further-Along", recoveryStartDate: "2024-01-01" },
+      "participant { id }",
+    );
+    await clin.mutate("enrollParticipant", { groupId: w.groupId, participantId: mentor.id }, "enrollment { id }");
+    await clin.mutate("assignPeerMentor", { mentorId: mentor.id, menteeId: w.participantId }, "mentorship { id }");
+    // and consent to an API client, which then reads the feed (a disclosure)
+    const client = await createApiClient(admin, admin.token, { name: "EHR", centerIds: [w.centerA], scopes: ["ATTENDANCE_READ"] });
+    const consent = await clin.mutate(
+      "recordConsent",
+      { participantId: w.participantId, recipientId: client.id, purpose: "Care coordination" },
+      "consent { id }",
+    );
+    expect(consent.consent.id).toBeTruthy();
+    await waitForHorizon(t.server);
+    const feed = await t.server.gql(`{ attendanceChanges(first: 10) { edges { node { attendanceId } } } }`, {}, { token: client.key });
+    expect(feed.errors).toBeUndefined();
+    expect(feed.data.attendanceChanges.edges.length).toBeGreaterThan(0);
+    // and two absences in a row after the first session, which open a follow-up
+    setClock("2026-01-21T09:00:00Z");
+    const { sessions: later } = await clin.mutate("scheduleSessions", { groupId: w.groupId, from: "2026-01-13", to: "2026-01-20" }, "sessions { id }");
+    for (const s of later) {
+      await clin.mutate("recordAttendance", { sessionId: s.id, records: [{ participantId: w.participantId, status: "ABSENT" }] }, "attendance { id }");
+    }
+    const open = await clin.query(`query($id: ID!) { node(id: $id) { ... on Center { followUps(first: 10) { edges { node { status } } } } } }`, {
+      id: w.centerA,
+    });
+    expect(open.node.followUps.edges).toEqual([{ node: { status: "OPEN" } }]);
     const schema = await createSchema();
     const audited = Object.values(schema.getTypeMap())
       .filter((ty) => auditIdentityOf(ty))
