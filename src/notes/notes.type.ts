@@ -93,9 +93,9 @@ export class SessionNote extends Node {
   updatedAt!: Date;
 }
 
-@TypePolicy({ readableBy: "CLINICAL", audit: { participants: [sessionNoteMembers.participantId], resourceId: null } })
-@ObjectType({ description: "A member's part of a session note. Attendance is read from the attendance record (kept as signed once the note is signed)." })
-export class SessionNoteMember {
+/** One member's part of a note: their attendance and what was written of them (a SessionNoteMember, and a ChartNote's own part). */
+@ObjectType()
+abstract class MemberPart {
   @Field(() => AttendanceStatus, { nullable: true, description: "Null while nothing is recorded." })
   attendanceStatus!: AttendanceStatus | null;
 
@@ -114,6 +114,10 @@ export class SessionNoteMember {
   @Field(() => String, { nullable: true })
   risk!: string | null;
 }
+
+@TypePolicy({ readableBy: "CLINICAL", audit: { participants: [sessionNoteMembers.participantId], resourceId: null } })
+@ObjectType({ description: "A member's part of a session note. Attendance is read from the attendance record (kept as signed once the note is signed)." })
+export class SessionNoteMember extends MemberPart {}
 
 @TypePolicy<NoteAddendumRow>({ readableBy: "CLINICAL", audit: { participants: [noteAddenda.participantId] } })
 @ObjectType({ implements: Node, description: "An entry added to a signed note, to its shared part or to one member's part. Never changed." })
@@ -157,7 +161,7 @@ export interface ChartEntry {
 @ObjectType({
   description: "One signed session note as a member's record: the shared part and that member's own part and addenda, never another member's.",
 })
-export class ChartNote {
+export class ChartNote extends MemberPart {
   @Field(() => ID, { description: "The SessionNote's id." })
   noteId!: string;
 
@@ -184,24 +188,6 @@ export class ChartNote {
 
   @Field(() => String, { nullable: true })
   groupSummary!: string | null;
-
-  @Field(() => AttendanceStatus, { nullable: true })
-  attendanceStatus!: AttendanceStatus | null;
-
-  @Field(() => Int, { nullable: true })
-  minutesAttended!: number | null;
-
-  @Field(() => Participation, { nullable: true })
-  participation!: Participation | null;
-
-  @Field(() => String, { nullable: true })
-  progress!: string | null;
-
-  @Field(() => String, { nullable: true })
-  plan!: string | null;
-
-  @Field(() => String, { nullable: true })
-  risk!: string | null;
 }
 
 @TypePolicy<ServiceRecordRow>({ readableBy: "CLINICAL", audit: { participants: [serviceRecords.participantId] } })
