@@ -552,6 +552,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       maxTokens: config.limits.maxQueryTokens,
     },
     validationRules: [KnownRootOperation, ...armor.validationRules],
+    manifest,
     contextFor: (viewer, requestId) => {
       const { scope, context } = contextFor(viewer, requestId);
       return { context, release: () => scope.release() };
