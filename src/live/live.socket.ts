@@ -234,7 +234,7 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [codedError(Codes.OPERATION_RESOLUTION_FAILURE, "Name the operation to run (operationName)")];
         const operationName = operationNameOf(payload.operationName, operation);
-        /** A refusal of the attempt, recorded (after the limits below are counted: nothing awaited before them). */
+        /** A refusal, recorded as an attempt (awaited on refusals only: an accepted subscription is counted before anything is awaited). */
         const refuse = async (error: GraphQLError) => {
           await auditRefusal(conn, conn.viewer ?? null, operationName);
           return [error];
