@@ -10,6 +10,7 @@
 // per-IP rate limit; body (bodyLimit, 413); authentication; per-actor rate limit; allow-list;
 // GraphQL (query limits, cancellation, masked errors); one log line and metrics at the end.
 import { AsyncLocalStorage } from "node:async_hooks";
+import { Readable } from "node:stream";
 import { readFileSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import type { Server } from "node:http";
@@ -54,7 +55,7 @@ import { createLoaders } from "./loaders.js";
 import { createLogger, type Logger } from "./logger.js";
 import { createMetrics, type Metrics } from "./observability/metrics.js";
 import { feedLag } from "./feed/feed.service.js";
-import { dropFeedPage, feedPagesPlugin, spliceFeedPage } from "./feed/feed.plugin.js";
+import { dropFeedPage, feedPagesPlugin, isSplicedBody, spliceFeedPage } from "./feed/feed.plugin.js";
 import { exportRoutes } from "./exports/routes.js";
 import { baseUrlOf, bodyOf, STALLED_CLIENT_MS, type ExportAuditEvent } from "./exports/http.js";
 import { reminderRoutes } from "./reminders/reminder.routes.js";
@@ -525,8 +526,10 @@ export async function createApp(opts: AppOptions): Promise<App> {
     if (config.graphiql && wantsHtml(request)) return sendGraphiQLPage(reply);
     request.lifetime = watchRequest(request.raw, reply.raw, config.limits.requestTimeoutMs);
     try {
-      const body = await currentRequestId.run(request.id, () => graphql.call(this, request as never, reply as never));
-      return spliceFeedPage(request.id, body);
+      const body = spliceFeedPage(request.id, await currentRequestId.run(request.id, () => graphql.call(this, request as never, reply as never)));
+      if (!isSplicedBody(body)) return body;
+      // A feed page: its parts written one after the other (each encoded straight to the socket), not joined into one string.
+      return reply.header("content-length", body.bytes).send(Readable.from(body.parts, { objectMode: true }));
     } finally {
       dropFeedPage(request.id);
       request.lifetime.dispose();
@@ -552,6 +555,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       maxTokens: config.limits.maxQueryTokens,
     },
     validationRules: [KnownRootOperation, ...armor.validationRules],
+    manifest,
     contextFor: (viewer, requestId) => {
       const { scope, context } = contextFor(viewer, requestId);
       return { context, release: () => scope.release() };

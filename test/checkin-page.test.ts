@@ -3,11 +3,9 @@
 // test/graphiql.test.ts): open the member's link → enter the room code → the claim appears on a
 // live subscriber (graphql-ws over a real WebSocket, the contract's LiveRoster) → staff reconcile →
 // attendance is PRESENT, and the member's open follow-up shows them back.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it, onTestFinished } from "vitest";
+import { describe, expect, it, onTestFinished } from "vitest";
 import { setClock } from "../src/common/clock.js";
+import { browserTestsRun, launchChromium } from "./support/chromium.js";
 import { asOrgAdmin } from "./support/fixtures.js";
 import { connect, subscribe, type Stream } from "./support/live.js";
 import { notesWorld, recordAttendance, type NotesWorld } from "./support/notes.js";
@@ -17,7 +15,6 @@ import { useTestServer } from "./support/server.js";
 const t = useTestServer();
 // The page's DOM, inside page.evaluate (this project's TypeScript has no DOM library).
 declare const document: { querySelector(selector: string): any };
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 
 function send(name: string, variables: Record<string, unknown>, token: string | null) {
   return t.server.gql(operation("checkin.graphql", name), variables, { token, operationName: name });
@@ -72,18 +69,8 @@ describe("GET /c/<token>", () => {
   });
 });
 
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI !== "true") {
-  console.warn(`check-in page browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-}
-
-describe.runIf(hasChromium || process.env.CI === "true")("the check-in page in a headless Chromium", () => {
-  const profile = mkdtempSync(join(tmpdir(), "rg-checkin-"));
-  afterAll(() => rmSync(profile, { recursive: true, force: true }));
-
+describe.runIf(browserTestsRun("check-in page"))("the check-in page in a headless Chromium", () => {
   it("open link → a wrong code is refused → the room code checks in, live on a subscriber → reconcile → PRESENT, live, and the open follow-up shows the member back", async () => {
-    expect(existsSync(CHROMIUM), `Chromium is required in CI: apt-get install -y chromium (looked at ${CHROMIUM})`).toBe(true);
-    const { chromium } = await import("playwright-core");
     const w = await notesWorld(await asOrgAdmin(t.server));
     // Given Sam absent twice (the program's threshold): an open follow-up
     setClock("2026-01-14T12:00:00Z");
@@ -119,31 +106,9 @@ describe.runIf(hasChromium || process.env.CI === "true")("the check-in page in a
     // who first gets the roster as it is: Sam expected, no claim, no attendance
     expect(samIn(stream, 0)).toEqual({ participant: { id: w.members.sam, firstName: "Sam" }, checkIn: null, attendance: null });
 
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      viewport: { width: 390, height: 844 },
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium(t.server.url, { viewport: { width: 390, height: 844 }, consoleErrors: true });
     try {
-      const page = context.pages()[0] ?? (await context.newPage());
-      const foreign: string[] = [];
-      const failures: string[] = [];
-      page.on("request", (r) => {
-        if (!r.url().startsWith(t.server.url)) foreign.push(r.url());
-      });
-      page.on("pageerror", (e) => failures.push(e.message));
-      page.on("console", (m) => {
-        if (m.type() === "error") failures.push(m.text());
-      });
+      const { page, foreign, failures } = browser;
 
       // When the member opens their link
       await page.goto(link, { waitUntil: "load" });
@@ -169,7 +134,7 @@ describe.runIf(hasChromium || process.env.CI === "true")("the check-in page in a
         attendance: null,
       });
     } finally {
-      await context.close();
+      await browser.close();
     }
 
     // Then the claim is on the roster, PENDING

@@ -282,6 +282,16 @@ describe("selfCheckIn", () => {
     expect(await selfCheckIn(swapped, code)).toEqual(REFUSED);
     expect(await selfCheckIn("not a token", code)).toEqual(REFUSED);
     expect(await claims()).toEqual([]);
+    // Each refusal is a failed attempt in the audit log, ANONYMOUS with the caller's address, naming
+    // the member a genuine token names (a forged one names no one), and nothing of the token or code.
+    const attempts = await t.server.database.db.select().from(auditEvents).where(eq(auditEvents.action, "DENIED")).orderBy(auditEvents.seq);
+    expect(attempts.map((a) => [a.actorType, a.actorId, a.clientAddress, a.outcome, a.resourceType, a.operationName])).toEqual(
+      Array(9).fill(["ANONYMOUS", null, "127.0.0.1", "DENIED", "CheckIn", "SelfCheckIn"]),
+    );
+    const [sam_, jose_, faith_, ola_, j_] = [w.members.sam, w.members.jose, w.members.faith, w.ola, w.members.j].map(uuid);
+    expect(attempts.map((a) => a.participantIds)).toEqual([[sam_], [sam_], [jose_], [faith_], [ola_], [j_], [], [], []]);
+    const written = JSON.stringify(attempts);
+    for (const secret of [code, wrong, sam, flipped, swapped, tokens[w.members.jose]]) expect(written).not.toContain(secret);
     // and at the window's last instant, the right code works
     expect((await selfCheckIn(tokens[w.members.faith], code)).result?.checkedInAt).toBe(CLOSES);
   });
@@ -325,6 +335,13 @@ describe("selfCheckIn", () => {
     for (let i = 0; i < 3; i++) expect(await selfCheckIn(tokens[w.members.faith], wrong)).toEqual(REFUSED);
     expect(await selfCheckIn(tokens[w.members.j], code)).toEqual(REFUSED);
     expect((await claims()).map((c) => c.participantId)).toEqual([uuid(w.members.jose)]);
+    // every refused try is audited, those past the limit too: 5 + 1 of Sam's, 3 of Faith's, 1 of J's
+    const attempts = await t.server.database.db.select().from(auditEvents).where(eq(auditEvents.action, "DENIED")).orderBy(auditEvents.seq);
+    expect(attempts.map((a) => a.participantIds[0])).toEqual([
+      ...Array(6).fill(uuid(w.members.sam)),
+      ...Array(3).fill(uuid(w.members.faith)),
+      uuid(w.members.j),
+    ]);
     // the next 15-minute window of the limit: the right code goes through again
     setClock("2026-01-13T22:45:00Z");
     expect((await selfCheckIn(tokens[w.members.sam], await roomCode(w))).userErrors).toEqual([]);

@@ -67,7 +67,7 @@ async function send(url: string, query: string, variables: Record<string, unknow
     headers: { "content-type": "application/json", authorization: `Bearer ${token}`, "x-request-id": requestId },
     body: JSON.stringify({ query, variables }),
   });
-  return { status: res.status, body: await res.text() };
+  return { status: res.status, body: await res.text(), type: res.headers.get("content-type"), length: res.headers.get("content-length") };
 }
 
 async function entriesOf(requestId: string) {
@@ -122,6 +122,8 @@ async function same(query: string, variables: Record<string, unknown>, token: st
   const d2 = await disclosures();
   expect(compiledAnswer.status, query).toBe(byResolvers.status);
   expect(compiledAnswer.body, query).toBe(byResolvers.body);
+  // (the compiled page is sent in parts, streamed: with the same headers, its length counted in bytes)
+  expect([compiledAnswer.type, compiledAnswer.length], query).toEqual([byResolvers.type, byResolvers.length]);
   const sorted = (es: Awaited<ReturnType<typeof entriesOf>>) => [...es].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   expect(sorted(await entriesOf(second)), query).toEqual(sorted(await entriesOf(first)));
   expect(added(d1, d2), query).toEqual(added(d0, d1));

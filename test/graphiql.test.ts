@@ -2,20 +2,17 @@
 // production unless GRAPHIQL=true; GraphQL over HTTP unchanged. Then in a real headless Chromium
 // (Debian's /usr/bin/chromium, driven by playwright-core): the page loads with no request leaving
 // the server, and `{ viewer { name } }` with the token typed into its field shows the answer.
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { loadConfig } from "../src/config.js";
 import { silentLogger } from "../src/logger.js";
 import { createApp, type App } from "../src/server.js";
+import { browserTestsRun, launchChromium } from "./support/chromium.js";
 import { asOrgAdmin } from "./support/fixtures.js";
 import { TEST_DEFAULTS, TEST_SECRET, useTestServer } from "./support/server.js";
 
 const t = useTestServer();
 // The page's DOM, inside page.evaluate (this project's TypeScript has no DOM library).
 declare const document: { querySelector(selector: string): any };
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const HTML = { accept: "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8" };
 
 /** The same database served with another configuration (e.g. production). */
@@ -78,19 +75,9 @@ describe("GraphiQL over HTTP", () => {
   });
 });
 
-const hasChromium = existsSync(CHROMIUM);
-if (!hasChromium && process.env.CI !== "true") {
-  console.warn(`GraphiQL browser test skipped: no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`);
-}
-
 // In CI a missing Chromium fails the test instead of skipping it.
-describe.runIf(hasChromium || process.env.CI === "true")("GraphiQL in a headless Chromium", () => {
-  const profile = mkdtempSync(join(tmpdir(), "rg-chromium-"));
-  afterAll(() => rmSync(profile, { recursive: true, force: true }));
-
+describe.runIf(browserTestsRun("GraphiQL"))("GraphiQL in a headless Chromium", () => {
   it("loads offline, and runs { viewer { name } } with the token typed into its field, showing the answer", async () => {
-    expect(existsSync(CHROMIUM), `Chromium is required in CI: apt-get install -y chromium (looked at ${CHROMIUM})`).toBe(true);
-    const { chromium } = await import("playwright-core");
     const admin = await asOrgAdmin(t.server);
     const centerId = await admin.createCenter("Browser Clinic", "UTC");
     const named = await admin.mutate(
@@ -101,27 +88,9 @@ describe.runIf(hasChromium || process.env.CI === "true")("GraphiQL in a headless
     expect(named.staff.id).toBeTruthy();
     const token = await t.server.token("gia@browser.test");
 
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
+    const browser = await launchChromium(t.server.url);
     try {
-      const page = context.pages()[0] ?? (await context.newPage());
-      const foreign: string[] = [];
-      const failures: string[] = [];
-      page.on("request", (r) => {
-        if (!r.url().startsWith(t.server.url) && !r.url().startsWith("data:")) foreign.push(r.url());
-      });
-      page.on("pageerror", (e) => failures.push(e.message));
+      const { page, foreign, failures } = browser;
 
       // Given the page, loaded from this server alone
       await page.goto(`${t.server.url}/graphql`, { waitUntil: "load" });
@@ -160,7 +129,7 @@ describe.runIf(hasChromium || process.env.CI === "true")("GraphiQL in a headless
       expect(foreign, "requests that left the server").toEqual([]);
       expect(failures).toEqual([]);
     } finally {
-      await context.close();
+      await browser.close();
     }
   }, 120_000);
 });

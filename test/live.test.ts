@@ -5,14 +5,19 @@
 import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
+import { fileURLToPath } from "node:url";
 import { setClock } from "../src/common/clock.js";
-import { decodeId } from "../src/common/ids.js";
+import { loadConfig } from "../src/config.js";
+import { silentLogger } from "../src/logger.js";
+import { createApp } from "../src/server.js";
+import { decodeId, fromGlobalId } from "../src/common/ids.js";
 import { RosterFeed } from "../src/live/live.bus.js";
 import { auditEvents } from "../src/db/schema.js";
 import { connect, LIVE_ROSTER, LIVE_ROSTER_IDS, liveWorld, rawSocket, recordAt, statuses, subscribe, type LiveClient } from "./support/live.js";
 import { asOrgAdmin } from "./support/fixtures.js";
 import { integratorWorld } from "./support/integrators.js";
-import { startTestServer, useTestServer } from "./support/server.js";
+import { operation } from "./support/operations.js";
+import { startTestServer, TEST_DEFAULTS, TEST_SECRET, useTestServer } from "./support/server.js";
 
 const t = useTestServer({ env: { LIVE_MAX_SUBSCRIPTIONS_PER_CONNECTION: "3", LIVE_MAX_SUBSCRIPTIONS_PER_ACTOR: "4" } });
 
@@ -28,6 +33,14 @@ async function open(token: string | undefined): Promise<LiveClient> {
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.dispose()));
 });
+
+/** The audit entries of refusals (DENIED), oldest first, as [actor type, actor id, resource type, resource id, operation, address]. */
+async function denied(server = t.server) {
+  const rows = await server.database.db.select().from(auditEvents).where(eq(auditEvents.action, "DENIED")).orderBy(auditEvents.seq);
+  for (const r of rows) expect([r.outcome, r.participantIds]).toEqual(["DENIED", []]);
+  return rows.map((r) => [r.actorType, r.actorId, r.resourceType, r.resourceId, r.operationName, r.clientAddress]);
+}
+const staffId = (globalId: string) => fromGlobalId(globalId)!.id;
 
 async function metric(name: string): Promise<number> {
   const text = await (await fetch(`${t.server.url}/metrics`)).text();
@@ -135,12 +148,16 @@ describe("who may subscribe", () => {
     expect(stream.events[0].data ?? null).toBeNull();
     expect(stream.events[0].errors?.[0].extensions?.code).toBe("NOT_FOUND");
     // An id of nothing answers the same.
-    const missing = subscribe(
-      live,
-      w.sessionIds[0].replace(/.$/, (c) => (c === "A" ? "B" : "A")),
-    );
+    const nothing = w.sessionIds[0].replace(/.$/, (c) => (c === "A" ? "B" : "A"));
+    const missing = subscribe(live, nothing);
     await missing.ended();
     expect(missing.events[0].errors?.[0].extensions?.code).toBe("NOT_FOUND");
+    // Both attempts are in the audit log, as the facilitator's, naming the session asked for.
+    const me = staffId(w.otherFacilitator.id);
+    expect(await denied()).toEqual([
+      ["STAFF", me, "Session", decodeId(w.sessionIds[0], "Session"), "LiveRoster", null],
+      ["STAFF", me, "Session", decodeId(nothing, "Session"), "LiveRoster", null],
+    ]);
   });
 
   it("given a VIEWER, when they subscribe with or without names, then they are refused (FORBIDDEN) as Session.roster refuses them, and get no names", async () => {
@@ -152,6 +169,12 @@ describe("who may subscribe", () => {
       expect(stream.events[0].errors?.[0].extensions?.code).toBe("FORBIDDEN");
       expect(JSON.stringify(stream.events)).not.toMatch(/Ana|Ben|Cy/);
     }
+    // Each refusal is an audit entry of the attempt.
+    const session = decodeId(w.sessionIds[0], "Session");
+    expect(await denied()).toEqual([
+      ["STAFF", staffId(w.viewer.id), "Session", session, "LiveRoster", null],
+      ["STAFF", staffId(w.viewer.id), "Session", session, "LiveRosterIds", null],
+    ]);
     const q = await t.server.gql(
       `query($id: ID!) { node(id: $id) { ... on Session { roster { participant { firstName } } } } }`,
       { id: w.sessionIds[0] },
@@ -194,11 +217,18 @@ describe("bad input", () => {
     await expect(connect(t.server.url, undefined)).rejects.toMatchObject({ code: 4401 });
     await expect(connect(t.server.url, "Bearer not-a-token")).rejects.toMatchObject({ code: 4401 });
     await expect(connect(t.server.url, "")).rejects.toMatchObject({ code: 4401 });
+    // Each is a failed access attempt in the audit log: ANONYMOUS, with the client's address, and nothing of the token.
+    const entries = await denied();
+    expect(entries).toEqual(Array(3).fill(["ANONYMOUS", null, "Subscription", null, null, "127.0.0.1"]));
+    const rows = await t.server.database.db.select().from(auditEvents);
+    expect(JSON.stringify(rows)).not.toContain("not-a-token");
   });
 
   it("given an integrator's API key (valid, but not a staff token), when it initialises, then it is closed with 4403 (graphql-ws: Forbidden)", async () => {
     const w = await integratorWorld(await asOrgAdmin(t.server));
     await expect(connect(t.server.url, `Bearer ${w.client.key}`)).rejects.toMatchObject({ code: 4403 });
+    const [entry] = await t.server.database.db.select().from(auditEvents).where(eq(auditEvents.action, "DENIED"));
+    expect(entry).toMatchObject({ actorType: "API_CLIENT", resourceType: "Subscription", outcome: "DENIED", clientAddress: null });
   });
 
   it("given a socket, when it sends a malformed message, then it is closed with 4400; a subscribe before connection_init gets 4401", async () => {
@@ -231,6 +261,39 @@ describe("bad input", () => {
     const ok = subscribe(live, w.sessionIds[0]);
     await ok.waitFor(1);
     expect(live.closes).toEqual([]);
+    // The document over the limits is an attempt in the audit log (a malformed one reaches nothing).
+    expect(await denied()).toEqual([["STAFF", staffId(w.facilitator.id), "Subscription", null, "rosterChanged", null]]);
+  });
+
+  it("given ALLOWLIST=on, when a client subscribes with a document not in the manifest, then it is refused with OPERATION_NOT_ALLOWED (as over HTTP) and audited, and the manifest's own LiveRoster is served", async () => {
+    const w = await liveWorld(t.server);
+    // Another instance on the same database, with the allow-list on (the world was made through this one).
+    const manifest = fileURLToPath(new URL("../operations.manifest.json", import.meta.url));
+    const config = loadConfig({ AUTH_JWT_SECRET: TEST_SECRET, LOG_LEVEL: "error", ...TEST_DEFAULTS, ALLOWLIST: "on", ALLOWLIST_MANIFEST: manifest });
+    const app = await createApp({ config, database: t.server.database, logger: silentLogger });
+    try {
+      const url = `http://127.0.0.1:${await app.listen(0, "127.0.0.1")}`;
+      const live = await connect(url, `Bearer ${w.facilitator.token}`);
+      clients.push(live);
+      const unlisted = subscribe(live, w.sessionIds[0], LIVE_ROSTER_IDS);
+      await unlisted.ended();
+      expect((unlisted.error as Array<{ extensions?: { code?: string } }>)[0].extensions?.code).toBe("OPERATION_NOT_ALLOWED");
+      expect(unlisted.events).toEqual([]);
+      const listed = subscribe(live, w.sessionIds[0], operation("checkin.graphql", "LiveRoster"));
+      await listed.waitFor(1);
+      expect(listed.events[0].errors).toBeUndefined();
+      // Over HTTP the same unlisted document is refused the same way.
+      const http = await fetch(`${url}/graphql`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${w.facilitator.token}` },
+        body: JSON.stringify({ query: `{ viewer { id } }` }),
+      });
+      expect(((await http.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0].extensions.code).toBe("OPERATION_NOT_ALLOWED");
+      expect(await denied()).toEqual([["STAFF", staffId(w.facilitator.id), "Subscription", null, "LiveRosterIds", null]]);
+    } finally {
+      await Promise.all(clients.splice(0).map((c) => c.dispose()));
+      await app.close();
+    }
   });
 
   it("given a subscription sent over HTTP, then it is refused as a client error that says where to send it", async () => {
@@ -264,6 +327,8 @@ describe("limits and metrics", () => {
     await new Promise((r) => setTimeout(r, 100));
     const again = subscribe(second, w.sessionIds[2]);
     await again.waitFor(1);
+    // Both refusals are audited, as the facilitator's attempts.
+    expect(await denied()).toEqual(Array(2).fill(["STAFF", staffId(w.facilitator.id), "Subscription", null, "LiveRoster", null]));
   });
 
   it("given subscribers, then /metrics shows the open connections and subscriptions and counts the events sent, and they fall back when clients leave", async () => {

@@ -147,22 +147,40 @@ export async function pruneCheckInFailures(db: Db, before: Date): Promise<number
 export async function selfCheckIn(ctx: Context, input: SelfCheckInInput): Promise<{ checkedInAt: Date; sessionStartsAt: Date }> {
   const settings = ctx.checkIn;
   const secret = checkInSecret(ctx);
-  if (!settings || !secret) throw refusal();
+  if (!settings || !secret) throw refused(ctx, null);
   const { config } = settings;
   const now = clock.now();
   const token = String(input.token ?? "").slice(0, 200);
   const keys = { token: `t:${tokenKey(token)}`, address: `ip:${settings.clientAddress}`.slice(0, 100) };
   const windowStart = failureWindow(config, now);
-  if (await overLimit(ctx.db, config, keys, windowStart)) throw refusal();
   const named = readCheckInToken(secret, token);
+  if (await overLimit(ctx.db, config, keys, windowStart)) throw refused(ctx, named);
   try {
     if (!named) throw new Refused();
     return await ctx.db.transaction((tx) => claim(tx, ctx, { ...named, roomCode: String(input.roomCode ?? ""), secret, config, now }));
   } catch (err) {
     if (!(err instanceof Refused)) throw err;
     await countFailure(ctx.db, keys, windowStart);
-    throw refusal();
+    throw refused(ctx, named);
   }
+}
+
+/**
+ * The refusal, recorded as a failed attempt for the audit log's review of failed access (the audit
+ * plugin writes it at the request's end, as any refusal: ANONYMOUS, with the caller's address).
+ * Identifiers only: the session and member a genuine token names (a forged or unreadable one names
+ * nothing); never the token or the code tried.
+ */
+function refused(ctx: Context, named: { sessionId: string; participantId: string } | null): UserInputError {
+  ctx.access.touch({
+    action: "DENIED",
+    outcome: "DENIED",
+    resourceType: "CheckIn",
+    resourceId: null,
+    centerId: null,
+    participantIds: named ? [named.participantId] : [],
+  });
+  return refusal();
 }
 
 interface ClaimInput {

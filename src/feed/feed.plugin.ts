@@ -1,7 +1,8 @@
 // Serves a feed page compiled to one statement (feed.plan.ts) before graphql-js would resolve its
 // edges (Apollo's responseForOperation), and hands the page's JSON text, as PostgreSQL built it, to
 // the response without parsing it: the answer carries a placeholder where the page goes, which
-// spliceFeedPage (called on the response body by src/server.ts) replaces with the text. What the
+// spliceFeedPage (called on the response body by src/server.ts) replaces with the text, sent in
+// parts (the answer's halves and the page, never joined into one string). What the
 // compiler leaves (feed.plan.ts), and a statement that fails, is answered by the resolvers
 // (readFeed), as before. The audit entries are the resolvers' (a READ of each record handed out,
 // and of its participant when asked for), recorded through Access.touch and written by the audit
@@ -22,9 +23,19 @@ import { compileFeedPage, type FeedPlan } from "./feed.plan.js";
 /** Pages waiting for their response body, by request id (dropped when the request ends, whatever happens). */
 const pending = new Map<string, { token: string; text: string }>();
 
+/** A response body sent in parts, the page's text between the answer's two halves (never joined into one string). */
+export interface SplicedBody {
+  parts: [before: string, page: string, after: string];
+  /** The body's length in bytes (UTF-8), for Content-Length. */
+  bytes: number;
+}
+
 /**
- * The response body with the request's page in place of its placeholder (a body without one, as
- * an answer replaced by an error, is returned as it is). Forgets the page either way.
+ * The response body with the request's page in place of its placeholder, as parts to write one
+ * after the other (src/server.ts streams them): joining them would build, per page, one more
+ * string as large as the page, which outlives the young generation and piles up in V8's
+ * large-object space until a major collection (docs/performance.md, "Memory"). A body without the
+ * placeholder (an answer replaced by an error) is returned as it is. Forgets the page either way.
  */
 export function spliceFeedPage(requestId: string, body: unknown): unknown {
   const page = pending.get(requestId);
@@ -32,7 +43,13 @@ export function spliceFeedPage(requestId: string, body: unknown): unknown {
   pending.delete(requestId);
   if (typeof body !== "string") return body;
   const at = body.indexOf(page.token);
-  return at < 0 ? body : body.slice(0, at) + page.text + body.slice(at + page.token.length);
+  if (at < 0) return body;
+  const parts: SplicedBody["parts"] = [body.slice(0, at), page.text, body.slice(at + page.token.length)];
+  return { parts, bytes: parts.reduce((n, part) => n + Buffer.byteLength(part), 0) } satisfies SplicedBody;
+}
+
+export function isSplicedBody(body: unknown): body is SplicedBody {
+  return typeof body === "object" && body !== null && Array.isArray((body as SplicedBody).parts) && typeof (body as SplicedBody).bytes === "number";
 }
 
 /** Forgets a request's page (its end, in any case). */

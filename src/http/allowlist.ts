@@ -2,11 +2,12 @@
 // (npm run allowlist, from test/operations/*.graphql) lists the SHA-256 of each operation's
 // printed document (graphql-js `print`, so whitespace and comments do not matter); a request whose
 // document prints to none of them is refused with OPERATION_NOT_ALLOWED (HTTP 400) once parsed,
-// before execution, so it costs no database work.
+// before execution, so it costs no database work. Subscriptions over WebSocket are held to the same
+// manifest (src/live/live.socket.ts).
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
-import { GraphQLError, print } from "graphql";
+import { GraphQLError, print, type DocumentNode } from "graphql";
 import { Codes, statusOf } from "../common/codes.js";
 
 export interface ManifestFile {
@@ -28,17 +29,21 @@ export function loadManifest(path: string): Manifest {
   return { hashes: new Set(file.operations.map((o) => o.sha256)), names: new Set(file.operations.map((o) => o.name)) };
 }
 
+/** Null when the document is in the manifest, else the refusal (OPERATION_NOT_ALLOWED): over HTTP (below) and WebSocket (src/live). */
+export function notAllowed(manifest: Manifest, document: DocumentNode): GraphQLError | null {
+  if (manifest.hashes.has(documentHash(print(document)))) return null;
+  return new GraphQLError("Only the registered operations are accepted", {
+    extensions: { code: Codes.OPERATION_NOT_ALLOWED, http: { status: statusOf(Codes.OPERATION_NOT_ALLOWED) } },
+  });
+}
+
 export function allowlistPlugin(manifest: Manifest): ApolloServerPlugin<BaseContext> {
   return {
     requestDidStart() {
       return Promise.resolve({
         didResolveOperation({ document }) {
-          if (manifest.hashes.has(documentHash(print(document)))) return Promise.resolve();
-          return Promise.reject(
-            new GraphQLError("Only the registered operations are accepted", {
-              extensions: { code: Codes.OPERATION_NOT_ALLOWED, http: { status: statusOf(Codes.OPERATION_NOT_ALLOWED) } },
-            }),
-          );
+          const refusal = notAllowed(manifest, document);
+          return refusal ? Promise.reject(refusal) : Promise.resolve();
         },
       });
     },

@@ -2,7 +2,8 @@
 // event per change of the session, each after the viewer has been authorized again.
 import { GraphQLError } from "graphql";
 import { requireRecordsOf } from "../attendance/attendance.service.js";
-import { Codes } from "../common/codes.js";
+import { Codes, refusalCodes } from "../common/codes.js";
+import { decodeId } from "../common/ids.js";
 import type { Context } from "../common/context.js";
 import { badInput, forbidden, UserInputError } from "../common/errors.js";
 import type { SessionRow } from "../db/schema.js";
@@ -52,6 +53,25 @@ async function readableRoster(ctx: Context, sessionGlobalId: string): Promise<Se
   }
 }
 
+/**
+ * A subscription refused at subscribe time (the session out of reach, or a role that may not read
+ * its roster) is an attempt on participant data: recorded DENIED, naming the session asked for, as
+ * `node(id:)` records a refused id. The endpoint writes it with the answer (src/live/live.socket.ts,
+ * the audit log's one writer).
+ */
+function deniedAttempt(ctx: Context, sessionGlobalId: string, err: unknown): void {
+  const code = (err as { extensions?: { code?: unknown } })?.extensions?.code;
+  if (typeof code !== "string" || !refusalCodes.has(code)) return;
+  ctx.access?.touch({
+    action: "DENIED",
+    outcome: "DENIED",
+    resourceType: "Session",
+    resourceId: decodeId(sessionGlobalId, "Session"),
+    centerId: null,
+    participantIds: [],
+  });
+}
+
 /** Mid-stream, any refusal ends the stream as FORBIDDEN (an expired token as UNAUTHENTICATED). */
 function asEnding(err: unknown): unknown {
   const code = (err as { extensions?: { code?: unknown } })?.extensions?.code;
@@ -66,7 +86,13 @@ function asEnding(err: unknown): unknown {
  */
 export async function rosterEvents(ctx: Context, sessionGlobalId: string): Promise<AsyncIterableIterator<RosterEvent>> {
   const live = liveOf(ctx);
-  const session = await readableRoster(ctx, sessionGlobalId);
+  let session: SessionRow;
+  try {
+    session = await readableRoster(ctx, sessionGlobalId);
+  } catch (err) {
+    deniedAttempt(ctx, sessionGlobalId, err);
+    throw err;
+  }
   const feed = live.bus.open(session.id);
   let first = true;
   const iterator: AsyncIterableIterator<RosterEvent> = {

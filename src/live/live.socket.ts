@@ -5,9 +5,13 @@
 //                     token): none, invalid or expired → closed 4401; a credential that may not
 //                     subscribe (an API key) → closed 4403. A malformed message → 4400 (graphql-ws).
 //   subscribe         parsed with the token bound, validated with the rules of POST /graphql, held
-//                     to the same depth/alias/cost limits; only subscriptions (queries and
-//                     mutations go over HTTP). Past the per-connection or per-actor limit:
-//                     TOO_MANY_SUBSCRIPTIONS.
+//                     to the allow-list (ALLOWLIST=on) and the same depth/alias/cost limits; only
+//                     subscriptions (queries and mutations go over HTTP). Past the per-connection
+//                     or per-actor limit: TOO_MANY_SUBSCRIPTIONS.
+//   refusals          a connection refused at init (ANONYMOUS, with the client's address, or the
+//                     API client), a document refused by the allow-list or a limit, a session out
+//                     of reach or a roster a role may not read (src/live/live.service.ts) are each
+//                     an audit entry (DENIED), written through the audit log's one writer.
 //   each event        the token authenticated again and a fresh context (viewer, access, database
 //                     scope, loaders): the same field wrapper (policies, API gate, audit record) as
 //                     a query; the event's audit entries are written before it is sent (an event
@@ -34,6 +38,7 @@ import type { FastifyRequest } from "fastify";
 import { Counter, Gauge } from "prom-client";
 import { operationNameOf } from "../audit/audit.plugin.js";
 import { actorOf, appendAuditEntries, entriesOf } from "../audit/audit.service.js";
+import type { Touch } from "../auth/access.js";
 import { authenticate } from "../auth/authenticate.js";
 import type { TokenVerifier } from "../auth/tokens.js";
 import type { Viewer } from "../auth/viewer.js";
@@ -43,6 +48,7 @@ import { limitError, measureOperation, type QueryLimits } from "../common/cost.j
 import { isDatabaseUnavailable, pgErrorOf, unauthenticated } from "../common/errors.js";
 import type { LiveConfig } from "../config.js";
 import type { Db } from "../db/client.js";
+import { notAllowed, type Manifest } from "../http/allowlist.js";
 import type { Logger } from "../logger.js";
 import type { Metrics } from "../observability/metrics.js";
 import type { RosterBus } from "./live.bus.js";
@@ -61,6 +67,8 @@ export interface LiveOptions {
   limits: QueryLimits;
   /** The validation rules POST /graphql adds to graphql-js's own (the root operations, directives). */
   validationRules: readonly ValidationRule[];
+  /** The allow-list (ALLOWLIST=on): only its documents are subscribed to, as only they are answered over HTTP. */
+  manifest?: Manifest;
   contextFor: ContextFactory;
   logger: Logger;
   metrics: Metrics;
@@ -78,6 +86,7 @@ type Connection = {
   socket: WebSocket;
   request: FastifyRequest;
   authorization?: string;
+  viewer?: Viewer;
   actorId?: string;
   running?: Map<string, Running>;
 };
@@ -134,6 +143,40 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
     };
   }
 
+  /**
+   * Writes a request's audit entries as the HTTP path does (entriesOf, appendAuditEntries): the
+   * actor from the viewer (ANONYMOUS with the client's address when there is none).
+   */
+  function audit(
+    db: Db,
+    touches: readonly Touch[],
+    meta: { viewer: Viewer | null; operationName: string | null; requestId: string; clientAddress?: string },
+  ): Promise<void> {
+    return appendAuditEntries(
+      db,
+      entriesOf(touches, {
+        actor: actorOf(meta.viewer),
+        operationName: meta.operationName,
+        requestId: meta.requestId,
+        clientAddress: meta.clientAddress ?? null,
+      }),
+    );
+  }
+
+  /**
+   * A refusal before any subscription context exists (at init, by the allow-list or a limit),
+   * recorded DENIED on the system handle. A failure to record it is logged; the refusal stands.
+   */
+  async function auditRefusal(conn: Connection, viewer: Viewer | null, operationName: string | null): Promise<void> {
+    const requestId = randomUUID();
+    const touch: Touch = { action: "DENIED", outcome: "DENIED", resourceType: "Subscription", resourceId: null, centerId: null, participantIds: [] };
+    try {
+      await audit(opts.db, [touch], { viewer, operationName, requestId, clientAddress: conn.request.ip });
+    } catch (err) {
+      logger.error({ requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "live: audit write failed");
+    }
+  }
+
   function finish(conn: Connection, id: string): void {
     const running = conn.running?.get(id);
     if (!running) return;
@@ -161,12 +204,17 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
         const authorization = headerOf(ctx.connectionParams?.authorization);
         const viewer = authorization ? await authenticate(opts.db, opts.verifier, authorization) : null;
         if (!viewer) {
+          await auditRefusal(conn, null, null);
           conn.socket.close(CloseCode.Unauthorized, "Unauthorized");
           return false;
         }
         // Only staff tokens: API clients pull the feed (docs/integrators.md), they do not subscribe.
-        if (viewer.kind !== "staff") return false;
+        if (viewer.kind !== "staff") {
+          await auditRefusal(conn, viewer, null);
+          return false;
+        }
         conn.authorization = authorization;
+        conn.viewer = viewer;
         conn.actorId = viewer.staffId;
         conn.running = new Map();
         return true;
@@ -185,18 +233,27 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
         if (invalid.length) return invalid.map((e) => codedError(Codes.GRAPHQL_VALIDATION_FAILED, e.message));
         const operation = getOperationAST(document, payload.operationName);
         if (!operation) return [codedError(Codes.OPERATION_RESOLUTION_FAILURE, "Name the operation to run (operationName)")];
+        const operationName = operationNameOf(payload.operationName, operation);
+        /** A refusal, recorded as an attempt (awaited on refusals only: an accepted subscription is counted before anything is awaited). */
+        const refuse = async (error: GraphQLError) => {
+          await auditRefusal(conn, conn.viewer ?? null, operationName);
+          return [error];
+        };
+        // As POST /graphql: the allow-list once the document is valid, before anything runs.
+        const unlisted = opts.manifest ? notAllowed(opts.manifest, document) : null;
+        if (unlisted) return refuse(unlisted);
         if (operation.operation !== OperationTypeNode.SUBSCRIPTION)
           return [codedError(Codes.BAD_REQUEST, "Only subscriptions are served over WebSocket; send queries and mutations with POST /graphql")];
         const variables = payload.variables ?? {};
         const tooMuch = limitError(measureOperation(document, operation, { schema: opts.schema, variables }), opts.limits);
-        if (tooMuch) return [tooMuch];
+        if (tooMuch) return refuse(tooMuch);
 
         // The limits, counted now (before anything is awaited, so subscriptions sent together are all counted).
         const running = conn.running!;
         if (running.size >= config.maxSubscriptionsPerConnection)
-          return [codedError(Codes.TOO_MANY_SUBSCRIPTIONS, `A connection may hold at most ${config.maxSubscriptionsPerConnection} subscriptions`)];
+          return refuse(codedError(Codes.TOO_MANY_SUBSCRIPTIONS, `A connection may hold at most ${config.maxSubscriptionsPerConnection} subscriptions`));
         if ((perActor.get(conn.actorId!) ?? 0) >= config.maxSubscriptionsPerActor)
-          return [codedError(Codes.TOO_MANY_SUBSCRIPTIONS, `A staff member may hold at most ${config.maxSubscriptionsPerActor} subscriptions`)];
+          return refuse(codedError(Codes.TOO_MANY_SUBSCRIPTIONS, `A staff member may hold at most ${config.maxSubscriptionsPerActor} subscriptions`));
 
         // The subscription's context: the same object throughout, renewed for every event.
         let current: ReturnType<ContextFactory> | null = null;
@@ -209,7 +266,7 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
           Object.assign(ctxValue, current.context);
         };
         ctxValue.live = { bus, renew };
-        running.set(id, { ctx: ctxValue, release: async () => current?.release(), operationName: operationNameOf(payload.operationName, operation) });
+        running.set(id, { ctx: ctxValue, release: async () => current?.release(), operationName });
         perActor.set(conn.actorId!, (perActor.get(conn.actorId!) ?? 0) + 1);
         subscriptions.inc();
         try {
@@ -229,12 +286,11 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
         // What this event read of participant data is recorded before it leaves (as the HTTP path does at a query's end).
         if (context.access?.touches.length) {
           try {
-            const entries = entriesOf(context.access.touches, {
-              actor: actorOf(context.viewer),
+            await audit(context.db, context.access.touches, {
+              viewer: context.viewer,
               operationName: running?.operationName ?? null,
               requestId: context.requestId,
             });
-            await appendAuditEntries(context.db, entries);
           } catch (err) {
             logger.error({ requestId: context.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "live: audit write failed");
             await running?.release();

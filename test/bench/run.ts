@@ -1,5 +1,5 @@
 // `npm run bench`: generates the bench dataset into a fresh PostgreSQL database, starts this API as
-// `npm start` would (production mode), the SQL floor and PostGraphile 5, and drives each with
+// `npm start` would (production mode, its node flags), the SQL floor and PostGraphile 5, and drives each with
 // autocannon, alternating, for a few rounds. Writes test/bench/results/latest.{json,md}.
 //
 //   npm run bench -- [--scale 1] [--duration 8] [--warmup 2] [--rounds 3] [--connections 10]
@@ -40,6 +40,7 @@ import { BENCH_VIEWER_SUBJECT, describeDataset, generateDataset, pickTargets, ru
 import { drainFeed, seedFeed } from "./feed.js";
 import { bodyMaker, checkAnswer, digest, ENGAGEMENT, QUERIES, type Flavor, type OperationName, type Targets } from "./operations.js";
 import { startPgProxy, type PgProxy } from "./proxy.js";
+import { startNodeFlags } from "../support/process.js";
 
 const ROOT = resolve(import.meta.dirname, "../..");
 const NODE22_VERSION = "22.23.3";
@@ -566,7 +567,7 @@ async function pgliteSmoke(): Promise<{ seconds: number; generated: GenerateResu
     const server = await startServer(
       "api-pglite",
       process.execPath,
-      ["dist/index.js"],
+      [...startNodeFlags(), "dist/index.js"],
       { NODE_ENV: "production", DATA_DIR: dataDir, AUTH_JWT_SECRET: JWT_SECRET, LOG_LEVEL: "warn" },
       null,
     );
@@ -912,7 +913,17 @@ async function main() {
           rateLimit === "on" || name === "api-limits"
             ? { RATE_LIMIT: "on", RATE_LIMIT_PER_IP: "1000000000", RATE_LIMIT_PER_ACTOR: "1000000000" }
             : { RATE_LIMIT: "off" };
-        servers.push(await startServer(name, process.execPath, ["dist/index.js"], { ...env, AUTH_JWT_SECRET: JWT_SECRET, ...limits }, proxy));
+        // BENCH_API_NODE_OPTIONS: node options for the API alone, to look inside it (e.g. --trace-gc, --import a memory probe).
+        const nodeOptions: Record<string, string> = process.env.BENCH_API_NODE_OPTIONS ? { NODE_OPTIONS: process.env.BENCH_API_NODE_OPTIONS } : {};
+        servers.push(
+          await startServer(
+            name,
+            process.execPath,
+            [...startNodeFlags(), "dist/index.js"],
+            { ...env, AUTH_JWT_SECRET: JWT_SECRET, ...limits, ...nodeOptions },
+            proxy,
+          ),
+        );
       } else if (name === "floor") {
         servers.push(await startServer(name, process.execPath, ["--import", "tsx", "test/bench/floor-server.ts"], env, proxy));
       } else if (name === "postgraphile") {

@@ -17,6 +17,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startNodeFlags } from "../support/process.js";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const SECONDS = Number(process.env.SOAK_SECONDS ?? 600);
@@ -82,7 +83,7 @@ async function main() {
 
   const port = await freePort();
   // The probe prints the server's memory every second (stderr, one JSON line).
-  const server = run(["--import", "./test/soak/memory-probe.ts", "src/index.ts"], { ...env, PORT: String(port), HOST: "127.0.0.1" });
+  const server = run([...startNodeFlags(), "--import", "./test/soak/memory-probe.ts", "src/index.ts"], { ...env, PORT: String(port), HOST: "127.0.0.1" });
   const url = `http://127.0.0.1:${port}/graphql`;
   const started = Date.now();
   while (!server.output().includes('"listening"')) {

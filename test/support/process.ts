@@ -1,11 +1,24 @@
 // Real processes for tests: the server (`src/index.ts`) and the scripts, run with tsx in a clean
 // environment (no test settings leak into the child), with their output collected.
 import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createServer as createNetServer } from "node:net";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const SECRET = "process-test-secret-0123456789-abcdefghij";
+
+/**
+ * The node flags `npm start` runs the API with (package.json's start script, e.g. the heap's
+ * limit: docs/operations.md), for the bench and the soak to run it as production does.
+ */
+export function startNodeFlags(): string[] {
+  const start = (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+  const flags = /\bnode((?:\s+--\S+)*)\s+dist\/index\.js/.exec(start);
+  if (!flags) throw new Error(`package.json's start script does not run "node [flags] dist/index.js": ${start}`);
+  return flags[1].trim().split(/\s+/).filter(Boolean);
+}
 
 export interface Proc {
   child: ChildProcess;
