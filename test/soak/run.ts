@@ -7,7 +7,7 @@
 //   SOAK_DATABASE_URL (and SOAK_MIGRATION_URL)   PostgreSQL; default: the embedded database in a temporary DATA_DIR
 //
 // Workload (of every 10 requests): 5 CenterDashboard, 3 recordAttendance of a whole group's
-// session (statuses rotate, so every batch changes its rows), 2 enrolments (a new participant
+// session with no signed note (statuses rotate, so every batch changes its rows), 2 enrolments (a new participant
 // enrolled in a group: the waitlist grows). The demo data comes from `npm run seed`.
 // Fails (exit 1) on any unexpected answer, or when the heap after the first window grew by more
 // than half between the first and the last windows.
@@ -103,7 +103,7 @@ async function main() {
 
   // What the workload rotates over: the center's groups, their past sessions and members.
   const discover = await post(
-    `query ($id: ID!) { center(id: $id) { groups(first: 20) { nodes { id enrollments(status: ACTIVE, first: 50) { nodes { participant { id } } } sessions(last: 20) { nodes { id startsAt status } } } } } }`,
+    `query ($id: ID!) { center(id: $id) { groups(first: 20) { nodes { id enrollments(status: ACTIVE, first: 50) { nodes { participant { id } } } sessions(last: 20) { nodes { id startsAt status note { status } } } } } } }`,
     { id: centerId },
   );
   if (discover.body.errors) throw new Error(JSON.stringify(discover.body.errors));
@@ -111,7 +111,10 @@ async function main() {
   const groups = (discover.body.data.center.groups.nodes as any[]).map((g) => ({
     id: g.id as string,
     members: (g.enrollments.nodes as any[]).map((e) => e.participant.id as string),
-    sessions: (g.sessions.nodes as any[]).filter((s) => s.status !== "CANCELLED" && Date.parse(s.startsAt) < now).map((s) => s.id as string),
+    // A session whose note is signed is locked (NOTE_LOCKED): only those with no note or a draft.
+    sessions: (g.sessions.nodes as any[])
+      .filter((s) => s.status !== "CANCELLED" && Date.parse(s.startsAt) < now && (!s.note || s.note.status === "DRAFT"))
+      .map((s) => s.id as string),
   }));
   const recordable = groups.filter((g) => g.members.length && g.sessions.length);
   if (!recordable.length) throw new Error("no session to record in the seeded data");
