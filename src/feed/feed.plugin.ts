@@ -40,14 +40,15 @@ export function dropFeedPage(requestId: string): void {
   pending.delete(requestId);
 }
 
-type Identity = [attendanceId: string, centerId: string, participantId: string, participantCenterId: string];
+type Identity = [attendanceId: string, centerId: string, participantId: string];
 
 /** Runs the page: closes the consents that ended (their DELETEs commit first, as readFeed does), then the one statement. */
-async function runPage(ctx: Context, plan: FeedPlan): Promise<{ page: string; records: Identity[] }> {
+async function runPage(ctx: Context, plan: FeedPlan): Promise<{ page: string; records: Identity[]; participantCenters: Map<string, string> }> {
   const client = ctx.access.requireApiClientFeed();
   await closeEndedConsentsOf(ctx.db, client.apiClientId, plan.now);
-  const [row] = await rowsOf<{ page: string; records: string }>(ctx.db, plan.statement);
-  return { page: row.page, records: JSON.parse(row.records) as Identity[] };
+  const [row] = await rowsOf<{ page: string; records: string; participants: string }>(ctx.db, plan.statement);
+  const participantCenters = new Map(JSON.parse(row.participants) as Array<[participantId: string, centerId: string]>);
+  return { page: row.page, records: JSON.parse(row.records) as Identity[], participantCenters };
 }
 
 export function feedPagesPlugin(options: { enabled: boolean; logger: Logger }): ApolloServerPlugin<Context & BaseContext> {
@@ -83,13 +84,13 @@ export function feedPagesPlugin(options: { enabled: boolean; logger: Logger }): 
             for (const [id, centerId, participantId] of answer.records)
               ctx.access.touch({ action: "READ", outcome: "ALLOWED", resourceType: "Attendance", resourceId: id, centerId, participantIds: [participantId] });
             if (plan.readsParticipants)
-              for (const [, , participantId, centerId] of answer.records)
+              for (const [, , participantId] of answer.records)
                 ctx.access.touch({
                   action: "READ",
                   outcome: "ALLOWED",
                   resourceType: "Participant",
                   resourceId: participantId,
-                  centerId,
+                  centerId: answer.participantCenters.get(participantId)!,
                   participantIds: [participantId],
                 });
           }
