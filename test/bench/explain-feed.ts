@@ -4,8 +4,11 @@
 //   npx tsx test/bench/explain-feed.ts --db bench_... [--page 100] [--times 20]
 //
 // With --times N, the statement runs N times more without EXPLAIN (each rolled back) and the fastest
-// and median wall times are printed: EXPLAIN ANALYZE's timing of each row adds much to a page.
+// and median wall times are printed (EXPLAIN ANALYZE's timing of each row adds much to a page), and,
+// when PostgreSQL runs on this machine, its backend's CPU per run (/proc: planning included, and
+// not inflated by waiting for a core on a loaded machine, as wall times are).
 import "reflect-metadata";
+import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parse } from "graphql";
 import { PgDialect } from "drizzle-orm/pg-core";
@@ -46,6 +49,17 @@ await db
   .catch((e: Error) => {
     if (e.message !== "rolled back") throw e;
   });
+const [{ pid }] = await db`select pg_backend_pid() as pid`;
+/** The backend's CPU so far in ms (utime + stime, clock ticks of 10 ms), or null when it is not a local process. */
+const backendCpu = (): number | null => {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return null;
+  }
+};
+const cpu0 = backendCpu();
 const times: number[] = [];
 for (let i = 0; i < Number(args.times); i++) {
   await db
@@ -61,6 +75,8 @@ for (let i = 0; i < Number(args.times); i++) {
 }
 if (times.length) {
   times.sort((a, b) => a - b);
-  console.log(`${times.length} runs: fastest ${times[0].toFixed(1)} ms, median ${times[times.length >> 1].toFixed(1)} ms`);
+  const cpu1 = backendCpu();
+  const cpu = cpu0 !== null && cpu1 !== null ? `, backend CPU ${((cpu1 - cpu0) / times.length).toFixed(1)} ms per run` : "";
+  console.log(`${times.length} runs: fastest ${times[0].toFixed(1)} ms, median ${times[times.length >> 1].toFixed(1)} ms${cpu}`);
 }
 await db.end();
