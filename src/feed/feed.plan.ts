@@ -117,9 +117,10 @@ export interface FeedPlan {
   /** The instant of the read (consent, the disclosures' time). */
   now: Date;
   /**
-   * The statement: one row, `page` (the JSON text), `records` (json: [attendance id, its center,
-   * participant id] of each record handed out) and `participants` (json: [participant id, their
-   * center] of each participant read, when the selection reads them).
+   * The statement: one row, `page` (the JSON text), and for the audit `records` (the records handed
+   * out) and `participants` (the participants read, when the selection reads them), each a JSON
+   * array by center: [center id, the resource's id when it is the center's only one, else null,
+   * the participants].
    */
   statement: SQL;
   /** Whether the selection reads records (each a READ of Attendance) and their participants (a READ of Participant). */
@@ -224,7 +225,8 @@ class FeedCompiler {
         const own: string[] = [];
         const inner = this.object(linked, child, this.c.below(s), own);
         const cte = `l${child}`;
-        const center = linked === Participant.name ? `, ${columnAs(participants.centerId, child)} as center_id` : "";
+        const center =
+          linked === Participant.name ? `, ${columnAs(participants.centerId, child)} as center_id, ${columnAs(participants.id, child)} as participant_id` : "";
         if (linked === Participant.name) this.participantsCte ??= cte;
         this.links.push(
           `${cte} as (select ${columnAs(linkedTable.id, child)} as id${center}, ${inner} as j from ${[tableAs(linkedTable, child), ...own].join(" ")}
@@ -368,6 +370,15 @@ function operationName(operation: OperationDefinitionNode, root: Sel): string {
   return operation.name?.value ?? root.name;
 }
 
+/**
+ * What the audit records of the rows of `from` (id, center_id, participant_id), by center: a JSON
+ * array of [center, the id when it is the center's only row (else null), its participants].
+ */
+const readsByCenter = (from: string) =>
+  `select coalesce(json_agg(json_build_array(c.center_id, c.only_id, c.participant_ids)), '[]'::json) from (
+      select x.center_id, case when count(*) = 1 then min(x.id::text) end as only_id, array_agg(distinct x.participant_id) as participant_ids
+      from ${from} x group by x.center_id) c`;
+
 function statementOf(json: string, compiler: FeedCompiler, args: Args, client: ApiClientViewer, now: Date, operation: string): SQL {
   const centerIds = [...client.centerIds];
   for (const id of centerIds) if (!UUID.test(id)) throw new GiveUp("a center id is not a uuid");
@@ -407,7 +418,7 @@ function statementOf(json: string, compiler: FeedCompiler, args: Args, client: A
       returning 1
     )
     select (${sql.raw(json)}) as page,
-      (select coalesce(json_agg(json_build_array(r.id, r.center_id, r.participant_id)), '[]'::json) from records r)::text as records,
-      ${sql.raw(compiler.participantsCte ? `(select coalesce(json_agg(json_build_array(p.id, p.center_id)), '[]'::json) from ${compiler.participantsCte} p)::text` : "'[]'")} as participants,
+      (${sql.raw(readsByCenter("records"))})::text as records,
+      (${sql.raw(compiler.participantsCte ? readsByCenter(compiler.participantsCte) : "'[]'")})::text as participants,
       (select count(*) from logged)::int as logged`;
 }

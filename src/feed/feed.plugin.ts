@@ -40,40 +40,26 @@ export function dropFeedPage(requestId: string): void {
   pending.delete(requestId);
 }
 
-type Identity = [attendanceId: string, centerId: string, participantId: string];
+/** The READs of one center's resources of a type: [center id, the resource's id when it is the center's only one, its participants]. */
+type CenterReads = [centerId: string, onlyId: string | null, participantIds: string[]];
 
 /** Runs the page: closes the consents that ended (their DELETEs commit first, as readFeed does), then the one statement. */
-async function runPage(ctx: Context, plan: FeedPlan): Promise<{ page: string; records: Identity[]; participantCenters: Map<string, string> }> {
+async function runPage(ctx: Context, plan: FeedPlan): Promise<{ page: string; records: CenterReads[]; participants: CenterReads[] }> {
   const client = ctx.access.requireApiClientFeed();
   await closeEndedConsentsOf(ctx.db, client.apiClientId, plan.now);
   const [row] = await rowsOf<{ page: string; records: string; participants: string }>(ctx.db, plan.statement);
-  const participantCenters = new Map(JSON.parse(row.participants) as Array<[participantId: string, centerId: string]>);
-  return { page: row.page, records: JSON.parse(row.records) as Identity[], participantCenters };
+  return { page: row.page, records: JSON.parse(row.records) as CenterReads[], participants: JSON.parse(row.participants) as CenterReads[] };
 }
 
 /**
- * The READ of each resource handed out, as the audit log records it (src/audit/audit.service.ts,
- * entriesOf: one entry per type and center, naming its resource when it is the only one, with every
- * participant): touched once per center, not once per resource, the same entries for a few touches
- * instead of 2,000 per page (each a key built and looked up by Access.touch, then by entriesOf).
+ * The READs of a type's resources handed out, as the audit log records them (src/audit/audit.service.ts,
+ * entriesOf: one entry per type and center, naming the resource when it is the only one, with every
+ * participant): one touch per center, grouped by the page's statement, the same entries as a touch
+ * per resource (2,000 a page, each a key built and looked up by Access.touch, then by entriesOf).
  */
-function touchAll(ctx: Context, resourceType: string, read: Array<[resourceId: string, centerId: string, participantId: string]>): void {
-  const byCenter = new Map<string, { resourceIds: Set<string>; participantIds: Set<string> }>();
-  for (const [resourceId, centerId, participantId] of read) {
-    let center = byCenter.get(centerId);
-    if (!center) byCenter.set(centerId, (center = { resourceIds: new Set(), participantIds: new Set() }));
-    center.resourceIds.add(resourceId);
-    center.participantIds.add(participantId);
-  }
-  for (const [centerId, { resourceIds, participantIds }] of byCenter)
-    ctx.access.touch({
-      action: "READ",
-      outcome: "ALLOWED",
-      resourceType,
-      resourceId: resourceIds.size === 1 ? [...resourceIds][0] : null,
-      centerId,
-      participantIds: [...participantIds],
-    });
+function touchAll(ctx: Context, resourceType: string, reads: CenterReads[]): void {
+  for (const [centerId, onlyId, participantIds] of reads)
+    ctx.access.touch({ action: "READ", outcome: "ALLOWED", resourceType, resourceId: onlyId, centerId, participantIds });
 }
 
 export function feedPagesPlugin(options: { enabled: boolean; logger: Logger }): ApolloServerPlugin<Context & BaseContext> {
@@ -106,23 +92,8 @@ export function feedPagesPlugin(options: { enabled: boolean; logger: Logger }): 
           }
           // What the resolvers' audit wrappers record of the same page: each record handed out, then its participant.
           if (plan.readsRecords) {
-            touchAll(
-              ctx,
-              "Attendance",
-              answer.records.map(([id, centerId, participantId]) => [id, centerId, participantId]),
-            );
-            if (plan.readsParticipants) {
-              const centerOf = (participantId: string) => {
-                const centerId = answer.participantCenters.get(participantId);
-                if (centerId === undefined) throw new Error("a record's participant is missing from the page's participants");
-                return centerId;
-              };
-              touchAll(
-                ctx,
-                "Participant",
-                answer.records.map(([, , participantId]) => [participantId, centerOf(participantId), participantId]),
-              );
-            }
+            touchAll(ctx, "Attendance", answer.records);
+            if (plan.readsParticipants) touchAll(ctx, "Participant", answer.participants);
           }
           const token = `\u0000feed-page:${randomUUID()}`;
           pending.set(ctx.requestId, { token: JSON.stringify(token), text: answer.page });
