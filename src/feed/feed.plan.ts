@@ -31,7 +31,7 @@ import { apiClientMayRead } from "../auth/access.js";
 import type { ApiClientViewer } from "../auth/viewer.js";
 import { effectivePolicy } from "../common/policy.js";
 import { columnAs, tableAs } from "../common/sql.js";
-import { base64url, Compiling, GiveUp, isoInstant, type Sel } from "../compiled/compiled.plan.js";
+import { Compiling, GiveUp, isoInstant, type Sel } from "../compiled/compiled.plan.js";
 import { columnSql } from "../compiled/compiled.sql.js";
 import { consentedAmong } from "../consents/consent.sql.js";
 import { attendance, attendanceChanges, centers, disclosures, groups, participants, programs, sessions } from "../db/schema.js";
@@ -63,6 +63,25 @@ function objectText(pairs: Array<[string, string]>): string {
 
 /** A value as JSON text (null as `null`). */
 const valueText = (expr: string) => `coalesce(to_json(${expr})::text, 'null')`;
+/**
+ * A text that needs no escaping in JSON (a base64url id or cursor, an ISO instant) as JSON text (null
+ * as `null`): quoted by concatenation, without to_json's scan of every character.
+ */
+const plainText = (expr: string) => `coalesce('"' || (${expr}) || '"', 'null')`;
+/** An integer or boolean as JSON text (null as `null`): its text is its JSON. */
+const literalText = (expr: string) => `coalesce((${expr})::text, 'null')`;
+
+/**
+ * base64url (without padding, as Buffer's "base64url") of `prefix || value`, the same text as the
+ * dashboard compiler's base64url (src/compiled/compiled.plan.ts) but with replace() in place of
+ * translate(), which walks its argument character by character for multibyte text: about three
+ * times cheaper for the six ids and the cursor of each edge.
+ */
+function base64urlText(prefix: string, value: string): string {
+  if (!/^[A-Za-z]+:$/.test(prefix)) throw new GiveUp("prefix");
+  const base64 = `encode(convert_to('${prefix}' || (${value})::text, 'UTF8'), 'base64')`;
+  return `rtrim(replace(replace(replace(${base64}, E'\\n', ''), '+', '-'), '/', '_'), '=')`;
+}
 /** A string known when compiling (a type's name) as JSON text. */
 const stringText = (value: string) => {
   if (!/^[_A-Za-z][_0-9A-Za-z]*$/.test(value)) throw new GiveUp("name");
@@ -97,7 +116,12 @@ export interface FeedPlan {
   roots: Array<{ key: string; typename: string | null }>;
   /** The instant of the read (consent, the disclosures' time). */
   now: Date;
-  /** The statement: one row, `page` (the JSON text) and `records` (json: [attendance id, its center, participant id, their center] of each record handed out). */
+  /**
+   * The statement: one row, `page` (the JSON text), and for the audit `records` (the records handed
+   * out) and `participants` (the participants read, when the selection reads them), each a JSON
+   * array by center: [center id, the resource's id when it is the center's only one, else null,
+   * the participants].
+   */
   statement: SQL;
   /** Whether the selection reads records (each a READ of Attendance) and their participants (a READ of Participant). */
   readsRecords: boolean;
@@ -123,10 +147,19 @@ function argsOf(sel: Sel): Args {
   }
 }
 
+/** The alias of a delivered change's row in `recs`: the change (`ch_` columns) and its record (attendance's columns, null when none). */
+const REC = "r";
+
 /** What the client reads of one object: the fields of `type` selected, as a JSON object of the row under `alias`. */
 class FeedCompiler {
   readsRecords = false;
   readsParticipants = false;
+  /** Values computed once per change in `recs` (an id read twice: attendanceId and attendance.id), by their SQL. */
+  readonly recValues = new Map<string, string>();
+  /** The CTEs of the records' links: each linked row's JSON once per distinct row of the page. */
+  readonly links: string[] = [];
+  /** The CTE of the page's participants (id, center_id), for the audit of each one read. */
+  participantsCte: string | null = null;
 
   constructor(readonly c: Compiling<ApiClientViewer>) {}
 
@@ -143,11 +176,23 @@ class FeedCompiler {
     return apiClientMayRead(this.c.viewer, effectivePolicy(type, s.field!).api);
   }
 
+  /** An expression of a change's row computed once in `recs`, as its column there. */
+  private recValue(expr: string): string {
+    let name = this.recValues.get(expr);
+    if (!name) this.recValues.set(expr, (name = `v${this.recValues.size + 1}`));
+    return `${REC}.${name}`;
+  }
+
   /**
-   * A record's object (Attendance and what it links to), the row under `alias`; the rows it links
-   * to are joined to the page's rows (`joins`: one pass, the planner's choice of join, instead of a
-   * subquery per edge). Every link is to one row (a foreign key), so a linked row is missing only
-   * when its parent is (a DELETE's record): the object is then null.
+   * A record's object (Attendance and what it links to), the row under `alias`. The links of a
+   * record (`recs`) are each a CTE holding the JSON of every distinct linked row of the page once
+   * (a page's records share a hundred sessions, their groups), looked up per record in a jsonb
+   * object keyed by id (an InitPlan: no join of two CTEs, which the planner would loop over); the
+   * linked rows are read by their primary key from the array of the page's keys (`= any(array(…))`:
+   * an index scan whatever the planner guesses of the page's size, where `in (select …)` is a
+   * sequential scan of all sessions once it guesses a page of hundreds); the links below (a
+   * session's group) are joined in that CTE (`joins`). Every link is to one row (a
+   * foreign key), so a linked row is missing only when its parent is: the object is then null.
    */
   object(typeName: string, alias: string, sets: ReturnType<Compiling["below"]>, joins: string[]): string {
     const table = TABLES[typeName];
@@ -167,50 +212,71 @@ class FeedCompiler {
       const link = LINKS[`${typeName}.${s.name}`];
       if (link) {
         const linked = getNamedType(s.field!.type).name;
+        const linkedTable = TABLES[linked];
+        if (!linkedTable) throw new GiveUp(`type ${linked}`);
         if (linked === Participant.name) this.readsParticipants = true;
         const child = this.c.alias();
-        joins.push(`left join ${tableAs(TABLES[linked], child)} on ${columnAs(link[0], child)} = ${columnAs(link[1], alias)}`);
-        const inner = this.object(linked, child, this.c.below(s), joins);
-        pairs.push([s.key, `case when ${columnAs(TABLES[linked].id, child)} is null then 'null' else ${inner} end`]);
+        if (alias !== REC) {
+          joins.push(`left join ${tableAs(linkedTable, child)} on ${columnAs(link[0], child)} = ${columnAs(link[1], alias)}`);
+          const inner = this.object(linked, child, this.c.below(s), joins);
+          pairs.push([s.key, `case when ${columnAs(linkedTable.id, child)} is null then 'null' else ${inner} end`]);
+          continue;
+        }
+        const own: string[] = [];
+        const inner = this.object(linked, child, this.c.below(s), own);
+        const cte = `l${child}`;
+        const center =
+          linked === Participant.name ? `, ${columnAs(participants.centerId, child)} as center_id, ${columnAs(participants.id, child)} as participant_id` : "";
+        if (linked === Participant.name) this.participantsCte ??= cte;
+        this.links.push(
+          `${cte} as (select ${columnAs(linkedTable.id, child)} as id${center}, ${inner} as j from ${[tableAs(linkedTable, child), ...own].join(" ")}
+            where ${columnAs(link[0], child)} = any(array(select ${columnAs(link[1], REC)} from recs ${REC})))`,
+        );
+        pairs.push([s.key, `coalesce((select jsonb_object_agg(id::text, j) from ${cte}) ->> (${columnAs(link[1], alias)})::text, 'null')`]);
         continue;
       }
       if (s.name === "id") {
-        pairs.push([s.key, valueText(base64url(`${typeName}:`, columnAs(table.id, alias)))]);
+        // A record's id is its change's attendanceId: encoded once per change.
+        const id =
+          alias === REC && typeName === Attendance.name
+            ? this.recValue(base64urlText(`${typeName}:`, `${REC}.ch_attendance_id`))
+            : base64urlText(`${typeName}:`, columnAs(table.id, alias));
+        pairs.push([s.key, plainText(id)]);
         continue;
       }
       const column = columnSql(table, typeName, s.field!, alias);
       if (column === null) throw new GiveUp(`field ${typeName}.${s.name}`);
-      pairs.push([s.key, valueText(column)]);
+      const scalar = getNamedType(s.field!.type).name;
+      // columnSql reads a DateTime as its ISO text (isoInstant); an Int or a Boolean's text is its JSON.
+      pairs.push([s.key, scalar === "DateTime" ? plainText(column) : scalar === "Int" || scalar === "Boolean" ? literalText(column) : valueText(column)]);
     }
     return objectText(pairs);
   }
 
-  /** One change (AttendanceFeedChange) of the delivered row `d`, with the joins its record needs. */
-  change(sets: ReturnType<Compiling["below"]>, joins: string[]): string {
+  /** One change (AttendanceFeedChange) of the delivered change's row in `recs`. */
+  change(sets: ReturnType<Compiling["below"]>): string {
     const type = this.c.objectType(AttendanceFeedChange.name);
     const pairs: Array<[string, string]> = [];
     for (const s of this.c.collect(type, sets)) {
       if (s.name === "__typename") pairs.push([s.key, stringText(type.name)]);
       else if (!this.opens(type, s)) pairs.push([s.key, this.outsider(type, s)]);
-      else if (s.name === "changeType") pairs.push([s.key, valueText("d.change_type")]);
-      else if (s.name === "changedAt") pairs.push([s.key, valueText(isoInstant("d.changed_at"))]);
-      else if (s.name === "attendanceId") pairs.push([s.key, valueText(base64url(`${Attendance.name}:`, "d.attendance_id"))]);
+      else if (s.name === "changeType") pairs.push([s.key, valueText(`${REC}.ch_change_type`)]);
+      else if (s.name === "changedAt") pairs.push([s.key, plainText(isoInstant(`${REC}.ch_changed_at`))]);
+      else if (s.name === "attendanceId") pairs.push([s.key, plainText(this.recValue(base64urlText(`${Attendance.name}:`, `${REC}.ch_attendance_id`)))]);
       else if (s.name === "attendance") {
         this.readsRecords = true;
-        const a = this.c.alias();
-        joins.push(`left join ${tableAs(attendance, a)} on d.change_type = 'UPSERT' and ${columnAs(attendance.id, a)} = d.attendance_id`);
-        const record = this.object(Attendance.name, a, this.c.below(s), joins);
-        pairs.push([s.key, `case when ${columnAs(attendance.id, a)} is null then 'null' else ${record} end`]);
+        const record = this.object(Attendance.name, REC, this.c.below(s), []);
+        pairs.push([s.key, `case when ${columnAs(attendance.id, REC)} is null then 'null' else ${record} end`]);
       } else throw new GiveUp(`${type.name}.${s.name}`);
     }
     return objectText(pairs);
   }
 
-  /** The page (AttendanceChangeFeed) over the CTEs `page`, `win` and `delivered`. */
+  /** The page (AttendanceChangeFeed) over the CTEs `page`, `win` and `recs`. */
   page(sets: ReturnType<Compiling["below"]>, args: Args): string {
     const type = this.c.objectType(AttendanceChangeFeed.name);
     const pairs: Array<[string, string]> = [];
-    const cursorOf = (row: string) => base64url("feed:", `${row}.tx::text || ':' || ${row}.seq::text`);
+    const cursorOf = (tx: string, seq: string) => base64urlText("feed:", `${tx}::text || ':' || ${seq}::text`);
     for (const s of this.c.collect(type, sets)) {
       if (s.name === "__typename") pairs.push([s.key, stringText(type.name)]);
       else if (!this.opens(type, s)) pairs.push([s.key, this.outsider(type, s)]);
@@ -222,8 +288,8 @@ class FeedCompiler {
             __typename: stringText(PageInfo.name),
             hasNextPage: `case when (select count(*) from page) > ${args.first} then 'true' else 'false' end`,
             hasPreviousPage: args.afterText !== null ? "'true'" : "'false'",
-            startCursor: valueText(`(select ${cursorOf("d")} from delivered d order by d.tx, d.seq limit 1)`),
-            endCursor: valueText(`coalesce((select ${cursorOf("w")} from win w order by w.tx desc, w.seq desc limit 1), (select after from args))`),
+            startCursor: valueText(`(select ${cursorOf("r.ch_tx", "r.ch_seq")} from recs r order by r.ch_tx, r.ch_seq limit 1)`),
+            endCursor: valueText(`coalesce((select ${cursorOf("w.tx", "w.seq")} from win w order by w.tx desc, w.seq desc limit 1), (select after from args))`),
           };
           if (!(p.name in expr)) throw new GiveUp(`PageInfo.${p.name}`);
           info.push([p.key, expr[p.name]]);
@@ -232,19 +298,16 @@ class FeedCompiler {
       } else if (s.name === "edges") {
         const edgeType = this.c.objectType(AttendanceFeedEdge.name);
         const edge: Array<[string, string]> = [];
-        const joins: string[] = [];
         for (const e of this.c.collect(edgeType, this.c.below(s))) {
           if (e.name === "__typename") edge.push([e.key, stringText(edgeType.name)]);
           else if (!this.opens(edgeType, e)) edge.push([e.key, this.outsider(edgeType, e)]);
-          else if (e.name === "cursor") edge.push([e.key, valueText(cursorOf("d"))]);
-          else if (e.name === "node") edge.push([e.key, this.change(this.c.below(e), joins)]);
+          else if (e.name === "cursor") edge.push([e.key, plainText(cursorOf(`${REC}.ch_tx`, `${REC}.ch_seq`))]);
+          else if (e.name === "node") edge.push([e.key, this.change(this.c.below(e))]);
           else throw new GiveUp(`${edgeType.name}.${e.name}`);
         }
-        pairs.push([s.key, arrayText(objectText(edge), ["delivered d", ...joins].join(" "), "d.tx, d.seq")]);
+        pairs.push([s.key, arrayText(objectText(edge), `recs ${REC}`, `${REC}.ch_tx, ${REC}.ch_seq`)]);
       } else if (s.name === "nodes") {
-        const joins: string[] = [];
-        const change = this.change(this.c.below(s), joins);
-        pairs.push([s.key, arrayText(change, ["delivered d", ...joins].join(" "), "d.tx, d.seq")]);
+        pairs.push([s.key, arrayText(this.change(this.c.below(s)), `recs ${REC}`, `${REC}.ch_tx, ${REC}.ch_seq`)]);
       } else throw new GiveUp(`${type.name}.${s.name}`);
     }
     return objectText(pairs);
@@ -292,7 +355,7 @@ export function compileFeedPage(
     return {
       roots,
       now,
-      statement: statementOf(json, args, client, now, operationName(operation, root)),
+      statement: statementOf(json, compiler, args, client, now, operationName(operation, root)),
       readsRecords: compiler.readsRecords,
       readsParticipants: compiler.readsParticipants,
     };
@@ -307,7 +370,16 @@ function operationName(operation: OperationDefinitionNode, root: Sel): string {
   return operation.name?.value ?? root.name;
 }
 
-function statementOf(json: string, args: Args, client: ApiClientViewer, now: Date, operation: string): SQL {
+/**
+ * What the audit records of the rows of `from` (id, center_id, participant_id), by center: a JSON
+ * array of [center, the id when it is the center's only row (else null), its participants].
+ */
+const readsByCenter = (from: string) =>
+  `select coalesce(json_agg(json_build_array(c.center_id, c.only_id, c.participant_ids)), '[]'::json) from (
+      select x.center_id, case when count(*) = 1 then min(x.id::text) end as only_id, array_agg(distinct x.participant_id) as participant_ids
+      from ${from} x group by x.center_id) c`;
+
+function statementOf(json: string, compiler: FeedCompiler, args: Args, client: ApiClientViewer, now: Date, operation: string): SQL {
   const centerIds = [...client.centerIds];
   for (const id of centerIds) if (!UUID.test(id)) throw new GiveUp("a center id is not a uuid");
   const ch = attendanceChanges;
@@ -330,12 +402,15 @@ function statementOf(json: string, args: Args, client: ApiClientViewer, now: Dat
     delivered as (
       select w.* from win w where w.change_type = 'DELETE' or w.participant_id in (select participant_id from consented)
     ),
-    records as (
-      select a.id, a.center_id, a.participant_id, p.center_id as participant_center_id
-      from ${attendance} a join ${participants} p on p.id = a.participant_id
-      where a.id in (select attendance_id from delivered where change_type = 'UPSERT')
+    recs as (
+      select ${sql.raw([`${REC}.*`, ...[...compiler.recValues].map(([expr, name]) => `${expr} as ${name}`)].join(", "))}
+      from (
+        select d.tx as ch_tx, d.seq as ch_seq, d.change_type as ch_change_type, d.changed_at as ch_changed_at, d.attendance_id as ch_attendance_id, a.*
+        from delivered d left join ${attendance} a on d.change_type = 'UPSERT' and a.id = d.attendance_id
+      ) ${sql.raw(REC)}
     ),
-    logged as (
+    records as (select distinct r.id, r.center_id, r.participant_id from recs r where r.id is not null),
+    ${sql.raw(compiler.links.map((cte) => `${cte},\n    `).join(""))}logged as (
       insert into ${d} (center_id, participant_ids, api_client_id, operation, attendance_ids, attendance_participant_ids, record_count, disclosed_at)
       select r.center_id, array_agg(distinct r.participant_id), ${client.apiClientId}, ${operation.slice(0, 200)},
         array_agg(r.id order by r.id), array_agg(r.participant_id order by r.id), count(*)::int, ${now.toISOString()}::timestamptz
@@ -343,6 +418,7 @@ function statementOf(json: string, args: Args, client: ApiClientViewer, now: Dat
       returning 1
     )
     select (${sql.raw(json)}) as page,
-      (select coalesce(json_agg(json_build_array(r.id, r.center_id, r.participant_id, r.participant_center_id)), '[]'::json) from records r)::text as records,
+      (${sql.raw(readsByCenter("records"))})::text as records,
+      (${sql.raw(compiler.participantsCte ? readsByCenter(compiler.participantsCte) : "'[]'")})::text as participants,
       (select count(*) from logged)::int as logged`;
 }

@@ -57,14 +57,26 @@ export function dropFeedPage(requestId: string): void {
   pending.delete(requestId);
 }
 
-type Identity = [attendanceId: string, centerId: string, participantId: string, participantCenterId: string];
+/** The READs of one center's resources of a type: [center id, the resource's id when it is the center's only one, its participants]. */
+type CenterReads = [centerId: string, onlyId: string | null, participantIds: string[]];
 
 /** Runs the page: closes the consents that ended (their DELETEs commit first, as readFeed does), then the one statement. */
-async function runPage(ctx: Context, plan: FeedPlan): Promise<{ page: string; records: Identity[] }> {
+async function runPage(ctx: Context, plan: FeedPlan): Promise<{ page: string; records: CenterReads[]; participants: CenterReads[] }> {
   const client = ctx.access.requireApiClientFeed();
   await closeEndedConsentsOf(ctx.db, client.apiClientId, plan.now);
-  const [row] = await rowsOf<{ page: string; records: string }>(ctx.db, plan.statement);
-  return { page: row.page, records: JSON.parse(row.records) as Identity[] };
+  const [row] = await rowsOf<{ page: string; records: string; participants: string }>(ctx.db, plan.statement);
+  return { page: row.page, records: JSON.parse(row.records) as CenterReads[], participants: JSON.parse(row.participants) as CenterReads[] };
+}
+
+/**
+ * The READs of a type's resources handed out, as the audit log records them (src/audit/audit.service.ts,
+ * entriesOf: one entry per type and center, naming the resource when it is the only one, with every
+ * participant): one touch per center, grouped by the page's statement, the same entries as a touch
+ * per resource (2,000 a page, each a key built and looked up by Access.touch, then by entriesOf).
+ */
+function touchAll(ctx: Context, resourceType: string, reads: CenterReads[]): void {
+  for (const [centerId, onlyId, participantIds] of reads)
+    ctx.access.touch({ action: "READ", outcome: "ALLOWED", resourceType, resourceId: onlyId, centerId, participantIds });
 }
 
 export function feedPagesPlugin(options: { enabled: boolean; logger: Logger }): ApolloServerPlugin<Context & BaseContext> {
@@ -97,18 +109,8 @@ export function feedPagesPlugin(options: { enabled: boolean; logger: Logger }): 
           }
           // What the resolvers' audit wrappers record of the same page: each record handed out, then its participant.
           if (plan.readsRecords) {
-            for (const [id, centerId, participantId] of answer.records)
-              ctx.access.touch({ action: "READ", outcome: "ALLOWED", resourceType: "Attendance", resourceId: id, centerId, participantIds: [participantId] });
-            if (plan.readsParticipants)
-              for (const [, , participantId, centerId] of answer.records)
-                ctx.access.touch({
-                  action: "READ",
-                  outcome: "ALLOWED",
-                  resourceType: "Participant",
-                  resourceId: participantId,
-                  centerId,
-                  participantIds: [participantId],
-                });
+            touchAll(ctx, "Attendance", answer.records);
+            if (plan.readsParticipants) touchAll(ctx, "Participant", answer.participants);
           }
           const token = `\u0000feed-page:${randomUUID()}`;
           pending.set(ctx.requestId, { token: JSON.stringify(token), text: answer.page });
