@@ -187,8 +187,8 @@ export function readEntriesSql(
   ].join(", ");
   const ctes =
     `audit_entries as materialized (select gen_random_uuid()::text as id, g.t, g.c, g.r, g.p from (` +
-    `select x.t, x.c, case when count(distinct lower(x.r)) = 1 then min(lower(x.r)) end as r, ` +
-    `coalesce(array_agg(distinct lower(x.p)::uuid order by lower(x.p)::uuid) filter (where x.p is not null), '{}') as p ` +
+    `select x.t, x.c, case when min(lower(x.r)) = max(lower(x.r)) then min(lower(x.r)) end as r, ` +
+    `coalesce(array_agg(distinct x.p::uuid order by x.p::uuid) filter (where x.p is not null), '{}') as p ` +
     `from ${touched} x group by x.t, x.c) g), ` +
     `audit_written as materialized (select audit_append(b.entries) as appended, jsonb_array_length(b.entries) as n from ` +
     `(select jsonb_agg(jsonb_build_object(${entry})) as entries from audit_entries e) b where b.entries is not null)`;

@@ -149,7 +149,8 @@ function withAuditEntries(ctx: Context, compiled: CompiledQuery, operationName: 
   walkPaths(compiled.plan, "$", walk);
   const data = `with answer as materialized (${compiled.text})`;
   if (!walk.audited.length) return compiled.text;
-  const ok = walk.refused.length ? `not (${walk.refused.map((p) => `jsonb_path_exists(j.j, 'lax ${p}')`).join(" or ")})` : "true";
+  // One JSON path for all of them (fewer expressions to plan and run than one call each).
+  const ok = walk.refused.length ? `not jsonb_path_exists(j.j, 'lax $ ? (${walk.refused.map((p) => `exists(${p})`).join(" || ")})')` : "true";
   const touched =
     `(select o.t, i.v->>0 as r, i.v->>1 as c, p.v as p from answer_jsonb j cross join lateral (values ${walk.audited.map(([t, p]) => `('${t}', '${p}')`).join(", ")}) as o(t, path) ` +
     `cross join lateral jsonb_path_query(j.j, ('lax ' || o.path)::jsonpath) as i(v) left join lateral jsonb_array_elements_text(i.v->2) as p(v) on true where ${ok})`;
