@@ -7,7 +7,8 @@
 // NOT_FOUND or FORBIDDEN, and record the refusal), any field, argument or directive not listed.
 // Parsing, validation, the query limits and the audit plugin run as for any request; the objects
 // of participant data the answer holds are recorded as READs exactly as the resolvers' audit
-// wrappers record them.
+// wrappers record them, by the statement itself (its audit entries are data-modifying steps of
+// it), whose COMMIT is sent right behind it: one round trip, the answer sent once it is committed.
 import { HeaderMap, type ApolloServerPlugin, type BaseContext } from "@apollo/server";
 import { sql } from "drizzle-orm";
 import {
