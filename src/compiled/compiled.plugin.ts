@@ -40,6 +40,29 @@ import { centerOf, objectOf, ROOT_TYPES, tableOf, typeAudienceSql, uuidLiteral }
 interface CompiledQuery {
   text: string;
   plan: PlanNode;
+  /** The plan's walk as JSON paths (walkPaths), made on first use. */
+  walk?: { audited: Array<[string, string]>; refused: string[] };
+}
+
+/** Compiled operations kept per instance, at most this many (the oldest dropped first). */
+const KEPT_COMPILED = 500;
+
+/**
+ * What the compilation of an operation depends on besides its document: the operation, the
+ * variables as sent, and the viewer (who they are, their roles and groups). The compiler reads
+ * nothing else (no clock, no database), so the same key compiles to the same statement.
+ */
+function compilationKey(operationName: string | null | undefined, variables: Record<string, unknown> | undefined, viewer: Viewer): string | null {
+  if (viewer.kind !== "staff") return null;
+  let vars: string;
+  try {
+    vars = JSON.stringify(variables ?? {});
+  } catch {
+    return null;
+  }
+  const roles = [...viewer.roles].sort(([a], [b]) => (a < b ? -1 : 1));
+  const groups = [...viewer.facilitatedGroupIds].sort();
+  return JSON.stringify([operationName ?? null, vars, viewer.staffId, viewer.isOrgAdmin, roles, groups]);
 }
 
 /**
@@ -146,8 +169,8 @@ function walkPaths(plan: PlanNode, path: string, out: { audited: Array<[string, 
  */
 function withAuditEntries(ctx: Context, compiled: CompiledQuery, operationName: string | null): string | null {
   if (!ctx.viewer || ctx.access.touches.length) return null;
-  const walk = { audited: [] as Array<[string, string]>, refused: [] as string[] };
-  walkPaths(compiled.plan, "$", walk);
+  if (!compiled.walk) walkPaths(compiled.plan, "$", (compiled.walk = { audited: [], refused: [] }));
+  const walk = compiled.walk;
   const data = `with answer as materialized (${compiled.text})`;
   if (!walk.audited.length) return compiled.text;
   // One JSON path for all of them (fewer expressions to plan and run than one call each).
@@ -197,6 +220,33 @@ class AuditNotWritten extends Error {
 }
 
 export function compiledQueriesPlugin(options: { enabled: boolean; logger: Logger }): ApolloServerPlugin<Context & BaseContext> {
+  // Per document (Apollo keeps one parsed document per query text), per compilation key.
+  const kept = new Map<DocumentNode, Map<string, CompiledQuery | GiveUp>>();
+  let keptCount = 0;
+  const compile = (
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operation: OperationDefinitionNode,
+    request: { operationName?: string | null; variables?: Record<string, unknown> },
+    viewer: Viewer,
+  ) => {
+    const key = compilationKey(request.operationName, request.variables, viewer);
+    let forDocument = kept.get(document);
+    const found = key === null ? undefined : forDocument?.get(key);
+    if (found) return found;
+    const compiled = compileOperation(schema, document, operation, request.variables, viewer);
+    if (key === null) return compiled;
+    if (keptCount >= KEPT_COMPILED) {
+      // The simplest bound: start over (a working set of more than KEPT_COMPILED recompiles).
+      kept.clear();
+      keptCount = 0;
+      forDocument = undefined;
+    }
+    if (!forDocument) kept.set(document, (forDocument = new Map<string, CompiledQuery | GiveUp>()));
+    forDocument.set(key, compiled);
+    keptCount++;
+    return compiled;
+  };
   return {
     requestDidStart() {
       if (!options.enabled) return Promise.resolve();
@@ -204,7 +254,7 @@ export function compiledQueriesPlugin(options: { enabled: boolean; logger: Logge
         async responseForOperation({ contextValue, document, operation, request, schema }) {
           const viewer = contextValue.viewer;
           if (!viewer) return null;
-          const compiled = compileOperation(schema, document, operation, request.variables, viewer);
+          const compiled = compile(schema, document, operation, request, viewer);
           if (compiled instanceof GiveUp) {
             options.logger.debug({ requestId: contextValue.requestId, reason: compiled.reason }, "not compiled");
             return null;
