@@ -201,6 +201,34 @@ describe("audit entries", () => {
     }
   });
 
+  it("answers a read whose transaction cannot commit its entries with an internal error and no data, compiled or not", async () => {
+    const admin = await asOrgAdmin(t.server);
+    const w = await world(admin);
+    const db = t.server.database.db;
+    // Given an audit log whose entries are refused at COMMIT (a deferred check), the read and its
+    // entries having gone through: what a compiled read meets when its COMMIT, sent behind its one
+    // statement, fails
+    await db.execute(sql`create function audit_refuse_commit() returns trigger language plpgsql as $$
+      begin raise exception 'audit refused at commit'; end $$`);
+    await db.execute(sql`create constraint trigger audit_refuse_commit after insert on audit_events
+      deferrable initially deferred for each row execute function audit_refuse_commit()`);
+    try {
+      for (const query of [PARTICIPANT, operation("dashboard.graphql", "ParticipantHistory")]) {
+        // When the clinician reads the participant
+        const read = await t.server.gql(query, { id: w.participantId, participantId: w.participantId }, { token: w.clinician.token });
+        // Then nothing of the participant is disclosed, and nothing was recorded (nothing committed)
+        expect(read.status, query).toBe(500);
+        expect(read.data ?? null).toBeNull();
+        expect(read.errors?.map((e) => e.extensions?.code)).toEqual(["INTERNAL_SERVER_ERROR"]);
+        expect(JSON.stringify(read)).not.toContain(FIRST);
+        expect((await auditRows()).filter((r) => r.requestId === read.headers.get("x-request-id"))).toEqual([]);
+      }
+    } finally {
+      await db.execute(sql`drop trigger audit_refuse_commit on audit_events`);
+      await db.execute(sql`drop function audit_refuse_commit()`);
+    }
+  });
+
   it("writes no entry (and no statement) for a read that touches no participant data", async () => {
     const admin = await asOrgAdmin(t.server);
     const w = await world(admin);

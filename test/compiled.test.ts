@@ -2,7 +2,8 @@
 // same status, the same JSON, byte for byte, and the same audit entries, for every viewer (org
 // admin, ADMIN, CLINICIAN, FACILITATOR, VIEWER, another center's admin, an API client). The
 // reference is a second app on the same database with COMPILED_QUERIES=off. The test also checks
-// which path answered (the compiled statement is one `select json_build_object(…)`), so that a
+// which path answered (the compiled statement is one `select json_build_object(…)`, or, when it
+// writes its audit entries itself, `with answer as materialized (select json_build_object(…)) …`), so that a
 // compiler that silently gave up on everything could not pass, nor one that answered what the
 // resolvers refuse.
 import { randomUUID } from "node:crypto";
@@ -11,6 +12,7 @@ import { getNamedType, getNullableType, isLeafType, isListType, type GraphQLObje
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { resetClock, setClock } from "../src/common/clock.js";
+import { verifyAuditChain } from "../src/audit/audit.service.js";
 import { auditEvents, centers, groups, participants, sessions } from "../src/db/schema.js";
 import { createSchema } from "../src/schema.js";
 import { silentLogger } from "../src/logger.js";
@@ -165,6 +167,10 @@ async function entriesOf(requestId: string) {
       resourceId: auditEvents.resourceId,
       centerId: auditEvents.centerId,
       participantIds: auditEvents.participantIds,
+      actorType: auditEvents.actorType,
+      actorId: auditEvents.actorId,
+      clientAddress: auditEvents.clientAddress,
+      operationName: auditEvents.operationName,
     })
     .from(auditEvents)
     .where(eq(auditEvents.requestId, requestId))
@@ -180,9 +186,10 @@ async function same(query: string, variables: Record<string, unknown>, token: st
   expect(compiledAnswer.body, query).toBe(byResolvers.body);
   const sorted = (es: Awaited<ReturnType<typeof entriesOf>>) => [...es].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
   expect(sorted(await entriesOf(second)), query).toEqual(sorted(await entriesOf(first)));
-  // Compiled: its one statement was sent, and only the audit append after it (no resolver fell back).
-  const at = statements.findIndex((s) => s.startsWith("select json_build_object("));
-  const compiled = at >= 0 && statements.slice(at + 1).every((s) => /audit_append|^reset |^commit$/i.test(s));
+  // Compiled: its one statement was sent (writing its audit entries itself), and nothing after it
+  // but the COMMIT (no resolver fell back, no audit append of its own).
+  const at = statements.findIndex((s) => /^(with answer as materialized \()?select json_build_object\(/.test(s));
+  const compiled = at >= 0 && statements.slice(at + 1).every((s) => /^reset |^commit\s*$/i.test(s));
   return { compiled, body: JSON.parse(byResolvers.body) };
 }
 
@@ -203,6 +210,36 @@ describe("queries compiled to one SQL statement", () => {
         expect(history.compiled).toBe(true);
       }
     }
+  });
+
+  it("writes the audit entries of a compiled read in its own statement, each with the digest of its content: the chain verifies once sealed", async () => {
+    // Given the dashboard's reads, compiled, by clinical staff
+    const requestIds: string[] = [];
+    for (const [name, variables] of [
+      ["SessionRoster", { sessionId: w.sessionIds[0] }],
+      ["ParticipantHistory", { participantId: w.participantIds[0] }],
+      ["CenterDashboard", { centerId: w.centerId }],
+    ] as const) {
+      const requestId = randomUUID();
+      const { result, statements } = await server.database.countQueries(() =>
+        send(server.url, operation("dashboard.graphql", name), variables, w.tokens.clinician, requestId),
+      );
+      expect(result.status).toBe(200);
+      // When each is answered: its entries are written by its one statement, and by no other
+      const appending = statements.filter((s) => /audit_append/.test(s));
+      expect(appending, name).toHaveLength(1);
+      expect(appending[0], name).toMatch(/^with answer as materialized \(select json_build_object\(/);
+      requestIds.push(requestId);
+    }
+    // Then each wrote its entries, of participants, in their one statement
+    for (const requestId of requestIds) {
+      const entries = await entriesOf(requestId);
+      expect(entries.length).toBeGreaterThan(0);
+      expect(entries.every((e) => e.action === "READ" && e.actorType === "STAFF" && e.participantIds.length > 0)).toBe(true);
+    }
+    // And once sealed, the chain verifies: each entry's digest is its content's
+    expect(await server.app.auditSealer.sealNow()).toBe(true);
+    expect((await verifyAuditChain(server.database.db)).broken).toBeUndefined();
   });
 
   it("answers every field that is its row's column of the same name, though the compiler names none of them (a field added with its column is compiled)", async () => {

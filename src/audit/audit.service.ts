@@ -135,6 +135,66 @@ export async function appendAuditEntries(db: Db, entries: readonly AuditEntry[])
   await db.execute(sql`select audit_append(${JSON.stringify(batch)}::jsonb)`);
 }
 
+/** A text as an SQL literal; null when it holds what the JSON batch of audit_append could not carry either (NUL, a lone surrogate). */
+function textLiteral(text: string | null): string | null {
+  if (text === null) return "null";
+  if (/\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(text)) return null;
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/**
+ * The READ entries of a read answered by one statement, written by that statement itself (its
+ * data-modifying steps, so the read and its entries commit together, with no round trip of their
+ * own): the common table expressions `audit_entries` and `audit_written`, to follow the
+ * statement's own in its WITH, and the expression of how many entries were written. `touched`
+ * names a relation of the objects read, one row per object and participant: `t` (resource type),
+ * `r` (resource id), `c` (center id), `p` (a participant id or null), all text. The entries are
+ * those `entriesOf` makes of the same READ touches (one per resource type and center, the resource
+ * named when it is the only one, the participants sorted), with the same canonical content and
+ * digest (built here in SQL as canonical() builds it), written through audit_append like any
+ * other. Null when the request's own texts cannot be inlined: the caller then records the touches
+ * as usual.
+ */
+export function readEntriesSql(
+  touched: string,
+  meta: { actor: Actor; operationName: string | null; requestId: string | null },
+): { ctes: string; written: string } | null {
+  if (meta.actor.type === "ANONYMOUS") return null; // (its entries carry the client address)
+  const occurredAt = clock.now().toISOString();
+  const [actorType, actorId, operationName, requestId] = [meta.actor.type, meta.actor.id, meta.operationName, meta.requestId].map(textLiteral);
+  // The parts of the canonical text that are the request's, around those that are the objects'.
+  const head = textLiteral(`","${occurredAt}",${JSON.stringify(meta.actor.type)},${JSON.stringify(meta.actor.id)},`);
+  const tail = textLiteral(`,${JSON.stringify(meta.operationName)},${JSON.stringify(meta.requestId)},"ALLOWED"]`);
+  if ([actorType, actorId, operationName, requestId, head, tail].some((l) => l === null)) return null;
+  const quoted = (v: string) => `coalesce('"' || ${v} || '"', 'null')`;
+  // canonical(): [id, occurredAt, actorType, actorId, centerId, action, resourceType, resourceId, participantIds, operationName, requestId, outcome]
+  const canonicalText = `'["' || e.id || ${head} || ${quoted("e.c")} || ',"READ",' || to_json(e.t)::text || ',' || ${quoted("e.r")} || ',' || array_to_json(e.p)::text || ${tail}`;
+  const entry = [
+    `'id', e.id`,
+    `'occurredAt', '${occurredAt}'`,
+    `'actorType', ${actorType}`,
+    `'actorId', ${actorId}`,
+    `'clientAddress', null`,
+    `'centerId', e.c`,
+    `'action', 'READ'`,
+    `'resourceType', e.t`,
+    `'resourceId', e.r`,
+    `'participantIds', to_jsonb(e.p)`,
+    `'operationName', ${operationName}`,
+    `'requestId', ${requestId}`,
+    `'outcome', 'ALLOWED'`,
+    `'digest', encode(sha256(convert_to(${canonicalText}, 'UTF8')), 'hex')`,
+  ].join(", ");
+  const ctes =
+    `audit_entries as materialized (select gen_random_uuid()::text as id, g.t, g.c, g.r, g.p from (` +
+    `select x.t, x.c, case when min(lower(x.r)) = max(lower(x.r)) then min(lower(x.r)) end as r, ` +
+    `coalesce(array_agg(distinct x.p::uuid order by x.p::uuid) filter (where x.p is not null), '{}') as p ` +
+    `from ${touched} x group by x.t, x.c) g), ` +
+    `audit_written as materialized (select audit_append(b.entries) as appended, jsonb_array_length(b.entries) as n from ` +
+    `(select jsonb_agg(jsonb_build_object(${entry})) as entries from audit_entries e) b where b.entries is not null)`;
+  return { ctes, written: `(select coalesce(sum(n), 0) from audit_written)::int` };
+}
+
 function entryOfRow(row: AuditEventRow): AuditEntry {
   return {
     id: row.id,

@@ -19,9 +19,10 @@ export interface Context {
   /**
    * The request's transaction on its reserved connection (src/db/scope.ts): the audit plugin
    * commits it right after the request's audit entries, and makes a mutation's statements commit
-   * one by one. Absent outside HTTP requests.
+   * one by one; a compiled read (src/compiled) sends its COMMIT right behind its one statement.
+   * Absent outside HTTP requests.
    */
-  scope?: Pick<DbScope, "commit" | "commitEachStatement">;
+  scope?: Pick<DbScope, "commit" | "commitAfter" | "commitEachStatement">;
   /** Cancellation: client gone or time up (src/common/abort.ts); absent outside HTTP requests. */
   lifetime?: RequestLifetime;
   /**

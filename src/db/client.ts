@@ -78,6 +78,7 @@ const sharedScope = (db: Db): DbScope => ({
   db,
   overhead: 0,
   commit: () => Promise.resolve(),
+  commitAfter: (statement) => Promise.resolve(statement()),
   commitEachStatement: () => {},
   release: () => Promise.resolve(),
 });

@@ -43,6 +43,14 @@ export interface DbScope {
    */
   commit(): Promise<void>;
   /**
+   * Runs `statement`, which must send one statement of the request's own transaction (a read),
+   * with the COMMIT of that transaction written right behind it, without waiting for its answer:
+   * one round trip for BEGIN, the scope, the statement and the COMMIT. Resolves with the
+   * statement's result once PostgreSQL confirmed the COMMIT; rejects if either failed (a COMMIT
+   * behind a failed statement answers ROLLBACK).
+   */
+  commitAfter<T>(statement: () => PromiseLike<T>): Promise<T>;
+  /**
    * From now on, each statement sent outside `db.transaction` is a transaction of its own (BEGIN,
    * set_config, it, COMMIT, still one round trip): for mutations, whose writes must be committed
    * before they are answered whatever happens to the audit entries after them.
@@ -345,6 +353,19 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
       },
       commitEachStatement() {
         eachStatement = true;
+      },
+      async commitAfter<T>(statement: () => PromiseLike<T>): Promise<T> {
+        // The COMMIT goes out right after the next statement of the request's transaction, as for
+        // commit(), but with no fallback: that statement is the caller's, and only it ends the wait.
+        let request!: { resolve: () => void; reject: (err: unknown) => void };
+        const committed = quiet(new Promise<void>((resolve, reject) => (request = { resolve, reject })));
+        commitRequest = request;
+        try {
+          const [result] = await Promise.all([statement(), committed]);
+          return result;
+        } finally {
+          if (commitRequest === request) commitRequest = undefined;
+        }
       },
       async commit() {
         // The COMMIT goes out right after the next statement of the request's transaction (the
