@@ -125,7 +125,11 @@ export async function writeAttendance(tx: Tx, ctx: Context, batch: AttendanceBat
   const input = { records: batch.records };
   // Serializes batches on one session (two staff recording at once): waited for, so that the
   // reads after it see what a batch that held it before wrote. (BEGIN and the scope go with it.)
-  const [current] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
+  // FOR NO KEY UPDATE, not FOR UPDATE: it conflicts with itself and with any change of the session,
+  // but not with the FOR KEY SHARE a foreign key check takes. A batch of another session of the
+  // group opening a follow-up references this session (its run's latest absence) while holding the
+  // group's follow-ups lock, which this batch waits for: FOR UPDATE made that a deadlock.
+  const [current] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("no key update");
   // The enrolments and the records (locked) of the batch's participants, sent together.
   const [enrolled, existingRows] = await Promise.all([
     tx
@@ -136,7 +140,7 @@ export async function writeAttendance(tx: Tx, ctx: Context, batch: AttendanceBat
       .select()
       .from(attendance)
       .where(and(eq(attendance.sessionId, session.id), inArray(attendance.participantId, participantIds)))
-      .for("update"),
+      .for("no key update"),
   ]);
   if (!current) throw notFound("Session", "sessionId"); // removed meanwhile by a schedule change
   if (current.status === "CANCELLED") {
