@@ -4,10 +4,9 @@ import type { Context } from "../common/context.js";
 import { forbidden, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
 import { WriteSteps, type WriteStep } from "../common/steps.js";
-import { LIMITS, notFound, text } from "../common/validate.js";
+import { idOf, LIMITS, notFound, text } from "../common/validate.js";
 import type { Tx } from "../db/client.js";
-import { attendance, attendanceHistory, enrollments, sessions, type AttendanceRow, type GroupRow, type SessionRow } from "../db/schema.js";
-import { findVisibleSession } from "../sessions/session.service.js";
+import { attendance, attendanceHistory, enrollments, groups, sessions, type AttendanceRow, type GroupRow, type SessionRow } from "../db/schema.js";
 import type { RecordAttendanceInput } from "./attendance.inputs.js";
 import { AttendanceStatus, type RosterEntry } from "./attendance.type.js";
 
@@ -70,8 +69,7 @@ const NOT_ENROLLED = "No enrolment in this session's group for that participant"
  * none is. Each change keeps its previous value in the history; nothing is deleted.
  */
 export async function recordAttendance(ctx: Context, input: RecordAttendanceInput): Promise<AttendanceRow[]> {
-  const { session, group } = await findVisibleSession(ctx, input.sessionId, "sessionId");
-  ctx.access.require("attendance.write", { centerId: group.centerId, groupIds: [group.id] }, "Your role does not allow recording attendance for this group");
+  const sessionId = idOf("Session", input.sessionId, "sessionId");
   const p = new Problems();
   if (input.records.length === 0) p.add("records", UserErrorCode.REQUIRED, "Send at least one record");
   if (input.records.length > MAX_RECORDS) p.add("records", UserErrorCode.INVALID, `Send at most ${MAX_RECORDS} records at a time`);
@@ -95,13 +93,36 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
     }
   });
   const reason = text(p, "reason", input.reason, { max: LIMITS.text });
-  if (session.status === "CANCELLED") p.add("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
-  p.throwIfAny();
   const participantIds = ids as string[];
 
-  return ctx.db.transaction((tx) =>
-    writeAttendance(tx, ctx, { session, group, records: input.records, participantIds, reason, fieldOf: (i) => `records.${i}.participantId` }),
-  );
+  // The session and its group are read inside the transaction, by the statement that takes the
+  // session's lock (BEGIN, the scope and it in one round trip), then checked as findVisibleSession
+  // does, in the same order of refusals: NOT_FOUND, the role's refusal, then the input's problems.
+  // A refusal rolls the transaction back (it wrote nothing; the lock lasted that round trip).
+  // The write's audit entries are committed with it (ctx.scope.holdNextTransaction, src/db/scope.ts).
+  ctx.scope?.holdNextTransaction();
+  return ctx.db.transaction(async (tx) => {
+    const [found] = await tx
+      .select({ session: sessions, group: groups })
+      .from(sessions)
+      .innerJoin(groups, eq(groups.id, sessions.groupId))
+      .where(eq(sessions.id, sessionId))
+      .for("no key update", { of: sessions });
+    if (!found || !ctx.access.canSeeCenter(found.group.centerId) || !ctx.access.canSeeGroup(found.group)) throw notFound("Session", "sessionId");
+    const { session, group } = found;
+    ctx.access.require("attendance.write", { centerId: group.centerId, groupIds: [group.id] }, "Your role does not allow recording attendance for this group");
+    if (session.status === "CANCELLED") p.add("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
+    p.throwIfAny();
+    return writeAttendance(tx, ctx, {
+      session,
+      group,
+      locked: true,
+      records: input.records,
+      participantIds,
+      reason,
+      fieldOf: (i) => `records.${i}.participantId`,
+    });
+  });
 }
 
 /** One batch for the attendance writer: the records, their participants' database ids (same order) and where a refusal points. */
@@ -111,6 +132,8 @@ export interface AttendanceBatch {
   records: ReadonlyArray<Pick<RecordAttendanceInput["records"][number], "status" | "minutesAttended" | "note">>;
   participantIds: readonly string[];
   reason: string | null;
+  /** The caller read `session` in this transaction with the lock writeAttendance takes (FOR NO KEY UPDATE): it is not taken again. */
+  locked?: boolean;
   /** The input path of record i's participant, for NOT_ENROLLED. */
   fieldOf: (i: number) => string;
 }
@@ -129,7 +152,7 @@ export async function writeAttendance(tx: Tx, ctx: Context, batch: AttendanceBat
   // but not with the FOR KEY SHARE a foreign key check takes. A batch of another session of the
   // group opening a follow-up references this session (its run's latest absence) while holding the
   // group's follow-ups lock, which this batch waits for: FOR UPDATE made that a deadlock.
-  const [current] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("no key update");
+  const [current] = batch.locked ? [session] : await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("no key update");
   // The enrolments and the records (locked) of the batch's participants, sent together.
   const [enrolled, existingRows] = await Promise.all([
     tx

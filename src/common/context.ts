@@ -21,7 +21,7 @@ export interface Context {
    * commits it right after the request's audit entries, and makes a mutation's statements commit
    * one by one. Absent outside HTTP requests.
    */
-  scope?: Pick<DbScope, "commit" | "commitEachStatement">;
+  scope?: Pick<DbScope, "commit" | "commitEachStatement" | "holdNextTransaction" | "heldWrite">;
   /** Cancellation: client gone or time up (src/common/abort.ts); absent outside HTTP requests. */
   lifetime?: RequestLifetime;
   /**

@@ -79,6 +79,8 @@ const sharedScope = (db: Db): DbScope => ({
   overhead: 0,
   commit: () => Promise.resolve(),
   commitEachStatement: () => {},
+  holdNextTransaction: () => {},
+  heldWrite: false,
   release: () => Promise.resolve(),
 });
 
