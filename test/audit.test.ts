@@ -2,7 +2,7 @@
 // identifiers only, written once per request and chained by hash; auditEvents for admins; the
 // schema walk that keeps every field of participant data audited.
 import { spawnSync } from "node:child_process";
-import { asc, isNotNull, sql } from "drizzle-orm";
+import { asc, eq, isNotNull, sql } from "drizzle-orm";
 import {
   getNamedType,
   getNullableType,
@@ -22,7 +22,7 @@ import { appendAuditEntries, entriesOf, verifyAuditChain } from "../src/audit/au
 import { setClock } from "../src/common/clock.js";
 import { fromGlobalId } from "../src/common/ids.js";
 import { auditIdentityOf } from "../src/common/policy.js";
-import { auditEvents } from "../src/db/schema.js";
+import { attendance, auditEvents } from "../src/db/schema.js";
 import { createSchema } from "../src/schema.js";
 import { asOrgAdmin, sendMutation, type Api } from "./support/fixtures.js";
 import { createApiClient, waitForHorizon } from "./support/integrators.js";
@@ -228,6 +228,56 @@ describe("audit entries", () => {
       await db.execute(sql`drop function audit_refuse_commit()`);
     }
   });
+
+  // A held write (DbScope.holdNextTransaction) needs a request's own connection: PostgreSQL. On
+  // the embedded database requests share one handle, and the write commits before its entries.
+  it.skipIf(!process.env.TEST_DATABASE_URL)(
+    "commits an attendance batch together with its audit entries: when they cannot be written, nothing is, and the answer is an internal error",
+    async () => {
+      const admin = await asOrgAdmin(t.server);
+      const w = await world(admin);
+      const db = t.server.database.db;
+      const recordedNotes = async () =>
+        JSON.stringify(
+          await db
+            .select()
+            .from(attendance)
+            .where(eq(attendance.sessionId, uuidOf(w.sessionId))),
+        );
+      const before = await recordedNotes();
+      // Given an audit log that cannot be written to
+      await db.execute(sql`alter function audit_append(jsonb) rename to audit_append_away`);
+      try {
+        // When the clinician corrects the participant's record
+        const res = await sendMutation(
+          t.server,
+          w.clinician.token,
+          "recordAttendance",
+          { sessionId: w.sessionId, records: [{ participantId: w.participantId, status: "PRESENT", note: "Arrived after all" }] },
+          "attendance { id status }",
+        );
+        // Then the answer is an internal error with no data
+        expect(res.status).toBe(500);
+        expect(res.data ?? null).toBeNull();
+        expect(res.errors?.map((e) => e.extensions?.code)).toEqual(["INTERNAL_SERVER_ERROR"]);
+      } finally {
+        await db.execute(sql`alter function audit_append_away(jsonb) rename to audit_append`);
+      }
+      // And the record is as it was: the write rolled back with its entries
+      expect(await recordedNotes()).toBe(before);
+      // And once the log can be written again, the same batch commits with its entry
+      const again = await sendMutation(
+        t.server,
+        w.clinician.token,
+        "recordAttendance",
+        { sessionId: w.sessionId, records: [{ participantId: w.participantId, status: "PRESENT", note: "Arrived after all" }] },
+        "attendance { id status }",
+      );
+      expect(again.payload.userErrors).toEqual([]);
+      const entries = (await auditRows()).filter((r) => r.requestId === again.headers.get("x-request-id"));
+      expect(entries.map((r) => [r.action, r.resourceType])).toEqual([["UPDATE", "Attendance"]]);
+    },
+  );
 
   it("writes no entry (and no statement) for a read that touches no participant data", async () => {
     const admin = await asOrgAdmin(t.server);

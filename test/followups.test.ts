@@ -388,3 +388,58 @@ describe("two staff recording at once", () => {
     expect(rows.map((r) => [r.status, r.absences])).toEqual([["OPEN", 2]]);
   });
 });
+
+describe("batches of several sessions of one group at once", () => {
+  // The deadlock this guards against: a batch opening a follow-up inserts a row that references the
+  // session of the run's latest absence (its foreign key check locks that session's row, FOR KEY
+  // SHARE) while holding the group's follow-ups lock; a batch correcting that session held its row
+  // locked and waited for the group's lock. PostgreSQL then ends one of them (an internal error).
+  it("marking members ABSENT at five sessions while a sixth, whose absences count, is corrected, all at once: no deadlock, one follow-up each", async () => {
+    // Given Tuesday evening (threshold 2) and six of its sessions
+    const w = await world();
+    const sessions = w.S.slice(0, 6);
+    // (three times over, with two new members each time: which batch takes the group's lock first varies)
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const members: string[] = [];
+      for (const name of ["Cal", "Dee"]) {
+        const { participant } = await w.admin.mutate(
+          "createParticipant",
+          { centerId: w.centerId, firstName: `${name}${attempt}`, lastName: "Test" },
+          "participant { id }",
+        );
+        await w.admin.mutate("enrollParticipant", { groupId: w.tuesday.id, participantId: participant.id }, "enrollment { id }");
+        members.push(participant.id);
+      }
+      const absent = (note: string | null) => members.map((participantId) => ({ participantId, status: "ABSENT", note }));
+      // and both new members ABSENT at the sixth session (the follow-up each batch below opens names
+      // it: the latest absence of the run)
+      await w.admin.mutate("recordAttendance", { sessionId: sessions[5].id, records: absent(null) }, "attendance { id }");
+      // When five calls mark them ABSENT at the five sessions before, and a sixth corrects the
+      // sixth session's records (a note), all at once
+      const results = await Promise.all(
+        sessions.map((s, i) =>
+          sendMutation(
+            t.server,
+            [w.lead, w.clinician, w.clinician2][i % 3].token,
+            "recordAttendance",
+            { sessionId: s.id, records: absent(i === 5 ? `Called: ill (${attempt})` : null) },
+            "attendance { id }",
+          ),
+        ),
+      );
+      // Then every call succeeds (none was chosen as a deadlock's victim)
+      for (const r of results) {
+        expect(r.errors, JSON.stringify(r.errors)).toBeUndefined();
+        expect(r.payload.userErrors).toEqual([]);
+      }
+      // And each new member has exactly one follow-up, OPEN (for the absences in a row the first
+      // batch to take the group's lock saw: 2 or more)
+      const rows = await t.server.database.db.select().from(followUps);
+      for (const m of members) {
+        const theirs = rows.filter((r) => r.participantId === decodeId(m, "Participant"));
+        expect(theirs.map((r) => r.status)).toEqual(["OPEN"]);
+        expect(theirs[0].absences).toBeGreaterThanOrEqual(2);
+      }
+    }
+  });
+});

@@ -303,14 +303,17 @@ describe("SQL statement count of a page of the integrators' feed", () => {
 });
 
 /**
- * recordAttendance of 12 changed records, in round trips: the session and its group (each its own
- * transaction, as a mutation's statements outside its transaction are); BEGIN, the scope and the
- * session's lock; the enrolments and the records; the update; the write steps' first statements
- * together (history, follow-ups' lock, feed, the note's lock); the follow-ups' four reads; COMMIT;
- * the audit entry. (14 with each statement waiting for the one before.) A lock is always waited
- * for before the reads that must see what its previous holder wrote.
+ * recordAttendance of 12 changed records, in round trips: BEGIN, the scope, the session read with
+ * its group under the session's lock, and behind it the enrolments and the records; the update
+ * and the write steps' statements together (history, follow-ups' lock and behind it its four
+ * reads, feed, the note's lock, the engagement marks, the live roster's NOTIFY); the audit entry
+ * and COMMIT, together (the write and its entry commit together). (Before: 9, the session and its
+ * group each in a transaction of their own ahead of it, the update on its own, the follow-ups'
+ * reads after its lock, and the audit entry in its own transaction after the COMMIT; 14 with each
+ * statement waiting for the one before.) A lock's statement is always sent before the reads that
+ * must see what its previous holder wrote: PostgreSQL runs them after it is granted.
  */
-const MAX_RECORD_ATTENDANCE_TRIPS = 9;
+const MAX_RECORD_ATTENDANCE_TRIPS = 3;
 
 // Round trips, not statements: what a read waits for. Counted by a proxy between the server's own
 // pools and PostgreSQL (test/bench/proxy.ts): a round trip is a connection that was waiting for

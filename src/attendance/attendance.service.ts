@@ -1,13 +1,13 @@
-import { and, eq, getTableColumns, inArray, isNotNull, sql } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { and, eq, inArray, isNotNull, sql, type SQL } from "drizzle-orm";
 import { clock } from "../common/clock.js";
 import type { Context } from "../common/context.js";
 import { forbidden, Problems, UserErrorCode, UserInputError } from "../common/errors.js";
 import { decodeId } from "../common/ids.js";
 import { WriteSteps, type WriteStep } from "../common/steps.js";
-import { LIMITS, notFound, text } from "../common/validate.js";
+import { idOf, LIMITS, notFound, text } from "../common/validate.js";
 import type { Tx } from "../db/client.js";
-import { attendance, attendanceHistory, enrollments, sessions, type AttendanceRow, type GroupRow, type SessionRow } from "../db/schema.js";
-import { findVisibleSession } from "../sessions/session.service.js";
+import { attendance, attendanceHistory, enrollments, groups, sessions, type AttendanceRow, type GroupRow, type SessionRow } from "../db/schema.js";
 import type { RecordAttendanceInput } from "./attendance.inputs.js";
 import { AttendanceStatus, type RosterEntry } from "./attendance.type.js";
 
@@ -70,8 +70,7 @@ const NOT_ENROLLED = "No enrolment in this session's group for that participant"
  * none is. Each change keeps its previous value in the history; nothing is deleted.
  */
 export async function recordAttendance(ctx: Context, input: RecordAttendanceInput): Promise<AttendanceRow[]> {
-  const { session, group } = await findVisibleSession(ctx, input.sessionId, "sessionId");
-  ctx.access.require("attendance.write", { centerId: group.centerId, groupIds: [group.id] }, "Your role does not allow recording attendance for this group");
+  const sessionId = idOf("Session", input.sessionId, "sessionId");
   const p = new Problems();
   if (input.records.length === 0) p.add("records", UserErrorCode.REQUIRED, "Send at least one record");
   if (input.records.length > MAX_RECORDS) p.add("records", UserErrorCode.INVALID, `Send at most ${MAX_RECORDS} records at a time`);
@@ -95,13 +94,69 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
     }
   });
   const reason = text(p, "reason", input.reason, { max: LIMITS.text });
-  if (session.status === "CANCELLED") p.add("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
-  p.throwIfAny();
   const participantIds = ids as string[];
 
-  return ctx.db.transaction((tx) =>
-    writeAttendance(tx, ctx, { session, group, records: input.records, participantIds, reason, fieldOf: (i) => `records.${i}.participantId` }),
-  );
+  // The session and its group are read inside the transaction, by the statement that takes the
+  // session's lock (BEGIN, the scope and it in one round trip), then checked as findVisibleSession
+  // does, in the same order of refusals: NOT_FOUND, the role's refusal, then the input's problems.
+  // A refusal rolls the transaction back (it wrote nothing; the lock lasted that round trip).
+  // The write's audit entries are committed with it (ctx.scope.holdNextTransaction, src/db/scope.ts).
+  ctx.scope?.holdNextTransaction();
+  return ctx.db.transaction(async (tx) => {
+    const lockRead = tx
+      .select({ session: sessions, group: groups })
+      .from(sessions)
+      .innerJoin(groups, eq(groups.id, sessions.groupId))
+      .where(eq(sessions.id, sessionId))
+      .for("no key update", { of: sessions });
+    // The lock's statement, then the batch's reads, sent in that order in one round trip: the
+    // reads run once the lock is granted (PostgreSQL runs a connection's statements one after the
+    // other, each with a snapshot taken as it starts), so they see what its previous holder wrote.
+    // The order sent is the order in which the statements' `then` is called: the lock's at once,
+    // the reads' after it (drizzle's select builders reach the driver after the same promise turns).
+    const locked = new Promise<Array<{ session: SessionRow; group: GroupRow }>>((resolve, reject) => void lockRead.then(resolve, reject));
+    const reads = p.any
+      ? undefined
+      : quiet(batchReads(tx, sessionId, sql`(select ${sessions.groupId} from ${sessions} where ${sessions.id} = ${sessionId})`, participantIds));
+    const [found] = await locked;
+    if (!found || !ctx.access.canSeeCenter(found.group.centerId) || !ctx.access.canSeeGroup(found.group)) throw notFound("Session", "sessionId");
+    const { session, group } = found;
+    ctx.access.require("attendance.write", { centerId: group.centerId, groupIds: [group.id] }, "Your role does not allow recording attendance for this group");
+    if (session.status === "CANCELLED") p.add("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
+    p.throwIfAny();
+    return writeAttendance(tx, ctx, {
+      session,
+      group,
+      locked: { reads: reads! },
+      records: input.records,
+      participantIds,
+      reason,
+      fieldOf: (i) => `records.${i}.participantId`,
+    });
+  });
+}
+
+/** A promise whose rejection is handled (by whoever awaits it, or nobody: a refusal ends the transaction first). */
+function quiet<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
+}
+
+type BatchReads = [enrolled: Array<{ participantId: string }>, existing: AttendanceRow[]];
+
+/** The enrolments (in the session's group) and the records (locked) of a batch's participants, sent together. */
+function batchReads(tx: Tx, sessionId: string, groupId: string | SQL, participantIds: readonly string[]): Promise<BatchReads> {
+  return Promise.all([
+    tx
+      .selectDistinct({ participantId: enrollments.participantId })
+      .from(enrollments)
+      .where(and(eq(enrollments.groupId, groupId), inArray(enrollments.participantId, participantIds), isNotNull(enrollments.activatedAt))),
+    tx
+      .select()
+      .from(attendance)
+      .where(and(eq(attendance.sessionId, sessionId), inArray(attendance.participantId, participantIds)))
+      .for("no key update"),
+  ]);
 }
 
 /** One batch for the attendance writer: the records, their participants' database ids (same order) and where a refusal points. */
@@ -111,6 +166,11 @@ export interface AttendanceBatch {
   records: ReadonlyArray<Pick<RecordAttendanceInput["records"][number], "status" | "minutesAttended" | "note">>;
   participantIds: readonly string[];
   reason: string | null;
+  /**
+   * The caller read `session` in this transaction with the lock writeAttendance takes (FOR NO KEY
+   * UPDATE), and sent the batch's reads (batchReads) right behind it: neither is sent again.
+   */
+  locked?: { reads: Promise<BatchReads> };
   /** The input path of record i's participant, for NOT_ENROLLED. */
   fieldOf: (i: number) => string;
 }
@@ -125,19 +185,12 @@ export async function writeAttendance(tx: Tx, ctx: Context, batch: AttendanceBat
   const input = { records: batch.records };
   // Serializes batches on one session (two staff recording at once): waited for, so that the
   // reads after it see what a batch that held it before wrote. (BEGIN and the scope go with it.)
-  const [current] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
-  // The enrolments and the records (locked) of the batch's participants, sent together.
-  const [enrolled, existingRows] = await Promise.all([
-    tx
-      .selectDistinct({ participantId: enrollments.participantId })
-      .from(enrollments)
-      .where(and(eq(enrollments.groupId, group.id), inArray(enrollments.participantId, participantIds), isNotNull(enrollments.activatedAt))),
-    tx
-      .select()
-      .from(attendance)
-      .where(and(eq(attendance.sessionId, session.id), inArray(attendance.participantId, participantIds)))
-      .for("update"),
-  ]);
+  // FOR NO KEY UPDATE, not FOR UPDATE: it conflicts with itself and with any change of the session,
+  // but not with the FOR KEY SHARE a foreign key check takes. A batch of another session of the
+  // group opening a follow-up references this session (its run's latest absence) while holding the
+  // group's follow-ups lock, which this batch waits for: FOR UPDATE made that a deadlock.
+  const [current] = batch.locked ? [session] : await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("no key update");
+  const [enrolled, existingRows] = await (batch.locked?.reads ?? batchReads(tx, session.id, group.id, participantIds));
   if (!current) throw notFound("Session", "sessionId"); // removed meanwhile by a schedule change
   if (current.status === "CANCELLED") {
     throw UserInputError.of("sessionId", UserErrorCode.SESSION_CANCELLED, "The session was cancelled");
@@ -153,8 +206,8 @@ export async function writeAttendance(tx: Tx, ctx: Context, batch: AttendanceBat
   const now = clock.now();
   const writes: AttendanceWrite[] = [];
   const result: AttendanceRow[] = [];
-  const inserts: Array<typeof attendance.$inferInsert> = [];
-  const updates: Array<{ i: number; before: AttendanceRow; status: string; minutes: number | null; note: string | null }> = [];
+  const inserts: Array<{ i: number; row: AttendanceRow }> = [];
+  const updates: Array<{ i: number; before: AttendanceRow; after: AttendanceRow }> = [];
   for (const [i, r] of input.records.entries()) {
     const participantId = participantIds[i];
     const before = existing.get(participantId) ?? null;
@@ -166,7 +219,8 @@ export async function writeAttendance(tx: Tx, ctx: Context, batch: AttendanceBat
           ? before.minutesAttended
           : defaultMinutes(r.status, current);
     if (!before) {
-      inserts.push({
+      const row: AttendanceRow = {
+        id: randomUUID(),
         centerId: group.centerId,
         sessionId: session.id,
         participantId,
@@ -176,22 +230,49 @@ export async function writeAttendance(tx: Tx, ctx: Context, batch: AttendanceBat
         recordedByStaffId: ctx.access.staffId,
         recordedAt: now,
         version: 1,
-      });
+        createdAt: now,
+      };
+      inserts.push({ i, row });
       continue;
     }
     if (before.status === (r.status as string) && before.minutesAttended === minutes && before.note === note) {
       result[i] = before; // unchanged: a retry writes nothing
       continue;
     }
-    updates.push({ i, before, status: r.status, minutes, note });
+    updates.push({
+      i,
+      before,
+      after: {
+        ...before,
+        status: r.status,
+        minutesAttended: minutes,
+        note,
+        recordedByStaffId: ctx.access.staffId,
+        recordedAt: now,
+        version: before.version + 1,
+      },
+    });
   }
+  // The rows after the write are known here (the records are locked, new ones get their id now),
+  // so the update, the insert and the write steps' first statements go out together, in that
+  // order, in one round trip: `then` is called on the update and the insert at once, and the steps
+  // reach the driver later (src/common/steps.ts); the steps' statements run after them.
+  for (const u of updates) {
+    writes.push({ before: u.before, after: u.after });
+    result[u.i] = u.after;
+  }
+  for (const { i, row } of inserts) {
+    writes.push({ before: null, after: row });
+    result[i] = row;
+  }
+  const sent: Array<Promise<unknown>> = [];
   if (updates.length) {
     // One statement for every changed record (ids are unique: one record per participant).
     const values = sql.join(
-      updates.map((u) => sql`(${u.before.id}::uuid, ${u.status}::text, ${u.minutes}::int, ${u.note}::text)`),
+      updates.map((u) => sql`(${u.before.id}::uuid, ${u.after.status}::text, ${u.after.minutesAttended}::int, ${u.after.note}::text, ${u.after.version}::int)`),
       sql`, `,
     );
-    const updated = await tx
+    const update = tx
       .update(attendance)
       .set({
         status: sql`"v"."status"`,
@@ -199,32 +280,27 @@ export async function writeAttendance(tx: Tx, ctx: Context, batch: AttendanceBat
         note: sql`"v"."note"`,
         recordedByStaffId: ctx.access.staffId,
         recordedAt: now,
-        version: sql`${attendance.version} + 1`,
+        version: sql`"v"."version"`,
       })
-      .from(sql`(values ${values}) as "v"("id", "status", "minutes", "note")`)
+      .from(sql`(values ${values}) as "v"("id", "status", "minutes", "note", "version")`)
       .where(sql`${attendance.id} = "v"."id"`)
-      .returning(getTableColumns(attendance));
-    const byId = new Map(updated.map((a) => [a.id, a]));
-    for (const u of updates) {
-      const after = byId.get(u.before.id)!;
-      writes.push({ before: u.before, after });
-      result[u.i] = after;
-    }
+      .returning({ id: attendance.id });
+    sent.push(
+      new Promise<void>((resolve, reject) => {
+        void update.then((rows) => (rows.length === updates.length ? resolve() : reject(new Error("attendance: a locked record was not updated"))), reject);
+      }),
+    );
   }
   if (inserts.length) {
-    const created = await tx.insert(attendance).values(inserts).returning();
-    const byParticipant = new Map(created.map((c) => [c.participantId, c]));
-    participantIds.forEach((id, i) => {
-      const c = byParticipant.get(id);
-      if (c && !existing.has(id)) {
-        result[i] = c;
-        writes.push({ before: null, after: c });
-      }
-    });
+    const insert = tx.insert(attendance).values(inserts.map((x) => x.row));
+    sent.push(new Promise<void>((resolve, reject) => void insert.then(() => resolve(), reject)));
   }
   const context: AttendanceWriteContext = { session: current, group, actorStaffId: ctx.access.staffId, reason };
   // The steps are independent of one another: their statements are sent together (src/common/steps.ts).
-  await attendanceWriteSteps.runTogether(tx, context, writes);
+  const ended = await Promise.allSettled([...sent, attendanceWriteSteps.runTogether(tx, context, writes)]);
+  // Every statement has settled (none is sent after the transaction ends); the first failure, in the order sent, is the answer.
+  const failed = ended.find((e): e is PromiseRejectedResult => e.status === "rejected");
+  if (failed) throw failed.reason;
   return result;
 }
 

@@ -4,8 +4,9 @@
 // still precedes the answer).
 // A query whose entries cannot be written is answered with an internal error instead of its data
 // (nothing is disclosed unrecorded); a mutation has already committed, so its answer stands and
-// the failure is logged.
-import type { ApolloServerPlugin, BaseContext } from "@apollo/server";
+// the failure is logged, unless its write was held for this commit (DbScope.holdNextTransaction:
+// recordAttendance), which then rolled back with its entries: it is answered with the error too.
+import type { ApolloServerPlugin, BaseContext, GraphQLResponse } from "@apollo/server";
 import { Kind, OperationTypeNode, type OperationDefinitionNode } from "graphql";
 import type { Context } from "../common/context.js";
 import { Codes } from "../common/codes.js";
@@ -23,6 +24,15 @@ export function operationNameOf(operationName: string | null | undefined, operat
     .filter((s) => s.kind === Kind.FIELD && !s.name.value.startsWith("__"))
     .map((s) => (s.kind === Kind.FIELD ? s.name.value : ""));
   return fields.length ? [...new Set(fields)].join(",").slice(0, 200) : null;
+}
+
+/** Replaces the answer with an internal error (nothing of it is sent). */
+function internalError(context: Context, response: GraphQLResponse): void {
+  if (response.body.kind !== "single") return;
+  response.http.status = 500;
+  response.body.singleResult = {
+    errors: [{ message: "Internal server error", extensions: { code: Codes.INTERNAL_SERVER_ERROR, requestId: context.requestId } }],
+  };
 }
 
 export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseContext> {
@@ -47,6 +57,7 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseCo
                 { requestId: contextValue.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code },
                 "request transaction not committed",
               );
+              if (contextValue.scope?.heldWrite) internalError(contextValue, response);
             });
             return;
           }
@@ -62,12 +73,7 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseCo
             await Promise.all([appendAuditEntries(contextValue.db, entries), contextValue.scope?.commit()]);
           } catch (err) {
             logger.error({ requestId: contextValue.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "audit write failed");
-            if (operation?.operation !== OperationTypeNode.MUTATION && response.body.kind === "single") {
-              response.http.status = 500;
-              response.body.singleResult = {
-                errors: [{ message: "Internal server error", extensions: { code: Codes.INTERNAL_SERVER_ERROR, requestId: contextValue.requestId } }],
-              };
-            }
+            if (operation?.operation !== OperationTypeNode.MUTATION || contextValue.scope?.heldWrite) internalError(contextValue, response);
           }
         },
       });

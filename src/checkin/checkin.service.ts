@@ -281,8 +281,10 @@ export async function reconcileCheckIns(ctx: Context, input: ReconcileCheckInsIn
   const now = clock.now();
 
   return ctx.db.transaction(async (tx) => {
-    // Serializes reconciliations (and attendance batches) of one session.
-    const [current] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("update");
+    // Serializes reconciliations (and attendance batches) of one session; NO KEY UPDATE, as
+    // recordAttendance locks it, so a follow-up of another session pointing at this one (a foreign
+    // key check, FOR KEY SHARE) is not blocked behind it (the deadlock of test/followups.test.ts).
+    const [current] = await tx.select().from(sessions).where(eq(sessions.id, session.id)).for("no key update");
     if (!current) throw notFound("Session", "sessionId");
     const ids = [...accept, ...reject].map((x) => x.id);
     const claims = await tx

@@ -22,7 +22,7 @@ export interface Context {
    * one by one; a compiled read (src/compiled) sends its COMMIT right behind its one statement.
    * Absent outside HTTP requests.
    */
-  scope?: Pick<DbScope, "commit" | "commitAfter" | "commitEachStatement">;
+  scope?: Pick<DbScope, "commit" | "commitAfter" | "commitEachStatement" | "holdNextTransaction" | "heldWrite">;
   /** Cancellation: client gone or time up (src/common/abort.ts); absent outside HTTP requests. */
   lifetime?: RequestLifetime;
   /**

@@ -80,6 +80,8 @@ const sharedScope = (db: Db): DbScope => ({
   commit: () => Promise.resolve(),
   commitAfter: (statement) => Promise.resolve(statement()),
   commitEachStatement: () => {},
+  holdNextTransaction: () => {},
+  heldWrite: false,
   release: () => Promise.resolve(),
 });
 

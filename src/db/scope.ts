@@ -56,6 +56,16 @@ export interface DbScope {
    * before they are answered whatever happens to the audit entries after them.
    */
   commitEachStatement(): void;
+  /**
+   * The next service transaction (`db.transaction`) of the request is not committed when its
+   * function returns: it goes on as the request's own transaction (what the request reads after
+   * it sees its writes), committed by `commit()` with the audit entries, in one round trip, so a
+   * write and its audit entries commit together or not at all. If it fails, it is rolled back as
+   * before. For a mutation whose write must not stand without its audit entries (recordAttendance).
+   */
+  holdNextTransaction(): void;
+  /** Whether the request's open transaction holds a write kept for `commit()` (its answer must not stand if that fails). */
+  readonly heldWrite: boolean;
   /** Hands the connection back (its transaction committed first). Safe to call more than once, or when never used. */
   release(): Promise<void>;
   /** Statements this scope added to the request (BEGIN, set_config, COMMIT/ROLLBACK, savepoints): for the measurements. */
@@ -178,6 +188,8 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
     let implicitFailed = false;
     let implicitGeneration = 0;
     let eachStatement = false;
+    let hold = false;
+    let heldWrite = false;
     /** A `commit()` waiting for the next statement of the implicit transaction, to follow it. */
     let commitRequest: { resolve: () => void; reject: (err: unknown) => void } | undefined;
 
@@ -319,6 +331,7 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
             );
             await guard(started);
           } catch (err) {
+            hold = false;
             overhead++;
             open = "none";
             // A lost connection needs no rollback: PostgreSQL rolled the transaction back itself.
@@ -327,6 +340,17 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
                 .then(() => live(c).unsafe("rollback"))
                 .catch(() => {});
             throw err;
+          }
+          if (hold) {
+            // Kept open: from now on it is the request's own transaction, ended by commit() (or release()).
+            hold = false;
+            heldWrite = true;
+            eachStatement = false;
+            open = "implicit";
+            implicitStart = started;
+            implicitFailed = false;
+            implicitGeneration++;
+            return result;
           }
           overhead++;
           open = "none";
@@ -367,6 +391,12 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
           if (commitRequest === request) commitRequest = undefined;
         }
       },
+      holdNextTransaction() {
+        hold = true;
+      },
+      get heldWrite() {
+        return heldWrite;
+      },
       async commit() {
         // The COMMIT goes out right after the next statement of the request's transaction (the
         // audit entries, asked for just before: drizzle sends a statement a few promise turns
@@ -403,7 +433,8 @@ export function scopeFactory(pool: Sql, schemaDb: Db, logger?: Logger): ScopeFac
           return; // closed: postgres.js keeps it among its closed connections
         }
         try {
-          const ending = open === "implicit" ? endImplicit(c).end : undefined;
+          // A held write never commits without the commit() that sends its audit entries.
+          const ending = open === "implicit" ? endImplicit(c, heldWrite ? "rollback" : "commit").end : undefined;
           released = true;
           await ending;
           c.release();

@@ -127,8 +127,8 @@ export function trendPoints(rows: TrendRow[], from: string, to: string, interval
 // ---------------------------------------------------------------------------------------------
 
 async function markDirty(tx: Tx, participants: SQL, sessions?: SQL): Promise<void> {
-  await tx.execute(markDirtySql(participants));
-  if (sessions) await tx.execute(markSessionsDirtySql(sessions));
+  // Sent together, in this order (each tx.execute is sent as it is called): one round trip.
+  await Promise.all([tx.execute(markDirtySql(participants)), sessions ? tx.execute(markSessionsDirtySql(sessions)) : undefined]);
 }
 
 /** Attendance recorded or corrected (back-dated too): the participants written, and the session's counts. */

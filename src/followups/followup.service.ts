@@ -95,10 +95,18 @@ const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? "" : "s"}`;
 export const followUpStep: AttendanceWriteStep = async (tx, { group, actorStaffId }, writes) => {
   if (!writes.length) return;
   const participantIds = [...new Set(writes.map((w) => w.after.participantId))];
-  // The lock first, waited for: the reads after it must start once it is held, to see the records
-  // of a batch that held it before. Then the four reads, sent together (one round trip).
-  await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`follow-ups:${group.id}`}, 0))`);
-  const [[policy], recRows, existing, active] = await Promise.all([
+  // The lock first, then the four reads, all sent together (one round trip): PostgreSQL runs them
+  // one after the other, each read with a snapshot taken as it starts, so the reads start once the
+  // lock is held and see the records of a batch that held it before. The order sent is the order
+  // in which `then` is called: the lock's at once, the reads' a promise turn later (Promise.all),
+  // all of them select builders, which reach the driver after the same number of turns. (The lock
+  // as `tx.execute` reached it later than a builder started after it: it was awaited alone then.)
+  const lock = tx
+    .select({ held: sql<string>`pg_advisory_xact_lock(hashtextextended(${`follow-ups:${group.id}`}, 0))::text` })
+    .from(groups)
+    .where(eq(groups.id, group.id));
+  const locked = new Promise<unknown>((resolve, reject) => void lock.then(resolve, reject));
+  const reads = Promise.all([
     tx
       .select({ threshold: programs.absencesBeforeFollowUp, timezone: centers.timezone, name: groups.name })
       .from(groups)
@@ -128,6 +136,7 @@ export const followUpStep: AttendanceWriteStep = async (tx, { group, actorStaffI
       .from(enrollments)
       .where(and(eq(enrollments.groupId, group.id), inArray(enrollments.participantId, participantIds), eq(enrollments.status, "ACTIVE"))),
   ]);
+  const [, [[policy], recRows, existing, active]] = await Promise.all([locked, reads]);
   if (!policy || policy.threshold < 1) return;
   const now = clock.now();
   const activeIds = new Set(active.map((a) => a.participantId));
