@@ -30,7 +30,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, t
 import { GraphQLError, type GraphQLFormattedError } from "graphql";
 import { compiledQueriesPlugin } from "./compiled/compiled.plugin.js";
 import { auditPlugin, operationNameOf } from "./audit/audit.plugin.js";
-import { actorOf, appendAuditEntries, entriesOf } from "./audit/audit.service.js";
+import { appendTouches } from "./audit/audit.service.js";
 import { loadSigningKey } from "./audit/audit.checkpoint.js";
 import { AuditSealer, sealLag } from "./audit/audit.sealer.js";
 import { Access, type Touch } from "./auth/access.js";
@@ -604,10 +604,7 @@ export async function createApp(opts: AppOptions): Promise<App> {
       participantIds: event.participantIdsByCenter?.[centerId ?? ""] ?? (event.centerIds.length > 1 ? [] : event.participantIds),
     })) satisfies Touch[];
     try {
-      await appendAuditEntries(
-        database.db,
-        entriesOf(touches, { actor: actorOf(viewer), operationName: event.operation, requestId: event.requestId, clientAddress }),
-      );
+      await appendTouches(database.db, touches, { viewer, operationName: event.operation, requestId: event.requestId, clientAddress });
     } catch (err) {
       logger.error({ requestId: event.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "audit write failed");
       // Records not yet sent are not sent unrecorded (the handler answers 500 or ends the stream).

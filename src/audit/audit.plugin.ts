@@ -12,7 +12,7 @@ import type { Context } from "../common/context.js";
 import { Codes } from "../common/codes.js";
 import { pgErrorOf } from "../common/errors.js";
 import type { Logger } from "../logger.js";
-import { actorOf, appendAuditEntries, entriesOf } from "./audit.service.js";
+import { appendTouches } from "./audit.service.js";
 
 /**
  * The GraphQL operationName when given, else the root fields asked for: what the audit log and
@@ -61,16 +61,18 @@ export function auditPlugin(logger: Logger): ApolloServerPlugin<Context & BaseCo
             });
             return;
           }
-          const entries = entriesOf(access.touches, {
-            actor: actorOf(contextValue.viewer),
-            operationName: operationNameOf(request.operationName, operation ?? undefined),
-            requestId: contextValue.requestId ?? null,
-            clientAddress: contextValue.clientAddress ?? null,
-          });
           try {
             // The entries and the COMMIT of the request's transaction (its reads, then them) go out
             // together: one round trip, and the answer leaves only once both are in.
-            await Promise.all([appendAuditEntries(contextValue.db, entries), contextValue.scope?.commit()]);
+            await Promise.all([
+              appendTouches(contextValue.db, access.touches, {
+                viewer: contextValue.viewer,
+                operationName: operationNameOf(request.operationName, operation ?? undefined),
+                requestId: contextValue.requestId ?? null,
+                clientAddress: contextValue.clientAddress ?? null,
+              }),
+              contextValue.scope?.commit(),
+            ]);
           } catch (err) {
             logger.error({ requestId: contextValue.requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "audit write failed");
             if (operation?.operation !== OperationTypeNode.MUTATION || contextValue.scope?.heldWrite) internalError(contextValue, response);

@@ -129,6 +129,27 @@ export function entriesOf(
  * insert, no lock), on the handle given, so in the request's own transaction when it has one. The
  * entries are chained by the sealer once their transaction has committed.
  */
+/**
+ * Writes what a request touched as its audit entries (entriesOf, then appendAuditEntries), the actor
+ * from the viewer (ANONYMOUS, with the client's address, when there is none): the one way the
+ * audit plugin, the exports and the live endpoint record a request.
+ */
+export function appendTouches(
+  db: Db,
+  touches: readonly Touch[],
+  meta: { viewer: Viewer | null; operationName: string | null; requestId: string | null; clientAddress?: string | null },
+): Promise<void> {
+  return appendAuditEntries(
+    db,
+    entriesOf(touches, {
+      actor: actorOf(meta.viewer),
+      operationName: meta.operationName,
+      requestId: meta.requestId,
+      clientAddress: meta.clientAddress ?? null,
+    }),
+  );
+}
+
 export async function appendAuditEntries(db: Db, entries: readonly AuditEntry[]): Promise<void> {
   if (entries.length === 0) return;
   const batch = entries.map((e) => ({ ...e, occurredAt: e.occurredAt.toISOString(), digest: entryDigest(e) }));

@@ -37,7 +37,7 @@ import { makeHandler } from "graphql-ws/use/@fastify/websocket";
 import type { FastifyRequest } from "fastify";
 import { Counter, Gauge } from "prom-client";
 import { operationNameOf } from "../audit/audit.plugin.js";
-import { actorOf, appendAuditEntries, entriesOf } from "../audit/audit.service.js";
+import { appendTouches } from "../audit/audit.service.js";
 import type { Touch } from "../auth/access.js";
 import { authenticate } from "../auth/authenticate.js";
 import type { TokenVerifier } from "../auth/tokens.js";
@@ -144,26 +144,6 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
   }
 
   /**
-   * Writes a request's audit entries as the HTTP path does (entriesOf, appendAuditEntries): the
-   * actor from the viewer (ANONYMOUS with the client's address when there is none).
-   */
-  function audit(
-    db: Db,
-    touches: readonly Touch[],
-    meta: { viewer: Viewer | null; operationName: string | null; requestId: string; clientAddress?: string },
-  ): Promise<void> {
-    return appendAuditEntries(
-      db,
-      entriesOf(touches, {
-        actor: actorOf(meta.viewer),
-        operationName: meta.operationName,
-        requestId: meta.requestId,
-        clientAddress: meta.clientAddress ?? null,
-      }),
-    );
-  }
-
-  /**
    * A refusal before any subscription context exists (at init, by the allow-list or a limit),
    * recorded DENIED on the system handle. A failure to record it is logged; the refusal stands.
    */
@@ -171,7 +151,7 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
     const requestId = randomUUID();
     const touch: Touch = { action: "DENIED", outcome: "DENIED", resourceType: "Subscription", resourceId: null, centerId: null, participantIds: [] };
     try {
-      await audit(opts.db, [touch], { viewer, operationName, requestId, clientAddress: conn.request.ip });
+      await appendTouches(opts.db, [touch], { viewer, operationName, requestId, clientAddress: conn.request.ip });
     } catch (err) {
       logger.error({ requestId, errorName: (err as Error)?.name, pgCode: pgErrorOf(err)?.code }, "live: audit write failed");
     }
@@ -286,7 +266,7 @@ export function liveEndpoint(opts: LiveOptions): LiveEndpoint {
         // What this event read of participant data is recorded before it leaves (as the HTTP path does at a query's end).
         if (context.access?.touches.length) {
           try {
-            await audit(context.db, context.access.touches, {
+            await appendTouches(context.db, context.access.touches, {
               viewer: context.viewer,
               operationName: running?.operationName ?? null,
               requestId: context.requestId,
