@@ -244,18 +244,20 @@ describe("audit entries", () => {
             .from(attendance)
             .where(eq(attendance.sessionId, uuidOf(w.sessionId))),
         );
-      const before = await recordedNotes();
-      // Given an audit log that cannot be written to
-      await db.execute(sql`alter function audit_append(jsonb) rename to audit_append_away`);
-      try {
-        // When the clinician corrects the participant's record
-        const res = await sendMutation(
+      const correctRecord = () =>
+        sendMutation(
           t.server,
           w.clinician.token,
           "recordAttendance",
           { sessionId: w.sessionId, records: [{ participantId: w.participantId, status: "PRESENT", note: "Arrived after all" }] },
           "attendance { id status }",
         );
+      const before = await recordedNotes();
+      // Given an audit log that cannot be written to
+      await db.execute(sql`alter function audit_append(jsonb) rename to audit_append_away`);
+      try {
+        // When the clinician corrects the participant's record
+        const res = await correctRecord();
         // Then the answer is an internal error with no data
         expect(res.status).toBe(500);
         expect(res.data ?? null).toBeNull();
@@ -266,13 +268,7 @@ describe("audit entries", () => {
       // And the record is as it was: the write rolled back with its entries
       expect(await recordedNotes()).toBe(before);
       // And once the log can be written again, the same batch commits with its entry
-      const again = await sendMutation(
-        t.server,
-        w.clinician.token,
-        "recordAttendance",
-        { sessionId: w.sessionId, records: [{ participantId: w.participantId, status: "PRESENT", note: "Arrived after all" }] },
-        "attendance { id status }",
-      );
+      const again = await correctRecord();
       expect(again.payload.userErrors).toEqual([]);
       const entries = (await auditRows()).filter((r) => r.requestId === again.headers.get("x-request-id"));
       expect(entries.map((r) => [r.action, r.resourceType])).toEqual([["UPDATE", "Attendance"]]);
