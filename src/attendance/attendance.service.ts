@@ -10,6 +10,7 @@ import type { Tx } from "../db/client.js";
 import { attendance, attendanceHistory, enrollments, groups, sessions, type AttendanceRow, type GroupRow, type SessionRow } from "../db/schema.js";
 import type { RecordAttendanceInput } from "./attendance.inputs.js";
 import { AttendanceStatus, type RosterEntry } from "./attendance.type.js";
+import { quiet } from "../common/quiet.js";
 
 const MAX_RECORDS = 200;
 
@@ -134,12 +135,6 @@ export async function recordAttendance(ctx: Context, input: RecordAttendanceInpu
       fieldOf: (i) => `records.${i}.participantId`,
     });
   });
-}
-
-/** A promise whose rejection is handled (by whoever awaits it, or nobody: a refusal ends the transaction first). */
-function quiet<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => {});
-  return p;
 }
 
 type BatchReads = [enrolled: Array<{ participantId: string }>, existing: AttendanceRow[]];

@@ -28,6 +28,7 @@ import { PostgresJsDatabase, PostgresJsSession } from "drizzle-orm/postgres-js";
 import type { Logger } from "drizzle-orm/logger";
 import type { ReservedSql, Sql } from "postgres";
 import { isDatabaseUnavailable as isConnectionLoss } from "../common/errors.js";
+import { quiet } from "../common/quiet.js";
 import type { Db } from "./client.js";
 
 /** The centers a request may reach: every center (org admins, system work) or a list of ids. */
@@ -155,12 +156,6 @@ const FLUSHED_COMMIT = "commit" + " ".repeat(1024);
 
 export interface ScopeFactory {
   (reach: CenterReach): DbScope;
-}
-
-/** A promise whose rejection is handled (by whoever awaits it, or nobody): for statements sent ahead. */
-function quiet<T>(p: Promise<T>): Promise<T> {
-  p.catch(() => {});
-  return p;
 }
 
 /**
